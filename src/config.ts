@@ -1,0 +1,156 @@
+/**
+ * Configuration: config/default.json, then the node's own DIR/config.json, then HASHMESH_* environment
+ * variables (HASHMESH_API_PORT, or the generic HASHMESH_<SECTION>_<KEY> form such as HASHMESH_MATCH_PDQTHRESHOLD).
+ * The merged object is validated by one schema; an error names the bad key and why.
+ */
+import { readFileSync, existsSync } from 'node:fs'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { fail } from './errors.js'
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
+
+export const ConfigSchema = Type.Object(
+  {
+    api: Type.Object({
+      host: Type.String({ minLength: 1 }),
+      port: Type.Integer({ minimum: 0, maximum: 65535 }),
+      bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+      jsonBodyLimitBytes: Type.Integer({ minimum: 1024 }),
+    }),
+    p2p: Type.Object({
+      listen: Type.Array(Type.String()),
+      announce: Type.Array(Type.String()),
+      bootstrap: Type.Array(Type.String()),
+      allowPrivateAddresses: Type.Boolean(),
+      pskFile: Nullable(Type.String()),
+      syncIntervalMs: Type.Integer({ minimum: 100 }),
+      rosterGenesis: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    }),
+    hash: Type.Object({
+      maxImageBytes: Type.Integer({ minimum: 1 }),
+      maxImagePixels: Type.Integer({ minimum: 1 }),
+      minQuality: Type.Integer({ minimum: 0, maximum: 100 }),
+      contributeLowQuality: Type.Boolean(),
+    }),
+    video: Type.Object({
+      ffmpegPath: Nullable(Type.String()),
+      framesPerSecond: Type.Number({ minimum: 0, maximum: 120 }),
+      maxVideoBytes: Type.Integer({ minimum: 1 }),
+      maxDurationSeconds: Type.Number({ exclusiveMinimum: 0 }),
+      timeoutMs: Type.Integer({ minimum: 100 }),
+      matchQueryPercent: Type.Number({ minimum: 0, maximum: 100 }),
+      matchCandidatePercent: Type.Number({ minimum: 0, maximum: 100 }),
+    }),
+    match: Type.Object({
+      pdqThreshold: Type.Integer({ minimum: 0, maximum: 128 }),
+      vpdqFrameThreshold: Type.Integer({ minimum: 0, maximum: 128 }),
+      minQuality: Type.Integer({ minimum: 0, maximum: 100 }),
+      members: Type.Union([Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' })), Type.Null()]),
+      ignoreDisputed: Type.Boolean(),
+      ignoreFalsePositive: Type.Boolean(),
+      minAgreeingMembers: Type.Integer({ minimum: 1 }),
+    }),
+    log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>
+export type ConfigOverrides = { [K in keyof Config]?: Partial<Config[K]> }
+
+export const PROJECT_ROOT = findProjectRoot()
+export const NODE_CONFIG_FILE = 'config.json'
+
+function findProjectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('hashmesh: cannot find package.json above ' + fileURLToPath(import.meta.url))
+    dir = parent
+  }
+  return dir
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    fail('CONFIG_INVALID', `cannot read config file ${path}: ${(cause as Error).message}`, { cause })
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v)
+  return out
+}
+
+/** Environment overrides: values are parsed as JSON when they parse, else taken as strings. */
+export function envOverrides(env: NodeJS.ProcessEnv, defaults: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {}
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('HASHMESH_') || raw === undefined) continue
+    const rest = name.slice('HASHMESH_'.length).toLowerCase()
+    const cut = rest.indexOf('_')
+    if (cut <= 0) continue
+    const section = rest.slice(0, cut)
+    const keyLower = rest.slice(cut + 1).replace(/_/g, '')
+    const sectionDefaults = defaults[section]
+    if (!isPlainObject(sectionDefaults)) continue
+    const key = Object.keys(sectionDefaults).find((k) => k.toLowerCase() === keyLower)
+    if (!key) continue
+    let value: unknown = raw
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      /* a plain string */
+    }
+    ;(out[section] ??= {})[key] = value
+  }
+  return out
+}
+
+export interface LoadConfigOptions {
+  dataDir?: string
+  env?: NodeJS.ProcessEnv
+  overrides?: ConfigOverrides
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const defaults = readJson(join(PROJECT_ROOT, 'config', 'default.json')) as Record<string, unknown>
+  let merged: unknown = defaults
+  if (options.dataDir) {
+    const nodeFile = join(options.dataDir, NODE_CONFIG_FILE)
+    if (existsSync(nodeFile)) merged = deepMerge(merged, readJson(nodeFile))
+  }
+  merged = deepMerge(merged, envOverrides(options.env ?? process.env, defaults))
+  if (options.overrides) merged = deepMerge(merged, options.overrides)
+  return validateConfig(merged)
+}
+
+export function validateConfig(value: unknown): Config {
+  if (Value.Check(ConfigSchema, value)) return value
+  const first = [...Value.Errors(ConfigSchema, value)][0]
+  const key = first ? first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)' : '(root)'
+  const why = first ? first.message : 'invalid'
+  fail('CONFIG_INVALID', `config key "${key}": ${why}`, { details: { key } })
+}
+
+export interface Taxonomy {
+  contentTypes: string[]
+  namespaces: Record<string, { values?: string[]; free?: boolean; pattern?: string }>
+}
+
+let taxonomyCache: Taxonomy | undefined
+export function loadTaxonomy(): Taxonomy {
+  taxonomyCache ??= readJson(join(PROJECT_ROOT, 'config', 'taxonomy.json')) as Taxonomy
+  return taxonomyCache
+}

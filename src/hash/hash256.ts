@@ -1,0 +1,44 @@
+import { fail } from '../errors.js'
+
+/** A 256-bit hash (PDQ) as 32 bytes, byte 0 = the first two hex digits (most significant). */
+export type Hash256 = Uint8Array
+
+export const HASH256_BYTES = 32
+export const HASH256_HEX_LENGTH = 64
+const HEX_RE = /^[0-9a-f]{64}$/
+
+/** Parses 64 hex digits (any case) into 32 bytes; anything else is HASH_INVALID. */
+export function parseHash256(hex: string): Hash256 {
+  if (typeof hex !== 'string') fail('HASH_INVALID', 'hash must be a string of 64 hex digits')
+  const lower = hex.toLowerCase()
+  if (!HEX_RE.test(lower)) fail('HASH_INVALID', `hash must be 64 hex digits, got ${describe(hex)}`)
+  return Uint8Array.from(Buffer.from(lower, 'hex'))
+}
+
+export function formatHash256(hash: Hash256): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')
+}
+
+const POPCOUNT8 = new Uint8Array(256)
+for (let i = 1; i < 256; i++) POPCOUNT8[i] = (i & 1) + POPCOUNT8[i >> 1]!
+
+export function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555)
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333)
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24
+}
+
+/** Hamming distance between two 32-byte hashes. */
+export function hammingDistance(a: Hash256, b: Hash256): number {
+  let d = 0
+  for (let i = 0; i < HASH256_BYTES; i++) d += POPCOUNT8[a[i]! ^ b[i]!]!
+  return d
+}
+
+export function hammingDistanceHex(a: string, b: string): number {
+  return hammingDistance(parseHash256(a), parseHash256(b))
+}
+
+function describe(value: string): string {
+  return value.length > 80 ? `${value.length} characters` : JSON.stringify(value)
+}

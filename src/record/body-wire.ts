@@ -1,0 +1,180 @@
+/**
+ * Bodies of each record kind: decoded form <-> wire (dag-cbor data model) form, with bounds.
+ * Everything untrusted is checked here: types, lengths, counts, enumerations.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { RECORD_LIMITS } from '../constants.js'
+import { fail } from '../errors.js'
+import { sha256, toHex } from './crypto.js'
+import {
+  OPINIONS, REVOKE_REASONS, SIGNAL_TYPES,
+  type OpinionBody, type RevokeBody, type Signal, type SignalType, type SignalsBody, type VpdqFrame,
+} from './types.js'
+
+export const SIGNAL_VALUE_BYTES: Record<Exclude<SignalType, 'vpdq'>, number> = { pdq: 32, md5: 16, sha256: 32 }
+const LABEL_RE = /^[a-z][a-z0-9-]{0,31}:[a-z0-9][a-z0-9._-]*$/
+const CONTENT_TYPE_RE = /^[a-z][a-z0-9-]{0,31}$/
+
+type Wire = Record<string, unknown>
+
+export function isWireMap(v: unknown): v is Wire {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+}
+
+function onlyKeys(obj: Wire, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail('RECORD_INVALID', `${what}: unknown field "${k}"`)
+}
+
+function bytesOf(v: unknown, length: number, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== length) fail('HASH_INVALID', `${what} must be ${length} bytes`)
+  return v
+}
+
+function intIn(v: unknown, min: number, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail('RECORD_INVALID', `${what} must be an integer in [${min}, ${max}]`)
+  return v
+}
+
+function stringOf(v: unknown, maxLength: number, what: string): string {
+  if (typeof v !== 'string' || v.length > maxLength) fail('RECORD_INVALID', `${what} must be a string of at most ${maxLength} characters`)
+  return v
+}
+
+function oneOf<T extends string>(v: unknown, values: readonly T[], what: string, code: 'RECORD_INVALID' | 'SIGNAL_INVALID' = 'RECORD_INVALID'): T {
+  if (typeof v !== 'string' || !values.includes(v as T)) fail(code, `${what} must be one of ${values.join(', ')}`)
+  return v as T
+}
+
+/** Hex string of exactly `bytes` bytes (lowercase accepted, uppercase normalised) -> bytes. */
+export function hexValue(value: unknown, bytes: number, what: string): Uint8Array {
+  if (typeof value !== 'string' || value.length !== bytes * 2 || !/^[0-9a-fA-F]+$/.test(value)) {
+    fail('HASH_INVALID', `${what} must be ${bytes * 2} hex digits`)
+  }
+  return Uint8Array.from(Buffer.from(value, 'hex'))
+}
+
+// ---- labels and content type (syntax only; the local taxonomy is applied when contributing) ----
+
+export function checkLabels(labels: unknown): string[] {
+  if (!Array.isArray(labels) || labels.length > RECORD_LIMITS.maxLabels) fail('LABEL_INVALID', `labels must be a list of at most ${RECORD_LIMITS.maxLabels}`)
+  const seen = new Set<string>()
+  for (const label of labels) {
+    if (typeof label !== 'string' || label.length > RECORD_LIMITS.maxLabelLength || !LABEL_RE.test(label)) {
+      fail('LABEL_INVALID', `label ${JSON.stringify(label).slice(0, 80)} must be "namespace:value" (lowercase, at most ${RECORD_LIMITS.maxLabelLength} characters)`)
+    }
+    if (seen.has(label)) fail('LABEL_INVALID', `label "${label}" is repeated`)
+    seen.add(label)
+  }
+  return labels as string[]
+}
+
+export function checkContentType(v: unknown): string {
+  if (typeof v !== 'string' || !CONTENT_TYPE_RE.test(v)) fail('RECORD_INVALID', 'contentType must be a short lowercase word')
+  return v
+}
+
+// ---- signals ----
+
+export function vpdqValue(frames: VpdqFrame[]): string {
+  return toHex(sha256(dagCbor.encode(framesToWire(frames))))
+}
+
+function framesToWire(frames: VpdqFrame[]): unknown[] {
+  return frames.map((f) => [hexValue(f.hash, 32, 'vpdq frame hash'), f.quality, f.ms])
+}
+
+export function signalToWire(signal: Signal): Wire {
+  const out: Wire = { type: signal.type }
+  if (signal.type === 'vpdq') out.frames = framesToWire(signal.frames ?? [])
+  else out.value = hexValue(signal.value, SIGNAL_VALUE_BYTES[signal.type], `${signal.type} value`)
+  if (signal.quality !== undefined) out.quality = signal.quality
+  return out
+}
+
+export function signalFromWire(w: unknown, where: string): Signal {
+  if (!isWireMap(w)) fail('SIGNAL_INVALID', `${where} must be a map`)
+  const type = oneOf(w.type, SIGNAL_TYPES, `${where}.type`, 'SIGNAL_INVALID')
+  onlyKeys(w, type === 'vpdq' ? ['type', 'frames', 'quality'] : ['type', 'value', 'quality'], where)
+  const signal: Signal = { type, value: '' }
+  if (type === 'vpdq') {
+    const frames = w.frames
+    if (!Array.isArray(frames) || frames.length === 0 || frames.length > RECORD_LIMITS.maxVpdqFrames) {
+      fail('SIGNAL_INVALID', `${where}.frames must hold 1 to ${RECORD_LIMITS.maxVpdqFrames} frames`)
+    }
+    signal.frames = frames.map((f, i) => {
+      if (!Array.isArray(f) || f.length !== 3) fail('SIGNAL_INVALID', `${where}.frames[${i}] must be [hash, quality, ms]`)
+      return {
+        hash: toHex(bytesOf(f[0], 32, `${where}.frames[${i}] hash`)),
+        quality: intIn(f[1], 0, 100, `${where}.frames[${i}] quality`),
+        ms: intIn(f[2], 0, 2 ** 40, `${where}.frames[${i}] ms`),
+      }
+    })
+    signal.value = vpdqValue(signal.frames)
+  } else {
+    signal.value = toHex(bytesOf(w.value, SIGNAL_VALUE_BYTES[type], `${where}.value (${type})`))
+  }
+  if (w.quality !== undefined) signal.quality = intIn(w.quality, 0, 100, `${where}.quality`)
+  return signal
+}
+
+// ---- bodies ----
+
+export function signalsBodyToWire(body: SignalsBody): Wire {
+  const out: Wire = { signals: body.signals.map(signalToWire), contentType: body.contentType, labels: body.labels }
+  if (body.note !== undefined) out.note = body.note
+  return out
+}
+
+export function signalsBodyFromWire(w: Wire): SignalsBody {
+  onlyKeys(w, ['signals', 'contentType', 'labels', 'note'], 'signals body')
+  if (!Array.isArray(w.signals) || w.signals.length === 0 || w.signals.length > RECORD_LIMITS.maxSignalsPerRecord) {
+    fail('RECORD_INVALID', `a signals record holds 1 to ${RECORD_LIMITS.maxSignalsPerRecord} signals`)
+  }
+  const body: SignalsBody = {
+    signals: w.signals.map((s, i) => signalFromWire(s, `signals[${i}]`)),
+    contentType: checkContentType(w.contentType),
+    labels: checkLabels(w.labels),
+  }
+  if (w.note !== undefined) body.note = stringOf(w.note, RECORD_LIMITS.maxNoteLength, 'note')
+  return body
+}
+
+export function revokeBodyToWire(body: RevokeBody): Wire {
+  const out: Wire = { target: hexValue(body.target, 32, 'revoke target'), reason: body.reason }
+  if (body.signal !== undefined) out.signal = body.signal
+  return out
+}
+
+export function revokeBodyFromWire(w: Wire): RevokeBody {
+  onlyKeys(w, ['target', 'signal', 'reason'], 'revoke body')
+  const body: RevokeBody = {
+    target: toHex(bytesOf(w.target, 32, 'revoke target')),
+    reason: oneOf(w.reason, REVOKE_REASONS, 'revoke reason'),
+  }
+  if (w.signal !== undefined) body.signal = intIn(w.signal, 0, RECORD_LIMITS.maxSignalsPerRecord - 1, 'revoke signal index')
+  return body
+}
+
+export function opinionBodyToWire(body: OpinionBody): Wire {
+  const { type, value } = body.signal
+  const ref = { type, value: hexValue(value, type === 'vpdq' ? 32 : SIGNAL_VALUE_BYTES[type], `${type} value`) }
+  const out: Wire = { signal: ref, opinion: body.opinion }
+  if (body.record !== undefined) out.record = hexValue(body.record, 32, 'opinion record')
+  if (body.note !== undefined) out.note = body.note
+  return out
+}
+
+export function opinionBodyFromWire(w: Wire): OpinionBody {
+  onlyKeys(w, ['signal', 'record', 'opinion', 'note'], 'opinion body')
+  if (!isWireMap(w.signal)) fail('RECORD_INVALID', 'opinion signal must be a map')
+  onlyKeys(w.signal, ['type', 'value'], 'opinion signal')
+  const type = oneOf(w.signal.type, SIGNAL_TYPES, 'opinion signal type', 'SIGNAL_INVALID')
+  const bytes = type === 'vpdq' ? 32 : SIGNAL_VALUE_BYTES[type]
+  const body: OpinionBody = {
+    signal: { type, value: toHex(bytesOf(w.signal.value, bytes, 'opinion signal value')) },
+    opinion: oneOf(w.opinion, OPINIONS, 'opinion'),
+  }
+  if (w.record !== undefined) body.record = toHex(bytesOf(w.record, 32, 'opinion record'))
+  if (w.note !== undefined) body.note = stringOf(w.note, RECORD_LIMITS.maxNoteLength, 'note')
+  return body
+}

@@ -1,0 +1,155 @@
+/**
+ * Record wire format v1: canonical dag-cbor (deterministic: sorted map keys, minimal integers, no floats).
+ *
+ *   wire     = { version, kind, author: bytes(32), seq, prev: bytes(32) | null, timestamp, body, signature: bytes(64) }
+ *   signing  = utf8(RECORD_SIGNING_DOMAIN) || dagCbor(wire without `signature`)
+ *   id       = SHA-256(signing)
+ *
+ * Decoding is bounded (bytes, counts, lengths) and insists on the canonical form: re-encoding the decoded
+ * value must give the same bytes, so one record has exactly one encoding and one id.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { RECORD_FORMAT_VERSION, RECORD_LIMITS, RECORD_SIGNING_DOMAIN } from '../constants.js'
+import { fail, isHashmeshError } from '../errors.js'
+import { sha256, toHex, verifySignature, type Signer } from './crypto.js'
+import {
+  isWireMap, hexValue,
+  opinionBodyFromWire, opinionBodyToWire, revokeBodyFromWire, revokeBodyToWire, signalsBodyFromWire, signalsBodyToWire,
+} from './body-wire.js'
+import { RECORD_KINDS, type SignedRecord, type UnsignedRecord, type VerifiedRecord } from './types.js'
+
+const DOMAIN_BYTES = new TextEncoder().encode(RECORD_SIGNING_DOMAIN)
+const ENVELOPE_KEYS = ['version', 'kind', 'author', 'seq', 'prev', 'timestamp', 'body', 'signature']
+const MAX_SEQ = Number.MAX_SAFE_INTEGER
+const MAX_TIMESTAMP = 2 ** 47
+
+function bodyToWire(record: UnsignedRecord): Record<string, unknown> {
+  switch (record.kind) {
+    case 'signals': return signalsBodyToWire(record.body)
+    case 'revoke': return revokeBodyToWire(record.body)
+    case 'opinion': return opinionBodyToWire(record.body)
+  }
+}
+
+function unsignedToWire(record: UnsignedRecord): Record<string, unknown> {
+  return {
+    version: record.version,
+    kind: record.kind,
+    author: hexValue(record.author, 32, 'author'),
+    seq: record.seq,
+    prev: record.prev === null ? null : hexValue(record.prev, 32, 'prev'),
+    timestamp: record.timestamp,
+    body: bodyToWire(record),
+  }
+}
+
+function signingBytesOfWire(unsignedWire: Record<string, unknown>): Uint8Array {
+  const encoded = dagCbor.encode(unsignedWire)
+  const out = new Uint8Array(DOMAIN_BYTES.length + encoded.length)
+  out.set(DOMAIN_BYTES, 0)
+  out.set(encoded, DOMAIN_BYTES.length)
+  return out
+}
+
+/** The exact bytes an author signs for this record. */
+export function signingBytes(record: UnsignedRecord): Uint8Array {
+  return signingBytesOfWire(unsignedToWire(record))
+}
+
+/** Signs and encodes a record; the result is what goes on the wire and into the store. */
+export function signRecord(record: UnsignedRecord, signer: Signer): VerifiedRecord {
+  if (record.author !== signer.publicKeyHex) fail('KEY_INVALID', 'record author is not the signing key')
+  checkEnvelopeNumbers(record.seq, record.prev, record.timestamp)
+  const wire = unsignedToWire(record)
+  const toSign = signingBytesOfWire(wire)
+  const signature = signer.sign(toSign)
+  const bytes = dagCbor.encode({ ...wire, signature })
+  if (bytes.length > RECORD_LIMITS.maxRecordBytes) fail('RECORD_TOO_LARGE', `record is ${bytes.length} bytes (limit ${RECORD_LIMITS.maxRecordBytes})`)
+  return { record: { ...record, signature: toHex(signature), id: toHex(sha256(toSign)) } as SignedRecord, bytes }
+}
+
+function checkEnvelopeNumbers(seq: unknown, prev: unknown, timestamp: unknown): void {
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) fail('RECORD_INVALID', 'seq must be a positive integer')
+  if ((seq === 1) !== (prev === null)) fail('RECORD_INVALID', 'prev must be null exactly when seq is 1')
+  if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) {
+    fail('RECORD_INVALID', 'timestamp must be milliseconds since the epoch')
+  }
+}
+
+export interface DecodedRecord extends VerifiedRecord {
+  /** The bytes the signature covers. */
+  signing: Uint8Array
+  signatureBytes: Uint8Array
+  authorBytes: Uint8Array
+}
+
+/** Bounded, canonical decode; does NOT check the signature (see decodeAndVerify). */
+export function decodeRecord(bytes: Uint8Array): DecodedRecord {
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) fail('RECORD_DECODE', 'record is empty')
+  if (bytes.length > RECORD_LIMITS.maxRecordBytes) fail('RECORD_TOO_LARGE', `record is ${bytes.length} bytes (limit ${RECORD_LIMITS.maxRecordBytes})`)
+  let wire: unknown
+  try {
+    wire = dagCbor.decode(bytes)
+  } catch (cause) {
+    fail('RECORD_DECODE', `record is not valid dag-cbor: ${(cause as Error).message}`, { cause })
+  }
+  if (!isWireMap(wire)) fail('RECORD_DECODE', 'record must be a map')
+  for (const k of Object.keys(wire)) if (!ENVELOPE_KEYS.includes(k)) fail('RECORD_INVALID', `unknown record field "${k}"`)
+  if (wire.version !== RECORD_FORMAT_VERSION) fail('RECORD_VERSION', `unsupported record version ${String(wire.version)}`)
+  if (typeof wire.kind !== 'string' || !(RECORD_KINDS as readonly string[]).includes(wire.kind)) {
+    fail('RECORD_KIND', `unknown record kind ${JSON.stringify(wire.kind)?.slice(0, 40)}`)
+  }
+  const author = wire.author
+  const signature = wire.signature
+  if (!(author instanceof Uint8Array) || author.length !== 32) fail('RECORD_INVALID', 'author must be 32 bytes')
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) fail('SIGNATURE_INVALID', 'signature must be 64 bytes')
+  const prev = wire.prev
+  if (prev !== null && !(prev instanceof Uint8Array && prev.length === 32)) fail('RECORD_INVALID', 'prev must be null or 32 bytes')
+  checkEnvelopeNumbers(wire.seq, prev, wire.timestamp)
+  if (!isWireMap(wire.body)) fail('RECORD_INVALID', 'body must be a map')
+
+  const kind = wire.kind as UnsignedRecord['kind']
+  const body = kind === 'signals' ? signalsBodyFromWire(wire.body) : kind === 'revoke' ? revokeBodyFromWire(wire.body) : opinionBodyFromWire(wire.body)
+  const { signature: _sig, ...unsignedWire } = wire
+  const signing = signingBytesOfWire(unsignedWire)
+  if (!equalBytes(dagCbor.encode(wire), bytes)) fail('RECORD_DECODE', 'record is not in canonical form')
+  const record = {
+    version: RECORD_FORMAT_VERSION,
+    kind,
+    author: toHex(author),
+    seq: wire.seq as number,
+    prev: prev === null ? null : toHex(prev as Uint8Array),
+    timestamp: wire.timestamp as number,
+    body,
+    signature: toHex(signature),
+    id: toHex(sha256(signing)),
+  } as SignedRecord
+  return { record, bytes, signing, signatureBytes: signature, authorBytes: author }
+}
+
+export function verifyDecoded(decoded: DecodedRecord): void {
+  if (!verifySignature(decoded.signing, decoded.signatureBytes, decoded.authorBytes)) {
+    fail('SIGNATURE_INVALID', `signature of record ${decoded.record.id} by ${decoded.record.author.slice(0, 16)}… does not verify`)
+  }
+}
+
+/** Decode with bounds, then check the signature. Throws HashmeshError with a typed code. */
+export function decodeAndVerify(bytes: Uint8Array): VerifiedRecord {
+  const decoded = decodeRecord(bytes)
+  verifyDecoded(decoded)
+  return { record: decoded.record, bytes: decoded.bytes }
+}
+
+/** Like decodeAndVerify, but returns the error instead of throwing. */
+export function tryDecodeAndVerify(bytes: Uint8Array): VerifiedRecord | { error: { code: string; message: string } } {
+  try {
+    return decodeAndVerify(bytes)
+  } catch (err) {
+    if (isHashmeshError(err)) return { error: { code: err.code, message: err.message } }
+    throw err
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
+}

@@ -1,0 +1,33 @@
+/** The only module that imports `level`. A thin wrapper so the rest of the store never sees its API. */
+import { Level } from 'level'
+import { fail } from '../errors.js'
+
+export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+export interface KeyValueStore {
+  get(key: string): Promise<Uint8Array | undefined>
+  getMany(keys: string[]): Promise<(Uint8Array | undefined)[]>
+  batch(ops: BatchOp[]): Promise<void>
+  entries(range: { gte?: string; lt?: string; limit?: number; reverse?: boolean }): AsyncIterable<[string, Uint8Array]>
+  keys(range: { gte?: string; lt?: string; limit?: number }): AsyncIterable<string>
+  close(): Promise<void>
+}
+
+export async function openLevel(path: string): Promise<KeyValueStore> {
+  const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    await db.open()
+  } catch (cause) {
+    const inner = (cause as { cause?: { code?: string } }).cause
+    if (inner?.code === 'LEVEL_LOCKED') fail('STORE_LOCKED', `the store at ${path} is in use by another process (is a node running on it?)`, { cause })
+    fail('STORE_CLOSED', `cannot open the store at ${path}: ${(cause as Error).message}`, { cause })
+  }
+  return {
+    get: (key) => db.get(key),
+    getMany: (keys) => db.getMany(keys),
+    batch: (ops) => db.batch(ops),
+    entries: (range) => db.iterator(range),
+    keys: (range) => db.keys(range),
+    close: () => db.close(),
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The local replica: every member's feed, verified, in LevelDB. How it fits together:
+ *
+ *   appendVerified(records) / appendOwn(build)  ->  one writer at a time (a promise chain)
+ *     -> AppendPlan decides verdicts and LevelDB ops against committed state
+ *     -> one atomic batch  -> only then the in-memory heads / pending / counts are updated
+ *     -> listeners (the match index) see the committed records in feed order
+ *
+ * Records must already be decoded and signature-verified (VerifiedRecord); membership is the caller's job.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { mkdirSync } from 'node:fs'
+import { fail } from '../errors.js'
+import { decodeRecord } from '../record/codec.js'
+import type { SignedRecord, VerifiedRecord } from '../record/types.js'
+import type { FeedHead, ReceiveResult } from '../sync/types.js'
+import { AppendPlan, type Counts, type Head } from './append-plan.js'
+import {
+  COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, seqKey,
+} from './keys.js'
+import { openLevel, type KeyValueStore } from './level-db.js'
+
+const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T
+
+export interface Revocation { by: string; reason: string; seq: number; target: string }
+export interface OpinionEntry { member: string; opinion: string; id: string; seq: number; timestamp: number }
+export interface EquivocationProof { feed: string; seq: number; records: [Uint8Array, Uint8Array] }
+export type CommitListener = (records: SignedRecord[]) => void
+
+export class ReplicaStore {
+  private readonly heads = new Map<string, Head>()
+  /** feed -> seq -> id -> bytes (null: on disk only). */
+  private readonly pending = new Map<string, Map<number, Map<string, Uint8Array | null>>>()
+  private pendingTotal = 0
+  private counts: Counts = { records: 0, signals: 0, byKind: {}, equivocations: 0 }
+  private readonly equivocatingFeeds = new Set<string>()
+  private readonly listeners: CommitListener[] = []
+  private writeQueue: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  private constructor(private readonly db: KeyValueStore) {}
+
+  static async open(path: string): Promise<ReplicaStore> {
+    mkdirSync(path, { recursive: true })
+    const store = new ReplicaStore(await openLevel(path))
+    await store.load()
+    return store
+  }
+
+  private async load(): Promise<void> {
+    for await (const [key, value] of this.db.entries(prefixRange('head!'))) this.heads.set(key.slice(5), decodeJson<Head>(value))
+    for await (const key of this.db.keys(prefixRange('pend!'))) {
+      const [, feed, seq, id] = key.split('!')
+      this.trackPending(feed!, Number(seq), id!, null)
+    }
+    for await (const key of this.db.keys(prefixRange('eq!'))) this.equivocatingFeeds.add(key.split('!')[1]!)
+    const counts = await this.db.get(COUNTS_KEY)
+    if (counts) this.counts = decodeJson<Counts>(counts)
+  }
+
+  private trackPending(feed: string, seq: number, id: string, bytes: Uint8Array | null): void {
+    let bySeq = this.pending.get(feed)
+    if (!bySeq) this.pending.set(feed, (bySeq = new Map()))
+    let byId = bySeq.get(seq)
+    if (!byId) bySeq.set(seq, (byId = new Map()))
+    if (!byId.has(id)) this.pendingTotal++
+    byId.set(id, bytes)
+  }
+
+  private untrackPending(feed: string, seq: number, id: string): void {
+    const bySeq = this.pending.get(feed)
+    const byId = bySeq?.get(seq)
+    if (!byId?.delete(id)) return
+    this.pendingTotal--
+    if (byId.size === 0) bySeq!.delete(seq)
+    if (bySeq!.size === 0) this.pending.delete(feed)
+  }
+
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener)
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) fail('STORE_CLOSED', 'the store is closed')
+    const run = this.writeQueue.then(task, task)
+    this.writeQueue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Appends verified records (any feeds, any order) in one atomic batch. */
+  appendVerified(records: VerifiedRecord[]): Promise<ReceiveResult[]> {
+    return this.exclusive(async () => {
+      const plan = this.newPlan()
+      for (const item of records) await plan.add(item)
+      await this.commit(plan)
+      return plan.results
+    })
+  }
+
+  /** Builds own records from the current head of `feed` and appends them atomically. */
+  appendOwn(feed: string, build: (head: { seq: number; id: string | null }) => VerifiedRecord[]): Promise<VerifiedRecord[]> {
+    return this.exclusive(async () => {
+      const head = this.heads.get(feed)
+      const records = build(head ? { seq: head.seq, id: head.id } : { seq: 0, id: null })
+      const plan = this.newPlan()
+      for (const item of records) await plan.add(item)
+      const bad = plan.results.find((r) => r.verdict !== 'accepted')
+      if (bad) fail('INTERNAL', `own record not accepted: ${bad.code} ${bad.message ?? ''}`)
+      await this.commit(plan)
+      return records
+    })
+  }
+
+  private newPlan(): AppendPlan {
+    const reader = {
+      idAtSeq: async (feed: string, seq: number) => {
+        const v = await this.db.get(seqKey(feed, seq))
+        return v ? new TextDecoder().decode(v) : undefined
+      },
+      recordBytes: (id: string) => this.db.get(recordKey(id)),
+      pendingBytes: async (feed: string, seq: number, id: string) =>
+        this.pending.get(feed)?.get(seq)?.get(id) ?? (await this.db.get(pendingKey(feed, seq, id))),
+    }
+    return new AppendPlan(this.heads, reader, this.pending, this.pendingTotal, this.counts)
+  }
+
+  private async commit(plan: AppendPlan): Promise<void> {
+    if (plan.ops.length === 0) return
+    plan.finish()
+    await this.db.batch(plan.ops)
+    for (const [feed, head] of plan.heads) this.heads.set(feed, head)
+    for (const [feed, bySeq] of plan.pendingChanges) {
+      for (const [seq, byId] of bySeq) {
+        for (const [id, bytes] of byId) {
+          if (bytes === null) this.untrackPending(feed, seq, id)
+          else this.trackPending(feed, seq, id, null)
+        }
+      }
+    }
+    for (const feed of plan.newProofFeeds) this.equivocatingFeeds.add(feed)
+    this.counts = plan.counts
+    if (plan.committed.length > 0) for (const listener of this.listeners) listener(plan.committed)
+  }
+
+  // ---- reads ----
+
+  feedHeads(): FeedHead[] {
+    return [...this.heads].map(([feed, h]) => ({ feed, seq: h.seq, id: h.id }))
+  }
+
+  head(feed: string): Head | undefined {
+    return this.heads.get(feed)
+  }
+
+  getCounts(): Counts & { feeds: number; pending: number } {
+    return { ...structuredClone(this.counts), feeds: this.heads.size, pending: this.pendingTotal }
+  }
+
+  getRecordBytes(id: string): Promise<Uint8Array | undefined> {
+    return this.db.get(recordKey(id))
+  }
+
+  async getRecord(id: string): Promise<VerifiedRecord | undefined> {
+    const bytes = await this.db.get(recordKey(id))
+    return bytes ? { record: decodeRecord(bytes).record, bytes } : undefined
+  }
+
+  async getRecords(ids: string[]): Promise<(VerifiedRecord | undefined)[]> {
+    const values = await this.db.getMany(ids.map(recordKey))
+    return values.map((bytes) => (bytes ? { record: decodeRecord(bytes).record, bytes } : undefined))
+  }
+
+  /** Encoded records of `feed` with seq in [fromSeq, fromSeq + limit). */
+  async readRange(feed: string, fromSeq: number, limit: number): Promise<Uint8Array[]> {
+    const head = this.heads.get(feed)
+    if (!head || fromSeq > head.seq || limit <= 0) return []
+    const ids: string[] = []
+    const range = { gte: seqKey(feed, Math.max(1, fromSeq)), lt: seqKey(feed, Math.min(head.seq, fromSeq + limit - 1) + 1) }
+    for await (const [, id] of this.db.entries(range)) ids.push(new TextDecoder().decode(id))
+    const values = await this.db.getMany(ids.map(recordKey))
+    return values.filter((v): v is Uint8Array => v !== undefined)
+  }
+
+  async *iterateFeed(feed: string, fromSeq = 1): AsyncIterable<Uint8Array> {
+    const head = this.heads.get(feed)
+    if (!head) return
+    for (let seq = fromSeq; seq <= head.seq; seq += 512) {
+      for (const bytes of await this.readRange(feed, seq, 512)) yield bytes
+    }
+  }
+
+  /** Every (signal, record, index) in the replica, for rebuilding indexes. */
+  async *iterateSignalIndex(): AsyncIterable<{ signalKey: string; id: string; index: number }> {
+    for await (const key of this.db.keys(prefixRange('sig!'))) yield parseSignalIndexKey(key)
+  }
+
+  async recordsCarrying(signalKey: string): Promise<{ id: string; index: number }[]> {
+    const out: { id: string; index: number }[] = []
+    for await (const key of this.db.keys(prefixRange(`sig!${signalKey}!`))) {
+      const { id, index } = parseSignalIndexKey(key)
+      out.push({ id, index })
+    }
+    return out
+  }
+
+  async revocation(author: string, signalKey: string): Promise<Revocation | undefined> {
+    const v = await this.db.get(revocationKey(author, signalKey))
+    return v ? decodeJson<Revocation>(v) : undefined
+  }
+
+  async *iterateRevocations(): AsyncIterable<{ author: string; signalKey: string; revocation: Revocation }> {
+    for await (const [key, value] of this.db.entries(prefixRange('rev!'))) {
+      const [, author, signalKey] = key.split('!')
+      yield { author: author!, signalKey: signalKey!, revocation: decodeJson<Revocation>(value) }
+    }
+  }
+
+  async opinions(signalKey: string): Promise<OpinionEntry[]> {
+    const out: OpinionEntry[] = []
+    for await (const [key, value] of this.db.entries(prefixRange(`op!${signalKey}!`))) {
+      out.push({ member: key.split('!')[2]!, ...decodeJson<Omit<OpinionEntry, 'member'>>(value) })
+    }
+    return out
+  }
+
+  async *iterateOpinions(): AsyncIterable<{ signalKey: string } & OpinionEntry> {
+    for await (const [key, value] of this.db.entries(prefixRange('op!'))) {
+      const [, signalKey, member] = key.split('!')
+      yield { signalKey: signalKey!, member: member!, ...decodeJson<Omit<OpinionEntry, 'member'>>(value) }
+    }
+  }
+
+  isEquivocating(feed: string): boolean {
+    return this.equivocatingFeeds.has(feed)
+  }
+
+  async equivocationProofs(): Promise<EquivocationProof[]> {
+    const out: EquivocationProof[] = []
+    for await (const [key, value] of this.db.entries(prefixRange('eq!'))) {
+      const [, feed, seq] = key.split('!')
+      out.push({ feed: feed!, seq: Number(seq), records: dagCbor.decode(value) as [Uint8Array, Uint8Array] })
+    }
+    return out
+  }
+
+  /** Stores an equivocation proof received from a peer (both records already verified by the caller). */
+  storeEquivocationProof(feed: string, seq: number, a: Uint8Array, b: Uint8Array): Promise<void> {
+    return this.exclusive(async () => {
+      if (await this.db.get(proofKey(feed, seq))) return
+      await this.db.batch([{ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) }])
+      this.equivocatingFeeds.add(feed)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.writeQueue
+    this.closed = true
+    await this.db.close()
+  }
+}
+

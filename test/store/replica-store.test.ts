@@ -1,0 +1,129 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ReplicaStore } from '../../src/store/replica-store.js'
+import { createRecord } from '../../src/record/build.js'
+import { signalKey } from '../../src/record/types.js'
+import { chain, memberFromByte, pdqHex, signalsBody } from '../helpers/records.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const alice = memberFromByte(1)
+const bob = memberFromByte(2)
+
+async function withStore(fn: (store: ReplicaStore, path: string) => Promise<void>): Promise<void> {
+  const dir = tempDir()
+  const store = await ReplicaStore.open(dir.path)
+  try {
+    await fn(store, dir.path)
+  } finally {
+    await store.close()
+    dir.cleanup()
+  }
+}
+
+test('appends a chain, keeps heads, and re-appending is a no-op', () =>
+  withStore(async (store) => {
+    const records = chain(alice, 5)
+    const results = await store.appendVerified(records)
+    assert.deepEqual(results.map((r) => r.verdict), Array(5).fill('accepted'))
+    assert.deepEqual(store.feedHeads(), [{ feed: alice.publicKeyHex, seq: 5, id: records[4]!.record.id }])
+    const again = await store.appendVerified(records)
+    assert.deepEqual(again.map((r) => r.verdict), Array(5).fill('duplicate'))
+    assert.equal(store.getCounts().records, 5)
+    const range = await store.readRange(alice.publicKeyHex, 2, 2)
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+    assert.deepEqual(range.map(hex), [records[1]!.bytes, records[2]!.bytes].map(hex))
+  }))
+
+test('out-of-order records wait in pending until the gap fills', () =>
+  withStore(async (store) => {
+    const records = chain(alice, 4)
+    const late = await store.appendVerified([records[3]!, records[2]!])
+    assert.deepEqual(late.map((r) => [r.verdict, r.code]), [['pending', 'SEQ_GAP'], ['pending', 'SEQ_GAP']])
+    assert.equal(store.head(alice.publicKeyHex), undefined)
+    assert.equal(store.getCounts().pending, 2)
+    const fill = await store.appendVerified([records[0]!, records[1]!])
+    assert.deepEqual(fill.map((r) => r.verdict), ['accepted', 'accepted'])
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 4)
+    assert.equal(store.getCounts().pending, 0)
+  }))
+
+test('a wrong prev is rejected and nothing is stored', () =>
+  withStore(async (store) => {
+    const [a1] = chain(alice, 1)
+    await store.appendVerified([a1!])
+    const bogus = createRecord(alice, { seq: 1, id: 'ab'.repeat(32) }, 'signals', signalsBody([pdqHex(9)]))
+    const [result] = await store.appendVerified([bogus])
+    assert.equal(result!.verdict, 'rejected')
+    assert.equal(result!.code, 'PREV_MISMATCH')
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 1)
+    assert.equal(await store.getRecordBytes(bogus.record.id), undefined)
+    assert.equal(store.getCounts().records, 1)
+  }))
+
+test('two different records at the same seq are an equivocation: both kept as a proof, feed flagged', () =>
+  withStore(async (store) => {
+    const [a1] = chain(alice, 1)
+    const fork = createRecord(alice, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(77)]))
+    await store.appendVerified([a1!])
+    const [result] = await store.appendVerified([fork])
+    assert.equal(result!.code, 'EQUIVOCATION')
+    assert.ok(store.isEquivocating(alice.publicKeyHex))
+    const proofs = await store.equivocationProofs()
+    assert.equal(proofs.length, 1)
+    assert.deepEqual(proofs[0]!.records.map((b) => Buffer.from(b).toString('hex')), [a1!.bytes, fork.bytes].map((b) => Buffer.from(b).toString('hex')))
+    assert.equal(store.head(alice.publicKeyHex)?.id, a1!.record.id)
+  }))
+
+test('revocations apply to the author\'s own signals only, and persist', () =>
+  withStore(async (store) => {
+    const [a1] = chain(alice, 1)
+    const [b1] = chain(bob, 1, undefined, 1, 500)
+    await store.appendVerified([a1!, b1!])
+    const revokeOwn = createRecord(alice, { seq: 1, id: a1!.record.id }, 'revoke', { target: a1!.record.id, reason: 'mistake' })
+    const revokeOthers = createRecord(alice, { seq: 2, id: revokeOwn.record.id }, 'revoke', { target: b1!.record.id, reason: 'other' })
+    const results = await store.appendVerified([revokeOwn, revokeOthers])
+    assert.deepEqual(results.map((r) => r.verdict), ['accepted', 'accepted'])
+    const aliceKey = signalKey(a1!.record.kind === 'signals' ? a1!.record.body.signals[0]! : ({} as never))
+    const bobKey = signalKey(b1!.record.kind === 'signals' ? b1!.record.body.signals[0]! : ({} as never))
+    assert.equal((await store.revocation(alice.publicKeyHex, aliceKey))?.by, revokeOwn.record.id)
+    assert.equal(await store.revocation(bob.publicKeyHex, bobKey), undefined)
+    assert.equal(await store.revocation(alice.publicKeyHex, bobKey), undefined)
+  }))
+
+test('the latest opinion per member and signal wins', () =>
+  withStore(async (store) => {
+    const signal = { type: 'pdq' as const, value: pdqHex(1) }
+    const o1 = createRecord(bob, { seq: 0, id: null }, 'opinion', { signal, opinion: 'seen' })
+    const o2 = createRecord(bob, { seq: 1, id: o1.record.id }, 'opinion', { signal, opinion: 'false_positive' })
+    await store.appendVerified([o1, o2])
+    const opinions = await store.opinions(signalKey(signal))
+    assert.deepEqual(opinions.map((o) => [o.member, o.opinion]), [[bob.publicKeyHex, 'false_positive']])
+  }))
+
+test('state survives close and reopen; commit listeners see records in feed order', async () => {
+  const dir = tempDir()
+  try {
+    const records = chain(alice, 3, undefined, 2)
+    let store = await ReplicaStore.open(dir.path)
+    const seen: number[] = []
+    store.onCommit((committed) => seen.push(...committed.map((r) => r.seq)))
+    await store.appendVerified([records[2]!])
+    await store.appendVerified([records[0]!, records[1]!])
+    assert.deepEqual(seen, [1, 2, 3])
+    await store.close()
+    store = await ReplicaStore.open(dir.path)
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 3)
+    assert.equal(store.getCounts().signals, 6)
+    const signals: string[] = []
+    for await (const entry of store.iterateSignalIndex()) signals.push(entry.signalKey)
+    assert.equal(signals.length, 6)
+    await store.close()
+  } finally {
+    dir.cleanup()
+  }
+})
+
+test('a second process cannot open a store that is in use (STORE_LOCKED)', () =>
+  withStore(async (_store, path) => {
+    await assert.rejects(ReplicaStore.open(path), (err: { code?: string }) => err.code === 'STORE_LOCKED')
+  }))

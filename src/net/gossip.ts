@@ -1,0 +1,127 @@
+/**
+ * Gossip of new records and extras over gossipsub, on two topics of the federation:
+ *   records  recordsTopic(federationId) = /hashmesh/records/1/<federationId>
+ *   extras   extrasTopic(federationId)  = /hashmesh/extras/1/<federationId>
+ * Message data is the opaque encoded record (or extra) itself; messages are unsigned by gossipsub
+ * (StrictNoSign: records carry their author's signature) and identified by SHA-256 of the data, so the
+ * same record gossiped by two nodes is one message.
+ *
+ * Every incoming message passes the topic validator before it is delivered or forwarded:
+ * size bound, then replica.receive; accepted/pending -> Accept, duplicate -> Ignore,
+ * rejected -> Reject (gossipsub scores the sender down, and we count it against the peer).
+ */
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { fail } from '../errors.js'
+import { GOSSIP_LIMITS } from '../sync/limits.js'
+import type { ReceiveResult } from '../sync/types.js'
+import type { NetContext } from './context.js'
+import type { VerdictCounts } from './types.js'
+import { extrasTopic, recordsTopic } from './topics.js'
+
+type Kind = 'records' | 'extras'
+
+export class Gossip {
+  readonly topics: Record<Kind, string>
+
+  constructor(
+    private readonly pubsub: GossipSub,
+    private readonly ctx: NetContext,
+    federationId: string,
+  ) {
+    this.topics = { records: recordsTopic(federationId), extras: extrasTopic(federationId) }
+  }
+
+  start(): void {
+    for (const kind of ['records', 'extras'] as const) {
+      this.pubsub.topicValidators.set(this.topics[kind], (peer, msg) => this.validate(kind, peer, msg))
+      this.pubsub.subscribe(this.topics[kind])
+    }
+  }
+
+  stop(): void {
+    for (const topic of Object.values(this.topics)) {
+      this.pubsub.topicValidators.delete(topic)
+      try {
+        this.pubsub.unsubscribe(topic)
+      } catch {
+        /* pubsub already stopped */
+      }
+    }
+  }
+
+  async publish(record: Uint8Array): Promise<void> {
+    if (record.byteLength === 0 || record.byteLength > GOSSIP_LIMITS.maxRecordBytes) {
+      fail('RECORD_TOO_LARGE', `record of ${record.byteLength} bytes cannot be gossiped (max ${GOSSIP_LIMITS.maxRecordBytes})`)
+    }
+    if (await this.send(this.topics.records, record)) this.ctx.counters.gossip.published++
+  }
+
+  async publishExtra(bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength === 0 || bytes.byteLength > GOSSIP_LIMITS.maxExtraBytes) {
+      fail('PAYLOAD_TOO_LARGE', `extra of ${bytes.byteLength} bytes cannot be gossiped (max ${GOSSIP_LIMITS.maxExtraBytes})`)
+    }
+    if (await this.send(this.topics.extras, bytes)) this.ctx.counters.gossip.publishedExtras++
+  }
+
+  /** Publish without the size checks: only for tests that play a misbehaving peer. */
+  async publishUnchecked(kind: Kind, bytes: Uint8Array): Promise<boolean> {
+    return this.send(this.topics[kind], bytes)
+  }
+
+  /** True when handed to at least one peer. Never throws: the data is stored, sync delivers it later. */
+  private async send(topic: string, data: Uint8Array): Promise<boolean> {
+    if (this.pubsub.getSubscribers(topic).length === 0) {
+      this.ctx.counters.gossip.publishNoPeers++
+      return false
+    }
+    try {
+      await this.pubsub.publish(topic, data)
+      return true
+    } catch (err) {
+      // the mesh may not have formed yet: "PublishError.NoPeersSubscribedToTopic"
+      if (/NoPeersSubscribedToTopic/.test(String((err as Error).message ?? err))) {
+        this.ctx.counters.gossip.publishNoPeers++
+      } else {
+        this.ctx.counters.gossip.publishErrors++
+        this.ctx.log('gossip.publish.failed', { topic, message: (err as Error).message })
+      }
+      return false
+    }
+  }
+
+  private async validate(kind: Kind, peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    const peerId = peer.toString()
+    const max = kind === 'records' ? GOSSIP_LIMITS.maxRecordBytes : GOSSIP_LIMITS.maxExtraBytes
+    if (msg.data.byteLength === 0 || msg.data.byteLength > max) {
+      this.ctx.counters.gossip.oversized++
+      this.ctx.penalize(peerId, 1, `gossip ${kind} message of ${msg.data.byteLength} bytes`)
+      return TopicValidatorResult.Reject
+    }
+    let result: ReceiveResult | undefined
+    try {
+      result =
+        kind === 'records'
+          ? (await this.ctx.replica.receive([msg.data], peerId))[0]
+          : await this.ctx.replica.receiveExtra(msg.data, peerId)
+    } catch (err) {
+      // the replica's own failure (store closed...), not the sender's fault
+      this.ctx.log('gossip.receive.failed', { peer: peerId, kind, message: (err as Error).message })
+      return TopicValidatorResult.Ignore
+    }
+    if (!result) return TopicValidatorResult.Ignore
+    const counts: VerdictCounts = this.ctx.counters.gossip[kind]
+    counts[result.verdict]++
+    switch (result.verdict) {
+      case 'accepted':
+      case 'pending':
+        return TopicValidatorResult.Accept
+      case 'duplicate':
+        return TopicValidatorResult.Ignore
+      case 'rejected':
+        this.ctx.log('gossip.rejected', { peer: peerId, kind, code: result.code, message: result.message })
+        this.ctx.penalize(peerId, 1, `rejected gossip ${kind}: ${result.code ?? 'invalid'}`)
+        return TopicValidatorResult.Reject
+    }
+  }
+}

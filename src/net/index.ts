@@ -1,0 +1,233 @@
+/**
+ * hashmesh's network layer, the only importer of libp2p in the repository.
+ *
+ * How it fits together: node-assembly builds the libp2p node (TCP, noise, yamux, optional pnet PSK,
+ * identify, ping, federation-private kad-dht, gossipsub) behind a connection gater that asks the roster
+ * (isAllowedPeer) and our ban list (peer-hygiene) about every peer. New records travel by gossip
+ * (gossip.ts, validated by the replica); anything gossip missed travels by anti-entropy sessions on
+ * SYNC_PROTOCOL (sync-client.ts pulls, sync-server.ts serves) scheduled on connect, every
+ * syncIntervalMs and on demand (sync-scheduler.ts). Records stay opaque bytes: the replica verifies.
+ */
+import { EventEmitter } from 'node:events'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { SYNC_PROTOCOL } from '../constants.js'
+import { fail, HashmeshError } from '../errors.js'
+import { newCounters, type NetContext } from './context.js'
+import { createGater } from './gater.js'
+import { Gossip } from './gossip.js'
+import { privateKeyFromBytes } from './keys.js'
+import { assembleNode, type HashmeshLibp2p } from './node-assembly.js'
+import { PeerHygiene } from './peer-hygiene.js'
+import { DIAL_TIMEOUT_MS } from './stream-io.js'
+import { createSyncHandler, MAX_INBOUND_SYNC_STREAMS, MAX_OUTBOUND_SYNC_STREAMS } from './sync-server.js'
+import { SyncScheduler } from './sync-scheduler.js'
+import type { Network, NetworkEvents, NetworkInit, NetMetrics, PeerInfo, SyncReport } from './types.js'
+
+export type * from './types.js'
+export { generatePeerKey, peerIdFromKey, generatePsk, isPeerId } from './keys.js'
+export { recordsTopic, extrasTopic } from './topics.js'
+export { dhtProtocol } from './node-assembly.js'
+export { MAX_INVALID_PER_PEER, BAN_DURATION_MS, SYNC_REQUEST_BURST, SYNC_REQUESTS_PER_SECOND } from './peer-hygiene.js'
+
+/** Test-only access to the internals of a Network (libp2p node, unchecked publish). */
+export const NET_INTERNALS = Symbol('hashmesh.net.internals')
+export interface NetInternals {
+  libp2p: HashmeshLibp2p
+  publishUnchecked(kind: 'records' | 'extras', bytes: Uint8Array): Promise<boolean>
+}
+
+const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** How long stop() waits for running sync sessions before stopping libp2p anyway. */
+const STOP_DRAIN_MS = 3_000
+
+function p2pPeerOf(addr: string): string | undefined {
+  try {
+    return multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value
+  } catch {
+    return undefined
+  }
+}
+
+export async function createNetwork(init: NetworkInit): Promise<Network> {
+  if (!FEDERATION_ID.test(init.federationId)) fail('CONFIG_INVALID', `federationId "${init.federationId}" must match ${FEDERATION_ID}`)
+  for (const addr of init.bootstrap) {
+    if (!p2pPeerOf(addr)) fail('CONFIG_INVALID', `bootstrap address "${addr}" must end in /p2p/<peerId>`)
+  }
+  const privateKey = privateKeyFromBytes(init.peerPrivateKey)
+  const hygiene = new PeerHygiene()
+  const counters = newCounters()
+  const log = init.logger ?? (() => {})
+  const events = new EventEmitter()
+  const stopping = new AbortController()
+  let libp2p: HashmeshLibp2p | undefined
+
+  const ctx: NetContext = {
+    replica: init.replica,
+    hygiene,
+    counters,
+    log,
+    signal: stopping.signal,
+    penalize(peerId, n, reason) {
+      if (!hygiene.reportInvalid(peerId, n)) return
+      const until = hygiene.banned()[peerId] ?? Date.now()
+      log('peer.banned', { peer: peerId, until, reason })
+      events.emit('peer:banned', { peerId, until, reason })
+      libp2p?.hangUp(peerIdFromString(peerId)).catch((err: Error) => log('peer.hangup.failed', { peer: peerId, message: err.message }))
+    },
+  }
+  const gater = createGater({
+    isAllowedPeer: init.isAllowedPeer,
+    hygiene,
+    allowPrivateAddresses: init.allowPrivateAddresses,
+    onRefused(peerId, reason, direction) {
+      counters.connectionsRefused++
+      log('peer.refused', { peer: peerId, reason, direction })
+    },
+  })
+  const node = await assembleNode({ ...init, privateKey, gater })
+  libp2p = node
+  const gossip = new Gossip(node.services.pubsub, ctx, init.federationId)
+  const connectedPeers = (): string[] => node.getPeers().map(String)
+
+  const enforceRoster = async (): Promise<void> => {
+    for (const peerId of connectedPeers()) {
+      let allowed = false
+      try {
+        allowed = init.isAllowedPeer(peerId) && !hygiene.isBanned(peerId)
+      } catch {
+        allowed = false
+      }
+      if (!allowed) {
+        log('peer.disconnect.roster', { peer: peerId })
+        await node.hangUp(peerIdFromString(peerId)).catch(() => undefined)
+      }
+    }
+  }
+  const redialBootstrap = async (): Promise<void> => {
+    const connected = new Set(connectedPeers())
+    await Promise.allSettled(
+      init.bootstrap
+        .filter((addr) => !connected.has(p2pPeerOf(addr)!))
+        .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
+    )
+  }
+  const scheduler = new SyncScheduler({
+    ctx,
+    intervalMs: init.syncIntervalMs,
+    openStream: (peerId) => (signal) => node.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal }),
+    connectedPeers,
+    beforeTick: async () => {
+      await enforceRoster()
+      await redialBootstrap()
+    },
+    onReport: (report) => events.emit('synced', report),
+  })
+
+  let state: 'new' | 'started' | 'stopped' = 'new'
+  const network: Network & { [NET_INTERNALS]: NetInternals } = {
+    peerId: node.peerId.toString(),
+
+    async start() {
+      if (state !== 'new') fail('INTERNAL', `network already ${state}: a Network starts once`)
+      state = 'started'
+      await node.start()
+      await node.handle(SYNC_PROTOCOL, createSyncHandler(ctx), {
+        maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
+        maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+      })
+      node.addEventListener('peer:connect', (evt) => {
+        const peerId = evt.detail.toString()
+        events.emit('peer:connect', { peerId })
+        scheduler.onConnect(peerId)
+      })
+      node.addEventListener('peer:disconnect', (evt) => events.emit('peer:disconnect', { peerId: evt.detail.toString() }))
+      gossip.start()
+      scheduler.start()
+      void redialBootstrap()
+      log('net.started', { peerId: network.peerId, addresses: network.multiaddrs() })
+    },
+
+    async stop() {
+      if (state !== 'started') return
+      state = 'stopped'
+      stopping.abort(new HashmeshError('STORE_CLOSED', 'network stopping'))
+      scheduler.stop()
+      await Promise.race([scheduler.drain(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS).unref())])
+      gossip.stop()
+      await node.unhandle(SYNC_PROTOCOL).catch(() => undefined)
+      await node.stop()
+      log('net.stopped', { peerId: network.peerId })
+    },
+
+    multiaddrs: () => node.getMultiaddrs().map(String),
+    publish: (record) => gossip.publish(record),
+    publishExtra: (bytes) => gossip.publishExtra(bytes),
+
+    peers(): PeerInfo[] {
+      const byPeer = new Map<string, PeerInfo>()
+      const invalid = hygiene.invalidCounts()
+      for (const conn of node.getConnections()) {
+        const peerId = conn.remotePeer.toString()
+        const info = byPeer.get(peerId)
+        if (info) {
+          info.addresses.push(conn.remoteAddr.toString())
+          continue
+        }
+        const lastSyncAt = scheduler.lastSyncAt.get(peerId)
+        byPeer.set(peerId, {
+          peerId,
+          addresses: [conn.remoteAddr.toString()],
+          direction: conn.direction,
+          invalid: invalid[peerId] ?? 0,
+          ...(lastSyncAt === undefined ? {} : { lastSyncAt }),
+        })
+      }
+      return [...byPeer.values()]
+    },
+
+    async dial(addr) {
+      const peerId = p2pPeerOf(addr)
+      if (!peerId) fail('BAD_REQUEST', `address "${addr}" must end in /p2p/<peerId>`)
+      if (!init.isAllowedPeer(peerId)) fail('PEER_REFUSED', `peer ${peerId} is not allowed by the roster`)
+      if (hygiene.isBanned(peerId)) fail('PEER_BANNED', `peer ${peerId} is banned`)
+      try {
+        const conn = await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        return conn.remotePeer.toString()
+      } catch (cause) {
+        fail('NODE_UNREACHABLE', `cannot connect to ${addr}: ${(cause as Error).message}`, { cause })
+      }
+    },
+
+    async syncNow(peerId?: string): Promise<SyncReport> {
+      if (state !== 'started') fail('INTERNAL', 'network is not started')
+      return scheduler.syncPeers(peerId === undefined ? connectedPeers() : [peerId], true)
+    },
+
+    enforceRoster,
+
+    metrics(): NetMetrics {
+      return structuredClone({
+        ...counters,
+        peersConnected: node.getPeers().length,
+        hygiene: {
+          invalidTotal: hygiene.invalidTotal,
+          bansTotal: hygiene.bansTotal,
+          invalidByPeer: hygiene.invalidCounts(),
+          bannedUntil: hygiene.banned(),
+        },
+      })
+    },
+
+    on<E extends keyof NetworkEvents>(event: E, listener: (detail: NetworkEvents[E]) => void): () => void {
+      events.on(event, listener)
+      return () => events.off(event, listener)
+    },
+
+    [NET_INTERNALS]: {
+      libp2p: node,
+      publishUnchecked: (kind, bytes) => gossip.publishUnchecked(kind, bytes),
+    },
+  }
+  return network
+}

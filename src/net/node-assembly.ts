@@ -1,0 +1,80 @@
+/**
+ * The libp2p node of a hashmesh peer: TCP + noise + yamux (+ pnet when a PSK is configured),
+ * identify, ping, a federation-private kad-dht and gossipsub. Nothing here knows about records.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { bootstrap } from '@libp2p/bootstrap'
+import { preSharedKey } from '@libp2p/pnet'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { PROTOCOL_PREFIX, DHT_PROTOCOL_SUFFIX } from '../constants.js'
+import { GOSSIP_LIMITS } from '../sync/limits.js'
+import { extrasTopic, recordsTopic } from './topics.js'
+
+export interface HashmeshServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+export type HashmeshLibp2p = Libp2p<HashmeshServices>
+
+export interface AssemblyInit {
+  privateKey: PrivateKey
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  allowPrivateAddresses: boolean
+  psk?: Uint8Array
+  federationId: string
+  gater: ConnectionGater
+}
+
+/** The DHT protocol of one federation, e.g. /hashmesh/<federationId>/kad/1.0.0: never the public IPFS DHT. */
+export function dhtProtocol(federationId: string): string {
+  return `${PROTOCOL_PREFIX}/${federationId}${DHT_PROTOCOL_SUFFIX}`
+}
+
+/** Connections kept at most; a federation is tens to hundreds of members. */
+export const MAX_CONNECTIONS = 200
+
+export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> {
+  return createLibp2p<HashmeshServices>({
+    privateKey: init.privateKey,
+    start: false,
+    addresses: { listen: init.listen, announce: init.announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.psk ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    connectionGater: init.gater,
+    connectionManager: { maxConnections: MAX_CONNECTIONS },
+    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: dhtProtocol(init.federationId),
+        clientMode: false,
+        peerInfoMapper: init.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        logPrefix: 'hashmesh:dht',
+      }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictNoSign',
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        maxInboundDataLength: GOSSIP_LIMITS.maxRpcBytes,
+        allowedTopics: [recordsTopic(init.federationId), extrasTopic(init.federationId)],
+      }),
+    },
+  })
+}

@@ -1,0 +1,111 @@
+/**
+ * Per-peer bookkeeping of misbehaviour, kept apart from libp2p so it is easy to test:
+ * counters of invalid data (rejected records and extras, protocol violations), bans once a peer
+ * passes MAX_INVALID_PER_PEER, and a token bucket per peer on incoming sync requests.
+ * The connection gater consults isBanned(); the caller closes connections when a ban starts.
+ */
+
+/** Invalid items (rejected records or extras, malformed sync messages) a peer may send before a ban. */
+export const MAX_INVALID_PER_PEER = 20
+/** How long a banned peer is refused by the gater. */
+export const BAN_DURATION_MS = 10 * 60 * 1000
+/** Incoming sync requests: burst size and sustained rate per peer. */
+export const SYNC_REQUEST_BURST = 256
+export const SYNC_REQUESTS_PER_SECOND = 64
+/** Peers tracked at most (counters of the least recently seen are dropped first). */
+export const MAX_TRACKED_PEERS = 10_000
+
+interface PeerState {
+  invalid: number
+  tokens: number
+  refilledAt: number
+}
+
+export interface HygieneOptions {
+  maxInvalid?: number
+  banDurationMs?: number
+  requestBurst?: number
+  requestsPerSecond?: number
+  now?: () => number
+}
+
+export class PeerHygiene {
+  private readonly peers = new Map<string, PeerState>()
+  private readonly bans = new Map<string, number>()
+  private readonly maxInvalid: number
+  private readonly banDurationMs: number
+  private readonly burst: number
+  private readonly rate: number
+  private readonly now: () => number
+  bansTotal = 0
+  rateLimitedTotal = 0
+  invalidTotal = 0
+
+  constructor(options: HygieneOptions = {}) {
+    this.maxInvalid = options.maxInvalid ?? MAX_INVALID_PER_PEER
+    this.banDurationMs = options.banDurationMs ?? BAN_DURATION_MS
+    this.burst = options.requestBurst ?? SYNC_REQUEST_BURST
+    this.rate = options.requestsPerSecond ?? SYNC_REQUESTS_PER_SECOND
+    this.now = options.now ?? Date.now
+  }
+
+  private state(peerId: string): PeerState {
+    let s = this.peers.get(peerId)
+    if (s) {
+      this.peers.delete(peerId) // re-insert: Map order doubles as recency
+    } else {
+      s = { invalid: 0, tokens: this.burst, refilledAt: this.now() }
+      if (this.peers.size >= MAX_TRACKED_PEERS) this.peers.delete(this.peers.keys().next().value!)
+    }
+    this.peers.set(peerId, s)
+    return s
+  }
+
+  /** Count `n` invalid items from a peer. Returns true when this pushes the peer into a ban. */
+  reportInvalid(peerId: string, n = 1): boolean {
+    if (n <= 0) return false
+    this.invalidTotal += n
+    const s = this.state(peerId)
+    s.invalid += n
+    if (s.invalid < this.maxInvalid || this.isBanned(peerId)) return false
+    this.bans.set(peerId, this.now() + this.banDurationMs)
+    this.bansTotal++
+    s.invalid = 0 // a fresh start once the ban expires
+    return true
+  }
+
+  isBanned(peerId: string): boolean {
+    const until = this.bans.get(peerId)
+    if (until === undefined) return false
+    if (until > this.now()) return true
+    this.bans.delete(peerId)
+    return false
+  }
+
+  /** Take one request token; false means the peer is over its rate. */
+  takeRequestToken(peerId: string): boolean {
+    const s = this.state(peerId)
+    const now = this.now()
+    s.tokens = Math.min(this.burst, s.tokens + ((now - s.refilledAt) / 1000) * this.rate)
+    s.refilledAt = now
+    if (s.tokens < 1) {
+      this.rateLimitedTotal++
+      return false
+    }
+    s.tokens -= 1
+    return true
+  }
+
+  invalidCounts(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [peer, s] of this.peers) if (s.invalid > 0) out[peer] = s.invalid
+    return out
+  }
+
+  /** Peers currently banned, with the ban's end (ms since the epoch). */
+  banned(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const peer of [...this.bans.keys()]) if (this.isBanned(peer)) out[peer] = this.bans.get(peer)!
+    return out
+  }
+}

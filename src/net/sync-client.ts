@@ -1,0 +1,195 @@
+/**
+ * Client side of SYNC_PROTOCOL: one session pulls from one peer what this replica is missing.
+ *
+ *   1. heads    fetch the peer's heads (paginated) and its extras digest
+ *   2. extras   when the digests differ, fetch the peer's extras first (a roster version may be what
+ *               makes a new member's records acceptable)
+ *   3. ranges   plan from my current heads (sync/plan.ts), pipeline range requests with at most
+ *               maxRequestsInFlight outstanding, hand each batch to replica.receive; a short answer is
+ *               re-asked for its remainder; re-plan from the new heads until nothing is missing, a round
+ *               makes no progress, or maxRoundsPerSession
+ *
+ * Rejected records and malformed responses count against the peer (ctx.penalize).
+ */
+import type { Stream } from '@libp2p/interface'
+import { HashmeshError } from '../errors.js'
+import type { FeedHead } from '../sync/types.js'
+import { SYNC_LIMITS } from '../sync/limits.js'
+import { planRanges, progressBetween, remainderOf, type RangeRequest } from '../sync/plan.js'
+import { decodeResponse, encodeRequest, type SyncResponse } from '../sync/wire.js'
+import { extrasDigest, sameDigest } from '../sync/digest.js'
+import { countVerdicts, type NetContext } from './context.js'
+import { FramedStream, DIAL_TIMEOUT_MS, asNetError, deadline } from './stream-io.js'
+import { emptyVerdicts, type PeerSyncReport } from './types.js'
+
+export type OpenSyncStream = (signal: AbortSignal) => Promise<Stream>
+
+interface Session {
+  ctx: NetContext
+  peerId: string
+  io: FramedStream
+  report: PeerSyncReport
+}
+
+export async function runSyncSession(ctx: NetContext, peerId: string, open: OpenSyncStream): Promise<PeerSyncReport> {
+  const started = Date.now()
+  const report: PeerSyncReport = {
+    peerId,
+    ok: false,
+    requests: 0,
+    records: emptyVerdicts(),
+    extras: emptyVerdicts(),
+    missingAtStart: 0,
+    diverged: 0,
+    durationMs: 0,
+  }
+  ctx.counters.sync.sessionsStarted++
+  let io: FramedStream | undefined
+  try {
+    let stream: Stream
+    try {
+      stream = await open(deadline(DIAL_TIMEOUT_MS, ctx.signal))
+    } catch (err) {
+      throw asNetError(err, 'open sync stream')
+    }
+    io = new FramedStream(stream, ctx.signal)
+    const session: Session = { ctx, peerId, io, report }
+    const { heads, digest } = await fetchHeads(session)
+    if (!sameDigest(digest, extrasDigest(await ctx.replica.extras()))) await fetchExtras(session)
+    await fetchMissing(session, heads)
+    await io.close()
+    report.ok = true
+    ctx.counters.sync.sessionsSucceeded++
+  } catch (err) {
+    const e = asNetError(err, 'sync session')
+    report.error = { code: e.code, message: e.message }
+    ctx.counters.sync.sessionsFailed++
+    if (e.code === 'TIMEOUT') ctx.counters.sync.timeouts++
+    io?.abort(e)
+  }
+  report.durationMs = Date.now() - started
+  return report
+}
+
+async function request(s: Session, frame: Uint8Array): Promise<void> {
+  await s.io.write(frame)
+}
+
+async function readResponse(s: Session): Promise<SyncResponse> {
+  let res: SyncResponse
+  try {
+    const frame = await s.io.read()
+    if (frame === null) throw new HashmeshError('PROTOCOL', 'peer closed the sync stream mid-session')
+    res = decodeResponse(frame)
+  } catch (err) {
+    const e = asNetError(err, 'sync response')
+    if (e.code === 'PROTOCOL') {
+      s.ctx.counters.sync.protocolErrors++
+      s.ctx.penalize(s.peerId, 1, 'malformed sync response')
+    }
+    throw e
+  }
+  if (res.type === 'error') throw new HashmeshError(res.code, `peer refused: ${res.message}`)
+  return res
+}
+
+function violation(s: Session, message: string): HashmeshError {
+  s.ctx.counters.sync.protocolErrors++
+  s.ctx.penalize(s.peerId, 1, message)
+  return new HashmeshError('PROTOCOL', message)
+}
+
+async function fetchHeads(s: Session): Promise<{ heads: FeedHead[]; digest: Uint8Array }> {
+  const heads: FeedHead[] = []
+  let digest: Uint8Array | undefined
+  let after: string | undefined
+  for (let page = 0; page < SYNC_LIMITS.maxHeadPages; page++) {
+    await request(s, encodeRequest(after === undefined ? { type: 'heads' } : { type: 'heads', after }))
+    const res = await readResponse(s)
+    if (res.type !== 'heads') throw violation(s, `expected heads, got ${res.type}`)
+    if (after !== undefined && res.heads.some((h) => h.feed <= after!)) throw violation(s, 'heads page out of order')
+    digest ??= res.extrasDigest
+    heads.push(...res.heads)
+    if (res.next === undefined) break
+    after = res.next
+  }
+  return { heads, digest: digest! }
+}
+
+async function fetchExtras(s: Session): Promise<void> {
+  let offset = 0
+  for (let page = 0; page < SYNC_LIMITS.maxExtraPages; page++) {
+    await request(s, encodeRequest({ type: 'extras', offset }))
+    const res = await readResponse(s)
+    if (res.type !== 'extras') throw violation(s, `expected extras, got ${res.type}`)
+    let rejected = 0
+    for (const item of res.items) {
+      const result = await s.ctx.replica.receiveExtra(item, s.peerId)
+      s.report.extras[result.verdict]++
+      s.ctx.counters.sync.extras[result.verdict]++
+      if (result.verdict === 'rejected') rejected++
+    }
+    if (rejected > 0) penalizeOrStop(s, rejected, 'rejected extras in sync')
+    if (res.next === undefined || res.next <= offset) break
+    offset = res.next
+  }
+}
+
+function penalizeOrStop(s: Session, n: number, reason: string): void {
+  s.ctx.penalize(s.peerId, n, reason)
+  if (s.ctx.hygiene.isBanned(s.peerId)) throw new HashmeshError('PEER_BANNED', `peer ${s.peerId} banned: ${reason}`)
+}
+
+async function fetchMissing(s: Session, theirs: FeedHead[]): Promise<void> {
+  let mine = await s.ctx.replica.heads()
+  let plan = planRanges(mine, theirs)
+  s.report.missingAtStart = plan.missing
+  s.report.diverged = plan.diverged.length
+  for (let round = 0; round < SYNC_LIMITS.maxRoundsPerSession && plan.requests.length > 0; round++) {
+    await fetchRanges(s, plan.requests)
+    const after = await s.ctx.replica.heads()
+    const progress = progressBetween(mine, after, new Set(plan.requests.map((r) => r.feed)))
+    mine = after
+    if (progress === 0) break
+    plan = planRanges(mine, theirs)
+  }
+}
+
+/** Pipelined range requests; responses come back in request order. */
+async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> {
+  const queue = [...requests]
+  const inflight: RangeRequest[] = []
+  /** Feeds to stop asking for: the peer had nothing more, or sent records the replica rejected. */
+  const done = new Set<string>()
+  while (queue.length > 0 || inflight.length > 0) {
+    while (inflight.length < SYNC_LIMITS.maxRequestsInFlight && queue.length > 0) {
+      const req = queue.shift()!
+      if (done.has(req.feed)) continue
+      await request(s, encodeRequest({ type: 'range', ...req }))
+      inflight.push(req)
+      s.report.requests++
+      s.ctx.counters.sync.requestsSent++
+    }
+    const req = inflight.shift()
+    if (!req) break
+    const res = await readResponse(s)
+    if (res.type !== 'records' || res.feed !== req.feed || res.from !== req.from || res.records.length > req.count) {
+      throw violation(s, 'records response does not match its request')
+    }
+    if (done.has(req.feed)) continue
+    if (res.records.length === 0) {
+      done.add(req.feed)
+      continue
+    }
+    const results = await s.ctx.replica.receive(res.records, s.peerId)
+    countVerdicts(s.ctx.counters.sync.records, results)
+    const rejected = countVerdicts(s.report.records, results)
+    if (rejected > 0) {
+      done.add(req.feed)
+      penalizeOrStop(s, rejected, 'rejected records in sync')
+      continue
+    }
+    const rest = remainderOf(req, res.records.length)
+    if (rest) queue.unshift(rest)
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * When to sync: with a peer shortly after it connects, with every connected peer each interval, and on
+ * demand (syncNow). At most one session per peer at a time (a second caller shares the running one,
+ * or queues behind it when it asks for a fresh session) and at most MAX_CONCURRENT_SESSIONS overall.
+ */
+import type { NetContext } from './context.js'
+import { runSyncSession, type OpenSyncStream } from './sync-client.js'
+import { addVerdicts, emptyVerdicts, type PeerSyncReport, type SyncReport } from './types.js'
+
+export const MAX_CONCURRENT_SESSIONS = 4
+/** Delay between a new connection and its first sync session (lets identify and gossip settle). */
+export const CONNECT_SYNC_DELAY_MS = 50
+
+export interface SchedulerDeps {
+  ctx: NetContext
+  intervalMs: number
+  openStream: (peerId: string) => OpenSyncStream
+  connectedPeers: () => string[]
+  /** Housekeeping before each periodic round (roster enforcement, bootstrap redials). */
+  beforeTick: () => Promise<void>
+  onReport: (report: PeerSyncReport) => void
+}
+
+export class SyncScheduler {
+  private readonly running = new Map<string, Promise<PeerSyncReport>>()
+  private readonly waiters: (() => void)[] = []
+  private active = 0
+  private timer?: NodeJS.Timeout
+  private ticking = false
+  readonly lastSyncAt = new Map<string, number>()
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.deps.intervalMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+
+  /** Settles when every running session has ended (they end fast once ctx.signal is aborted). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running.values()])
+  }
+
+  onConnect(peerId: string): void {
+    setTimeout(() => {
+      if (!this.deps.ctx.signal.aborted) void this.syncPeer(peerId)
+    }, CONNECT_SYNC_DELAY_MS).unref()
+  }
+
+  /** A session with `peerId`; `fresh` waits for a running one and starts another (new data may exist). */
+  syncPeer(peerId: string, fresh = false): Promise<PeerSyncReport> {
+    const current = this.running.get(peerId)
+    if (current && !fresh) return current
+    const previous = current ? current.then(() => undefined, () => undefined) : Promise.resolve()
+    const run = previous.then(() => this.runLimited(peerId))
+    this.running.set(peerId, run)
+    void run.finally(() => {
+      if (this.running.get(peerId) === run) this.running.delete(peerId)
+    })
+    return run
+  }
+
+  async syncPeers(peerIds: string[], fresh = false): Promise<SyncReport> {
+    const reports = await Promise.all(peerIds.map((p) => this.syncPeer(p, fresh)))
+    const total: SyncReport = { peers: reports, records: emptyVerdicts(), extras: emptyVerdicts(), failed: 0 }
+    for (const r of reports) {
+      addVerdicts(total.records, r.records)
+      addVerdicts(total.extras, r.extras)
+      if (!r.ok) total.failed++
+    }
+    return total
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.deps.ctx.signal.aborted) return
+    this.ticking = true
+    try {
+      await this.deps.beforeTick()
+      await this.syncPeers(this.deps.connectedPeers())
+    } catch (err) {
+      this.deps.ctx.log('sync.tick.failed', { message: (err as Error).message })
+    } finally {
+      this.ticking = false
+    }
+  }
+
+  private async runLimited(peerId: string): Promise<PeerSyncReport> {
+    while (this.active >= MAX_CONCURRENT_SESSIONS && !this.deps.ctx.signal.aborted) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve))
+    }
+    this.active++
+    try {
+      const report = await runSyncSession(this.deps.ctx, peerId, this.deps.openStream(peerId))
+      this.lastSyncAt.set(peerId, Date.now())
+      this.deps.ctx.log(report.ok ? 'sync.session.done' : 'sync.session.failed', { ...report })
+      this.deps.onReport(report)
+      return report
+    } finally {
+      this.active--
+      this.waiters.shift()?.()
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/** Public shapes of the network layer: what node.ts configures, calls and listens to. */
+import type { ReplicaAccess, ReceiveVerdict } from '../sync/types.js'
+import type { ErrorCode } from '../errors.js'
+
+export type NetLogger = (event: string, fields: Record<string, unknown>) => void
+
+export interface NetworkInit {
+  /** Protobuf-encoded libp2p private key (see generatePeerKey). */
+  peerPrivateKey: Uint8Array
+  listen: string[]
+  announce: string[]
+  /** Multiaddrs ending in /p2p/<peerId>; dialled at start and re-dialled on every sync tick when not connected. */
+  bootstrap: string[]
+  /** Keep private/loopback addresses (LAN, tests); when false they are neither dialled nor put in the DHT. */
+  allowPrivateAddresses: boolean
+  /** libp2p pnet key file bytes (see generatePsk); peers without the same key cannot connect. */
+  psk?: Uint8Array
+  federationId: string
+  /** Roster gate, consulted on every connection attempt and every sync tick (the roster may change at runtime). */
+  isAllowedPeer: (peerId: string) => boolean
+  replica: ReplicaAccess
+  syncIntervalMs: number
+  logger?: NetLogger
+}
+
+export interface PeerInfo {
+  peerId: string
+  addresses: string[]
+  direction: 'inbound' | 'outbound'
+  /** Invalid items received from this peer so far (resets after a ban). */
+  invalid: number
+  lastSyncAt?: number
+}
+
+export type VerdictCounts = Record<ReceiveVerdict, number>
+
+export interface PeerSyncReport {
+  peerId: string
+  ok: boolean
+  /** Set when the session failed: TIMEOUT, PROTOCOL, RATE_LIMITED, PEER_BANNED, PEER_REFUSED, INTERNAL... */
+  error?: { code: ErrorCode; message: string }
+  /** Range requests sent and records received. */
+  requests: number
+  records: VerdictCounts
+  extras: VerdictCounts
+  /** Records the peer announced beyond my heads at the start of the session. */
+  missingAtStart: number
+  /** Feeds where both sides hold a different record at the same seq. */
+  diverged: number
+  durationMs: number
+}
+
+export interface SyncReport {
+  peers: PeerSyncReport[]
+  records: VerdictCounts
+  extras: VerdictCounts
+  failed: number
+}
+
+export interface NetMetrics {
+  peersConnected: number
+  connectionsRefused: number
+  gossip: {
+    published: number
+    publishedExtras: number
+    /** Publishes with nobody subscribed yet: the record is stored, sync will deliver it. */
+    publishNoPeers: number
+    publishErrors: number
+    records: VerdictCounts
+    extras: VerdictCounts
+    oversized: number
+  }
+  sync: {
+    sessionsStarted: number
+    sessionsSucceeded: number
+    sessionsFailed: number
+    requestsSent: number
+    records: VerdictCounts
+    extras: VerdictCounts
+    requestsServed: number
+    recordsServed: number
+    requestsRateLimited: number
+    protocolErrors: number
+    timeouts: number
+  }
+  hygiene: {
+    invalidTotal: number
+    bansTotal: number
+    invalidByPeer: Record<string, number>
+    bannedUntil: Record<string, number>
+  }
+}
+
+export interface NetworkEvents {
+  'peer:connect': { peerId: string }
+  'peer:disconnect': { peerId: string }
+  'peer:banned': { peerId: string; until: number; reason: string }
+  synced: PeerSyncReport
+}
+
+export interface Network {
+  readonly peerId: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  multiaddrs(): string[]
+  /** Gossip an encoded record already stored locally. Never throws for lack of peers (sync delivers it later). */
+  publish(record: Uint8Array): Promise<void>
+  /** Gossip an encoded extra (roster version, equivocation proof) already stored locally. */
+  publishExtra(bytes: Uint8Array): Promise<void>
+  peers(): PeerInfo[]
+  /** Dial a multiaddr (with /p2p/<id>); throws PEER_REFUSED, PEER_BANNED or NODE_UNREACHABLE. */
+  dial(multiaddr: string): Promise<string>
+  /** Run a sync session with one peer, or with every connected peer; waits for any session already running. */
+  syncNow(peerId?: string): Promise<SyncReport>
+  /** Close connections to peers the roster no longer allows (also done on every sync tick). */
+  enforceRoster(): Promise<void>
+  metrics(): NetMetrics
+  on<E extends keyof NetworkEvents>(event: E, listener: (detail: NetworkEvents[E]) => void): () => void
+}
+
+export function emptyVerdicts(): VerdictCounts {
+  return { accepted: 0, duplicate: 0, pending: 0, rejected: 0 }
+}
+
+export function addVerdicts(into: VerdictCounts, from: VerdictCounts): void {
+  into.accepted += from.accepted
+  into.duplicate += from.duplicate
+  into.pending += from.pending
+  into.rejected += from.rejected
+}

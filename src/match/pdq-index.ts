@@ -1,0 +1,267 @@
+/**
+ * PdqIndex: exact Hamming range search over PDQ hashes (every stored hash within distance <= t).
+ *
+ * How it fits together. Hashes live in slots: one Uint32Array of 8 words per slot, plus the entry
+ * id and a tombstone byte per slot; an open-addressing table maps entry id -> slot. Slots are
+ * appended in order and fall into three ranges, like a tiny LSM tree:
+ *
+ *   [0, mainEnd)         main segment: multi-index hashing tables (see pdq-segment.ts), bulk built
+ *   [mainEnd, deltaEnd)  delta segment: same structure, rebuilt over recent adds when the tail grows
+ *   [deltaEnd, used)     overflow tail: scanned linearly, at most a few thousand slots
+ *
+ * When the tail exceeds its limit the delta is rebuilt; when delta + tail exceed a quarter of main,
+ * everything is rebuilt (and tombstones compacted). Both costs are amortised over the adds that
+ * caused them. Removal sets a tombstone; compaction happens when tombstones pass a quarter of size.
+ */
+import { fail } from '../errors.js'
+import { HASH256_BYTES, type Hash256 } from '../hash/hash256.js'
+import { PdqSegment, WORDS_PER_HASH, scanSlots, type PdqMatch, type SlotStorage } from './pdq-segment.js'
+import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
+
+export type { PdqMatch } from './pdq-segment.js'
+
+export const DEFAULT_PDQ_THRESHOLD = 31
+export const MAX_PDQ_THRESHOLD = 128
+const MIN_OVERFLOW_LIMIT = 512
+const MAX_OVERFLOW_LIMIT = 8192
+/** The tail may grow to this fraction of the delta before the delta is rebuilt. */
+const OVERFLOW_FRACTION_OF_DELTA = 1 / 16
+/** Delta + tail may grow to this fraction of main before a full rebuild. */
+const DELTA_FRACTION_OF_MAIN = 1 / 4
+const MIN_TOMBSTONES_TO_COMPACT = 1024
+const TOMBSTONE_FRACTION_TO_COMPACT = 1 / 4
+const MIN_CAPACITY = 1024
+const GROWTH = 1.5
+
+export interface PdqIndexOptions {
+  /** Number of hashes to reserve room for up front. */
+  initialCapacity?: number
+}
+
+export interface PdqIndexStats {
+  mainEntries: number
+  deltaEntries: number
+  overflowEntries: number
+  tombstones: number
+}
+
+export class PdqIndex {
+  private storage: SlotStorage
+  private capacity: number
+  private used = 0
+  private live = 0
+  private tombstones = 0
+  private main: PdqSegment | null = null
+  private delta: PdqSegment | null = null
+  private mainEnd = 0
+  private deltaEnd = 0
+  private readonly slotById: SlotHashTable
+  private wantedId = 0
+  private readonly holdsWantedId = (slot: number): boolean => this.storage.slotIds[slot] === this.wantedId
+  private readonly scratchWords = new Uint32Array(WORDS_PER_HASH)
+
+  constructor(options: PdqIndexOptions = {}) {
+    this.capacity = Math.max(MIN_CAPACITY, options.initialCapacity ?? 0)
+    this.storage = allocateStorage(this.capacity)
+    this.slotById = new SlotHashTable((slot) => mixUint32(this.storage.slotIds[slot]!), options.initialCapacity ?? 0)
+  }
+
+  get size(): number {
+    return this.live
+  }
+
+  /** Adds or replaces the hash of `entryId`; adding the same id with the same hash is a no-op. */
+  add(entryId: number, hash: Hash256): void {
+    checkEntryId(entryId)
+    hashToWords(hash, this.scratchWords)
+    this.append(entryId, this.scratchWords, 0)
+    this.maintain()
+  }
+
+  /** Bulk add: `hashes` holds 8 words per entry (see hashToWords), in the order of `ids`. */
+  addMany(entries: { ids: Uint32Array; hashes: Uint32Array }): void {
+    const { ids, hashes } = entries
+    if (!(ids instanceof Uint32Array)) fail('BAD_REQUEST', 'ids must be a Uint32Array')
+    if (!(hashes instanceof Uint32Array) || hashes.length !== ids.length * WORDS_PER_HASH) {
+      fail('HASH_INVALID', `hashes must be a Uint32Array of ${ids.length * WORDS_PER_HASH} words (8 per id)`)
+    }
+    this.ensureCapacity(this.used + ids.length)
+    for (let i = 0; i < ids.length; i++) this.append(ids[i]!, hashes, i * WORDS_PER_HASH)
+    this.maintain()
+  }
+
+  remove(entryId: number): boolean {
+    checkEntryId(entryId)
+    const slot = this.slotOf(entryId)
+    if (slot < 0) return false
+    this.tombstone(slot)
+    this.maintain()
+    return true
+  }
+
+  has(entryId: number): boolean {
+    checkEntryId(entryId)
+    return this.slotOf(entryId) >= 0
+  }
+
+  /** Every entry within `threshold` of `query`, sorted by distance then entry id. Reuses `out`. */
+  search(query: Hash256, threshold: number = DEFAULT_PDQ_THRESHOLD, out: PdqMatch[] = []): PdqMatch[] {
+    if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_PDQ_THRESHOLD) {
+      fail('BAD_REQUEST', `threshold must be an integer from 0 to ${MAX_PDQ_THRESHOLD}`)
+    }
+    const words = hashToWords(query, this.scratchWords)
+    out.length = 0
+    this.main?.search(this.storage, words, threshold, out)
+    this.delta?.search(this.storage, words, threshold, out)
+    scanSlots(this.storage, this.deltaEnd, this.used, words, threshold, out)
+    if (out.length > 1) out.sort((a, b) => a.distance - b.distance || a.entryId - b.entryId)
+    return out
+  }
+
+  memoryBytes(): number {
+    const { hashWords, slotIds, removed } = this.storage
+    return (
+      hashWords.byteLength + slotIds.byteLength + removed.byteLength + this.slotById.memoryBytes() +
+      (this.main?.memoryBytes() ?? 0) + (this.delta?.memoryBytes() ?? 0)
+    )
+  }
+
+  stats(): PdqIndexStats {
+    return {
+      mainEntries: this.main?.entries ?? 0,
+      deltaEntries: this.delta?.entries ?? 0,
+      overflowEntries: this.used - this.deltaEnd,
+      tombstones: this.tombstones,
+    }
+  }
+
+  private slotOf(entryId: number): number {
+    this.wantedId = entryId
+    return this.slotById.find(mixUint32(entryId), this.holdsWantedId)
+  }
+
+  private append(entryId: number, words: Uint32Array, base: number): void {
+    const existing = this.slotOf(entryId)
+    if (existing >= 0) {
+      if (sameWords(this.storage.hashWords, existing * WORDS_PER_HASH, words, base)) return
+      this.tombstone(existing)
+    }
+    this.ensureCapacity(this.used + 1)
+    const slot = this.used++
+    this.storage.hashWords.set(words.subarray(base, base + WORDS_PER_HASH), slot * WORDS_PER_HASH)
+    this.storage.slotIds[slot] = entryId
+    this.storage.removed[slot] = 0
+    this.slotById.insert(slot, mixUint32(entryId))
+    this.live++
+  }
+
+  private tombstone(slot: number): void {
+    this.slotById.delete(slot, mixUint32(this.storage.slotIds[slot]!))
+    this.storage.removed[slot] = 1
+    this.live--
+    this.tombstones++
+  }
+
+  /** Keeps the tail short and tombstones few; each rebuild is paid for by the adds/removes before it. */
+  private maintain(): void {
+    if (this.tombstones > Math.max(MIN_TOMBSTONES_TO_COMPACT, this.live * TOMBSTONE_FRACTION_TO_COMPACT)) {
+      this.rebuildAll()
+      return
+    }
+    const deltaSlots = this.deltaEnd - this.mainEnd
+    const overflowLimit = clamp(deltaSlots * OVERFLOW_FRACTION_OF_DELTA, MIN_OVERFLOW_LIMIT, MAX_OVERFLOW_LIMIT)
+    if (this.used - this.deltaEnd <= overflowLimit) return
+    if (this.used - this.mainEnd > this.mainEnd * DELTA_FRACTION_OF_MAIN) {
+      this.rebuildAll()
+    } else {
+      this.delta = null
+      this.delta = PdqSegment.build(this.storage, this.mainEnd, this.used)
+      this.deltaEnd = this.used
+    }
+  }
+
+  private rebuildAll(): void {
+    this.main = null // let the old tables go before the new ones are allocated
+    this.delta = null
+    this.compact()
+    this.main = PdqSegment.build(this.storage, 0, this.used)
+    this.mainEnd = this.deltaEnd = this.used
+  }
+
+  /** Moves live slots down over tombstones (keeping order) and renumbers the id table. */
+  private compact(): void {
+    if (this.tombstones === 0) return
+    const { hashWords, slotIds, removed } = this.storage
+    let to = 0
+    for (let from = 0; from < this.used; from++) {
+      if (removed[from] !== 0) continue
+      if (to !== from) {
+        hashWords.copyWithin(to * WORDS_PER_HASH, from * WORDS_PER_HASH, (from + 1) * WORDS_PER_HASH)
+        slotIds[to] = slotIds[from]!
+      }
+      to++
+    }
+    removed.fill(0, 0, this.used)
+    this.used = to
+    this.tombstones = 0
+    this.slotById.clear(to)
+    for (let slot = 0; slot < to; slot++) this.slotById.insert(slot, mixUint32(slotIds[slot]!))
+  }
+
+  private ensureCapacity(slots: number): void {
+    if (slots <= this.capacity) return
+    const capacity = Math.max(slots, Math.ceil(this.capacity * GROWTH))
+    const grown = allocateStorage(capacity)
+    grown.hashWords.set(this.storage.hashWords.subarray(0, this.used * WORDS_PER_HASH))
+    grown.slotIds.set(this.storage.slotIds.subarray(0, this.used))
+    grown.removed.set(this.storage.removed.subarray(0, this.used))
+    this.storage = grown
+    this.capacity = capacity
+  }
+}
+
+/** Packs a 32-byte hash into 8 uint32 words, big-endian: word 0 = bytes 0..3, byte 0 most significant. */
+export function hashToWords(hash: Hash256, out: Uint32Array = new Uint32Array(WORDS_PER_HASH), base = 0): Uint32Array {
+  if (!(hash instanceof Uint8Array) || hash.length !== HASH256_BYTES) fail('HASH_INVALID', 'a PDQ hash must be 32 bytes')
+  for (let w = 0; w < WORDS_PER_HASH; w++) {
+    const i = w * 4
+    out[base + w] = ((hash[i]! << 24) | (hash[i + 1]! << 16) | (hash[i + 2]! << 8) | hash[i + 3]!) >>> 0
+  }
+  return out
+}
+
+/** The inverse of hashToWords for the 8 words at `words[base..base+8)`. */
+export function wordsToHash(words: Uint32Array, base = 0): Hash256 {
+  const hash = new Uint8Array(HASH256_BYTES)
+  for (let w = 0; w < WORDS_PER_HASH; w++) {
+    const word = words[base + w]!
+    hash[w * 4] = word >>> 24
+    hash[w * 4 + 1] = word >>> 16
+    hash[w * 4 + 2] = word >>> 8
+    hash[w * 4 + 3] = word
+  }
+  return hash
+}
+
+function allocateStorage(capacity: number): SlotStorage {
+  return {
+    hashWords: new Uint32Array(capacity * WORDS_PER_HASH),
+    slotIds: new Uint32Array(capacity),
+    removed: new Uint8Array(capacity),
+  }
+}
+
+function checkEntryId(entryId: number): void {
+  if (!Number.isInteger(entryId) || entryId < 0 || entryId > 0xffffffff) {
+    fail('BAD_REQUEST', 'entry id must be an integer from 0 to 2^32 - 1')
+  }
+}
+
+function sameWords(a: Uint32Array, aBase: number, b: Uint32Array, bBase: number): boolean {
+  for (let w = 0; w < WORDS_PER_HASH; w++) if (a[aBase + w] !== b[bBase + w]) return false
+  return true
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value))
+}

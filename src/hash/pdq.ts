@@ -10,8 +10,8 @@
  *
  * Scratch buffers are module-level and reused: the functions are synchronous, so callers never interleave.
  */
-import type { Hash256 } from './hash256.js'
-import { jaroszWindowSize, boxAlongRows, boxAlongColumns, decimationIndex } from './jarosz.js'
+import { HASH256_BYTES, type Hash256 } from './hash256.js'
+import { cachedAxisFilter } from './jarosz.js'
 import { PDQ_CELLS, PDQ_DCT_SIZE, dct64To16, pdqQuality, bitsFromDct, dihedralFromDct, type DihedralHashes } from './dct.js'
 
 export type { DihedralHashes } from './dct.js'
@@ -37,48 +37,35 @@ export interface PdqResult {
   dihedral?: DihedralHashes
 }
 
-let lumaBuffer = new Float64Array(0)
-let blurBuffer = new Float64Array(0)
-let sampledColumns = new Float64Array(0)
-const columnSums = new Float64Array(PDQ_CELLS)
 const block64 = new Float64Array(PDQ_CELLS * PDQ_CELLS)
 const dct16 = new Float64Array(PDQ_DCT_SIZE * PDQ_DCT_SIZE)
-
-function ensureScratch(pixels: number): void {
-  if (lumaBuffer.length < pixels) {
-    lumaBuffer = new Float64Array(pixels)
-    blurBuffer = new Float64Array(pixels)
-  }
-}
 
 /** PDQ of `width`×`height` RGB pixels at their own size (no 512 squash): the vPDQ frame hasher. */
 export function pdqFromRgb(rgb: Uint8Array, width: number, height: number, options: PdqOptions = {}): PdqResult {
   checkRgb(rgb, width, height)
-  ensureScratch(width * height)
-  const luma = lumaBuffer
-  for (let p = 0, q = 0, n = width * height; p < n; p++, q += 3) {
-    luma[p] = LUMA_R * rgb[q]! + LUMA_G * rgb[q + 1]! + LUMA_B * rgb[q + 2]!
+  const fillRow = (y: number, row: Float64Array): void => {
+    for (let x = 0, q = y * width * 3; x < width; x++, q += 3) {
+      row[x] = LUMA_R * rgb[q]! + LUMA_G * rgb[q + 1]! + LUMA_B * rgb[q + 2]!
+    }
   }
-  return pdqFromLuma(luma, height, width, options)
+  return pdqFromLumaRows(fillRow, height, width, options)
 }
 
 /** PDQ as the reference's image front end computes it: squash to 512×512 first when a side exceeds 512. */
 export function pdqFromImage(rgb: Uint8Array, width: number, height: number, options: PdqOptions = {}): PdqResult {
   if (width <= PDQ_SQUASH_SIZE && height <= PDQ_SQUASH_SIZE) return pdqFromRgb(rgb, width, height, options)
   checkRgb(rgb, width, height)
-  const size = PDQ_SQUASH_SIZE
-  ensureScratch(size * size)
-  const luma = lumaBuffer
   const sourceColumns = squashIndices(width)
   const sourceRows = squashIndices(height)
-  for (let y = 0, p = 0; y < size; y++) {
+  // The squash is fused with the luminance step: only the 512×512 sampled pixels are ever read.
+  const fillRow = (y: number, row: Float64Array): void => {
     const rowStart = sourceRows[y]! * width * 3
-    for (let x = 0; x < size; x++, p++) {
+    for (let x = 0; x < PDQ_SQUASH_SIZE; x++) {
       const q = rowStart + sourceColumns[x]! * 3
-      luma[p] = LUMA_R * rgb[q]! + LUMA_G * rgb[q + 1]! + LUMA_B * rgb[q + 2]!
+      row[x] = LUMA_R * rgb[q]! + LUMA_G * rgb[q + 1]! + LUMA_B * rgb[q + 2]!
     }
   }
-  return pdqFromLuma(luma, size, size, options)
+  return pdqFromLumaRows(fillRow, PDQ_SQUASH_SIZE, PDQ_SQUASH_SIZE, options)
 }
 
 /**
@@ -119,17 +106,10 @@ function checkRgb(rgb: Uint8Array, width: number, height: number): void {
   }
 }
 
-/** Blur, decimate, quality, DCT, bits. `luma` is rows×cols, row-major; it is overwritten. */
-function pdqFromLuma(luma: Float64Array, rows: number, cols: number, options: PdqOptions): PdqResult {
-  if (rows < PDQ_MIN_DIMENSION || cols < PDQ_MIN_DIMENSION) {
-    const zero = new Uint8Array(32)
-    const result: PdqResult = { hash: zero, quality: 0 }
-    if (options.dihedral) {
-      result.dihedral = { orig: zero, rot90: zero.slice(), rot180: zero.slice(), rot270: zero.slice(), flipx: zero.slice(), flipy: zero.slice(), flipp: zero.slice(), flipm: zero.slice() }
-    }
-    return result
-  }
-  blurAndDecimate(luma, rows, cols)
+/** Blur, decimate, quality, DCT, bits, for a rows×cols luminance image produced one row at a time. */
+function pdqFromLumaRows(fillRow: (y: number, row: Float64Array) => void, rows: number, cols: number, options: PdqOptions): PdqResult {
+  if (rows < PDQ_MIN_DIMENSION || cols < PDQ_MIN_DIMENSION) return zeroResult(options)
+  blurAndDecimate(fillRow, rows, cols)
   const quality = pdqQuality(block64)
   dct64To16(block64, dct16)
   if (options.dihedral) {
@@ -139,40 +119,54 @@ function pdqFromLuma(luma: Float64Array, rows: number, cols: number, options: Pd
   return { hash: bitsFromDct(dct16), quality }
 }
 
+/** What the reference returns for images too small to hash. */
+function zeroResult(options: PdqOptions): PdqResult {
+  const zero = (): Hash256 => new Uint8Array(HASH256_BYTES)
+  const result: PdqResult = { hash: zero(), quality: 0 }
+  if (options.dihedral) {
+    result.dihedral = { orig: result.hash, rot90: zero(), rot180: zero(), rot270: zero(), flipx: zero(), flipy: zero(), flipp: zero(), flipm: zero() }
+  }
+  return result
+}
+
+let lumaRow = new Float64Array(0)
+let rowSamples = new Float64Array(0)
+
 /**
- * Two X,Y box passes, then the 64×64 decimation. The last Y pass only ever feeds the 64 sampled columns,
- * so it runs on those alone, straight into a rows×64 buffer from which the 64 sampled rows are taken.
+ * Tent blur and 64×64 decimation, folded into one horizontal and one vertical filter (see jarosz.ts).
+ * Only rows that some output reads are produced at all.
  */
-function blurAndDecimate(luma: Float64Array, rows: number, cols: number): void {
-  const windowAlongRows = jaroszWindowSize(cols, PDQ_CELLS)
-  const windowAlongCols = jaroszWindowSize(rows, PDQ_CELLS)
-  const allColumns = identityIndices(cols)
-  const pickedColumns = new Int32Array(PDQ_CELLS)
-  for (let j = 0; j < PDQ_CELLS; j++) pickedColumns[j] = decimationIndex(j, cols, PDQ_CELLS)
-  if (sampledColumns.length < rows * PDQ_CELLS) sampledColumns = new Float64Array(rows * PDQ_CELLS)
-
-  boxAlongRows(luma, blurBuffer, rows, cols, windowAlongRows)
-  boxAlongColumns(blurBuffer, rows, cols, allColumns, windowAlongCols, luma, columnSumsFor(cols))
-  boxAlongRows(luma, blurBuffer, rows, cols, windowAlongRows)
-  boxAlongColumns(blurBuffer, rows, cols, pickedColumns, windowAlongCols, sampledColumns, columnSums)
-
+function blurAndDecimate(fillRow: (y: number, row: Float64Array) => void, rows: number, cols: number): void {
+  const horizontal = cachedAxisFilter(cols, PDQ_CELLS)
+  const vertical = cachedAxisFilter(rows, PDQ_CELLS)
+  if (lumaRow.length < cols) lumaRow = new Float64Array(cols)
+  if (rowSamples.length < rows * PDQ_CELLS) rowSamples = new Float64Array(rows * PDQ_CELLS)
+  // Local constants, not the module-level bindings: V8 then keeps them in registers in the hot loops.
+  const row = lumaRow
+  const samples = rowSamples
+  const out64 = block64
+  const { first, taps, stride, weights } = horizontal
+  const rowUsed = vertical.used
+  for (let y = 0; y < rows; y++) {
+    if (!rowUsed[y]) continue
+    fillRow(y, row)
+    for (let j = 0, out = y * PDQ_CELLS; j < PDQ_CELLS; j++) {
+      let sum = 0
+      for (let t = 0, w = j * stride, k = first[j]!, n = taps[j]!; t < n; t++) sum += weights[w + t]! * row[k + t]!
+      samples[out + j] = sum
+    }
+  }
+  const top = vertical.first
+  const heights = vertical.taps
+  const verticalStride = vertical.stride
+  const verticalWeights = vertical.weights
   for (let i = 0; i < PDQ_CELLS; i++) {
-    const from = decimationIndex(i, rows, PDQ_CELLS) * PDQ_CELLS
-    block64.set(sampledColumns.subarray(from, from + PDQ_CELLS), i * PDQ_CELLS)
+    for (let j = 0; j < PDQ_CELLS; j++) {
+      let sum = 0
+      for (let t = 0, w = i * verticalStride, n = heights[i]!, p = top[i]! * PDQ_CELLS + j; t < n; t++, p += PDQ_CELLS) {
+        sum += verticalWeights[w + t]! * samples[p]!
+      }
+      out64[i * PDQ_CELLS + j] = sum
+    }
   }
-}
-
-let identity = new Int32Array(0)
-function identityIndices(length: number): Int32Array {
-  if (identity.length < length) {
-    identity = new Int32Array(length)
-    for (let i = 0; i < length; i++) identity[i] = i
-  }
-  return identity.subarray(0, length)
-}
-
-let wideSums = new Float64Array(0)
-function columnSumsFor(cols: number): Float64Array {
-  if (wideSums.length < cols) wideSums = new Float64Array(cols)
-  return wideSums
 }

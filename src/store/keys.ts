@@ -9,6 +9,7 @@
  *   op!<type>:<value>!<member>        -> {opinion, id, seq, timestamp} JSON  (latest opinion per member)
  *   pend!<feed>!<seq:16>!<id>         -> record bytes  (verified, waiting for a gap to fill)
  *   eq!<feed>!<seq:16>                -> dag-cbor [bytesA, bytesB]  (equivocation proof)
+ *   roster!<serial:16>                -> signed roster version (dag-cbor)
  *   meta!counts                       -> {records, signals, byKind} JSON
  */
 export const SEP = '!'
@@ -22,6 +23,7 @@ export const revocationKey = (author: string, signalKey: string): string => `rev
 export const opinionKey = (signalKey: string, member: string): string => `op!${signalKey}!${member}`
 export const pendingKey = (feed: string, seq: number, id: string): string => `pend!${feed}!${seqPad(seq)}!${id}`
 export const proofKey = (feed: string, seq: number): string => `eq!${feed}!${seqPad(seq)}`
+export const rosterKey = (serial: number): string => `roster!${seqPad(serial)}`
 export const COUNTS_KEY = 'meta!counts'
 
 /** Range bounds for every key starting with `prefix`. */

@@ -16,7 +16,7 @@ import type { SignedRecord, VerifiedRecord } from '../record/types.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import { AppendPlan, type Counts, type Head } from './append-plan.js'
 import {
-  COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, seqKey,
+  COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,
 } from './keys.js'
 import { openLevel, type KeyValueStore } from './level-db.js'
 
@@ -250,6 +250,17 @@ export class ReplicaStore {
       await this.db.batch([{ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) }])
       this.equivocatingFeeds.add(feed)
     })
+  }
+
+  /** Roster versions, by serial (validated by the caller before they are put). */
+  putRosterVersion(serial: number, bytes: Uint8Array): Promise<void> {
+    return this.exclusive(() => this.db.batch([{ type: 'put', key: rosterKey(serial), value: bytes }]))
+  }
+
+  async rosterVersions(): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for await (const [, value] of this.db.entries(prefixRange('roster!'))) out.push(value)
+    return out
   }
 
   async close(): Promise<void> {

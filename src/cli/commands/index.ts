@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
+import * as init from './init.js'
+import * as contribute from './contribute.js'
+import * as read from './read.js'
+import * as transfer from './transfer.js'
 
 /** Each command lives in its own file and exports `register(program)`. */
-type Register = (program: Command) => void
-
-const registrations: Register[] = []
+const registrations: Array<(program: Command) => void> = [init.register, contribute.register, read.register, transfer.register]
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program)

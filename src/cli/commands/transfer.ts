@@ -1,0 +1,126 @@
+/** export, import, verify: records as JSON Lines, and the offline audit. */
+import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import { fail } from '../../errors.js'
+import { auditRecords } from '../../record/audit.js'
+import { rosterFromJson } from '../../record/roster.js'
+import { exportLine } from '../../node/views.js'
+import { fromHex } from '../../record/crypto.js'
+import { dataOption, parseIntOption, progressBar, readLines } from '../common.js'
+import { openClient } from '../node-client.js'
+import { printError, printJson, printLine } from '../output.js'
+
+const IMPORT_BATCH = 500
+const EXPORT_PAGE = 500
+
+function lineBytes(text: string): { bytes?: Uint8Array; error?: string } {
+  try {
+    const hex = (JSON.parse(text) as { bytes?: unknown }).bytes
+    if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return { error: 'line has no hex "bytes" field' }
+    return { bytes: fromHex(hex, hex.length / 2, 'bytes') }
+  } catch {
+    return { error: 'line is not JSON' }
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('write signed records as JSON Lines (id, feed, seq, kind, bytes)')
+    .addOption(dataOption())
+    .option('--feed <key>', 'only this feed (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--since <seq>', 'only records with seq > this', parseIntOption('--since'), 0)
+    .action(async (opts: { data: string; feed?: string[]; since: number }) => {
+      const client = await openClient(opts.data)
+      try {
+        const heads = (await client.feeds()).filter((h) => !opts.feed || opts.feed.includes(h.feed))
+        const bar = progressBar(heads.reduce((n, h) => n + Math.max(0, h.seq - opts.since), 0), 'export')
+        for (const head of heads) {
+          for (let seq = opts.since + 1; seq <= head.seq; seq += EXPORT_PAGE) {
+            const page = await client.feedRecords(head.feed, seq, EXPORT_PAGE)
+            for (const view of page) printJson(exportLine({ record: view.record, bytes: fromHex(view.bytes, view.bytes.length / 2, 'bytes') }))
+            bar.tick(page.length)
+          }
+        }
+        bar.stop()
+      } finally {
+        await client.close()
+      }
+    })
+
+  program
+    .command('import')
+    .description('verify and append records from a JSON Lines export; prints accepted / duplicate / rejected counts')
+    .argument('<file>', 'JSON Lines file (- for stdin)')
+    .addOption(dataOption())
+    .option('--json', 'print the summary as JSON')
+    .action(async (file: string, opts: { data: string; json?: boolean }) => {
+      const lines: { line: number; text: string }[] = []
+      for await (const l of readLines(file)) lines.push(l)
+      const client = await openClient(opts.data)
+      const counts: Record<string, number> = { accepted: 0, duplicate: 0, pending: 0, rejected: 0 }
+      const reasons: Record<string, number> = {}
+      const bar = progressBar(lines.length, 'import')
+      try {
+        for (let i = 0; i < lines.length; i += IMPORT_BATCH) {
+          const batch = lines.slice(i, i + IMPORT_BATCH)
+          const hexes = batch.map(({ text }) => {
+            try {
+              return String((JSON.parse(text) as { bytes?: unknown }).bytes ?? '')
+            } catch {
+              return ''
+            }
+          })
+          const results = await client.importRecords(hexes)
+          results.forEach((r, k) => {
+            counts[r.verdict] = (counts[r.verdict] ?? 0) + 1
+            if (r.verdict === 'rejected') {
+              reasons[r.code ?? 'INTERNAL'] = (reasons[r.code ?? 'INTERNAL'] ?? 0) + 1
+              if (!opts.json) printError(`line ${batch[k]!.line}: rejected ${r.code}: ${r.message ?? ''}`)
+            }
+          })
+          bar.tick(batch.length)
+        }
+      } finally {
+        bar.stop()
+        await client.close()
+      }
+      if (opts.json) printJson({ ...counts, reasons })
+      else printLine(`accepted ${counts.accepted}, duplicate ${counts.duplicate}, pending ${counts.pending}, rejected ${counts.rejected}${Object.keys(reasons).length ? ` (${Object.entries(reasons).map(([c, n]) => `${c}: ${n}`).join(', ')})` : ''}`)
+      if (counts.rejected! > 0) process.exitCode = 1
+    })
+
+  program
+    .command('verify')
+    .description('offline audit of an export: signatures, hash chains, authors against a key list; exit 0 only if all valid')
+    .argument('<file>', 'JSON Lines export')
+    .option('--keys <file>', 'trusted member keys: lines of "hex [name]"')
+    .option('--roster <file>', 'trusted member keys from a roster JSON file')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { keys?: string; roster?: string; json?: boolean }) => {
+      const members = new Map<string, string>()
+      if (opts.roster) for (const m of rosterFromJson(readFileSync(opts.roster, 'utf8')).document.members) members.set(m.key, m.name)
+      if (opts.keys) {
+        for (const line of readFileSync(opts.keys, 'utf8').split('\n')) {
+          const [key, ...name] = line.trim().split(/\s+/)
+          if (key && /^[0-9a-f]{64}$/i.test(key)) members.set(key.toLowerCase(), name.join(' ') || key.slice(0, 12))
+        }
+      }
+      if (members.size === 0) fail('BAD_REQUEST', 'give the trusted member keys with --keys FILE or --roster FILE')
+      const items: { line: number; bytes: Uint8Array | undefined; parseError?: string }[] = []
+      for await (const { line, text } of readLines(file)) {
+        const { bytes, error } = lineBytes(text)
+        items.push({ line, bytes, parseError: error })
+      }
+      const report = auditRecords(items, members)
+      if (opts.json) printJson(report)
+      else {
+        for (const e of report.entries) {
+          printLine(e.ok ? `line ${e.line}: ok       ${e.kind} seq ${e.seq} of ${members.get(e.feed!)} (${e.id})` : `line ${e.line}: INVALID  ${e.code}: ${e.message}`)
+        }
+        for (const [feed, f] of Object.entries(report.feeds)) printLine(`feed ${feed} (${f.member}): seq ${f.first}..${f.last}, ${f.records} records, chain intact`)
+        printLine(`${report.valid} valid, ${report.invalid} invalid`)
+      }
+      if (report.invalid > 0 || report.entries.length === 0) process.exitCode = 1
+    })
+}

@@ -1,0 +1,93 @@
+/**
+ * A node's data directory: who it is and where it keeps things.
+ *
+ *   DIR/member.key     ed25519 seed of the member's signing key (hex, mode 0600)
+ *   DIR/peer.key       libp2p peer key, protobuf (mode 0600) — stable peer id across restarts
+ *   DIR/api.token      bearer token for the HTTP API (mode 0600, rotatable)
+ *   DIR/identity.json  public facts: name, member key, peer id
+ *   DIR/config.json    this node's config overrides (see config/default.json)
+ *   DIR/db/            the LevelDB replica
+ *   DIR/node.json      written while a node runs: pid and API URL (other CLI commands talk to it)
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fail } from '../errors.js'
+import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
+import { generatePeerKey, peerIdFromKey } from '../net/keys.js'
+import { NODE_CONFIG_FILE } from '../config.js'
+
+export const FILES = {
+  memberKey: 'member.key',
+  peerKey: 'peer.key',
+  apiToken: 'api.token',
+  identity: 'identity.json',
+  db: 'db',
+  running: 'node.json',
+} as const
+
+export interface PublicIdentity { name: string; memberKey: string; peerId: string; createdAt: number }
+export interface Identity extends PublicIdentity {
+  dataDir: string
+  memberKeyPair: MemberKeyPair
+  peerKey: Uint8Array
+  apiToken: string
+}
+
+function writeSecret(path: string, data: string | Uint8Array): void {
+  writeFileSync(path, data, { mode: 0o600, flag: 'wx' })
+  chmodSync(path, 0o600)
+}
+
+export interface InitOptions { name: string; apiPort?: number; config?: Record<string, unknown> }
+
+export async function initDataDir(dataDir: string, options: InitOptions): Promise<Identity> {
+  const dir = resolve(dataDir)
+  if (existsSync(join(dir, FILES.memberKey)) || existsSync(join(dir, FILES.identity))) {
+    fail('IDENTITY_EXISTS', `${dir} already holds a hashmesh identity; refusing to overwrite it`)
+  }
+  if (!options.name || options.name.length > 64) fail('BAD_REQUEST', 'the member name must be 1 to 64 characters')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const memberKeyPair = generateMemberKeyPair()
+  const peerKey = await generatePeerKey()
+  const apiToken = randomToken()
+  writeSecret(join(dir, FILES.memberKey), toHex(memberKeyPair.seed) + '\n')
+  writeSecret(join(dir, FILES.peerKey), peerKey)
+  writeSecret(join(dir, FILES.apiToken), apiToken + '\n')
+  const pub: PublicIdentity = { name: options.name, memberKey: toHex(memberKeyPair.publicKey), peerId: peerIdFromKey(peerKey), createdAt: Date.now() }
+  writeFileSync(join(dir, FILES.identity), JSON.stringify(pub, null, 2) + '\n', { flag: 'wx' })
+  const config = { ...(options.config ?? {}) } as Record<string, Record<string, unknown>>
+  if (options.apiPort !== undefined) config.api = { ...(config.api ?? {}), port: options.apiPort }
+  if (!existsSync(join(dir, NODE_CONFIG_FILE))) writeFileSync(join(dir, NODE_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n')
+  return { ...pub, dataDir: dir, memberKeyPair, peerKey, apiToken }
+}
+
+function readSecret(path: string): Buffer {
+  if (!existsSync(path)) fail('IDENTITY_MISSING', `${path} is missing: run "hashmesh init --data DIR --name ORG" first`)
+  const mode = statSync(path).mode & 0o077
+  if (mode !== 0) fail('KEY_INVALID', `${path} is readable by others (mode ${(statSync(path).mode & 0o777).toString(8)}); run chmod 600 on it`)
+  return readFileSync(path)
+}
+
+export function loadIdentity(dataDir: string): Identity {
+  const dir = resolve(dataDir)
+  const identityPath = join(dir, FILES.identity)
+  if (!existsSync(identityPath)) fail('IDENTITY_MISSING', `${dir} has no hashmesh identity: run "hashmesh init --data ${dataDir} --name ORG" first`)
+  const pub = JSON.parse(readFileSync(identityPath, 'utf8')) as PublicIdentity
+  const seed = fromHex(readSecret(join(dir, FILES.memberKey)).toString('utf8').trim(), 32, 'member key seed')
+  const memberKeyPair = keyPairFromSeed(seed)
+  if (toHex(memberKeyPair.publicKey) !== pub.memberKey) fail('KEY_INVALID', `${FILES.memberKey} does not match the member key in ${FILES.identity}`)
+  const peerKey = new Uint8Array(readSecret(join(dir, FILES.peerKey)))
+  return { ...pub, dataDir: dir, memberKeyPair, peerKey, apiToken: readApiToken(dir) }
+}
+
+export function readApiToken(dataDir: string): string {
+  return readSecret(join(resolve(dataDir), FILES.apiToken)).toString('utf8').trim()
+}
+
+export function rotateApiToken(dataDir: string): string {
+  const path = join(resolve(dataDir), FILES.apiToken)
+  const token = randomToken()
+  writeFileSync(path, token + '\n', { mode: 0o600 })
+  chmodSync(path, 0o600)
+  return token
+}

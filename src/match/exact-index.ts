@@ -1,0 +1,158 @@
+/**
+ * ExactIndex: exact-value lookup for MD5 (16 bytes) or SHA-256 (32 bytes) digests -> entry ids.
+ *
+ * Values live in slots of one Uint32Array (4 or 8 words per slot) with the entry id beside them;
+ * two open-addressing tables of slot numbers index them by value (a multi-map: several members
+ * may report the same digest) and by entry id. No JS object or string per entry, so a few million
+ * entries cost a few tens of bytes each instead of the ~150 a Map of hex strings would.
+ */
+import { randomBytes } from 'node:crypto'
+import { fail } from '../errors.js'
+import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
+
+export type ExactDigestBytes = 16 | 32
+
+export interface ExactIndexOptions {
+  /** 16 for MD5, 32 for SHA-256. */
+  digestBytes: ExactDigestBytes
+  initialCapacity?: number
+}
+
+const MIN_CAPACITY = 1024
+const GROWTH = 1.5
+/** Per-process seed so crafted digests cannot be chosen to pile onto one probe run. */
+const SEED = randomBytes(4).readUInt32LE(0)
+
+export class ExactIndex {
+  readonly digestBytes: ExactDigestBytes
+  private readonly wordsPerValue: number
+  private valueWords: Uint32Array
+  private slotIds: Uint32Array
+  private capacity: number
+  private used = 0
+  private readonly freeSlots: number[] = []
+  private readonly byValue: SlotHashTable
+  private readonly byId: SlotHashTable
+  private readonly scratch: Uint32Array
+  private wantedId = 0
+  private readonly holdsWantedId = (slot: number): boolean => this.slotIds[slot] === this.wantedId
+
+  constructor(options: ExactIndexOptions) {
+    if (options.digestBytes !== 16 && options.digestBytes !== 32) fail('BAD_REQUEST', 'digestBytes must be 16 (MD5) or 32 (SHA-256)')
+    this.digestBytes = options.digestBytes
+    this.wordsPerValue = options.digestBytes / 4
+    this.capacity = Math.max(MIN_CAPACITY, options.initialCapacity ?? 0)
+    this.valueWords = new Uint32Array(this.capacity * this.wordsPerValue)
+    this.slotIds = new Uint32Array(this.capacity)
+    this.scratch = new Uint32Array(this.wordsPerValue)
+    this.byValue = new SlotHashTable((slot) => this.hashOfSlotValue(slot), options.initialCapacity ?? 0)
+    this.byId = new SlotHashTable((slot) => mixUint32(this.slotIds[slot]!), options.initialCapacity ?? 0)
+  }
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Maps `entryId` to `value`; re-adding an id replaces its value (the same value is a no-op). */
+  add(entryId: number, value: Uint8Array): void {
+    checkEntryId(entryId)
+    const words = this.toWords(value)
+    const existing = this.slotOf(entryId)
+    if (existing >= 0) {
+      if (this.slotHolds(existing, words)) return
+      this.release(existing)
+    }
+    const slot = this.allocateSlot()
+    this.valueWords.set(words, slot * this.wordsPerValue)
+    this.slotIds[slot] = entryId
+    this.byValue.insert(slot, hashWords(words))
+    this.byId.insert(slot, mixUint32(entryId))
+  }
+
+  remove(entryId: number): boolean {
+    checkEntryId(entryId)
+    const slot = this.slotOf(entryId)
+    if (slot < 0) return false
+    this.release(slot)
+    return true
+  }
+
+  has(entryId: number): boolean {
+    checkEntryId(entryId)
+    return this.slotOf(entryId) >= 0
+  }
+
+  /** Entry ids holding exactly `value`, ascending. */
+  lookup(value: Uint8Array): number[] {
+    const words = this.toWords(value)
+    const ids: number[] = []
+    this.byValue.forEachOnRun(hashWords(words), (slot) => {
+      if (this.slotHolds(slot, words)) ids.push(this.slotIds[slot]!)
+    })
+    return ids.sort((a, b) => a - b)
+  }
+
+  memoryBytes(): number {
+    return this.valueWords.byteLength + this.slotIds.byteLength + this.byValue.memoryBytes() + this.byId.memoryBytes() + this.freeSlots.length * 8
+  }
+
+  private slotOf(entryId: number): number {
+    this.wantedId = entryId
+    return this.byId.find(mixUint32(entryId), this.holdsWantedId)
+  }
+
+  private release(slot: number): void {
+    this.byValue.delete(slot, this.hashOfSlotValue(slot))
+    this.byId.delete(slot, mixUint32(this.slotIds[slot]!))
+    this.freeSlots.push(slot)
+  }
+
+  private allocateSlot(): number {
+    const reused = this.freeSlots.pop()
+    if (reused !== undefined) return reused
+    if (this.used === this.capacity) {
+      this.capacity = Math.ceil(this.capacity * GROWTH)
+      const values = new Uint32Array(this.capacity * this.wordsPerValue)
+      values.set(this.valueWords)
+      const ids = new Uint32Array(this.capacity)
+      ids.set(this.slotIds)
+      this.valueWords = values
+      this.slotIds = ids
+    }
+    return this.used++
+  }
+
+  private slotHolds(slot: number, words: Uint32Array): boolean {
+    const base = slot * this.wordsPerValue
+    for (let w = 0; w < this.wordsPerValue; w++) if (this.valueWords[base + w] !== words[w]) return false
+    return true
+  }
+
+  private hashOfSlotValue(slot: number): number {
+    const base = slot * this.wordsPerValue
+    return hashWords(this.valueWords.subarray(base, base + this.wordsPerValue))
+  }
+
+  private toWords(value: Uint8Array): Uint32Array {
+    if (!(value instanceof Uint8Array) || value.length !== this.digestBytes) {
+      fail('HASH_INVALID', `digest must be ${this.digestBytes} bytes`)
+    }
+    for (let w = 0; w < this.wordsPerValue; w++) {
+      const i = w * 4
+      this.scratch[w] = ((value[i]! << 24) | (value[i + 1]! << 16) | (value[i + 2]! << 8) | value[i + 3]!) >>> 0
+    }
+    return this.scratch
+  }
+}
+
+function hashWords(words: Uint32Array): number {
+  let h = SEED
+  for (let w = 0; w < words.length; w++) h = mixUint32(h ^ words[w]!)
+  return h
+}
+
+function checkEntryId(entryId: number): void {
+  if (!Number.isInteger(entryId) || entryId < 0 || entryId > 0xffffffff) {
+    fail('BAD_REQUEST', 'entry id must be an integer from 0 to 2^32 - 1')
+  }
+}

@@ -55,14 +55,14 @@ function pngFromChunks(header: Buffer, idat: Uint8Array): Buffer {
 }
 
 /** Deterministic photo-like RGB: gradients, a few shapes and noise (flat colour would hash to quality 0). */
-export function textureRgb(width: number, height: number, seed = 1): Uint8Array {
+export function textureRgb(width: number, height: number, seed = 1, noiseAmplitude = 20): Uint8Array {
   const rgb = new Uint8Array(width * height * 3)
   let state = seed >>> 0 || 1
   const noise = (): number => {
     state ^= state << 13
     state ^= state >>> 17
     state ^= state << 5
-    return ((state >>> 0) % 41) - 20
+    return noiseAmplitude === 0 ? 0 : ((state >>> 0) % (2 * noiseAmplitude + 1)) - noiseAmplitude
   }
   const cx = width * (0.3 + 0.4 * ((seed * 7) % 10) / 10)
   const cy = height * (0.3 + 0.4 * ((seed * 3) % 10) / 10)

@@ -19,6 +19,7 @@ export interface TestNode {
   replica: FakeReplica
   peerId: string
   key: Uint8Array
+  /** Dialable address, ending in /p2p/<peerId>. */
   addr: string
 }
 
@@ -44,6 +45,7 @@ export async function startNode(options: Partial<NetworkInit> & { replica?: Fake
   })
   await net.start()
   const addr = net.multiaddrs().find((a) => a.startsWith('/ip4/127.0.0.1/'))!
+  if (!addr.endsWith(`/p2p/${net.peerId}`)) throw new Error(`unexpected address ${addr}`)
   return { net, replica, peerId: net.peerId, key, addr }
 }
 

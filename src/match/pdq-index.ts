@@ -86,6 +86,8 @@ export class PdqIndex {
       fail('HASH_INVALID', `hashes must be a Uint32Array of ${ids.length * WORDS_PER_HASH} words (8 per id)`)
     }
     this.ensureCapacity(this.used + ids.length)
+    // Size the id table once instead of rehashing ~log2(n) times on the way up.
+    if (this.slotById.size === 0 && this.used === 0) this.slotById.clear(ids.length)
     for (let i = 0; i < ids.length; i++) this.append(ids[i]!, hashes, i * WORDS_PER_HASH)
     this.maintain()
   }

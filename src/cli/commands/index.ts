@@ -3,9 +3,10 @@ import * as init from './init.js'
 import * as contribute from './contribute.js'
 import * as read from './read.js'
 import * as transfer from './transfer.js'
+import * as hash from './hash.js'
 
 /** Each command lives in its own file and exports `register(program)`. */
-const registrations: Array<(program: Command) => void> = [init.register, contribute.register, read.register, transfer.register]
+const registrations: Array<(program: Command) => void> = [init.register, contribute.register, read.register, transfer.register, hash.register]
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program)

@@ -1,0 +1,96 @@
+/** `hashmesh hash FILE|DIR…`: PDQ, MD5 and SHA-256 of image files, on every core. Nothing is stored or sent. */
+import type { Command } from 'commander'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { loadConfig } from '../../config.js'
+import { isHashmeshError } from '../../errors.js'
+import { HashPool } from '../../hash/pool.js'
+import type { ImageFingerprint } from '../../hash/fingerprint.js'
+import { parseIntOption, progressBar } from '../common.js'
+import { printError, printJson, printLine } from '../output.js'
+
+interface HashOptions {
+  json?: boolean
+  dihedral?: boolean
+  threads?: number
+}
+
+const DIHEDRAL_COLUMNS = ['rot90', 'rot180', 'rot270', 'flipx', 'flipy', 'flipp', 'flipm'] as const
+
+export function register(program: Command): void {
+  program
+    .command('hash')
+    .description('print PDQ hash, quality, MD5 and SHA-256 of image files (directories are walked recursively)')
+    .argument('<paths...>', 'image files or directories')
+    .option('--json', 'one JSON object per file instead of tab-separated columns')
+    .option('--dihedral', 'also print the 7 rotated/flipped PDQ hashes (TSV: extra columns rot90…flipm)')
+    .option('--threads <n>', 'worker threads (default: one per core)', parseIntOption('--threads'))
+    .action(async (paths: string[], opts: HashOptions) => {
+      process.exitCode = (await hashPaths(paths, opts)) ? 0 : 1
+    })
+}
+
+/** Hashes every file, printing results in input order; returns false if any file failed. */
+async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
+  const config = loadConfig()
+  let ok = true
+  const files: string[] = []
+  for (const path of paths) {
+    try {
+      await collectFiles(path, files)
+    } catch (err) {
+      printError(`${path}\tNOT_FOUND: ${(err as Error).message}`)
+      ok = false
+    }
+  }
+  const pool = new HashPool({
+    threads: opts.threads || undefined,
+    fingerprint: { dihedral: opts.dihedral, maxBytes: config.hash.maxImageBytes, maxPixels: config.hash.maxImagePixels, minQuality: config.hash.minQuality },
+  })
+  const progress = progressBar(files.length, 'hashing')
+  try {
+    // Results arrive out of order; start every task, then print each as soon as all before it are done.
+    const results = files.map((file) => pool.hashFile(file).then((fp) => ({ fp }), (err: unknown) => ({ err })))
+    for (const [i, pending] of results.entries()) {
+      const result = await pending
+      progress.tick()
+      if ('fp' in result) printFingerprint(files[i]!, result.fp, opts)
+      else {
+        ok = false
+        const err = result.err
+        printError(isHashmeshError(err) ? `${files[i]}\t${err.code}: ${err.message}` : `${files[i]}\tINTERNAL: ${String(err)}`)
+      }
+    }
+  } finally {
+    progress.stop()
+    await pool.close()
+  }
+  return ok
+}
+
+function printFingerprint(path: string, fp: ImageFingerprint, opts: HashOptions): void {
+  if (opts.json) {
+    const line: Record<string, unknown> = { path, pdq: fp.pdq.hash, quality: fp.pdq.quality, md5: fp.md5, sha256: fp.sha256 }
+    if (opts.dihedral) line.dihedral = fp.pdq.dihedral
+    printJson(line)
+    return
+  }
+  const columns = [path, fp.pdq.hash, String(fp.pdq.quality), fp.md5, fp.sha256]
+  if (opts.dihedral && fp.pdq.dihedral) for (const name of DIHEDRAL_COLUMNS) columns.push(fp.pdq.dihedral[name])
+  printLine(columns.join('\t'))
+}
+
+/** Regular files under `path` (itself if a file), sorted by name so output order is reproducible. */
+async function collectFiles(path: string, into: string[]): Promise<void> {
+  const info = await stat(path)
+  if (info.isFile()) {
+    into.push(path)
+    return
+  }
+  if (!info.isDirectory()) return
+  const entries = (await readdir(path)).sort()
+  for (const entry of entries) {
+    if (entry.startsWith('.')) continue
+    await collectFiles(join(path, entry), into)
+  }
+}

@@ -9,6 +9,7 @@
  * syncIntervalMs and on demand (sync-scheduler.ts). Records stay opaque bytes: the replica verifies.
  */
 import { EventEmitter } from 'node:events'
+import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SYNC_PROTOCOL } from '../constants.js'
@@ -35,6 +36,7 @@ export const NET_INTERNALS = Symbol('hashmesh.net.internals')
 export interface NetInternals {
   libp2p: HashmeshLibp2p
   publishUnchecked(kind: 'records' | 'extras', bytes: Uint8Array): Promise<boolean>
+  openSyncStream(peerId: string, signal: AbortSignal): Promise<Stream>
 }
 
 const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -112,10 +114,12 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
     )
   }
+  const openSyncStream = (peerId: string, signal: AbortSignal): Promise<Stream> =>
+    node.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal })
   const scheduler = new SyncScheduler({
     ctx,
     intervalMs: init.syncIntervalMs,
-    openStream: (peerId) => (signal) => node.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal }),
+    openStream: (peerId) => (signal) => openSyncStream(peerId, signal),
     connectedPeers,
     beforeTick: async () => {
       await enforceRoster()
@@ -227,6 +231,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     [NET_INTERNALS]: {
       libp2p: node,
       publishUnchecked: (kind, bytes) => gossip.publishUnchecked(kind, bytes),
+      openSyncStream,
     },
   }
   return network

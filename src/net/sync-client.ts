@@ -46,6 +46,7 @@ export async function runSyncSession(ctx: NetContext, peerId: string, open: Open
   ctx.counters.sync.sessionsStarted++
   let io: FramedStream | undefined
   try {
+    if (ctx.hygiene.isBanned(peerId)) throw new HashmeshError('PEER_BANNED', `peer ${peerId} is banned`)
     let stream: Stream
     try {
       stream = await open(deadline(DIAL_TIMEOUT_MS, ctx.signal))

@@ -60,7 +60,8 @@ test('an oversized frame is refused before it is buffered', { timeout: 15_000 },
   await client.net.dial(server.addr)
   const io = await rawStream(client, server)
   await io.write(new Uint8Array(SYNC_LIMITS.maxMessageBytes + 1)).catch(() => undefined)
-  await assert.rejects(io.read(3_000))
+  // the server aborts the stream: the reader sees an error or the end, never a response
+  assert.equal(await io.read(3_000).catch(() => null), null)
   assert.equal(server.net.metrics().sync.protocolErrors, 1)
   assert.equal(server.net.metrics().hygiene.invalidByPeer[client.peerId], 1)
 })
@@ -74,17 +75,21 @@ test('incoming sync requests are rate limited per peer', { timeout: 15_000 }, as
   const io = await rawStream(client, server)
   const heads = encodeRequest({ type: 'heads' })
   let limited = false
-  for (let i = 0; i < SYNC_REQUEST_BURST + 50 && !limited; i++) {
-    await io.write(heads)
-    const res = decodeResponse((await io.read())!)
-    if (res.type === 'error') {
-      assert.equal(res.code, 'RATE_LIMITED')
-      limited = true
+  // pipelined in chunks so the refill (SYNC_REQUESTS_PER_SECOND) cannot keep up
+  for (let sent = 0; sent < SYNC_REQUEST_BURST * 4 && !limited; sent += 64) {
+    for (let i = 0; i < 64; i++) await io.write(heads)
+    for (let i = 0; i < 64 && !limited; i++) {
+      const res = decodeResponse((await io.read())!)
+      if (res.type === 'error') {
+        assert.equal(res.code, 'RATE_LIMITED')
+        limited = true
+      }
     }
   }
   assert.ok(limited, 'the burst ran out')
   assert.ok(server.net.metrics().sync.requestsRateLimited >= 1)
-  // a sync session from the limited peer fails with RATE_LIMITED and is retried on a later tick
+  // tokens refill: a little later an ordinary session goes through again
+  await new Promise((r) => setTimeout(r, 100))
   const report = await client.net.syncNow(server.peerId)
-  assert.equal(report.peers[0]!.error?.code, 'RATE_LIMITED')
+  assert.equal(report.failed, 0)
 })

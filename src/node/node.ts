@@ -13,6 +13,7 @@ import { Signer } from '../record/crypto.js'
 import { encodeSignedRoster, type SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '../record/types.js'
 import { ReplicaStore } from '../store/replica-store.js'
+import { Matcher, type MatchedSignal, type QuerySignal } from '../match/matcher.js'
 import type { ReceiveResult } from '../sync/types.js'
 import { planContribution, type ContributionInput } from './contribute.js'
 import { FILES, loadIdentity, type Identity } from './identity.js'
@@ -28,7 +29,9 @@ export interface ContributionResult {
 
 export class HashmeshNode {
   readonly signer: Signer
+  private matcher: Matcher | undefined
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
+  private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
 
   private constructor(
     readonly identity: Identity,
@@ -55,6 +58,11 @@ export class HashmeshNode {
   /** Called with each batch of the node's own new records (the network publishes them). */
   onOwnRecords(listener: (records: VerifiedRecord[]) => void): void {
     this.ownRecordListeners.push(listener)
+  }
+
+  /** Called with each newly accepted roster version (encoded), e.g. to gossip it and re-check connections. */
+  onRosterChange(listener: (roster: Uint8Array) => void): void {
+    this.rosterListeners.push(listener)
   }
 
   private async appendOwn(build: (head: { seq: number; id: string | null }) => VerifiedRecord[]): Promise<VerifiedRecord[]> {
@@ -115,12 +123,44 @@ export class HashmeshNode {
     return (await this.store.readRange(feed, fromSeq, limit)).map((bytes) => ({ record: decodeRecord(bytes).record, bytes }))
   }
 
+  /** Builds the match index from the store (logged progress) and keeps it current from then on. */
+  async enableMatching(progress?: (done: number) => void): Promise<{ signals: number; ms: number }> {
+    if (this.matcher) return { signals: this.matcher.catalog.size, ms: 0 }
+    const started = performance.now()
+    const { match } = this.config
+    this.matcher = new Matcher(this.store, {
+      policy: {
+        members: match.members,
+        minQuality: match.minQuality,
+        ignoreDisputed: match.ignoreDisputed,
+        ignoreFalsePositive: match.ignoreFalsePositive,
+        minAgreeingMembers: match.minAgreeingMembers,
+      },
+      pdqThreshold: match.pdqThreshold,
+      isMember: (key) => this.roster.isMember(key),
+      memberName: (key) => this.memberName(key),
+    })
+    const signals = await this.matcher.rebuild(progress)
+    return { signals, ms: performance.now() - started }
+  }
+
+  async match(queries: QuerySignal[], options: { threshold?: number } = {}): Promise<MatchedSignal[]> {
+    if (!this.matcher) fail('INTERNAL', 'matching is not enabled on this node')
+    return this.matcher.match(queries, options)
+  }
+
+  indexStats(): { ready: boolean; pdqHashes: number; memoryBytes: number } {
+    return { ready: this.matcher?.isReady ?? false, pdqHashes: this.matcher?.catalog.size ?? 0, memoryBytes: this.matcher?.catalog.memoryBytes() ?? 0 }
+  }
+
   /** Installs a roster version. `trustLocal` (operator action) may install and pin the genesis. */
   async installRoster(bytes: Uint8Array, trustLocal = false): Promise<ReceiveResult & { roster?: SignedRoster }> {
     const result = this.roster.accept(bytes, trustLocal)
     if (result.verdict === 'accepted' && result.roster) {
-      await this.store.putRosterVersion(result.roster.document.serial, encodeSignedRoster(result.roster))
+      const encoded = encodeSignedRoster(result.roster)
+      await this.store.putRosterVersion(result.roster.document.serial, encoded)
       if (result.roster.document.serial === 1) this.pinGenesis(result.roster.id)
+      for (const listener of this.rosterListeners) listener(encoded)
     }
     return result
   }
@@ -149,6 +189,7 @@ export class HashmeshNode {
       feeds: counts.feeds,
       pending: counts.pending,
       equivocations: counts.equivocations,
+      index: this.indexStats(),
       roster: roster ? { federation: roster.document.federation, serial: roster.document.serial, id: roster.id, members: roster.document.members.length } : null,
     }
   }

@@ -35,7 +35,7 @@ export class AppendPlan {
   readonly counts: Counts
   /** Changes to the pending index: feed -> seq -> id -> bytes (null = delete). */
   readonly pendingChanges = new Map<string, Map<number, Map<string, Uint8Array | null>>>()
-  readonly newProofFeeds = new Set<string>()
+  readonly newProofs: Array<{ feed: string; seq: number; records: [Uint8Array, Uint8Array] }> = []
   private readonly localIds = new Map<string, string>()
   private readonly localBytes = new Map<string, Uint8Array>()
 
@@ -128,7 +128,7 @@ export class AppendPlan {
     const first = existingBytes ?? (existingId ? (this.localBytes.get(existingId) ?? (await this.reader.recordBytes(existingId))) : undefined)
     if (!first) return
     this.ops.push({ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([first, other]) })
-    this.newProofFeeds.add(feed)
+    this.newProofs.push({ feed, seq, records: [first, other] })
     this.counts.equivocations++
   }
 

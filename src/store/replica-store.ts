@@ -35,6 +35,7 @@ export class ReplicaStore {
   private counts: Counts = { records: 0, signals: 0, byKind: {}, equivocations: 0 }
   private readonly equivocatingFeeds = new Set<string>()
   private readonly listeners: CommitListener[] = []
+  private readonly proofListeners: Array<(proof: EquivocationProof) => void> = []
   private writeQueue: Promise<unknown> = Promise.resolve()
   private closed = false
 
@@ -78,6 +79,11 @@ export class ReplicaStore {
 
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener)
+  }
+
+  /** Called once for each new equivocation proof (detected here or received from a peer). */
+  onEquivocation(listener: (proof: EquivocationProof) => void): void {
+    this.proofListeners.push(listener)
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -137,7 +143,8 @@ export class ReplicaStore {
         }
       }
     }
-    for (const feed of plan.newProofFeeds) this.equivocatingFeeds.add(feed)
+    for (const proof of plan.newProofs) this.equivocatingFeeds.add(proof.feed)
+    for (const proof of plan.newProofs) for (const listener of this.proofListeners) listener(proof)
     this.counts = plan.counts
     if (plan.committed.length > 0) for (const listener of this.listeners) listener(plan.committed)
   }
@@ -249,6 +256,8 @@ export class ReplicaStore {
       if (await this.db.get(proofKey(feed, seq))) return
       await this.db.batch([{ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) }])
       this.equivocatingFeeds.add(feed)
+      this.counts.equivocations++
+      for (const listener of this.proofListeners) listener({ feed, seq, records: [a, b] })
     })
   }
 

@@ -1,0 +1,54 @@
+/** Prometheus metrics for one node: HTTP requests and latencies, index size, records by kind, network counters. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { HashmeshNode } from '../node/node.js'
+
+export interface ApiMetrics {
+  registry: Registry
+  observeRequest(route: string, method: string, status: number, seconds: number): void
+}
+
+export function createMetrics(node: HashmeshNode, networkCounters?: () => Record<string, number>): ApiMetrics {
+  const registry = new Registry()
+  const requests = new Counter({ name: 'hashmesh_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'method', 'status'], registers: [registry] })
+  const latency = new Histogram({
+    name: 'hashmesh_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['route', 'method'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry],
+  })
+  new Gauge({
+    name: 'hashmesh_index_pdq_hashes', help: 'PDQ hashes in the match index', registers: [registry],
+    collect() { this.set(node.indexStats().pdqHashes) },
+  })
+  new Gauge({
+    name: 'hashmesh_index_memory_bytes', help: 'memory held by the PDQ index', registers: [registry],
+    collect() { this.set(node.indexStats().memoryBytes) },
+  })
+  new Gauge({
+    name: 'hashmesh_records', help: 'records in the replica by kind', labelNames: ['kind'], registers: [registry],
+    collect() {
+      for (const [kind, n] of Object.entries(node.store.getCounts().byKind)) this.set({ kind }, n)
+    },
+  })
+  new Gauge({
+    name: 'hashmesh_signals', help: 'signals in the replica', registers: [registry],
+    collect() { this.set(node.store.getCounts().signals) },
+  })
+  new Gauge({
+    name: 'hashmesh_equivocations', help: 'equivocation proofs held', registers: [registry],
+    collect() { this.set(node.store.getCounts().equivocations) },
+  })
+  if (networkCounters) {
+    new Gauge({
+      name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],
+      collect() {
+        for (const [counter, n] of Object.entries(networkCounters())) this.set({ counter }, n)
+      },
+    })
+  }
+  return {
+    registry,
+    observeRequest(route, method, status, seconds) {
+      requests.inc({ route, method, status: String(status) })
+      latency.observe({ route, method }, seconds)
+    },
+  }
+}

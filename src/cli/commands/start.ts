@@ -1,0 +1,47 @@
+/** start: run the node (match index, p2p, HTTP API) until SIGINT/SIGTERM. */
+import type { Command } from 'commander'
+import pino from 'pino'
+import { loadConfig } from '../../config.js'
+import { runNode } from '../../node/runtime.js'
+import { rotateApiToken } from '../../node/identity.js'
+import { dataOption, parseIntOption } from '../common.js'
+import { printLine } from '../output.js'
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('run the node: HTTP API on 127.0.0.1, p2p replication with the roster\'s members, match index')
+    .addOption(dataOption())
+    .option('--api-port <port>', 'override api.port', parseIntOption('--api-port'))
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
+    .action(async (opts: { data: string; apiPort?: number; logLevel?: string }) => {
+      const config = loadConfig({ dataDir: opts.data })
+      const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined }, pino.destination(2))
+      const running = await runNode(opts.data, {
+        overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,
+        log: (level, event, fields) => logger[level]({ event, ...fields }),
+      })
+      printLine(JSON.stringify({ apiUrl: running.apiUrl, peerId: running.node.identity.peerId, multiaddrs: running.network?.multiaddrs() ?? [] }))
+      const shutdown = (signal: string) => {
+        logger.info({ event: 'node.stopping', signal })
+        running.stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            logger.error({ event: 'node.stop.failed', message: err.message })
+            process.exit(1)
+          },
+        )
+      }
+      process.once('SIGINT', () => shutdown('SIGINT'))
+      process.once('SIGTERM', () => shutdown('SIGTERM'))
+    })
+
+  program
+    .command('token')
+    .description('rotate the HTTP API bearer token (a running node accepts the new token at once)')
+    .addOption(dataOption())
+    .action((opts: { data: string }) => {
+      rotateApiToken(opts.data)
+      printLine(`new API token written to ${opts.data}/api.token`)
+    })
+}

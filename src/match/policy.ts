@@ -1,0 +1,38 @@
+/**
+ * Local policy: which matches this node acts on. Pure: given what the replica knows about a matched
+ * signal (its carriers and the members' opinions), decide its status and say why.
+ */
+export interface MatchPolicy {
+  /** Members whose contributions count; null = every roster member (and this node). */
+  members: string[] | null
+  minQuality: number
+  ignoreDisputed: boolean
+  ignoreFalsePositive: boolean
+  /** At least this many distinct members must back the signal (contributors plus true_positive opinions). */
+  minAgreeingMembers: number
+}
+
+export interface CarrierFacts { author: string; quality?: number }
+export interface OpinionFacts { member: string; opinion: string }
+
+export interface PolicyDecision { status: 'actionable' | 'filtered'; reasons: string[]; agreeingMembers: number }
+
+export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: OpinionFacts[], isMember: (key: string) => boolean): PolicyDecision {
+  const reasons: string[] = []
+  const trusted = carriers.filter((c) => isMember(c.author) && (policy.members === null || policy.members.includes(c.author)))
+  if (trusted.length === 0) reasons.push('no contributor is in the local member policy')
+  const goodQuality = trusted.filter((c) => c.quality === undefined || c.quality >= policy.minQuality)
+  if (trusted.length > 0 && goodQuality.length === 0) reasons.push(`quality below ${policy.minQuality}`)
+  const counted = opinions.filter((o) => isMember(o.member))
+  if (policy.ignoreDisputed && counted.some((o) => o.opinion === 'disputed')) reasons.push('disputed by a member')
+  if (policy.ignoreFalsePositive && counted.some((o) => o.opinion === 'false_positive')) reasons.push('flagged false positive by a member')
+  const agreeing = new Set([...goodQuality.map((c) => c.author), ...counted.filter((o) => o.opinion === 'true_positive').map((o) => o.member)])
+  if (agreeing.size < policy.minAgreeingMembers) reasons.push(`${agreeing.size} of ${policy.minAgreeingMembers} required members agree`)
+  return { status: reasons.length === 0 ? 'actionable' : 'filtered', reasons, agreeingMembers: agreeing.size }
+}
+
+export function summariseOpinions(opinions: OpinionFacts[]): Record<string, number> {
+  const summary: Record<string, number> = { seen: 0, true_positive: 0, false_positive: 0, disputed: 0 }
+  for (const o of opinions) summary[o.opinion] = (summary[o.opinion] ?? 0) + 1
+  return summary
+}

@@ -1,0 +1,129 @@
+/**
+ * Running a node as a process: the match index, the p2p network (when a roster is installed) and the
+ * HTTP API, with clean shutdown. Used by `hashmesh start`, the devnet, the demo and integration tests.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createNetwork, type Network } from '../net/index.js'
+import type { ConfigOverrides } from '../config.js'
+import type { ReplicaAccess } from '../sync/types.js'
+import { startApiServer, type ApiServer } from '../api/server.js'
+import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from './extras.js'
+import { FILES, readApiToken } from './identity.js'
+import { HashmeshNode } from './node.js'
+
+export type Log = (level: 'info' | 'warn' | 'error' | 'debug', event: string, fields?: Record<string, unknown>) => void
+
+export interface RunningNode {
+  node: HashmeshNode
+  network: Network | undefined
+  api: ApiServer
+  apiUrl: string
+  stop(): Promise<void>
+}
+
+export function replicaAccess(node: HashmeshNode): ReplicaAccess {
+  return {
+    heads: async () => node.store.feedHeads(),
+    readRange: (feed, fromSeq, limit) => node.store.readRange(feed, fromSeq, limit),
+    receive: (records) => node.receive(records),
+    extras: () => allExtras(node),
+    receiveExtra: (bytes) => receiveExtra(node, bytes),
+  }
+}
+
+export async function runNode(dataDir: string, options: { overrides?: ConfigOverrides; log?: Log; apiLogger?: boolean | object } = {}): Promise<RunningNode> {
+  const log: Log = options.log ?? (() => undefined)
+  const node = await HashmeshNode.open(dataDir, { overrides: options.overrides })
+  let network: Network | undefined
+  let api: ApiServer | undefined
+  try {
+    const index = await node.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
+    log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
+    network = await startNetwork(node, log)
+    api = await startApiServer(node, {
+      host: node.config.api.host,
+      port: node.config.api.port,
+      token: () => readApiToken(node.identity.dataDir),
+      bodyLimitBytes: node.config.api.bodyLimitBytes,
+      jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes,
+      logger: options.apiLogger,
+      network: network ? networkView(network) : undefined,
+    })
+  } catch (err) {
+    await network?.stop().catch(() => undefined)
+    await node.close()
+    throw err
+  }
+  const runningFile = join(node.identity.dataDir, FILES.running)
+  writeFileSync(runningFile, JSON.stringify({ pid: process.pid, apiUrl: api.url, peerId: node.identity.peerId, multiaddrs: network?.multiaddrs() ?? [] }, null, 2) + '\n')
+  log('info', 'node.started', { api: api.url, peerId: node.identity.peerId, p2p: network?.multiaddrs() ?? 'off (no roster)' })
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      await api!.close().catch((err: Error) => log('warn', 'api.close.failed', { message: err.message }))
+      await network?.stop().catch((err: Error) => log('warn', 'net.stop.failed', { message: err.message }))
+      await node.close()
+      try {
+        if (JSON.parse(readFileSync(runningFile, 'utf8')).pid === process.pid) rmSync(runningFile, { force: true })
+      } catch {
+        /* already gone */
+      }
+      log('info', 'node.stopped')
+    })())
+  return { node, network, api, apiUrl: api.url, stop }
+}
+
+async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | undefined> {
+  const roster = node.roster.current
+  if (!roster) {
+    log('warn', 'p2p.disabled', { reason: 'no roster installed: run "hashmesh roster install FILE"' })
+    return undefined
+  }
+  const { p2p } = node.config
+  const network = await createNetwork({
+    peerPrivateKey: node.identity.peerKey,
+    listen: p2p.listen,
+    announce: p2p.announce,
+    bootstrap: p2p.bootstrap,
+    allowPrivateAddresses: p2p.allowPrivateAddresses,
+    psk: p2p.pskFile ? new Uint8Array(readFileSync(p2p.pskFile)) : undefined,
+    federationId: roster.document.federation,
+    isAllowedPeer: (peerId) => node.roster.isAllowedPeer(peerId),
+    replica: replicaAccess(node),
+    syncIntervalMs: p2p.syncIntervalMs,
+    logger: (event, fields) => log(event.includes('fail') || event.includes('banned') ? 'warn' : 'debug', event, fields),
+  })
+  node.onOwnRecords((records) => {
+    for (const { bytes } of records) void network.publish(bytes).catch((err: Error) => log('warn', 'gossip.publish.failed', { message: err.message }))
+  })
+  node.onRosterChange((rosterBytes) => {
+    void network.publishExtra(encodeRosterExtra(rosterBytes)).catch(() => undefined)
+    void network.enforceRoster().catch(() => undefined)
+  })
+  node.store.onEquivocation((proof) => {
+    log('warn', 'feed.equivocation', { feed: proof.feed, seq: proof.seq })
+    void network.publishExtra(encodeProofExtra(proof.records)).catch(() => undefined)
+  })
+  await network.start()
+  return network
+}
+
+/** What the API shows of the network: peers, sync state and flat counters for /metrics. */
+function networkView(network: Network): { peers(): unknown; status(): unknown; counters(): Record<string, number> } {
+  return {
+    peers: () => network.peers(),
+    status: () => ({ peerId: network.peerId, addresses: network.multiaddrs(), peers: network.peers().length, metrics: network.metrics() }),
+    counters: () => flatten(network.metrics() as unknown as Record<string, unknown>),
+  }
+}
+
+function flatten(value: Record<string, unknown>, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [key, v] of Object.entries(value)) {
+    const name = prefix ? `${prefix}_${key}` : key
+    if (typeof v === 'number') out[name] = v
+    else if (v && typeof v === 'object' && !name.endsWith('ByPeer') && !name.endsWith('bannedUntil')) Object.assign(out, flatten(v as Record<string, unknown>, name))
+  }
+  return out
+}

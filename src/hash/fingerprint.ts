@@ -32,13 +32,17 @@ export interface ImageFingerprint {
 }
 
 export async function fingerprintImage(bytes: Uint8Array, options: FingerprintOptions = {}): Promise<ImageFingerprint> {
-  const image = await decodeImage(bytes, { maxBytes: options.maxBytes, maxPixels: options.maxPixels })
+  // libvips decodes on the libuv thread pool; the file digests are computed meanwhile on this thread.
+  const decoding = decodeImage(bytes, { maxBytes: options.maxBytes, maxPixels: options.maxPixels })
+  const md5 = md5Hex(bytes)
+  const sha256 = sha256Hex(bytes)
+  const image = await decoding
   const pdq = pdqFromImage(image.rgb, image.width, image.height, { dihedral: options.dihedral })
   const minQuality = options.minQuality ?? DEFAULT_MIN_PDQ_QUALITY
   const fingerprint: ImageFingerprint = {
     pdq: { hash: formatHash256(pdq.hash), quality: pdq.quality, lowQuality: pdq.quality < minQuality },
-    md5: md5Hex(bytes),
-    sha256: sha256Hex(bytes),
+    md5,
+    sha256,
     width: image.width,
     height: image.height,
     format: image.format,

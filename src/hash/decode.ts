@@ -37,6 +37,8 @@ sharp.cache(false)
 /**
  * libvips threads per decode. One per worker when a pool already uses every core (threads would only
  * contend); the library default (one per core) suits a single process decoding one image at a time.
+ * This setting is process-wide (worker threads share one libvips), and so is the libuv thread pool that
+ * runs the decodes: above 4 cores, start the process with UV_THREADPOOL_SIZE ≥ 2 × cores.
  */
 export function setDecoderThreads(threads: number): void {
   sharp.concurrency(threads)

@@ -9,7 +9,7 @@
  * fold each axis's two box passes plus the decimation into one small filter: 64 outputs, each a weighted
  * sum of about 2w − 1 neighbouring inputs. The weights reproduce the reference's edge handling exactly;
  * only the order of floating-point additions differs, which the conformance tests show does not change
- * a single bit of the hashes. This makes a 512×512 hash about four times cheaper than the literal port.
+ * a single bit of the hashes. This halves the cost of a 512×512 hash compared with the literal port.
  */
 
 /** Window of each box pass: half of one output cell, since the two passes together span a whole cell. */

@@ -27,3 +27,8 @@ export function chain(signer: Signer, count: number, head: ChainPosition = { seq
   }
   return out
 }
+
+/** A random PDQ hash (hex): random hashes are ~128 bits apart, so never within a match threshold of each other. */
+export function randomPdqHex(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+}

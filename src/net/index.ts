@@ -36,7 +36,7 @@ export const NET_INTERNALS = Symbol('hashmesh.net.internals')
 export interface NetInternals {
   libp2p: HashmeshLibp2p
   publishUnchecked(kind: 'records' | 'extras', bytes: Uint8Array): Promise<boolean>
-  openSyncStream(peerId: string, signal: AbortSignal): Promise<Stream>
+  openSyncStream(peerId: string, signal: AbortSignal, allowDial?: boolean): Promise<Stream>
 }
 
 const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -114,12 +114,17 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
     )
   }
-  const openSyncStream = (peerId: string, signal: AbortSignal): Promise<Stream> =>
-    node.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal })
+  const openSyncStream = async (peerId: string, signal: AbortSignal, allowDial = true): Promise<Stream> => {
+    const peer = peerIdFromString(peerId)
+    if (allowDial) return node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
+    const conn = node.getConnections(peer).find((c) => c.status === 'open')
+    if (!conn) throw new HashmeshError('NODE_UNREACHABLE', `not connected to ${peerId}`)
+    return conn.newStream(SYNC_PROTOCOL, { signal })
+  }
   const scheduler = new SyncScheduler({
     ctx,
     intervalMs: init.syncIntervalMs,
-    openStream: (peerId) => (signal) => openSyncStream(peerId, signal),
+    openStream: (peerId, allowDial) => (signal) => openSyncStream(peerId, signal, allowDial),
     connectedPeers,
     beforeTick: async () => {
       await enforceRoster()
@@ -205,7 +210,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
 
     async syncNow(peerId?: string): Promise<SyncReport> {
       if (state !== 'started') fail('INTERNAL', 'network is not started')
-      return scheduler.syncPeers(peerId === undefined ? connectedPeers() : [peerId], true)
+      return peerId === undefined ? scheduler.syncPeers(connectedPeers(), true) : scheduler.syncPeers([peerId], true, true)
     },
 
     enforceRoster,

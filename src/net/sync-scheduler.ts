@@ -14,7 +14,8 @@ export const CONNECT_SYNC_DELAY_MS = 50
 export interface SchedulerDeps {
   ctx: NetContext
   intervalMs: number
-  openStream: (peerId: string) => OpenSyncStream
+  /** allowDial: may open a new connection; otherwise only an existing connection is used. */
+  openStream: (peerId: string, allowDial: boolean) => OpenSyncStream
   connectedPeers: () => string[]
   /** Housekeeping before each periodic round (roster enforcement, bootstrap redials). */
   beforeTick: () => Promise<void>
@@ -52,12 +53,16 @@ export class SyncScheduler {
     }, CONNECT_SYNC_DELAY_MS).unref()
   }
 
-  /** A session with `peerId`; `fresh` waits for a running one and starts another (new data may exist). */
-  syncPeer(peerId: string, fresh = false): Promise<PeerSyncReport> {
+  /**
+   * A session with `peerId`; `fresh` waits for a running one and starts another (new data may exist).
+   * Only an explicit request may dial: background sessions use existing connections, so a peer that
+   * refuses us (its roster lacks us) is not redialled in a loop by our own on-connect syncs.
+   */
+  syncPeer(peerId: string, fresh = false, allowDial = false): Promise<PeerSyncReport> {
     const current = this.running.get(peerId)
     if (current && !fresh) return current
     const previous = current ? current.then(() => undefined, () => undefined) : Promise.resolve()
-    const run = previous.then(() => this.runLimited(peerId))
+    const run = previous.then(() => this.runLimited(peerId, allowDial))
     this.running.set(peerId, run)
     void run.finally(() => {
       if (this.running.get(peerId) === run) this.running.delete(peerId)
@@ -65,8 +70,8 @@ export class SyncScheduler {
     return run
   }
 
-  async syncPeers(peerIds: string[], fresh = false): Promise<SyncReport> {
-    const reports = await Promise.all(peerIds.map((p) => this.syncPeer(p, fresh)))
+  async syncPeers(peerIds: string[], fresh = false, allowDial = false): Promise<SyncReport> {
+    const reports = await Promise.all(peerIds.map((p) => this.syncPeer(p, fresh, allowDial)))
     const total: SyncReport = { peers: reports, records: emptyVerdicts(), extras: emptyVerdicts(), failed: 0 }
     for (const r of reports) {
       addVerdicts(total.records, r.records)
@@ -89,13 +94,13 @@ export class SyncScheduler {
     }
   }
 
-  private async runLimited(peerId: string): Promise<PeerSyncReport> {
+  private async runLimited(peerId: string, allowDial: boolean): Promise<PeerSyncReport> {
     while (this.active >= MAX_CONCURRENT_SESSIONS && !this.deps.ctx.signal.aborted) {
       await new Promise<void>((resolve) => this.waiters.push(resolve))
     }
     this.active++
     try {
-      const report = await runSyncSession(this.deps.ctx, peerId, this.deps.openStream(peerId))
+      const report = await runSyncSession(this.deps.ctx, peerId, this.deps.openStream(peerId, allowDial))
       this.lastSyncAt.set(peerId, Date.now())
       this.deps.ctx.log(report.ok ? 'sync.session.done' : 'sync.session.failed', { ...report })
       this.deps.onReport(report)

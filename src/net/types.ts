@@ -110,7 +110,7 @@ export interface Network {
   peers(): PeerInfo[]
   /** Dial a multiaddr (with /p2p/<id>); throws PEER_REFUSED, PEER_BANNED or NODE_UNREACHABLE. */
   dial(multiaddr: string): Promise<string>
-  /** Run a sync session with one peer, or with every connected peer; waits for any session already running. */
+  /** Run a sync session with one peer (dialling it if needed), or with every connected peer; waits for any session already running. Background sessions (on connect, each interval) never dial. */
   syncNow(peerId?: string): Promise<SyncReport>
   /** Close connections to peers the roster no longer allows (also done on every sync tick). */
   enforceRoster(): Promise<void>

@@ -84,3 +84,17 @@ test('syncNow reports what it did', { timeout: 15_000 }, async () => {
   assert.equal(again.records.accepted, 0)
   assert.equal(again.peers[0]!.requests, 0)
 })
+
+test('large records: short answers (byte budget) are re-asked for their remainder', { timeout: 15_000 }, async () => {
+  const a = await startNode()
+  const b = await startNode()
+  nodes.push(a, b)
+  const big = 'x'.repeat(200 * 1024) // ~10 records per 2 MiB response
+  for (let i = 0; i < 40; i++) a.replica.append('bulky', `${i}:${big}`)
+  await b.net.dial(a.addr)
+  const report = await b.net.syncNow(a.peerId)
+  assert.equal(report.failed, 0)
+  assert.equal(b.replica.count('bulky'), 40)
+  assert.ok(report.peers[0]!.requests >= 4, `asked ${report.peers[0]!.requests} times`)
+  assert.equal(report.records.pending, 0, 'remainders are asked in order, nothing waits in pending')
+})

@@ -26,6 +26,7 @@ export function newCounters(): Counters {
       extras: emptyVerdicts(),
       requestsServed: 0,
       recordsServed: 0,
+      requestsDelayed: 0,
       requestsRateLimited: 0,
       protocolErrors: 0,
       timeouts: 0,

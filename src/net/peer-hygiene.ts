@@ -12,6 +12,8 @@ export const BAN_DURATION_MS = 10 * 60 * 1000
 /** Incoming sync requests: burst size and sustained rate per peer. */
 export const SYNC_REQUEST_BURST = 256
 export const SYNC_REQUESTS_PER_SECOND = 64
+/** A request over the rate waits at most this long for its token; beyond that it is refused. */
+export const MAX_RATE_WAIT_MS = 1_000
 /** Peers tracked at most (counters of the least recently seen are dropped first). */
 export const MAX_TRACKED_PEERS = 10_000
 
@@ -82,18 +84,27 @@ export class PeerHygiene {
     return false
   }
 
-  /** Take one request token; false means the peer is over its rate. */
-  takeRequestToken(peerId: string): boolean {
+  /**
+   * Reserve one request token. Returns how long to wait before serving (0 = now): a peer over its rate
+   * is slowed down to it rather than cut off. Returns undefined (refuse) when the wait would exceed maxWaitMs.
+   */
+  reserveRequestToken(peerId: string, maxWaitMs: number = MAX_RATE_WAIT_MS): number | undefined {
     const s = this.state(peerId)
     const now = this.now()
     s.tokens = Math.min(this.burst, s.tokens + ((now - s.refilledAt) / 1000) * this.rate)
     s.refilledAt = now
-    if (s.tokens < 1) {
+    const waitMs = s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) / this.rate) * 1000)
+    if (waitMs > maxWaitMs) {
       this.rateLimitedTotal++
-      return false
+      return undefined
     }
     s.tokens -= 1
-    return true
+    return waitMs
+  }
+
+  /** Take one request token now; false means the peer is over its rate. */
+  takeRequestToken(peerId: string): boolean {
+    return this.reserveRequestToken(peerId, 0) !== undefined
   }
 
   invalidCounts(): Record<string, number> {

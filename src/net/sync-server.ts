@@ -1,8 +1,10 @@
 /**
  * Server side of SYNC_PROTOCOL: answer the requests of one stream in order until the client closes it.
- * Each request costs the peer a rate-limit token; a malformed request counts against the peer, is
+ * Each request costs the peer a rate-limit token: over its rate a peer is slowed down (the answer waits
+ * for the token), far over it is refused with RATE_LIMITED; a malformed request counts against the peer, is
  * answered with an error frame and ends the stream.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Stream } from '@libp2p/interface'
 import { decodeRequest, encodeResponse, type SyncRequest, type SyncResponse } from '../sync/wire.js'
 import { serveRequest } from '../sync/serve.js'
@@ -21,11 +23,16 @@ export function createSyncHandler(ctx: NetContext): (stream: Stream, connection:
       for (;;) {
         const frame = await io.read(SERVER_IDLE_TIMEOUT_MS)
         if (frame === null) break
-        if (!ctx.hygiene.takeRequestToken(peerId)) {
+        const waitMs = ctx.hygiene.reserveRequestToken(peerId)
+        if (waitMs === undefined) {
           ctx.counters.sync.requestsRateLimited++
           ctx.log('sync.serve.rate_limited', { peer: peerId })
           await io.write(encodeResponse({ type: 'error', code: 'RATE_LIMITED', message: 'too many sync requests, retry later' }))
           break
+        }
+        if (waitMs > 0) {
+          ctx.counters.sync.requestsDelayed++
+          await sleep(waitMs, undefined, { signal: ctx.signal })
         }
         let req: SyncRequest
         try {

@@ -79,6 +79,8 @@ export interface NetMetrics {
     extras: VerdictCounts
     requestsServed: number
     recordsServed: number
+    /** Incoming requests answered late to hold a peer to its rate, and refused outright. */
+    requestsDelayed: number
     requestsRateLimited: number
     protocolErrors: number
     timeouts: number

@@ -28,3 +28,15 @@ test('the request token bucket allows a burst then the sustained rate', () => {
   assert.equal(h.takeRequestToken('p'), false)
   assert.equal(h.rateLimitedTotal, 2)
 })
+
+test('over the rate a request waits for its token; far over it is refused', () => {
+  let now = 0
+  const h = new PeerHygiene({ requestBurst: 2, requestsPerSecond: 10, now: () => now })
+  assert.equal(h.reserveRequestToken('p', 1000), 0)
+  assert.equal(h.reserveRequestToken('p', 1000), 0)
+  assert.equal(h.reserveRequestToken('p', 1000), 100, 'one token every 100 ms')
+  assert.equal(h.reserveRequestToken('p', 1000), 200, 'reservations queue up')
+  assert.equal(h.reserveRequestToken('p', 250), undefined, 'beyond the wait bound: refused')
+  now += 1000
+  assert.equal(h.reserveRequestToken('p', 1000), 0)
+})

@@ -26,25 +26,26 @@ export interface SlotStorage {
 }
 
 export const WORDS_PER_HASH = 8
-const MAX_CHUNK_BITS = 22
+const MAX_CHUNK_BITS = 24
 const MIN_CHUNK_BITS = 8
 /** Segments smaller than this are cheaper to scan than to index. */
 export const SCAN_BELOW_ENTRIES = 2048
 /**
- * Bucket-offset tables may use this many bytes per entry, up to a cap. Measured at 1 M entries:
- * 12 chunks of 21-22 bits (128 MB of offsets) answer ~1.7x faster than 15 chunks of 17 bits (8 MB),
- * because probes into mostly-empty buckets are cheaper than verifying candidates.
+ * Bucket-offset tables may use this many bytes per entry, up to a cap. Dense offsets make a probe
+ * one random cache line, so wide chunks pay off: at 10 M entries 11 chunks of 23 bits (352 MB of
+ * offsets) verify ~2.5x fewer candidates than 12 chunks of 21-22 bits (128 MB).
  */
 const OFFSETS_BYTES_PER_ENTRY = 160
-const MAX_OFFSETS_BYTES = 160 * 2 ** 20
-// Relative costs (measured, roughly): a bucket probe and a candidate check are each about one
-// random memory access; a sequential scan step is a quarter of that.
+const MAX_OFFSETS_BYTES = 360 * 2 ** 20
+// Relative costs (measured, roughly): a bucket probe is one random cache line (the offsets); a
+// candidate is its posting line (often shared) plus its 32-byte hash row; a scan step is sequential.
 const PROBE_COST = 1
-const CANDIDATE_COST = 1
+const CANDIDATE_COST = 1.5
 const SCAN_COST = 0.25
 /** The threshold the layout is tuned for (the PDQ default). */
 const LAYOUT_THRESHOLD = 31
 
+/** Disjoint chunks of the 256 bits; they need not cover every bit (pigeonhole holds on any subset). */
 export interface ChunkLayout {
   bitOffsets: number[]
   widths: number[]
@@ -52,6 +53,7 @@ export interface ChunkLayout {
 
 interface SearchPlan {
   radii: Int8Array | null // null: scan the segment instead
+  masks: Uint32Array[] // per chunk: the XOR masks of its probe ball (empty when skipped)
 }
 
 export class PdqSegment {
@@ -69,30 +71,37 @@ export class PdqSegment {
   /** Indexes the live slots in [lo, hi). */
   static build(storage: SlotStorage, lo: number, hi: number): PdqSegment {
     const { hashWords, removed } = storage
-    const liveSlots = new Uint32Array(hi - lo)
     let n = 0
-    for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) liveSlots[n++] = slot
+    for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) n++
     const layout = chooseLayout(n)
     if (layout === null) return new PdqSegment(lo, hi, n, null, [], [])
+    const liveSlots = new Uint32Array(n)
+    n = 0
+    for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) liveSlots[n++] = slot
     const offsets: Uint32Array[] = []
     const postings: Uint32Array[] = []
+    // Two-pass LSD radix sort of (chunk value, slot) pairs: each pass scatters into at most 4096
+    // streams that stay in cache, where a direct counting sort into 2^23 buckets misses on every entry.
     const values = new Uint32Array(n)
+    const tmpValues = new Uint32Array(n)
+    const tmpSlots = new Uint32Array(n)
     for (let c = 0; c < layout.widths.length; c++) {
       const width = layout.widths[c]!
       const bitOffset = layout.bitOffsets[c]!
-      const buckets = 1 << width
-      const off = new Uint32Array(buckets + 1)
-      for (let k = 0; k < n; k++) {
-        const v = chunkValue(hashWords, liveSlots[k]! * WORDS_PER_HASH, bitOffset, width)
-        values[k] = v
-        off[v + 1]!++
-      }
-      for (let v = 0; v < buckets; v++) off[v + 1]! += off[v]!
+      for (let k = 0; k < n; k++) values[k] = chunkValue(hashWords, liveSlots[k]! * WORDS_PER_HASH, bitOffset, width)
       const post = new Uint32Array(n)
-      for (let k = 0; k < n; k++) post[off[values[k]!]!++] = liveSlots[k]!
-      // The fill advanced each start to its bucket's end; shift back so off[v] is the start again.
-      for (let v = buckets; v > 0; v--) off[v] = off[v - 1]!
-      off[0] = 0
+      const lowBits = width >>> 1
+      radixPass(values, liveSlots, tmpValues, tmpSlots, n, 0, lowBits)
+      radixPass(tmpValues, tmpSlots, values, post, n, lowBits, width - lowBits)
+      // values[] is now sorted: bucket starts fall out of one sequential walk.
+      const buckets = 2 ** width
+      const off = new Uint32Array(buckets + 1)
+      let v = 0
+      for (let k = 0; k < n; k++) {
+        const value = values[k]!
+        while (v <= value) off[v++] = k
+      }
+      while (v <= buckets) off[v++] = n
       offsets.push(off)
       postings.push(post)
     }
@@ -106,76 +115,104 @@ export class PdqSegment {
     return bytes
   }
 
+  /**
+   * Per chunk, three passes that each issue independent loads so the CPU keeps many cache misses in
+   * flight: (1) read the bucket bounds of every probe, keeping the non-empty ones; (2) touch the first
+   * posting of each and gather the candidate slots; (3) in batches, touch each candidate's hash row,
+   * then compute distances from cache. A random miss costs ~100 ns alone but ~10-20 ns overlapped.
+   */
   search(storage: SlotStorage, query: Uint32Array, threshold: number, out: PdqMatch[]): void {
     const plan = this.planFor(threshold)
     const layout = this.layout
-    if (layout === null || plan.radii === null) {
+    const radii = plan.radii
+    if (layout === null || radii === null) {
       scanSlots(storage, this.lo, this.hi, query, threshold, out)
       return
     }
-    const radii = plan.radii
-    for (let c = 0; c < radii.length; c++) {
-      if (radii[c]! < 0) continue
-      const width = layout.widths[c]!
-      const masks = xorMasksWithinRadius(width, radii[c]!)
-      const queryValue = chunkValue(query, 0, layout.bitOffsets[c]!, width)
-      const off = this.offsets[c]!
-      const post = this.postings[c]!
-      // Read all bucket bounds first: independent loads the CPU can overlap, unlike the nested loop.
-      const bounds = scratchBounds(masks.length)
-      for (let k = 0; k < masks.length; k++) {
-        const v = queryValue ^ masks[k]!
-        bounds[2 * k] = off[v]!
-        bounds[2 * k + 1] = off[v + 1]!
-      }
-      const batch = candidateBatch
-      let queued = 0
-      for (let k = 0; k < masks.length; k++) {
-        const end = bounds[2 * k + 1]!
-        for (let p = bounds[2 * k]!; p < end; p++) {
-          batch[queued++] = post[p]!
-          if (queued === CANDIDATE_BATCH) {
-            this.verifyBatch(storage, queued, query, threshold, c, radii, out)
-            queued = 0
-          }
-        }
-      }
-      if (queued > 0) this.verifyBatch(storage, queued, query, threshold, c, radii, out)
-    }
-  }
-
-  /**
-   * Checks the queued candidate slots. Touching one word of each first brings all their cache lines
-   * in parallel (a tight loop of independent loads); the popcount loop then runs from cache. On
-   * large indexes this is ~3x faster than verifying each candidate as it is found.
-   */
-  private verifyBatch(storage: SlotStorage, count: number, query: Uint32Array, threshold: number, chunk: number, radii: Int8Array, out: PdqMatch[]): void {
-    const { hashWords: h, removed, slotIds } = storage
-    const batch = candidateBatch
-    let touched = 0
-    for (let i = 0; i < count; i++) touched ^= h[batch[i]! * WORDS_PER_HASH]!
+    const h = storage.hashWords
     const q0 = query[0]!, q1 = query[1]!, q2 = query[2]!, q3 = query[3]!
     const q4 = query[4]!, q5 = query[5]!, q6 = query[6]!, q7 = query[7]!
-    for (let i = 0; i < count; i++) {
-      const slot = batch[i]!
-      const b = slot * WORDS_PER_HASH
-      const distance =
-        popcount(h[b]! ^ q0) + popcount(h[b + 1]! ^ q1) + popcount(h[b + 2]! ^ q2) + popcount(h[b + 3]! ^ q3) +
-        popcount(h[b + 4]! ^ q4) + popcount(h[b + 5]! ^ q5) + popcount(h[b + 6]! ^ q6) + popcount(h[b + 7]! ^ q7)
-      if (distance > threshold || removed[slot] !== 0) continue
-      if (foundByEarlierChunk(this.layout!, radii, chunk, h, b, query)) continue
-      out.push({ entryId: slotIds[slot]!, distance })
+    let sink = 0
+    for (let c = 0; c < radii.length; c++) {
+      if (radii[c]! < 0) continue
+      const masks = plan.masks[c]!
+      const queryValue = chunkValue(query, 0, layout.bitOffsets[c]!, layout.widths[c]!)
+      const off = this.offsets[c]!
+      const post = this.postings[c]!
+      if (starts.length < masks.length) {
+        starts = new Uint32Array(masks.length)
+        ends = new Uint32Array(masks.length)
+      }
+      const s0 = starts, e0 = ends
+      let nonEmpty = 0
+      let total = 0
+      for (let k = 0; k < masks.length; k++) {
+        const v = queryValue ^ masks[k]!
+        const s = off[v]!
+        const e = off[v + 1]!
+        s0[nonEmpty] = s
+        e0[nonEmpty] = e
+        total += e - s
+        nonEmpty += (s - e) >>> 31 // branch-free: keep it when e > s
+      }
+      if (total === 0) continue
+      for (let i = 0; i < nonEmpty; i++) sink ^= post[s0[i]!]!
+      if (candidates.length < total) candidates = new Uint32Array(Math.max(total, 2 * candidates.length))
+      const cand = candidates
+      let count = 0
+      for (let i = 0; i < nonEmpty; i++) {
+        const e = e0[i]!
+        for (let p = s0[i]!; p < e; p++) cand[count++] = post[p]!
+      }
+      for (let from = 0; from < count; from += VERIFY_BATCH) {
+        const to = Math.min(count, from + VERIFY_BATCH)
+        for (let i = from; i < to; i++) sink ^= h[cand[i]! * WORDS_PER_HASH]!
+        for (let i = from; i < to; i++) {
+          const b = cand[i]! * WORDS_PER_HASH
+          // Half the bits first: a random candidate is already ~64 bits away there.
+          const half = popcount(h[b]! ^ q0) + popcount(h[b + 1]! ^ q1) + popcount(h[b + 2]! ^ q2) + popcount(h[b + 3]! ^ q3)
+          if (half > threshold) continue
+          const distance = half + popcount(h[b + 4]! ^ q4) + popcount(h[b + 5]! ^ q5) + popcount(h[b + 6]! ^ q6) + popcount(h[b + 7]! ^ q7)
+          if (distance > threshold) continue
+          this.report(storage, cand[i]!, b, distance, c, radii, query, out)
+        }
+      }
     }
-    touchSink ^= touched // keeps the touching loop from being optimised away
+    touchSink ^= sink // keeps the touching loads from being optimised away
+  }
+
+  private report(storage: SlotStorage, slot: number, base: number, distance: number, chunk: number, radii: Int8Array, query: Uint32Array, out: PdqMatch[]): void {
+    if (storage.removed[slot] !== 0) return
+    // A match found through several chunks is reported by the first chunk whose ball holds it.
+    if (foundByEarlierChunk(this.layout!, radii, chunk, storage.hashWords, base, query)) return
+    out.push({ entryId: storage.slotIds[slot]!, distance })
   }
 
   private planFor(threshold: number): SearchPlan {
     let plan = this.plans[threshold]
     if (plan === undefined) {
-      plan = { radii: this.layout === null ? null : planRadii(this.layout.widths, this.entries, threshold).radii }
+      const radii = this.layout === null ? null : planRadii(this.layout.widths, this.entries, threshold).radii
+      const masks = radii === null ? [] : [...radii].map((r, c) => xorMasksWithinRadius(this.layout!.widths[c]!, r))
+      plan = { radii, masks }
       this.plans[threshold] = plan
     }
     return plan
+  }
+}
+
+/** One stable counting-sort pass on `bits` bits of the values starting at bit `shift`. */
+function radixPass(
+  values: Uint32Array, slots: Uint32Array, outValues: Uint32Array, outSlots: Uint32Array, n: number, shift: number, bits: number,
+): void {
+  const mask = (1 << bits) - 1
+  const counts = new Uint32Array((1 << bits) + 1)
+  for (let k = 0; k < n; k++) counts[((values[k]! >>> shift) & mask) + 1]!++
+  for (let d = 0; d < mask + 1; d++) counts[d + 1]! += counts[d]!
+  for (let k = 0; k < n; k++) {
+    const value = values[k]!
+    const at = counts[(value >>> shift) & mask]!++
+    outValues[at] = value
+    outSlots[at] = slots[k]!
   }
 }
 
@@ -219,15 +256,11 @@ function popcount(x: number): number {
   return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
 }
 
-const CANDIDATE_BATCH = 64
-const candidateBatch = new Uint32Array(CANDIDATE_BATCH)
+const VERIFY_BATCH = 128
 let touchSink = 0
-let bounds = new Uint32Array(2048)
-
-function scratchBounds(probes: number): Uint32Array {
-  if (bounds.length < 2 * probes) bounds = new Uint32Array(2 * probes)
-  return bounds
-}
+let starts = new Uint32Array(4096)
+let ends = new Uint32Array(4096)
+let candidates = new Uint32Array(8192)
 
 /**
  * Chunk widths for a segment of n entries: wider chunks mean fewer candidates per probe but bigger
@@ -239,14 +272,22 @@ export function chooseLayout(n: number): ChunkLayout | null {
   const budget = Math.min(MAX_OFFSETS_BYTES, n * OFFSETS_BYTES_PER_ENTRY)
   let best: { layout: ChunkLayout; cost: number } | null = null
   for (let bits = MIN_CHUNK_BITS; bits <= MAX_CHUNK_BITS; bits++) {
-    const layout = evenLayout(Math.floor(256 / bits))
-    if (layout.widths.some((w) => w > MAX_CHUNK_BITS)) continue
-    const bytes = layout.widths.reduce((sum, w) => sum + 4 * ((1 << w) + 1), 0)
-    if (bytes > budget) continue
-    const { cost } = planRadii(layout.widths, n, LAYOUT_THRESHOLD)
-    if (best === null || cost < best.cost) best = { layout, cost }
+    const chunks = Math.floor(256 / bits)
+    // Either spread the spare bits over the chunks, or leave them unindexed (smaller tables).
+    for (const layout of [evenLayout(chunks), uniformLayout(chunks, bits)]) {
+      if (layout.widths.some((w) => w > MAX_CHUNK_BITS)) continue
+      const bytes = layout.widths.reduce((sum, w) => sum + 4 * (2 ** w + 1), 0)
+      if (bytes > budget) continue
+      const { cost } = planRadii(layout.widths, n, LAYOUT_THRESHOLD)
+      if (best === null || cost < best.cost) best = { layout, cost }
+    }
   }
   return best === null ? null : best.layout
+}
+
+/** m chunks of exactly `bits` bits from bit 0; the last 256 - m * bits bits are not indexed. */
+export function uniformLayout(chunks: number, bits: number): ChunkLayout {
+  return { widths: Array.from({ length: chunks }, () => bits), bitOffsets: Array.from({ length: chunks }, (_, c) => c * bits) }
 }
 
 /** m chunks over 256 bits, widths differing by at most one (wider chunks first). */

@@ -5,7 +5,8 @@
  * The worker module sits next to this one: hash-worker.js in the compiled dist/, hash-worker.ts when run
  * from source under tsx (workers inherit the parent's execArgv, and with it tsx's --import loader).
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startModuleWorker } from '../worker-module.js'
 import { availableParallelism } from 'node:os'
 import { HashmeshError, ERROR_CODES, type ErrorCode } from '../errors.js'
 import type { FingerprintOptions, ImageFingerprint } from './fingerprint.js'
@@ -82,7 +83,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker()
+    const worker = startModuleWorker(import.meta.url, 'hash-worker')
     const slot: Slot = { worker, inFlight: new Map(), answered: false }
     worker.on('message', (reply: HashReply) => {
       slot.answered = true
@@ -117,18 +118,6 @@ export class HashPool {
     })
     return slot
   }
-}
-
-/**
- * Compiled: hash-worker.js beside this file. From source (tsx): workers do not inherit tsx's loader
- * hooks on Node 20, so a two-line bootstrap registers tsx in the worker, then imports hash-worker.ts.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url))
-  const workerModule = new URL('./hash-worker.ts', import.meta.url).href
-  const tsxApi = import.meta.resolve('tsx/esm/api')
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerModule)}) })`
-  return new Worker(bootstrap, { eval: true })
 }
 
 function asErrorCode(code: string): ErrorCode {

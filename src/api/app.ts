@@ -121,9 +121,13 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     return reply.status(201).send(result)
   })
 
-  app.post('/v1/contributions/:id/revoke', { schema: { params: S.IdParams, body: S.RevokeBody } }, async (request, reply) => {
+  // The body is optional (`curl -X POST …/revoke` revokes every signal): validate an absent body as {}.
+  const revokeBodyOptional = async (request: FastifyRequest) => {
+    request.body ??= {}
+  }
+  app.post('/v1/contributions/:id/revoke', { schema: { params: S.IdParams, body: S.RevokeBody }, preValidation: revokeBodyOptional }, async (request, reply) => {
     const { id } = request.params as Static<typeof S.IdParams>
-    const body = (request.body ?? {}) as Static<typeof S.RevokeBody>
+    const body = request.body as Static<typeof S.RevokeBody>
     const record = await node.revoke(id.toLowerCase(), { signal: body.signal, reason: (body.reason ?? 'mistake') as RevokeReason })
     return reply.status(201).send(recordView(await node.getRecord(record.id)))
   })

@@ -10,7 +10,7 @@ import { tempDir } from './tmp.js'
 
 export const API_FIXTURES_DIR = join(REPO_ROOT, 'test', 'fixtures', 'api')
 /** Small limits so the 413 paths are cheap to reach. */
-export const TEST_LIMITS = { bodyLimitBytes: 256 * 1024, jsonBodyLimitBytes: 64 * 1024 } as const
+export const TEST_LIMITS = { bodyLimitBytes: 512 * 1024, jsonBodyLimitBytes: 192 * 1024 } as const
 
 export function pdqFixture(name: string): Buffer {
   return readFileSync(join(FIXTURES_DIR, name))

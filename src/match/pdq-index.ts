@@ -150,7 +150,9 @@ export class PdqIndex {
     }
     this.ensureCapacity(this.used + 1)
     const slot = this.used++
-    this.storage.hashWords.set(words.subarray(base, base + WORDS_PER_HASH), slot * WORDS_PER_HASH)
+    const hashWords = this.storage.hashWords
+    const to = slot * WORDS_PER_HASH
+    for (let w = 0; w < WORDS_PER_HASH; w++) hashWords[to + w] = words[base + w]!
     this.storage.slotIds[slot] = entryId
     this.storage.removed[slot] = 0
     this.slotById.insert(slot, mixUint32(entryId))

@@ -88,20 +88,26 @@ export class PdqSegment {
     for (let c = 0; c < layout.widths.length; c++) {
       const width = layout.widths[c]!
       const bitOffset = layout.bitOffsets[c]!
-      for (let k = 0; k < n; k++) values[k] = chunkValue(hashWords, liveSlots[k]! * WORDS_PER_HASH, bitOffset, width)
+      const word = bitOffset >>> 5
+      const shift = bitOffset & 31
+      const mask = (1 << width) - 1
+      if (shift + width > 32) {
+        for (let k = 0, up = 32 - shift; k < n; k++) {
+          const b = liveSlots[k]! * WORDS_PER_HASH + word
+          values[k] = ((hashWords[b]! >>> shift) | (hashWords[b + 1]! << up)) & mask
+        }
+      } else {
+        for (let k = 0; k < n; k++) values[k] = (hashWords[liveSlots[k]! * WORDS_PER_HASH + word]! >>> shift) & mask
+      }
       const post = new Uint32Array(n)
       const lowBits = width >>> 1
       radixPass(values, liveSlots, tmpValues, tmpSlots, n, 0, lowBits)
       radixPass(tmpValues, tmpSlots, values, post, n, lowBits, width - lowBits)
-      // values[] is now sorted: bucket starts fall out of one sequential walk.
-      const buckets = 2 ** width
+      // values[] is now sorted, so counting per bucket walks the offsets table sequentially.
+      const buckets = 1 << width
       const off = new Uint32Array(buckets + 1)
-      let v = 0
-      for (let k = 0; k < n; k++) {
-        const value = values[k]!
-        while (v <= value) off[v++] = k
-      }
-      while (v <= buckets) off[v++] = n
+      for (let k = 0; k < n; k++) off[values[k]! + 1]!++
+      for (let v = 0; v < buckets; v++) off[v + 1]! += off[v]!
       offsets.push(off)
       postings.push(post)
     }

@@ -16,6 +16,7 @@ import { contributionSignals, fingerprintMedia, matchQueries } from '../node/med
 import { recordView } from '../node/views.js'
 import { SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import type { RevokeReason, SignalType } from '../record/types.js'
+import type { ReceiveResult } from '../sync/types.js'
 import { toHttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import * as S from './schemas.js'
@@ -145,8 +146,11 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
 
   app.post('/v1/records', { schema: { body: S.ImportBody } }, async (request) => {
     const { records } = request.body as Static<typeof S.ImportBody>
-    const bytes = records.map((hex) => (/^([0-9a-fA-F]{2})*$/.test(hex) ? fromHex(hex, hex.length / 2, 'record') : new Uint8Array(0)))
-    return { results: await node.receive(bytes) }
+    // Non-hex entries get their own verdict (they used to reach the decoder as 0 bytes: "record is empty").
+    const isHex = records.map((hex) => /^([0-9a-fA-F]{2})*$/.test(hex))
+    const received = await node.receive(records.filter((_, i) => isHex[i]).map((hex) => fromHex(hex, hex.length / 2, 'record')))
+    const notHex: ReceiveResult = { verdict: 'rejected', code: 'RECORD_DECODE', message: 'record is not an even number of hex digits' }
+    return { results: isHex.map((ok) => (ok ? received.shift()! : notHex)) }
   })
 
   app.get('/v1/feeds', async () => ({ feeds: node.store.feedHeads() }))

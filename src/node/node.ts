@@ -10,6 +10,7 @@ import { fail } from '../errors.js'
 import { createRecord } from '../record/build.js'
 import { decodeRecord } from '../record/codec.js'
 import { Signer } from '../record/crypto.js'
+import { ParallelVerifier } from '../record/parallel-verify.js'
 import { encodeSignedRoster, type SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '../record/types.js'
 import { ReplicaStore } from '../store/replica-store.js'
@@ -30,6 +31,7 @@ export interface ContributionResult {
 export class HashmeshNode {
   readonly signer: Signer
   private matcher: Matcher | undefined
+  private verifier: ParallelVerifier | undefined
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
 
@@ -110,7 +112,8 @@ export class HashmeshNode {
 
   /** Verifies and appends records from outside (gossip, sync, import). Never throws for bad input. */
   receive(items: Uint8Array[]): Promise<ReceiveResult[]> {
-    return receiveRecords(this.store, (key) => this.roster.isMember(key), items)
+    this.verifier ??= new ParallelVerifier()
+    return receiveRecords(this.store, this.verifier, (key) => this.roster.isMember(key), items)
   }
 
   async getRecord(id: string): Promise<VerifiedRecord> {
@@ -195,6 +198,7 @@ export class HashmeshNode {
   }
 
   async close(): Promise<void> {
+    await this.verifier?.close()
     await this.store.close()
   }
 }

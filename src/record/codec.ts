@@ -112,7 +112,7 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
   const body = kind === 'signals' ? signalsBodyFromWire(wire.body) : kind === 'revoke' ? revokeBodyFromWire(wire.body) : opinionBodyFromWire(wire.body)
   const { signature: _sig, ...unsignedWire } = wire
   const signing = signingBytesOfWire(unsignedWire)
-  if (!equalBytes(dagCbor.encode(wire), bytes)) fail('RECORD_DECODE', 'record is not in canonical form')
+  if (!equalBytes(withSignature(signing, signature, wire.timestamp as number), bytes)) fail('RECORD_DECODE', 'record is not in canonical form')
   const record = {
     version: RECORD_FORMAT_VERSION,
     kind,
@@ -148,6 +148,25 @@ export function tryDecodeAndVerify(bytes: Uint8Array): VerifiedRecord | { error:
     if (isHashmeshError(err)) return { error: { code: err.code, message: err.message } }
     throw err
   }
+}
+
+const SIGNATURE_ENTRY_HEAD = Uint8Array.from([0x69, ...new TextEncoder().encode('signature'), 0x58, 0x40])
+
+/**
+ * The canonical encoding of the signed record, built from the signing bytes without encoding again:
+ * in dag-cbor's key order (length, then bytes) "signature" sits just before "timestamp", the last key.
+ */
+function withSignature(signing: Uint8Array, signature: Uint8Array, timestamp: number): Uint8Array {
+  const unsigned = signing.subarray(DOMAIN_BYTES.length)
+  const tailLength = 10 + dagCbor.encode(timestamp).length // 0x69 "timestamp" + the integer
+  const cut = unsigned.length - tailLength
+  const out = new Uint8Array(unsigned.length + SIGNATURE_ENTRY_HEAD.length + 64)
+  out[0] = unsigned[0]! + 1 // map of 7 entries -> map of 8 entries (0xa7 -> 0xa8)
+  out.set(unsigned.subarray(1, cut), 1)
+  out.set(SIGNATURE_ENTRY_HEAD, cut)
+  out.set(signature, cut + SIGNATURE_ENTRY_HEAD.length)
+  out.set(unsigned.subarray(cut), cut + SIGNATURE_ENTRY_HEAD.length + 64)
+  return out
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

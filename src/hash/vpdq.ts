@@ -8,9 +8,13 @@
  * the list a contribution carries (quality ≥ 50 only, consecutive repeats of one hash collapsed).
  */
 import { decodeVideoFrames, type VideoInfo, type VideoSource } from './video-frames.js'
-import { pdqFromRgb } from './pdq.js'
+import { pdqOfVideoFrame } from './vpdq-frame-hash.js'
 import { formatHash256 } from './hash256.js'
-import type { VpdqFrame } from '../record/types.js'
+import { md5Hex, sha256Hex } from './exact.js'
+import { fail } from '../errors.js'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 
 /** The reference's QUALITY_TOLERANCE: frames below it are too featureless to compare or share. */
 export const VPDQ_MIN_QUALITY = 50
@@ -23,6 +27,9 @@ export interface VpdqFrameHash {
   /** frameNumber / average frame rate, in milliseconds, rounded. */
   ms: number
 }
+
+/** A frame as a vpdq signal carries it (record/types VpdqFrame has the same shape). */
+export interface VpdqFrame { hash: string; quality: number; ms: number }
 
 export interface VpdqOptions {
   /** Frames hashed per second of video; 0 hashes every frame (config video.framesPerSecond). */
@@ -62,7 +69,7 @@ export async function hashVideoFrames(source: VideoSource, options: VpdqOptions)
       fps = decoded.fps
     },
     (frame) => {
-      const pdq = pdqFromRgb(frame.rgb, frame.width, frame.height)
+      const pdq = pdqOfVideoFrame(frame.rgb, frame.width, frame.height)
       const ms = fps > 0 ? Math.round((frame.index * 1000) / fps) : 0
       frames.push({ frameNumber: frame.index, hash: formatHash256(pdq.hash), quality: pdq.quality, ms })
     },
@@ -79,4 +86,53 @@ export function contributionFrames(frames: VpdqFrameHash[], minQuality = VPDQ_MI
     out.push({ hash: frame.hash, quality: frame.quality, ms: frame.ms })
   }
   return out
+}
+
+export interface VideoFingerprintOptions extends VpdqOptions {
+  maxBytes: number
+}
+
+export interface VideoFingerprint {
+  vpdq: {
+    /** Frames a contribution carries (quality ≥ 50, consecutive repeats collapsed). */
+    frames: VpdqFrame[]
+    /** Every hashed frame, low quality included. */
+    framesHashed: number
+    framesPerSecond: number
+  }
+  md5: string
+  sha256: string
+  width: number
+  height: number
+  fps: number
+  durationSeconds: number
+}
+
+/** vPDQ plus MD5 and SHA-256 of the file; the digests are computed while ffmpeg starts up. */
+export async function fingerprintVideo(source: VideoSource, options: VideoFingerprintOptions): Promise<VideoFingerprint> {
+  const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size
+  if (size === 0) fail('MEDIA_EMPTY', 'video is empty (0 bytes)')
+  if (size > options.maxBytes) fail('MEDIA_TOO_LARGE', `video is ${size} bytes, over the limit of ${options.maxBytes}`, { details: { bytes: size, maxBytes: options.maxBytes } })
+  const hashing = hashVideoFrames(source, options)
+  const digests = 'bytes' in source ? { md5: md5Hex(source.bytes), sha256: sha256Hex(source.bytes) } : await fileDigests(source.path)
+  const { info, frames } = await hashing
+  const kept = contributionFrames(frames)
+  return {
+    vpdq: { frames: kept, framesHashed: frames.length, framesPerSecond: options.framesPerSecond },
+    ...digests,
+    width: info.width,
+    height: info.height,
+    fps: info.fps,
+    durationSeconds: info.durationSeconds,
+  }
+}
+
+async function fileDigests(path: string): Promise<{ md5: string; sha256: string }> {
+  const md5 = createHash('md5')
+  const sha256 = createHash('sha256')
+  for await (const chunk of createReadStream(path)) {
+    md5.update(chunk as Buffer)
+    sha256.update(chunk as Buffer)
+  }
+  return { md5: md5.digest('hex'), sha256: sha256.digest('hex') }
 }

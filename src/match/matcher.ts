@@ -10,8 +10,16 @@ import { signalKey, type SignalType, type SignedRecord } from '../record/types.j
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
+import { matchableFrameHashes, videoOverlap, VIDEO_MATCH_MIN_QUALITY, DEFAULT_VIDEO_MATCH_THRESHOLDS, type VideoMatchThresholds, type VideoOverlap } from './video-match.js'
 
-export interface QuerySignal { type: SignalType; value: string; variant?: string }
+export interface QuerySignal {
+  type: SignalType
+  value: string
+  variant?: string
+  /** A `vpdq` query carries its frames (see matchVideo), and may carry the node's video thresholds. */
+  frames?: ReadonlyArray<{ hash: string; quality: number }>
+  videoThresholds?: Partial<VideoMatchThresholds>
+}
 
 export interface MatchRecordView {
   id: string
@@ -130,6 +138,8 @@ export class Matcher {
         }
       } else if (query.type === 'md5' || query.type === 'sha256') {
         await this.explain(found, query.type, query.value.toLowerCase(), 0, query)
+      } else if (query.frames) {
+        for (const m of await this.matchVideo(query.frames, query.videoThresholds, { type: 'vpdq', value: query.value })) found.set(`vpdq:${m.value}`, m)
       } else {
         fail('SIGNAL_INVALID', 'match vpdq signals with a video query (frames), not a single value')
       }
@@ -185,4 +195,58 @@ export class Matcher {
       signatureVerified,
     }
   }
+
+  /**
+   * A query video against every contributed video (Meta's vPDQ rule, see video-match.ts): each unique
+   * query frame of quality ≥ 50 is searched in the PDQ index; per contributed video we count the query
+   * frames with a hit and the distinct candidate frames hit, over the candidate's own unique frames of
+   * quality ≥ 50 (read from the record carrying it). Videos reaching both percentages are explained like
+   * any other match, with the overlap attached; best first.
+   */
+  async matchVideo(
+    frames: ReadonlyArray<{ hash: string; quality: number }>,
+    thresholds: Partial<VideoMatchThresholds> = {},
+    query: QuerySignal = { type: 'vpdq', value: '' },
+  ): Promise<Array<MatchedSignal & { video: VideoOverlap }>> {
+    const limits: VideoMatchThresholds = { ...DEFAULT_VIDEO_MATCH_THRESHOLDS, ...thresholds }
+    const { frameThreshold } = limits
+    if (!Number.isInteger(frameThreshold) || frameThreshold < 0 || frameThreshold > 128) fail('BAD_REQUEST', 'frame threshold must be an integer from 0 to 128')
+    const queryHashes = matchableFrameHashes(frames)
+    const perVideo = new Map<string, { queryMatched: number; candidateHashes: Set<string>; distance: number }>()
+    for (const hex of queryHashes) {
+      const videosHit = new Set<string>()
+      for (const hit of this.catalog.search(parseHash256(hex), frameThreshold)) {
+        for (const frame of hit.frames) {
+          if (frame.quality < VIDEO_MATCH_MIN_QUALITY) continue
+          let tally = perVideo.get(frame.video)
+          if (!tally) perVideo.set(frame.video, (tally = { queryMatched: 0, candidateHashes: new Set(), distance: hit.distance }))
+          tally.candidateHashes.add(hit.hex)
+          tally.distance = Math.min(tally.distance, hit.distance)
+          if (!videosHit.has(frame.video)) {
+            videosHit.add(frame.video)
+            tally.queryMatched++
+          }
+        }
+      }
+    }
+    const out: Array<MatchedSignal & { video: VideoOverlap }> = []
+    for (const [video, tally] of perVideo) {
+      const carrier = (await this.liveCarriers(`vpdq:${video}`))[0]
+      const signal = carrier?.record.kind === 'signals' ? carrier.record.body.signals[carrier.index] : undefined
+      if (!signal) continue
+      const overlap = videoOverlap({
+        queryFrames: queryHashes.length,
+        queryMatched: tally.queryMatched,
+        candidateFrames: matchableFrameHashes(signal.frames ?? []).length,
+        candidateMatched: tally.candidateHashes.size,
+      }, limits)
+      if (!overlap.matches) continue
+      const found = new Map<string, MatchedSignal>()
+      await this.explain(found, 'vpdq', video, tally.distance, query)
+      const explained = found.get(`vpdq:${video}`)
+      if (explained) out.push({ ...explained, video: overlap })
+    }
+    return out.sort((a, b) => b.video.candidatePercent + b.video.queryPercent - a.video.candidatePercent - a.video.queryPercent || a.value.localeCompare(b.value))
+  }
+
 }

@@ -1,15 +1,25 @@
 /**
- * Media bytes -> fingerprints and signals, with the node's configured limits. Images now; videos are
- * recognised by their container and handled by the vPDQ pipeline.
+ * Media bytes -> fingerprints and signals, with the node's configured limits. The container signature
+ * decides: images go to PDQ (hash/fingerprint.ts), videos to vPDQ (hash/vpdq.ts).
  */
 import type { Config } from '../config.js'
+import { fail } from '../errors.js'
+import { RECORD_LIMITS } from '../constants.js'
 import { fingerprintImage, type ImageFingerprint } from '../hash/fingerprint.js'
+import { sniffMediaKind, type VideoContainer } from '../hash/media-kind.js'
+import { fingerprintVideo, type VideoFingerprint } from '../hash/vpdq.js'
+import type { VideoSource } from '../hash/video-frames.js'
+import { vpdqValue } from '../record/body-wire.js'
 import type { ContributionInput } from './contribute.js'
 import type { QuerySignal } from '../match/matcher.js'
 
-export type MediaFingerprint = { kind: 'image' } & ImageFingerprint
+export type VideoMediaFingerprint = { kind: 'video'; container: VideoContainer } & VideoFingerprint & { vpdq: { value?: string } }
+export type MediaFingerprint = ({ kind: 'image' } & ImageFingerprint) | VideoMediaFingerprint
 
-export async function fingerprintMedia(bytes: Uint8Array, config: Config, options: { dihedral?: boolean } = {}): Promise<MediaFingerprint> {
+export async function fingerprintMedia(bytes: Uint8Array, config: Config, options: { dihedral?: boolean; signal?: AbortSignal } = {}): Promise<MediaFingerprint> {
+  const sniffed = sniffMediaKind(bytes)
+  if (sniffed?.kind === 'video') return fingerprintVideoSource({ bytes }, sniffed.container, config, options.signal)
+  if (bytes.length === 0) fail('MEDIA_EMPTY', 'media is empty (0 bytes)')
   const fp = await fingerprintImage(bytes, {
     dihedral: options.dihedral,
     maxBytes: config.hash.maxImageBytes,
@@ -19,18 +29,44 @@ export async function fingerprintMedia(bytes: Uint8Array, config: Config, option
   return { kind: 'image', ...fp }
 }
 
-/** The signals a contribution of this media carries. */
-export function contributionSignals(fp: MediaFingerprint): ContributionInput['signals'] {
-  return [
-    { type: 'pdq', value: fp.pdq.hash, quality: fp.pdq.quality },
-    { type: 'md5', value: fp.md5 },
-    { type: 'sha256', value: fp.sha256 },
-  ]
+/** A video file by path (the CLI): ffmpeg reads the file itself, nothing is loaded into memory. */
+export async function fingerprintVideoSource(source: VideoSource, container: VideoContainer, config: Config, signal?: AbortSignal): Promise<VideoMediaFingerprint> {
+  const { video } = config
+  const fp = await fingerprintVideo(source, {
+    framesPerSecond: video.framesPerSecond,
+    ffmpegPath: video.ffmpegPath,
+    timeoutMs: video.timeoutMs,
+    maxDurationSeconds: video.maxDurationSeconds,
+    maxBytes: video.maxVideoBytes,
+    signal,
+  })
+  const frames = fp.vpdq.frames
+  return { kind: 'video', container, ...fp, vpdq: { ...fp.vpdq, ...(frames.length > 0 ? { value: vpdqValue(frames) } : {}) } }
 }
 
-/** The queries a match of this media runs; low-quality PDQ hashes are not used for matching by default. */
+/** The signals a contribution of this media carries. */
+export function contributionSignals(fp: MediaFingerprint): ContributionInput['signals'] {
+  const exact: ContributionInput['signals'] = [{ type: 'md5', value: fp.md5 }, { type: 'sha256', value: fp.sha256 }]
+  if (fp.kind === 'image') return [{ type: 'pdq', value: fp.pdq.hash, quality: fp.pdq.quality }, ...exact]
+  const frames = fp.vpdq.frames
+  if (frames.length > RECORD_LIMITS.maxVpdqFrames) {
+    fail('MEDIA_TOO_LARGE', `video has ${frames.length} distinct frames of quality ≥ 50, over the ${RECORD_LIMITS.maxVpdqFrames} a vpdq signal holds: lower video.framesPerSecond`)
+  }
+  // A video with no frame of quality ≥ 50 (a black screen, say) is shared by its exact hashes only.
+  return frames.length > 0 ? [{ type: 'vpdq', value: fp.vpdq.value, frames }, ...exact] : exact
+}
+
+/**
+ * The queries a match of this media runs. Low-quality PDQ hashes are not used for matching by default; a
+ * video's query carries its frames (quality ≥ 50), which the matcher compares frame by frame.
+ */
 export function matchQueries(fp: MediaFingerprint, config: Config): QuerySignal[] {
   const queries: QuerySignal[] = [{ type: 'md5', value: fp.md5 }, { type: 'sha256', value: fp.sha256 }]
+  if (fp.kind === 'video') {
+    const videoThresholds = { frameThreshold: config.match.vpdqFrameThreshold, queryPercent: config.video.matchQueryPercent, candidatePercent: config.video.matchCandidatePercent }
+    if (fp.vpdq.value) queries.push({ type: 'vpdq', value: fp.vpdq.value, frames: fp.vpdq.frames, videoThresholds })
+    return queries
+  }
   if (fp.pdq.quality >= config.match.minQuality) {
     queries.push({ type: 'pdq', value: fp.pdq.hash, variant: 'original' })
     for (const [variant, value] of Object.entries(fp.pdq.dihedral ?? {})) if (variant !== 'orig') queries.push({ type: 'pdq', value, variant })

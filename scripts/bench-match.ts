@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   for (let q = 0; q < Math.min(1000, queryCount); q++) index.search(queryHashes[q]!, THRESHOLD, out) // warm-up
   const latencies = new Float64Array(queryCount)
   let matches = 0
+  const usageBefore = process.resourceUsage()
   const runStarted = performance.now()
   for (let q = 0; q < queryCount; q++) {
     const t0 = performance.now()
@@ -117,7 +118,15 @@ async function main(): Promise<void> {
     matches += out.length
   }
   const runMs = performance.now() - runStarted
+  const usage = process.resourceUsage()
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime - usageBefore.userCPUTime - usageBefore.systemCPUTime) / 1000
+  const slow = latencies.filter((ms) => ms > 5).length
   // Split by kind: even queries are planted near a stored hash, odd ones are fresh random hashes.
+  console.log(
+    `  query loop: ${(runMs / 1000).toFixed(2)} s wall, ${(cpuMs / 1000).toFixed(2)} s CPU (${(cpuMs * 1000 / queryCount).toFixed(1)} µs CPU/query), ` +
+      `${usage.minorPageFault - usageBefore.minorPageFault} minor + ${usage.majorPageFault - usageBefore.majorPageFault} major page faults, ` +
+      `${usage.involuntaryContextSwitches - usageBefore.involuntaryContextSwitches} involuntary context switches, ${slow} queries > 5 ms`,
+  )
   const planted = Float64Array.from(latencies.filter((_, q) => q % 2 === 0)).sort()
   const random = Float64Array.from(latencies.filter((_, q) => q % 2 === 1)).sort()
   const mean = latencies.reduce((a, b) => a + b, 0) / queryCount

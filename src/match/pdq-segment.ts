@@ -1,8 +1,11 @@
 /**
  * One immutable multi-index-hashing segment over a contiguous range of slots of a PdqIndex.
  *
- * The 256 bits are cut into m chunks (widths b_i, about 256/m each). Each chunk has a CSR table:
- * `offsets` (2^b_i + 1 bucket starts) and `postings` (slot numbers grouped by chunk value).
+ * The 256 bits are cut into m disjoint chunks (widths b_i, about 256/m each; spare bits may be left
+ * unindexed). Each chunk has a dense `heads` table of 2^b_i words: EMPTY_HEAD, the slot itself when
+ * exactly one entry has that chunk value (most non-empty buckets at b_i ~ log2 n), or a pointer to a
+ * run [count, slot, slot, ...] in `runs`. A probe is thus one random cache line, plus one more only
+ * for buckets holding several entries.
  *
  * Exactness comes from the generalised pigeonhole principle: if the chunk distances d_i sum to
  * d <= t and each chunk is probed to radius r_i with sum(r_i + 1) >= t + 1, then some chunk has
@@ -31,14 +34,14 @@ const MIN_CHUNK_BITS = 8
 /** Segments smaller than this are cheaper to scan than to index. */
 export const SCAN_BELOW_ENTRIES = 2048
 /**
- * Bucket-offset tables may use this many bytes per entry, up to a cap. Dense offsets make a probe
- * one random cache line, so wide chunks pay off: at 10 M entries 11 chunks of 23 bits (352 MB of
- * offsets) verify ~2.5x fewer candidates than 12 chunks of 21-22 bits (128 MB).
+ * Head tables may use this many bytes per entry, up to a cap. Dense heads make a probe one random
+ * cache line, so wide chunks pay off: at 10 M entries 11 chunks of 23 bits (352 MB of heads)
+ * verify ~2.5x fewer candidates than 12 chunks of 21-22 bits (128 MB).
  */
 const OFFSETS_BYTES_PER_ENTRY = 160
 const MAX_OFFSETS_BYTES = 360 * 2 ** 20
-// Relative costs (measured, roughly): a bucket probe is one random cache line (the offsets); a
-// candidate is its posting line (often shared) plus its 32-byte hash row; a scan step is sequential.
+// Relative costs (measured, roughly): a bucket probe is one random cache line (the head); a
+// candidate is its 32-byte hash row, sometimes plus a run line; a scan step is sequential.
 const PROBE_COST = 1
 const CANDIDATE_COST = 1.5
 const SCAN_COST = 0.25
@@ -64,8 +67,8 @@ export class PdqSegment {
     readonly hi: number,
     readonly entries: number,
     private readonly layout: ChunkLayout | null,
-    private readonly offsets: Uint32Array[],
-    private readonly postings: Uint32Array[],
+    private readonly heads: Uint32Array[],
+    private readonly runs: Uint32Array[],
   ) {}
 
   /** Indexes the live slots in [lo, hi). */
@@ -78,13 +81,14 @@ export class PdqSegment {
     const liveSlots = new Uint32Array(n)
     n = 0
     for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) liveSlots[n++] = slot
-    const offsets: Uint32Array[] = []
-    const postings: Uint32Array[] = []
+    const heads: Uint32Array[] = []
+    const runs: Uint32Array[] = []
     // Two-pass LSD radix sort of (chunk value, slot) pairs: each pass scatters into at most 4096
     // streams that stay in cache, where a direct counting sort into 2^23 buckets misses on every entry.
     const values = new Uint32Array(n)
     const tmpValues = new Uint32Array(n)
     const tmpSlots = new Uint32Array(n)
+    const sortedSlots = new Uint32Array(n)
     for (let c = 0; c < layout.widths.length; c++) {
       const width = layout.widths[c]!
       const bitOffset = layout.bitOffsets[c]!
@@ -99,25 +103,43 @@ export class PdqSegment {
       } else {
         for (let k = 0; k < n; k++) values[k] = (hashWords[liveSlots[k]! * WORDS_PER_HASH + word]! >>> shift) & mask
       }
-      const post = new Uint32Array(n)
       const lowBits = width >>> 1
       radixPass(values, liveSlots, tmpValues, tmpSlots, n, 0, lowBits)
-      radixPass(tmpValues, tmpSlots, values, post, n, lowBits, width - lowBits)
-      // values[] is now sorted, so counting per bucket walks the offsets table sequentially.
-      const buckets = 1 << width
-      const off = new Uint32Array(buckets + 1)
-      for (let k = 0; k < n; k++) off[values[k]! + 1]!++
-      for (let v = 0; v < buckets; v++) off[v + 1]! += off[v]!
-      offsets.push(off)
-      postings.push(post)
+      radixPass(tmpValues, tmpSlots, values, sortedSlots, n, lowBits, width - lowBits)
+      // values[] is now sorted: one walk sizes the runs, a second fills heads and runs.
+      let runWords = 0
+      for (let k = 0; k < n; ) {
+        let end = k + 1
+        while (end < n && values[end] === values[k]) end++
+        if (end - k > 1) runWords += 1 + end - k
+        k = end
+      }
+      const head = new Uint32Array(1 << width).fill(EMPTY_HEAD)
+      const run = new Uint32Array(runWords)
+      let at = 0
+      for (let k = 0; k < n; ) {
+        const value = values[k]!
+        let end = k + 1
+        while (end < n && values[end] === value) end++
+        if (end === k + 1) {
+          head[value] = sortedSlots[k]!
+        } else {
+          head[value] = MULTI_HEAD | at
+          run[at++] = end - k
+          for (let j = k; j < end; j++) run[at++] = sortedSlots[j]!
+        }
+        k = end
+      }
+      heads.push(head)
+      runs.push(run)
     }
-    return new PdqSegment(lo, hi, n, layout, offsets, postings)
+    return new PdqSegment(lo, hi, n, layout, heads, runs)
   }
 
   memoryBytes(): number {
     let bytes = 0
-    for (const a of this.offsets) bytes += a.byteLength
-    for (const a of this.postings) bytes += a.byteLength
+    for (const a of this.heads) bytes += a.byteLength
+    for (const a of this.runs) bytes += a.byteLength
     return bytes
   }
 
@@ -143,33 +165,37 @@ export class PdqSegment {
       if (radii[c]! < 0) continue
       const masks = plan.masks[c]!
       const queryValue = chunkValue(query, 0, layout.bitOffsets[c]!, layout.widths[c]!)
-      const off = this.offsets[c]!
-      const post = this.postings[c]!
-      if (starts.length < masks.length) {
-        starts = new Uint32Array(masks.length)
-        ends = new Uint32Array(masks.length)
-      }
-      const s0 = starts, e0 = ends
-      let nonEmpty = 0
-      let total = 0
-      for (let k = 0; k < masks.length; k++) {
-        const v = queryValue ^ masks[k]!
-        const s = off[v]!
-        const e = off[v + 1]!
-        s0[nonEmpty] = s
-        e0[nonEmpty] = e
-        total += e - s
-        nonEmpty += (s - e) >>> 31 // branch-free: keep it when e > s
-      }
-      if (total === 0) continue
-      for (let i = 0; i < nonEmpty; i++) sink ^= post[s0[i]!]!
-      if (candidates.length < total) candidates = new Uint32Array(Math.max(total, 2 * candidates.length))
-      const cand = candidates
+      const head = this.heads[c]!
+      const run = this.runs[c]!
+      if (multis.length < masks.length) multis = new Uint32Array(masks.length)
+      if (candidates.length < masks.length) candidates = new Uint32Array(Math.max(masks.length, 2 * candidates.length))
+      let cand = candidates
+      const multi = multis
       let count = 0
-      for (let i = 0; i < nonEmpty; i++) {
-        const e = e0[i]!
-        for (let p = s0[i]!; p < e; p++) cand[count++] = post[p]!
+      let multiCount = 0
+      // Branch-free: every head is written to both lists, and each list keeps it only if it fits.
+      for (let k = 0; k < masks.length; k++) {
+        const x = head[queryValue ^ masks[k]!]!
+        cand[count] = x
+        count += (x - EMPTY_HEAD) >>> 31 // a single slot (x < EMPTY_HEAD)
+        multi[multiCount] = x
+        multiCount += x >>> 31 // a run (MULTI_HEAD set)
       }
+      if (multiCount > 0) {
+        let total = 0
+        for (let i = 0; i < multiCount; i++) total += run[multi[i]! & RUN_MASK]! // independent loads
+        if (cand.length < count + total) {
+          const grown = new Uint32Array(Math.max(count + total, 2 * cand.length))
+          grown.set(cand.subarray(0, count))
+          candidates = cand = grown
+        }
+        for (let i = 0; i < multiCount; i++) {
+          const r = multi[i]! & RUN_MASK
+          const end = r + 1 + run[r]!
+          for (let p = r + 1; p < end; p++) cand[count++] = run[p]!
+        }
+      }
+      if (count === 0) continue
       for (let from = 0; from < count; from += VERIFY_BATCH) {
         const to = Math.min(count, from + VERIFY_BATCH)
         for (let i = from; i < to; i++) sink ^= h[cand[i]! * WORDS_PER_HASH]!
@@ -263,9 +289,12 @@ function popcount(x: number): number {
 }
 
 const VERIFY_BATCH = 128
+/** heads[v]: EMPTY_HEAD, a single slot (< EMPTY_HEAD), or MULTI_HEAD | the run's index in runs. */
+const EMPTY_HEAD = 0x7fffffff
+const MULTI_HEAD = 0x80000000
+const RUN_MASK = 0x7fffffff
 let touchSink = 0
-let starts = new Uint32Array(4096)
-let ends = new Uint32Array(4096)
+let multis = new Uint32Array(4096)
 let candidates = new Uint32Array(8192)
 
 /**

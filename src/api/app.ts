@@ -30,7 +30,8 @@ export interface AppOptions {
   network?: { peers(): unknown; status(): unknown; counters(): Record<string, number> }
 }
 
-const RAW_TYPES = /^(application\/octet-stream|image\/.+|video\/.+)$/
+// fastify tests this against the whole header, parameters included ("application/octet-stream; x=y").
+const RAW_TYPES = /^(application\/octet-stream|image\/[^;\s]+|video\/[^;\s]+)\s*(;.*)?$/i
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false

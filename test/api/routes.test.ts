@@ -100,6 +100,14 @@ test('POST /v1/hash gives the reference PDQ hash and quality, MD5, SHA-256 and s
   }
 })
 
+test('POST /v1/hash takes raw bytes under any image/*, video/* or octet-stream type, parameters and case aside', async () => {
+  for (const type of ['application/octet-stream; x=y', 'IMAGE/JPEG', 'image/jpeg; charset=binary', 'image/png', 'video/mp4 ; a=b']) {
+    const res = await h.call({ method: 'POST', url: '/v1/hash', headers: { 'content-type': type }, payload: pdqFixture('wee.jpg') })
+    assert.equal(res.statusCode, 200, `${type}: ${res.body}`)
+    assert.equal(res.json().pdq.hash, expectedPdq('wee.jpg').hash)
+  }
+})
+
 test('POST /v1/hash accepts application/octet-stream and marks a featureless image lowQuality', async () => {
   const res = await h.call({ method: 'POST', url: '/v1/hash', headers: { 'content-type': 'application/octet-stream' }, payload: pdqFixture('small.jpg') })
   assert.equal(res.statusCode, 200, res.body)

@@ -1,4 +1,7 @@
-/** `hashmesh hash FILE|DIR…`: PDQ, MD5 and SHA-256 of image files, on every core. Nothing is stored or sent. */
+/**
+ * `hashmesh hash FILE|DIR…`: PDQ, MD5 and SHA-256 of image files, on every core; vPDQ of video files (one
+ * at a time: ffmpeg decodes in its own process while this thread hashes). Nothing is stored or sent.
+ */
 import type { Command } from 'commander'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -6,6 +9,9 @@ import { loadConfig } from '../../config.js'
 import { isHashmeshError } from '../../errors.js'
 import { HashPool } from '../../hash/pool.js'
 import type { ImageFingerprint } from '../../hash/fingerprint.js'
+import { sniffVideoContainer } from '../../hash/media-kind.js'
+import { fingerprintVideoSource, type VideoMediaFingerprint } from '../../node/media.js'
+import { readHead } from './fingerprint-files.js'
 import { parseIntOption, progressBar } from '../common.js'
 import { printError, printJson, printLine } from '../output.js'
 
@@ -20,8 +26,8 @@ const DIHEDRAL_COLUMNS = ['rot90', 'rot180', 'rot270', 'flipx', 'flipy', 'flipp'
 export function register(program: Command): void {
   program
     .command('hash')
-    .description('print PDQ hash, quality, MD5 and SHA-256 of image files (directories are walked recursively)')
-    .argument('<paths...>', 'image files or directories')
+    .description('print PDQ hash, quality, MD5 and SHA-256 of image files, vPDQ of videos (directories are walked recursively)')
+    .argument('<paths...>', 'image or video files, or directories')
     .option('--json', 'one JSON object per file instead of tab-separated columns')
     .option('--dihedral', 'also print the 7 rotated/flipped PDQ hashes (TSV: extra columns rot90…flipm)')
     .option('--threads <n>', 'worker threads (default: one per core)', parseIntOption('--threads'))
@@ -50,7 +56,15 @@ async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
   const progress = progressBar(files.length, 'hashing')
   try {
     // Results arrive out of order; start every task, then print each as soon as all before it are done.
-    const results = files.map((file) => pool.hashFile(file).then((fp) => ({ fp }), (err: unknown) => ({ err })))
+    let videoChain: Promise<unknown> = Promise.resolve()
+    const hashOne = async (file: string): Promise<ImageFingerprint | VideoMediaFingerprint> => {
+      const container = sniffVideoContainer(await readHead(file).catch(() => new Uint8Array(0)))
+      if (!container) return pool.hashFile(file)
+      const video = videoChain.then(() => fingerprintVideoSource({ path: file }, container, config))
+      videoChain = video.catch(() => undefined)
+      return video
+    }
+    const results = files.map((file) => hashOne(file).then((fp) => ({ fp }), (err: unknown) => ({ err })))
     for (const [i, pending] of results.entries()) {
       const result = await pending
       progress.tick()
@@ -68,7 +82,9 @@ async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
   return ok
 }
 
-function printFingerprint(path: string, fp: ImageFingerprint, opts: HashOptions): void {
+function printFingerprint(path: string, fp: ImageFingerprint | VideoMediaFingerprint, opts: HashOptions): void {
+  if ('kind' in fp && fp.kind === 'video') return printVideoFingerprint(path, fp, opts)
+  fp = fp as ImageFingerprint
   if (opts.json) {
     const line: Record<string, unknown> = { path, pdq: fp.pdq.hash, quality: fp.pdq.quality, md5: fp.md5, sha256: fp.sha256 }
     if (opts.dihedral) line.dihedral = fp.pdq.dihedral
@@ -78,6 +94,15 @@ function printFingerprint(path: string, fp: ImageFingerprint, opts: HashOptions)
   const columns = [path, fp.pdq.hash, String(fp.pdq.quality), fp.md5, fp.sha256]
   if (opts.dihedral && fp.pdq.dihedral) for (const name of DIHEDRAL_COLUMNS) columns.push(fp.pdq.dihedral[name])
   printLine(columns.join('\t'))
+}
+
+/** TSV: path, vpdq value (or "-" when no frame has quality ≥ 50), frames kept, MD5, SHA-256. */
+function printVideoFingerprint(path: string, fp: VideoMediaFingerprint, opts: HashOptions): void {
+  if (opts.json) {
+    printJson({ path, kind: 'video', vpdq: fp.vpdq.value ?? null, frames: fp.vpdq.frames, framesHashed: fp.vpdq.framesHashed, md5: fp.md5, sha256: fp.sha256, width: fp.width, height: fp.height, fps: fp.fps, durationSeconds: fp.durationSeconds })
+    return
+  }
+  printLine([path, fp.vpdq.value ?? '-', String(fp.vpdq.frames.length), fp.md5, fp.sha256].join('\t'))
 }
 
 /** Regular files under `path` (itself if a file), sorted by name so output order is reproducible. */

@@ -62,7 +62,8 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } })
   })
   app.addHook('onRequest', async (request) => {
-    if (request.url === '/v1/health') return
+    // By route, not by URL: '/v1/health?probe=1' is still the health check.
+    if (request.routeOptions.url === '/v1/health') return
     if (!tokenMatches(request.headers.authorization, currentToken())) fail('UNAUTHORIZED', 'missing or wrong bearer token (see DIR/api.token)')
   })
   app.addHook('onResponse', async (request, reply) => {

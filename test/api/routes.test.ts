@@ -37,6 +37,9 @@ test('GET /v1/health needs no token', async () => {
   const res = await h.app.inject({ method: 'GET', url: '/v1/health' })
   assert.equal(res.statusCode, 200)
   assert.deepEqual(res.json(), { ok: true })
+  assert.equal((await h.app.inject({ method: 'GET', url: '/v1/health?probe=1' })).statusCode, 200)
+  assert.equal((await h.app.inject({ method: 'HEAD', url: '/v1/health' })).statusCode, 200)
+  assert.equal((await h.app.inject({ method: 'POST', url: '/v1/health' })).statusCode, 401, 'only GET/HEAD /v1/health is open')
 })
 
 test('every other route answers 401 UNAUTHORIZED without a token, with a wrong one, or a non-Bearer scheme', async () => {

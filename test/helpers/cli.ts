@@ -1,0 +1,24 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url))
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs the hashmesh CLI from source, as a user would (a separate process). */
+export function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: REPO,
+    input: options.input,
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+export function cliSpawn(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+}

@@ -69,6 +69,7 @@ export class PdqSegment {
     private readonly layout: ChunkLayout | null,
     private readonly heads: Int32Array[],
     private readonly runs: Uint32Array[],
+    private readonly occupied: (Int32Array | null)[],
   ) {}
 
   /** Indexes the live slots in [lo, hi). */
@@ -77,12 +78,13 @@ export class PdqSegment {
     let n = 0
     for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) n++
     const layout = chooseLayout(n)
-    if (layout === null) return new PdqSegment(lo, hi, n, null, [], [])
+    if (layout === null) return new PdqSegment(lo, hi, n, null, [], [], [])
     const liveSlots = new Uint32Array(n)
     n = 0
     for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) liveSlots[n++] = slot
     const heads: Int32Array[] = []
     const runs: Uint32Array[] = []
+    const occupied: (Int32Array | null)[] = []
     // Two-pass LSD radix sort of (chunk value, slot) pairs: each pass scatters into at most 4096
     // streams that stay in cache, where a direct counting sort into 2^23 buckets misses on every entry.
     const values = new Uint32Array(n)
@@ -131,16 +133,25 @@ export class PdqSegment {
         }
         k = end
       }
+      // Sparse tables (most buckets empty) get a 1-bit-per-bucket occupancy map: 32x smaller than the
+      // heads, so it stays in cache and in the TLB's reach, and most probes stop there.
+      let occ: Int32Array | null = null
+      if (n < (1 << width) * OCCUPANCY_BELOW_DENSITY) {
+        occ = new Int32Array((1 << width) >>> 5)
+        for (let k = 0; k < n; k++) occ[values[k]! >>> 5]! |= 1 << (values[k]! & 31)
+      }
+      occupied.push(occ)
       heads.push(head)
       runs.push(run)
     }
-    return new PdqSegment(lo, hi, n, layout, heads, runs)
+    return new PdqSegment(lo, hi, n, layout, heads, runs, occupied)
   }
 
   memoryBytes(): number {
     let bytes = 0
     for (const a of this.heads) bytes += a.byteLength
     for (const a of this.runs) bytes += a.byteLength
+    for (const a of this.occupied) bytes += a?.byteLength ?? 0
     return bytes
   }
 
@@ -178,11 +189,26 @@ export class PdqSegment {
       const heads = probed
       // Loads only, to fixed addresses: the CPU overlaps many misses. (Splitting the heads in the same
       // loop makes each store address depend on the previous load and measured ~1.6x slower.)
-      for (let k = 0; k < masks.length; k++) heads[k] = head[queryValue ^ masks[k]!]!
+      const occ = this.occupied[c]!
+      let probes = masks.length
+      if (occ === null) {
+        for (let k = 0; k < probes; k++) heads[k] = head[queryValue ^ masks[k]!]!
+      } else {
+        // Same pattern through the occupancy map: load its words, keep occupied values, load their heads.
+        for (let k = 0; k < probes; k++) heads[k] = occ[(queryValue ^ masks[k]!) >>> 5]!
+        let kept = 0
+        for (let k = 0; k < probes; k++) {
+          const v = queryValue ^ masks[k]!
+          multi[kept] = v
+          kept += (heads[k]! >>> (v & 31)) & 1
+        }
+        for (let k = 0; k < kept; k++) heads[k] = head[multi[k]!]!
+        probes = kept
+      }
       let count = 0
       let multiCount = 0
       // Branch-free split: every head is written to both lists, and each list keeps it only if it fits.
-      for (let k = 0; k < masks.length; k++) {
+      for (let k = 0; k < probes; k++) {
         const x = heads[k]!
         cand[count] = x
         count += ((x - EMPTY_HEAD) | 0) >>> 31 // a single slot: 0 <= x < EMPTY_HEAD
@@ -301,6 +327,8 @@ const VERIFY_BATCH = 128
 const EMPTY_HEAD = 0x7fffffff
 const MULTI_HEAD = -0x80000000 // as int32
 const RUN_MASK = 0x7fffffff
+/** Build an occupancy map when entries per bucket is below this (i.e. over ~37 % of buckets empty). */
+const OCCUPANCY_BELOW_DENSITY = 1
 let touchSink = 0
 let multis = new Int32Array(4096)
 let probed = new Int32Array(4096)

@@ -16,9 +16,8 @@ export interface QuerySignal {
   type: SignalType
   value: string
   variant?: string
-  /** A `vpdq` query carries its frames (see matchVideo), and may carry the node's video thresholds. */
+  /** A `vpdq` query carries its frames (see matchVideo). */
   frames?: ReadonlyArray<{ hash: string; quality: number }>
-  videoThresholds?: Partial<VideoMatchThresholds>
 }
 
 export interface MatchRecordView {
@@ -51,6 +50,8 @@ export interface MatcherOptions {
   pdqThreshold: number
   isMember: (key: string) => boolean
   memberName: (key: string) => string | undefined
+  /** Frame distance and the query / candidate percentages a video match needs. */
+  video?: Partial<VideoMatchThresholds>
 }
 
 export class Matcher {
@@ -139,7 +140,7 @@ export class Matcher {
       } else if (query.type === 'md5' || query.type === 'sha256') {
         await this.explain(found, query.type, query.value.toLowerCase(), 0, query)
       } else if (query.frames) {
-        for (const m of await this.matchVideo(query.frames, query.videoThresholds, { type: 'vpdq', value: query.value })) found.set(`vpdq:${m.value}`, m)
+        for (const m of await this.matchVideo(query.frames, this.options.video, { type: 'vpdq', value: query.value })) found.set(`vpdq:${m.value}`, m)
       } else {
         fail('SIGNAL_INVALID', 'match vpdq signals with a video query (frames), not a single value')
       }

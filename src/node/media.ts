@@ -63,8 +63,7 @@ export function contributionSignals(fp: MediaFingerprint): ContributionInput['si
 export function matchQueries(fp: MediaFingerprint, config: Config): QuerySignal[] {
   const queries: QuerySignal[] = [{ type: 'md5', value: fp.md5 }, { type: 'sha256', value: fp.sha256 }]
   if (fp.kind === 'video') {
-    const videoThresholds = { frameThreshold: config.match.vpdqFrameThreshold, queryPercent: config.video.matchQueryPercent, candidatePercent: config.video.matchCandidatePercent }
-    if (fp.vpdq.value) queries.push({ type: 'vpdq', value: fp.vpdq.value, frames: fp.vpdq.frames, videoThresholds })
+    if (fp.vpdq.value) queries.push({ type: 'vpdq', value: fp.vpdq.value, frames: fp.vpdq.frames })
     return queries
   }
   if (fp.pdq.quality >= config.match.minQuality) {

@@ -142,6 +142,7 @@ export class HashmeshNode {
       pdqThreshold: match.pdqThreshold,
       isMember: (key) => this.roster.isMember(key),
       memberName: (key) => this.memberName(key),
+      video: { frameThreshold: match.vpdqFrameThreshold, queryPercent: this.config.video.matchQueryPercent, candidatePercent: this.config.video.matchCandidatePercent },
     })
     const signals = await this.matcher.rebuild(progress)
     return { signals, ms: performance.now() - started }

@@ -43,6 +43,7 @@ test('Matcher.matchVideo reports contributed videos reaching both percentages, e
       pdqThreshold: 31,
       isMember: () => true,
       memberName: () => 'member seven',
+      video: { queryPercent: 70 },
     })
     await matcher.rebuild()
     // The query holds 9 of A's frames (slightly altered) and 3 of B's: A matches at 90 % / 90 %, B does not.
@@ -59,7 +60,7 @@ test('Matcher.matchVideo reports contributed videos reaching both percentages, e
     assert.equal(match!.records[0]!.member.name, 'member seven')
     assert.equal((await matcher.matchVideo(framesOf(query), { ...THRESHOLDS, queryPercent: 76 })).length, 0)
     // Through match(): a vpdq query carrying frames is matched as a video.
-    const viaMatch = await matcher.match([{ type: 'vpdq', value: 'q', frames: framesOf(query), videoThresholds: { queryPercent: 70 } }])
+    const viaMatch = await matcher.match([{ type: 'vpdq', value: 'q', frames: framesOf(query) }])
     assert.deepEqual(viaMatch.map((m) => m.value), [match!.value])
     // An image query equal to frame 4 of B reports B with that frame's timestamp.
     const image = await matcher.match([{ type: 'pdq', value: flip(videoB[4]!, 3) }])

@@ -64,7 +64,15 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   app.addHook('onRequest', async (request) => {
     // By route, not by URL: '/v1/health?probe=1' is still the health check.
     if (request.routeOptions.url === '/v1/health') return
-    if (!tokenMatches(request.headers.authorization, currentToken())) fail('UNAUTHORIZED', 'missing or wrong bearer token (see DIR/api.token)')
+    let token: string
+    try {
+      token = currentToken()
+    } catch (cause) {
+      // An unreadable token file (missing, mode not 0600) is the server's fault: 500, details in the log only.
+      fail('INTERNAL', 'cannot read the API token', { cause })
+    }
+    // An empty token file must not let an empty bearer in.
+    if (token.length === 0 || !tokenMatches(request.headers.authorization, token)) fail('UNAUTHORIZED', 'missing or wrong bearer token (see DIR/api.token)')
   })
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)

@@ -1,7 +1,9 @@
 /** The API's edges through app.inject (no port): bearer token on every route but /v1/health, status, hash, metrics, docs. */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiFixture, errorCode, expectedPdq, openApiHarness, pdqFixture, type ApiHarness } from '../helpers/api.js'
+import { buildApp } from '../../src/api/app.js'
+import { fail } from '../../src/errors.js'
+import { apiFixture, errorCode, expectedPdq, openApiHarness, pdqFixture, TEST_LIMITS, type ApiHarness } from '../helpers/api.js'
 
 const ID = 'a'.repeat(64)
 /** Every route but /v1/health, with a body that would be accepted if the token were right. */
@@ -59,6 +61,29 @@ test('with the token, none of those routes answers 401 (and a right token on /v1
     const res = await h.call({ method: route.method, url: route.url, ...('payload' in route && route.payload ? { payload: route.payload } : {}) })
     assert.notEqual(res.statusCode, 401, `${route.method} ${route.url}: ${res.body}`)
     assert.ok(res.statusCode < 500, `${route.method} ${route.url}: ${res.statusCode}`)
+  }
+})
+
+test('a token given as a function is read on every request; an empty one admits nobody; an unreadable one is a 500', async () => {
+  let current = 'first-token'
+  const app = await buildApp(h.node, { token: () => (current === 'unreadable' ? fail('KEY_INVALID', '/secret/path/api.token is readable by others') : current), ...TEST_LIMITS })
+  try {
+    const status = (token: string) => app.inject({ method: 'GET', url: '/v1/status', headers: { authorization: `Bearer ${token}` } })
+    assert.equal((await status('first-token')).statusCode, 200)
+    current = 'second-token'
+    assert.equal((await status('first-token')).statusCode, 401)
+    assert.equal((await status('second-token')).statusCode, 200)
+    current = ''
+    const empty = await status('')
+    assert.equal(empty.statusCode, 401)
+    assert.equal(errorCode(empty), 'UNAUTHORIZED')
+    current = 'unreadable'
+    const broken = await status('second-token')
+    assert.equal(broken.statusCode, 500)
+    assert.deepEqual(broken.json(), { error: { code: 'INTERNAL', message: 'internal error' } })
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/health' })).statusCode, 200)
+  } finally {
+    await app.close()
   }
 })
 

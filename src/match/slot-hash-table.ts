@@ -36,6 +36,11 @@ export class SlotHashTable {
     this.count++
   }
 
+  /** Reads `hash`'s home bucket and returns it: lets bulk callers load many buckets in parallel first. */
+  touch(hash: number): number {
+    return this.buckets[hash & this.mask]!
+  }
+
   /** First slot on `hash`'s probe run accepted by `matches`, or -1. */
   find(hash: number, matches: (slot: number) => boolean): number {
     const buckets = this.buckets

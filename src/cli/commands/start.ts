@@ -1,5 +1,7 @@
 /** start: run the node (match index, p2p, HTTP API) until SIGINT/SIGTERM. */
+import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import { generatePsk } from '../../net/index.js'
 import pino from 'pino'
 import { loadConfig } from '../../config.js'
 import { runNode } from '../../node/runtime.js'
@@ -34,6 +36,15 @@ export function register(program: Command): void {
       }
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
+    })
+
+  program
+    .command('psk')
+    .description('write a new pre-shared key file (libp2p pnet) for the federation; share it out of band')
+    .requiredOption('-o, --out <file>', 'key file to create (mode 0600)')
+    .action((opts: { out: string }) => {
+      writeFileSync(opts.out, generatePsk(), { mode: 0o600, flag: 'wx' })
+      printLine(`wrote ${opts.out}; give it to every member and set p2p.pskFile on every node`)
     })
 
   program

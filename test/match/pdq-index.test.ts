@@ -110,6 +110,23 @@ describe('PdqIndex', () => {
     assertExact(index, entries, plantedQueries(entries, 2, 128), 128)
   })
 
+  it('stays exact when many entries share a hash or a chunk (long bucket runs, removals inside runs)', () => {
+    const entries = makeEntries(8_000)
+    const blank = randomHash()
+    // A popular hash (think blank images) and its near copies: buckets holding thousands of slots.
+    for (let i = 0; i < 3_000; i++) entries.set(100_000 + i, i % 3 === 0 ? blank : flipBits(blank, 1 + randomInt(12)))
+    const index = new PdqIndex()
+    bulkLoad(index, entries)
+    const queries = [blank, flipBits(blank, 5), flipBits(blank, 31), ...plantedQueries(entries, 40, 31)]
+    assertExact(index, entries, queries, 31)
+    for (let i = 0; i < 3_000; i += 7) {
+      assert.equal(index.remove(100_000 + i), true)
+      entries.delete(100_000 + i)
+    }
+    assertExact(index, entries, queries, 31)
+    assertExact(index, entries, queries, 8)
+  })
+
   it('stays exact with incremental adds after a bulk build and across overflow and delta merges', () => {
     const entries = makeEntries(20_000)
     const index = new PdqIndex()

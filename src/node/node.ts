@@ -191,6 +191,7 @@ export class HashmeshNode {
       signals: counts.signals,
       recordsByKind: counts.byKind,
       feeds: counts.feeds,
+      heads: this.store.feedHeads().map((h) => ({ ...h, member: this.memberName(h.feed) ?? null, equivocating: this.store.isEquivocating(h.feed) })),
       pending: counts.pending,
       equivocations: counts.equivocations,
       index: this.indexStats(),

@@ -113,7 +113,17 @@ async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | und
 function networkView(network: Network): { peers(): unknown; status(): unknown; counters(): Record<string, number> } {
   return {
     peers: () => network.peers(),
-    status: () => ({ peerId: network.peerId, addresses: network.multiaddrs(), peers: network.peers().length, metrics: network.metrics() }),
+    status: () => {
+      const metrics = network.metrics()
+      return {
+        peerId: network.peerId,
+        addresses: network.multiaddrs(),
+        peers: network.peers().length,
+        peerList: network.peers().map((p) => ({ peerId: p.peerId, direction: p.direction, lastSyncAt: p.lastSyncAt ?? null, invalid: p.invalid })),
+        sync: { sessionsStarted: metrics.sync.sessionsStarted, sessionsSucceeded: metrics.sync.sessionsSucceeded, sessionsFailed: metrics.sync.sessionsFailed, recordsReceived: metrics.sync.records },
+        metrics,
+      }
+    },
     counters: () => flatten(network.metrics() as unknown as Record<string, unknown>),
   }
 }

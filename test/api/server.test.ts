@@ -24,7 +24,7 @@ function client(baseUrl: string, token: () => string) {
     let payload: BodyInit | undefined
     if (body instanceof Uint8Array) {
       headers['content-type'] = contentType ?? 'application/octet-stream'
-      payload = body
+      payload = new Uint8Array(body)
     } else if (body !== undefined) {
       headers['content-type'] = 'application/json'
       payload = JSON.stringify(body)

@@ -1,33 +1,303 @@
 /**
- * Catch-up throughput of the sync protocol between two real nodes on 127.0.0.1, with the in-memory
- * fake replica (so it measures the network layer, not signature verification or LevelDB).
- *   npx tsx scripts/bench-sync.ts [records=50000] [feeds=4] [payloadBytes=200]
+ * Sync benchmarks (issue 5).
+ *
+ *   --mode catchup    (default) real nodes: member A (a separate `hashmesh start` process) holds --records
+ *                     own records of --signals PDQ signals each; a fresh member B (this process, runNode:
+ *                     real LevelDB, signature verification on a worker, roster, match index) starts and
+ *                     catches up. Times B's start -> B's head for A == A's head, also from B's network start,
+ *                     from the first connection and from the first record received.
+ *   --mode propagate  --nodes 10[,20] member processes (createDevnet); --rate records/s for --seconds, spread
+ *                     round-robin over the members through POST /v1/contributions; each node's GET /v1/feeds
+ *                     is polled (one request in flight per node, at most every --poll-ms) and a record counts as
+ *                     arrived on a node when that node's contiguous head for the origin's feed reaches its seq.
+ *                     Latency = arrival on the last node - the contribution's response on the origin.
+ *   --mode fake       the network layer only: two in-process networks with the in-memory fake replica.
+ *
+ *   npx tsx scripts/bench-sync.ts --mode catchup --records 100000 --signals 2
+ *   npx tsx scripts/bench-sync.ts --mode propagate --nodes 10,20 --rate 50 --seconds 30
+ *   npx tsx scripts/bench-sync.ts --mode fake --records 50000 --feeds 4 --payload 200
  */
 import '../src/shim.js'
-import { startNode } from '../test/net/helpers.js'
+import { parseArgs } from 'node:util'
+import { createDevnet, apiClient, type DevnetMember } from './lib/devnet.js'
+import { fillOwnFeed, percentile, randomHex, sleep } from './lib/bench-fill.js'
+import { runNode } from '../src/node/runtime.js'
 
-const [records = 50_000, feeds = 4, payloadBytes = 200] = process.argv.slice(2).map(Number)
-const source = await startNode()
-const payload = 'p'.repeat(payloadBytes)
-for (let i = 0; i < records; i++) source.replica.append(`feed-${i % feeds}`, `${i}:${payload}`)
-const sink = await startNode()
-try {
-  await sink.net.dial(source.addr)
-  const started = performance.now()
-  let total = 0
-  let requests = 0
-  while (total < records) {
-    const report = await sink.net.syncNow(source.peerId)
-    if (report.failed > 0) throw new Error(JSON.stringify(report.peers[0]?.error))
-    total += report.records.accepted
-    requests += report.peers[0]?.requests ?? 0
-    if (report.records.accepted === 0) break
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'catchup' },
+    records: { type: 'string' },
+    signals: { type: 'string', default: '2' },
+    feeds: { type: 'string', default: '4' },
+    payload: { type: 'string', default: '200' },
+    nodes: { type: 'string', default: '10,20' },
+    rate: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '30' },
+    'poll-ms': { type: 'string', default: '20' },
+    'drain-ms': { type: 'string', default: '15000' },
+    'sync-interval-ms': { type: 'string', default: '2000' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+
+const round = (x: number, d = 0) => +x.toFixed(d)
+
+async function catchup(): Promise<void> {
+  const records = Number(values.records ?? 100_000)
+  const signals = Number(values.signals)
+  const devnet = await createDevnet({ names: ['Alpha', 'Bravo'], syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep })
+  try {
+    const [a, b] = devnet.members as [DevnetMember, DevnetMember]
+    const fill = await fillOwnFeed(a.dataDir, records, signals)
+    console.error(`filled ${records} records x ${signals} signals (${(fill.bytes / records).toFixed(0)} B/record) in ${round(fill.ms)} ms (not timed)`)
+    let t = performance.now()
+    await devnet.start(a.name)
+    console.error(`Alpha started (index rebuild included) in ${round(performance.now() - t)} ms`)
+
+    const marks: Record<string, number> = {}
+    const t0 = performance.now()
+    const mark = (name: string) => (marks[name] ??= performance.now() - t0)
+    const running = await runNode(b.dataDir, {
+      log: (_level, event) => {
+        if (event === 'net.started') mark('netStarted')
+        if (event.startsWith('sync.session')) mark('firstSessionEnd')
+      },
+    })
+    mark('runNodeReturned')
+    const store = running.node.store
+    const deadline = Date.now() + 300_000
+    // fine-grained in-process polling of B's state: cheap (a Map lookup)
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (marks.connected === undefined && (running.network?.peers().length ?? 0) > 0) mark('connected')
+        const head = store.head(fill.feed)
+        if (head && marks.firstRecord === undefined) mark('firstRecord')
+        if (head && head.seq === fill.head.seq && head.id === fill.head.id) {
+          mark('caughtUp')
+          clearInterval(timer)
+          resolve()
+        } else if (Date.now() > deadline) {
+          clearInterval(timer)
+          reject(new Error(`not caught up: B at ${head?.seq ?? 0} of ${fill.head.seq}`))
+        }
+      }, 2)
+    })
+    const m = running.network!.metrics()
+    await running.stop()
+    const caughtUp = marks.caughtUp!
+    const from = (k: string) => (marks[k] === undefined ? null : round((caughtUp - marks[k]!) / 1000, 2))
+    console.log(
+      JSON.stringify({
+        mode: 'catchup',
+        records,
+        signalsPerRecord: signals,
+        bytesPerRecord: Math.round(fill.bytes / records),
+        marksMs: Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, round(v)])),
+        seconds: {
+          fromStart: round(caughtUp / 1000, 2),
+          fromNetStarted: from('netStarted'),
+          fromConnected: from('connected'),
+          fromFirstRecord: from('firstRecord'),
+        },
+        recordsPerSecond: {
+          fromStart: Math.round(records / (caughtUp / 1000)),
+          fromConnected: marks.connected === undefined ? null : Math.round(records / ((caughtUp - marks.connected) / 1000)),
+        },
+        sync: { sessions: m.sync.sessionsStarted, requests: m.sync.requestsSent, records: m.sync.records, gossip: m.gossip.records },
+      }),
+    )
+  } finally {
+    await devnet.close()
   }
-  const seconds = (performance.now() - started) / 1000
-  console.log(
-    JSON.stringify({ records, feeds, payloadBytes, received: total, requests, seconds: +seconds.toFixed(2), recordsPerSecond: Math.round(total / seconds) }),
-  )
-} finally {
-  await sink.net.stop()
-  await source.net.stop()
 }
+
+interface Published { origin: number; feed: string; seq: number; id: string; sentAt: number; respondedAt: number; arrived: (number | undefined)[] }
+
+async function propagate(nodes: number): Promise<void> {
+  const rate = Number(values.rate)
+  const seconds = Number(values.seconds)
+  const pollMs = Number(values['poll-ms'])
+  const signals = Number(values.signals)
+  const names = Array.from({ length: nodes }, (_, i) => `Node${String(i).padStart(2, '0')}`)
+  let t = performance.now()
+  const devnet = await createDevnet({ names, syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep })
+  try {
+    // start a few at a time: 20 tsx start-ups at once on 2 cores mostly wait for each other
+    for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map((n) => devnet.start(n)))
+    console.error(`${nodes} nodes started in ${round((performance.now() - t) / 1000, 1)} s`)
+    const members = devnet.members
+    const apis = members.map(apiClient)
+    const feedOf = members.map((m) => m.identity.memberKey)
+    type Feeds = { feeds: Array<{ feed: string; seq: number }> }
+
+    // warm-up: every member contributes one record; wait until every node holds all of them (mesh formed)
+    t = performance.now()
+    await Promise.all(apis.map((api) => api.post('/v1/contributions', { signals: [{ type: 'pdq', value: randomHex(32), quality: 90 }], labels: ['behavior:glorification'] })))
+    for (;;) {
+      const all = await Promise.all(apis.map((api) => api.get<Feeds>('/v1/feeds')))
+      if (all.every((f) => f.feeds.length === nodes && f.feeds.every((h) => h.seq >= 1))) break
+      if (performance.now() - t > 60_000) throw new Error('warm-up: records did not reach every node in 60 s')
+      await sleep(200)
+    }
+    const peers = await Promise.all(apis.map((api) => api.get<{ peers: unknown[] }>('/v1/peers')))
+    console.error(`warm-up done in ${round((performance.now() - t) / 1000, 1)} s; peers per node min ${Math.min(...peers.map((p) => p.peers.length))}`)
+    await sleep(2_000)
+
+    const published: Published[] = []
+    /** per node, records of other origins not yet seen there */
+    const outstanding: Set<Published>[] = members.map(() => new Set())
+    let publishing = true
+    let drainUntil = Infinity
+    let polls = 0
+    let pollErrors = 0
+    const pollBusyMs: number[] = []
+    const poller = async (k: number): Promise<void> => {
+      while (publishing || outstanding[k]!.size > 0) {
+        const started = performance.now()
+        if (outstanding[k]!.size > 0) {
+          try {
+            const { feeds } = await apis[k]!.get<Feeds>('/v1/feeds')
+            const at = performance.now()
+            polls++
+            pollBusyMs.push(at - started)
+            const heads = new Map(feeds.map((h) => [h.feed, h.seq]))
+            for (const p of outstanding[k]!) {
+              if ((heads.get(p.feed) ?? 0) >= p.seq) {
+                p.arrived[k] = at
+                outstanding[k]!.delete(p)
+              }
+            }
+          } catch {
+            pollErrors++
+          }
+        }
+        if (!publishing && performance.now() > drainUntil) break
+        const wait = pollMs - (performance.now() - started)
+        if (wait > 0) await sleep(wait)
+      }
+    }
+    const pollers = members.map((_, k) => poller(k))
+
+    const total = Math.round(rate * seconds)
+    const start = performance.now()
+    const posts: Promise<void>[] = []
+    let postErrors = 0
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate
+      const wait = due - performance.now()
+      if (wait > 0) await sleep(wait)
+      const origin = i % nodes
+      posts.push(
+        (async () => {
+          const sentAt = performance.now()
+          try {
+            const res = await apis[origin]!.post<{ records: Array<{ id: string; seq: number }> }>('/v1/contributions', {
+              signals: Array.from({ length: signals }, () => ({ type: 'pdq', value: randomHex(32), quality: 90 })),
+              labels: ['behavior:glorification'],
+            })
+            const respondedAt = performance.now()
+            for (const r of res.records) {
+              const p: Published = { origin, feed: feedOf[origin]!, seq: r.seq, id: r.id, sentAt, respondedAt, arrived: new Array(nodes) }
+              published.push(p)
+              members.forEach((_, k) => k !== origin && outstanding[k]!.add(p))
+            }
+          } catch {
+            postErrors++
+          }
+        })(),
+      )
+    }
+    await Promise.all(posts)
+    const publishSeconds = (performance.now() - start) / 1000
+    publishing = false
+    drainUntil = performance.now() + Number(values['drain-ms'])
+    await Promise.all(pollers)
+
+    const latencies: number[] = []
+    const perNode: number[] = []
+    let lost = 0
+    let late = 0
+    for (const p of published) {
+      const others = p.arrived.filter((_, k) => k !== p.origin)
+      const missing = others.filter((x) => x === undefined).length
+      if (missing > 0) {
+        lost++
+        continue
+      }
+      const last = Math.max(...(others as number[])) - p.respondedAt
+      latencies.push(last)
+      for (const x of others as number[]) perNode.push(x - p.respondedAt)
+      if (last > 1000) late++
+    }
+    latencies.sort((x, y) => x - y)
+    perNode.sort((x, y) => x - y)
+    pollBusyMs.sort((x, y) => x - y)
+    const posting = published.map((p) => p.respondedAt - p.sentAt).sort((x, y) => x - y)
+    const metrics = await Promise.all(apis.map((api) => api.get<{ network: { metrics: { gossip: { records: Record<string, number> }; sync: { records: Record<string, number> } } } }>('/v1/status')))
+    const sum = (f: (x: (typeof metrics)[number]) => number) => metrics.reduce((n, x) => n + f(x), 0)
+    console.log(
+      JSON.stringify({
+        mode: 'propagate',
+        nodes,
+        rateTarget: rate,
+        rateAchieved: round(published.length / publishSeconds, 1),
+        records: published.length,
+        postErrors,
+        signalsPerRecord: signals,
+        lost,
+        allNodesMs: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+        eachNodeMs: { p50: round(percentile(perNode, 50)), p99: round(percentile(perNode, 99)) },
+        over1s: late,
+        contributionResponseMs: { p50: round(percentile(posting, 50)), p99: round(percentile(posting, 99)) },
+        probe: { pollMs, polls, pollErrors, responseMs: { p50: round(percentile(pollBusyMs, 50), 1), p99: round(percentile(pollBusyMs, 99), 1) } },
+        deliveredBy: { gossipAccepted: sum((x) => x.network.metrics.gossip.records.accepted ?? 0), syncAccepted: sum((x) => x.network.metrics.sync.records.accepted ?? 0) },
+      }),
+    )
+  } finally {
+    await devnet.close()
+  }
+}
+
+async function fake(): Promise<void> {
+  const { startNode } = await import('../test/net/helpers.js')
+  const records = Number(values.records ?? 50_000)
+  const feeds = Number(values.feeds)
+  const payloadBytes = Number(values.payload)
+  const source = await startNode()
+  const payload = 'p'.repeat(payloadBytes)
+  for (let i = 0; i < records; i++) source.replica.append(`feed-${i % feeds}`, `${i}:${payload}`)
+  const sink = await startNode()
+  try {
+    await sink.net.dial(source.addr)
+    const started = performance.now()
+    let total = 0
+    let requests = 0
+    while (total < records) {
+      const report = await sink.net.syncNow(source.peerId)
+      if (report.failed > 0) throw new Error(JSON.stringify(report.peers[0]?.error))
+      total += report.records.accepted
+      requests += report.peers[0]?.requests ?? 0
+      if (report.records.accepted === 0) break
+    }
+    const seconds = (performance.now() - started) / 1000
+    console.log(JSON.stringify({ mode: 'fake', records, feeds, payloadBytes, received: total, requests, seconds: round(seconds, 2), recordsPerSecond: Math.round(total / seconds) }))
+  } finally {
+    await sink.net.stop()
+    await source.net.stop()
+  }
+}
+
+switch (values.mode) {
+  case 'catchup':
+    await catchup()
+    break
+  case 'propagate':
+    for (const n of values.nodes!.split(',').map(Number)) await propagate(n)
+    break
+  case 'fake':
+    await fake()
+    break
+  default:
+    throw new Error(`unknown --mode ${values.mode} (catchup | propagate | fake)`)
+}
+process.exit(0)

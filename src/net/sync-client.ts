@@ -156,41 +156,61 @@ async function fetchMissing(s: Session, theirs: FeedHead[]): Promise<void> {
   }
 }
 
-/** Pipelined range requests; responses come back in request order. */
+/**
+ * Pipelined range requests; responses come back in request order. A batch is handed to the replica
+ * without waiting for the previous one to be stored (at most maxReceivesInFlight at once), so the
+ * replica decodes batch n+1 while batch n is verified and appended, and the next responses are read
+ * meanwhile. The replica is called in seq order; should it complete out of order, the store holds the
+ * early records as pending (well within its per-feed bound) until the gap fills.
+ */
 async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> {
   const queue = [...requests]
   const inflight: RangeRequest[] = []
   /** Feeds to stop asking for: the peer had nothing more, or sent records the replica rejected. */
   const done = new Set<string>()
-  while (queue.length > 0 || inflight.length > 0) {
-    while (inflight.length < SYNC_LIMITS.maxRequestsInFlight && queue.length > 0) {
-      const req = queue.shift()!
+  const receiving: Promise<void>[] = []
+  const receive = (req: RangeRequest, records: Uint8Array[]): Promise<void> => {
+    const work = s.ctx.replica.receive(records, s.peerId).then((results) => {
+      countVerdicts(s.ctx.counters.sync.records, results)
+      const rejected = countVerdicts(s.report.records, results)
+      if (rejected > 0) {
+        done.add(req.feed)
+        penalizeOrStop(s, rejected, 'rejected records in sync')
+      }
+    })
+    work.catch(() => undefined) // awaited below; never an unhandled rejection meanwhile
+    return work
+  }
+  try {
+    while (queue.length > 0 || inflight.length > 0) {
+      while (inflight.length < SYNC_LIMITS.maxRequestsInFlight && queue.length > 0) {
+        const req = queue.shift()!
+        if (done.has(req.feed)) continue
+        await request(s, encodeRequest({ type: 'range', ...req }))
+        inflight.push(req)
+        s.report.requests++
+        s.ctx.counters.sync.requestsSent++
+      }
+      const req = inflight.shift()
+      if (!req) break
+      const res = await readResponse(s)
+      if (res.type !== 'records' || res.feed !== req.feed || res.from !== req.from || res.records.length > req.count) {
+        throw violation(s, 'records response does not match its request')
+      }
       if (done.has(req.feed)) continue
-      await request(s, encodeRequest({ type: 'range', ...req }))
-      inflight.push(req)
-      s.report.requests++
-      s.ctx.counters.sync.requestsSent++
+      if (res.records.length === 0) {
+        done.add(req.feed)
+        continue
+      }
+      const rest = remainderOf(req, res.records.length)
+      if (rest) queue.unshift(rest)
+      while (receiving.length >= SYNC_LIMITS.maxReceivesInFlight) await receiving.shift()
+      receiving.push(receive(req, res.records))
     }
-    const req = inflight.shift()
-    if (!req) break
-    const res = await readResponse(s)
-    if (res.type !== 'records' || res.feed !== req.feed || res.from !== req.from || res.records.length > req.count) {
-      throw violation(s, 'records response does not match its request')
-    }
-    if (done.has(req.feed)) continue
-    if (res.records.length === 0) {
-      done.add(req.feed)
-      continue
-    }
-    const results = await s.ctx.replica.receive(res.records, s.peerId)
-    countVerdicts(s.ctx.counters.sync.records, results)
-    const rejected = countVerdicts(s.report.records, results)
-    if (rejected > 0) {
-      done.add(req.feed)
-      penalizeOrStop(s, rejected, 'rejected records in sync')
-      continue
-    }
-    const rest = remainderOf(req, res.records.length)
-    if (rest) queue.unshift(rest)
+  } finally {
+    // every batch handed over is settled before the session re-plans, closes or fails
+    const outcomes = await Promise.allSettled(receiving)
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
+    if (failed) throw failed.reason
   }
 }

@@ -24,6 +24,8 @@ export const SYNC_LIMITS = {
   maxExtraPages: 64,
   /** Range requests a client keeps outstanding on one stream. */
   maxRequestsInFlight: 4,
+  /** Received batches a client hands to its replica before the earlier ones are stored. */
+  maxReceivesInFlight: 2,
   /** Range requests planned per round; later rounds re-plan from the replica's new heads. */
   maxRequestsPerRound: 1024,
   /** Rounds per session; a session that makes no progress in a round stops early. */

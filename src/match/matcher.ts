@@ -5,7 +5,7 @@
  */
 import { parseHash256 } from '../hash/hash256.js'
 import { fail, isHashmeshError } from '../errors.js'
-import { decodeAndVerify } from '../record/codec.js'
+import { decodeAndVerify, decodeRecord } from '../record/codec.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
@@ -54,9 +54,17 @@ export interface MatcherOptions {
   video?: Partial<VideoMatchThresholds>
 }
 
+/** Signals added to the index per bulk build during a rebuild (bigger batches build faster). */
+const REBUILD_BATCH = 1_000_000
+/** Decoded, signature-checked records kept for explaining matches (records never change). */
+const RECORD_CACHE_SIZE = 4096
+
+interface CachedRecord { record: SignedRecord; verified: boolean }
+
 export class Matcher {
   readonly catalog = new PdqCatalog()
   private ready = false
+  private readonly recordCache = new Map<string, CachedRecord>()
 
   constructor(private readonly store: ReplicaStore, private readonly options: MatcherOptions) {
     store.onCommit((records) => this.applyCommitted(records))
@@ -69,13 +77,19 @@ export class Matcher {
   /** Rebuilds the in-memory view from the store. */
   async rebuild(progress?: (done: number) => void): Promise<number> {
     let done = 0
+    let batch: string[] = []
     for await (const { signalKey: key, id } of this.store.iterateSignalIndex()) {
       const cut = key.indexOf(':')
       const type = key.slice(0, cut)
-      if (type === 'pdq') this.catalog.addSignal(key.slice(cut + 1))
+      if (type === 'pdq') batch.push(key.slice(cut + 1))
       else if (type === 'vpdq') await this.addVideoFrames(id, key.slice(cut + 1))
-      if (++done % 100_000 === 0) progress?.(done)
+      if (++done % REBUILD_BATCH === 0) {
+        this.catalog.addSignals(batch)
+        batch = []
+        progress?.(done)
+      }
     }
+    this.catalog.addSignals(batch)
     this.ready = true
     return done
   }
@@ -115,16 +129,41 @@ export class Matcher {
   }
 
   /** Records carrying `key` whose author has not revoked it. */
-  private async liveCarriers(key: string): Promise<Array<{ record: SignedRecord; bytes: Uint8Array; index: number }>> {
+  private async liveCarriers(key: string): Promise<Array<CachedRecord & { index: number }>> {
     const refs = await this.store.recordsCarrying(key)
-    const records = await this.store.getRecords(refs.map((r) => r.id))
-    const out: Array<{ record: SignedRecord; bytes: Uint8Array; index: number }> = []
+    const records = await this.records(refs.map((r) => r.id))
+    const out: Array<CachedRecord & { index: number }> = []
     for (let i = 0; i < refs.length; i++) {
       const rec = records[i]
       if (!rec || (await this.store.revocation(rec.record.author, key))) continue
       out.push({ ...rec, index: refs[i]!.index })
     }
     return out
+  }
+
+  /**
+   * Records by id, decoded and with their signature checked once (a record of 1,000 signals costs
+   * milliseconds to decode and verify), then served from a bounded cache.
+   */
+  private async records(ids: string[]): Promise<(CachedRecord | undefined)[]> {
+    const missing = ids.filter((id) => !this.recordCache.has(id))
+    if (missing.length > 0) {
+      const bytes = await this.store.getRecordsBytes(missing)
+      missing.forEach((id, i) => {
+        const b = bytes[i]
+        if (!b) return
+        let entry: CachedRecord
+        try {
+          entry = { record: decodeAndVerify(b).record, verified: true }
+        } catch (err) {
+          if (!isHashmeshError(err)) throw err
+          entry = { record: decodeRecord(b).record, verified: false }
+        }
+        if (this.recordCache.size >= RECORD_CACHE_SIZE) this.recordCache.delete(this.recordCache.keys().next().value!)
+        this.recordCache.set(id, entry)
+      })
+    }
+    return ids.map((id) => this.recordCache.get(id))
   }
 
   async match(queries: QuerySignal[], options: { threshold?: number } = {}): Promise<MatchedSignal[]> {
@@ -159,7 +198,7 @@ export class Matcher {
     const carriers = await this.liveCarriers(key)
     if (carriers.length === 0) return
     const opinions = await this.store.opinions(key)
-    const records = carriers.map(({ record, bytes, index }) => this.recordView(record, bytes, index))
+    const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index))
     const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined })), opinions, this.options.isMember)
     found.set(key, {
       type, value, distance, query,
@@ -175,15 +214,8 @@ export class Matcher {
     })
   }
 
-  private recordView(record: SignedRecord, bytes: Uint8Array, index: number): MatchRecordView {
+  private recordView(record: SignedRecord, signatureVerified: boolean, index: number): MatchRecordView {
     if (record.kind !== 'signals') throw new Error('only signals records carry signals')
-    let signatureVerified = true
-    try {
-      decodeAndVerify(bytes)
-    } catch (err) {
-      if (!isHashmeshError(err)) throw err
-      signatureVerified = false
-    }
     const signal = record.body.signals[index]
     return {
       id: record.id,

@@ -5,7 +5,7 @@
  * can never resurrect a revoked signal.
  */
 import { parseHash256 } from '../hash/hash256.js'
-import { PdqIndex, type PdqMatch } from './pdq-index.js'
+import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
@@ -34,6 +34,28 @@ export class PdqCatalog {
 
   addSignal(hex: string): void {
     this.isSignal[this.entry(hex)] = true
+  }
+
+  /** Adds many `pdq` signals at once (start-up rebuild): one bulk index build instead of many inserts. */
+  addSignals(hexes: readonly string[]): void {
+    const ids = new Uint32Array(hexes.length)
+    const words = new Uint32Array(hexes.length * 8)
+    let n = 0
+    for (const hex of hexes) {
+      const known = this.entryOf.get(hex)
+      if (known !== undefined) {
+        this.isSignal[known] = true
+        continue
+      }
+      const id = this.hexOf.length
+      this.hexOf.push(hex)
+      this.entryOf.set(hex, id)
+      this.isSignal[id] = true
+      ids[n] = id
+      hashToWords(parseHash256(hex), words, n * 8)
+      n++
+    }
+    if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
   }
 
   addFrame(hex: string, ref: FrameRef): void {

@@ -9,7 +9,7 @@
  *   DIR/db/            the LevelDB replica
  *   DIR/node.json      written while a node runs: pid and API URL (other CLI commands talk to it)
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fail } from '../errors.js'
 import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
@@ -84,10 +84,25 @@ export function readApiToken(dataDir: string): string {
   return readSecret(join(resolve(dataDir), FILES.apiToken)).toString('utf8').trim()
 }
 
+/** Writes a new token atomically (temp file + rename), so a running node never reads half a token. */
 export function rotateApiToken(dataDir: string): string {
   const path = join(resolve(dataDir), FILES.apiToken)
+  const temp = `${path}.${process.pid}.tmp`
   const token = randomToken()
-  writeFileSync(path, token + '\n', { mode: 0o600 })
-  chmodSync(path, 0o600)
+  writeFileSync(temp, token + '\n', { mode: 0o600 })
+  chmodSync(temp, 0o600)
+  renameSync(temp, path)
   return token
+}
+
+/** The current API token, re-read only when the file changes (a running node picks up rotations). */
+export function apiTokenReader(dataDir: string): () => string {
+  const path = join(resolve(dataDir), FILES.apiToken)
+  let cached: { key: string; token: string } | undefined
+  return () => {
+    const st = statSync(path)
+    const key = `${st.mtimeMs}:${st.size}:${st.ino}`
+    if (cached?.key !== key) cached = { key, token: readApiToken(dataDir) }
+    return cached.token
+  }
 }

@@ -9,7 +9,7 @@ import type { ConfigOverrides } from '../config.js'
 import type { ReplicaAccess } from '../sync/types.js'
 import { startApiServer, type ApiServer } from '../api/server.js'
 import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from './extras.js'
-import { FILES, readApiToken } from './identity.js'
+import { FILES, apiTokenReader } from './identity.js'
 import { HashmeshNode } from './node.js'
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug', event: string, fields?: Record<string, unknown>) => void
@@ -44,7 +44,7 @@ export async function runNode(dataDir: string, options: { overrides?: ConfigOver
     api = await startApiServer(node, {
       host: node.config.api.host,
       port: node.config.api.port,
-      token: () => readApiToken(node.identity.dataDir),
+      token: apiTokenReader(node.identity.dataDir),
       bodyLimitBytes: node.config.api.bodyLimitBytes,
       jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes,
       logger: options.apiLogger,

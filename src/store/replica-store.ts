@@ -167,6 +167,10 @@ export class ReplicaStore {
     return this.db.get(recordKey(id))
   }
 
+  getRecordsBytes(ids: string[]): Promise<(Uint8Array | undefined)[]> {
+    return this.db.getMany(ids.map(recordKey))
+  }
+
   async getRecord(id: string): Promise<VerifiedRecord | undefined> {
     const bytes = await this.db.get(recordKey(id))
     return bytes ? { record: decodeRecord(bytes).record, bytes } : undefined

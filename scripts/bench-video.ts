@@ -6,7 +6,6 @@
 import { join } from 'node:path'
 import { decodeVideoFrames } from '../src/hash/video-frames.js'
 import { hashVideoFrames } from '../src/hash/vpdq.js'
-import { pdqOfVideoFrame } from '../src/hash/vpdq-frame-hash.js'
 import { pdqFromRgb } from '../src/hash/pdq.js'
 import { PROJECT_ROOT } from '../src/config.js'
 
@@ -32,7 +31,7 @@ const decode = await best(async () => {
 })
 const full = await best(async () => (await hashVideoFrames({ path: video }, { ...options, framesPerSecond: 0 })).frames.length)
 
-// Hashing alone, on one decoded frame, for both hashers (they give identical bits).
+// Hashing alone, on one decoded frame.
 let frame: { rgb: Uint8Array; width: number; height: number } | undefined
 await decodeVideoFrames({ path: video }, options, () => undefined, (f) => void (frame ??= { rgb: f.rgb.slice(), width: f.width, height: f.height }))
 const perFrame = (hash: (rgb: Uint8Array, w: number, h: number) => unknown): number => {
@@ -44,5 +43,4 @@ const perFrame = (hash: (rgb: Uint8Array, w: number, h: number) => unknown): num
 console.log(`video: ${video} (${frame!.width}x${frame!.height}, ${full.frames} frames, best of ${ROUNDS})`)
 console.log(`decode only (ffmpeg → rgb24):   ${decode.fps.toFixed(1)} frames/s`)
 console.log(`decode + vPDQ (every frame):    ${full.fps.toFixed(1)} frames/s   (target ≥ 51)`)
-console.log(`hash only, vpdq fast path:      ${perFrame(pdqOfVideoFrame).toFixed(2)} ms/frame`)
 console.log(`hash only, pdqFromRgb:          ${perFrame(pdqFromRgb).toFixed(2)} ms/frame`)

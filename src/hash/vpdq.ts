@@ -7,8 +7,8 @@
  * Two frame lists: all hashed frames (what the reference writes; conformance and matching use it), and
  * the list a contribution carries (quality ≥ 50 only, consecutive repeats of one hash collapsed).
  */
+import { pdqFromRgb } from './pdq.js'
 import { decodeVideoFrames, type VideoInfo, type VideoSource } from './video-frames.js'
-import { pdqOfVideoFrame } from './vpdq-frame-hash.js'
 import { formatHash256 } from './hash256.js'
 import { md5Hex, sha256Hex } from './exact.js'
 import { fail } from '../errors.js'
@@ -69,7 +69,7 @@ export async function hashVideoFrames(source: VideoSource, options: VpdqOptions)
       fps = decoded.fps
     },
     (frame) => {
-      const pdq = pdqOfVideoFrame(frame.rgb, frame.width, frame.height)
+      const pdq = pdqFromRgb(frame.rgb, frame.width, frame.height)
       const ms = fps > 0 ? Math.round((frame.index * 1000) / fps) : 0
       frames.push({ frameNumber: frame.index, hash: formatHash256(pdq.hash), quality: pdq.quality, ms })
     },

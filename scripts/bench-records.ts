@@ -52,10 +52,13 @@ for (const perRecord of shapes) {
     receive.isMember = (key) => key === memberKey || original(key)
     t = performance.now()
     let accepted = 0
-    for (let i = 0; i < exported.length; i += 500) {
-      const results = await b.receive(exported.slice(i, i + 500))
-      accepted += results.filter((r) => r.verdict === 'accepted').length
+    // As the sync client does: batches of 256, the next one decoding and verifying while the previous one is stored.
+    const inFlight: Promise<void>[] = []
+    for (let i = 0; i < exported.length; i += 256) {
+      inFlight.push(b.receive(exported.slice(i, i + 256)).then((results) => void (accepted += results.filter((r) => r.verdict === 'accepted').length)))
+      if (inFlight.length >= 2) await inFlight.shift()
     }
+    await Promise.all(inFlight)
     const importMs = performance.now() - t
     await b.close()
     if (accepted !== exported.length) throw new Error(`only ${accepted} of ${exported.length} records accepted`)

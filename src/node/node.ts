@@ -126,6 +126,11 @@ export class HashmeshNode {
     return (await this.store.readRange(feed, fromSeq, limit)).map((bytes) => ({ record: decodeRecord(bytes).record, bytes }))
   }
 
+  /** Starts the signature-verification worker now (a running node), not on the first received batch. */
+  startVerifier(): void {
+    this.verifier ??= new ParallelVerifier()
+  }
+
   /** Builds the match index from the store (logged progress) and keeps it current from then on. */
   async enableMatching(progress?: (done: number) => void): Promise<{ signals: number; ms: number }> {
     if (this.matcher) return { signals: this.matcher.catalog.size, ms: 0 }

@@ -41,7 +41,7 @@ export async function receiveRecords(store: ReplicaStore, verifier: ParallelVeri
     } else if (!isMember(record.author)) {
       results[at] = { verdict: 'rejected', id: record.id, code: 'UNKNOWN_AUTHOR', message: `author ${record.author.slice(0, 16)}… is not a member of the roster` }
     } else {
-      verified.push({ record, bytes: Uint8Array.from(d.bytes) })
+      verified.push({ record, bytes: d.bytes })
       positions.push(at)
     }
   })

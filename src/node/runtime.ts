@@ -38,6 +38,7 @@ export async function runNode(dataDir: string, options: { overrides?: ConfigOver
   let network: Network | undefined
   let api: ApiServer | undefined
   try {
+    node.startVerifier()
     const index = await node.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
     log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
     network = await startNetwork(node, log)

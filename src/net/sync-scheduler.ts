@@ -1,5 +1,5 @@
 /**
- * When to sync: with a peer shortly after it connects, with every connected peer each interval, and on
+ * When to sync: with a peer shortly after it connects, with the SYNC_PEERS_PER_TICK least recently synced peers each interval, and on
  * demand (syncNow). At most one session per peer at a time (a second caller shares the running one,
  * or queues behind it when it asks for a fresh session) and at most MAX_CONCURRENT_SESSIONS overall.
  */
@@ -8,6 +8,8 @@ import { runSyncSession, type OpenSyncStream } from './sync-client.js'
 import { addVerdicts, emptyVerdicts, type PeerSyncReport, type SyncReport } from './types.js'
 
 export const MAX_CONCURRENT_SESSIONS = 4
+/** Peers synced with on each periodic tick (new connections are synced at once regardless). */
+export const SYNC_PEERS_PER_TICK = 3
 /** Delay between a new connection and its first sync session (lets identify and gossip settle). */
 export const CONNECT_SYNC_DELAY_MS = 50
 
@@ -86,12 +88,23 @@ export class SyncScheduler {
     this.ticking = true
     try {
       await this.deps.beforeTick()
-      await this.syncPeers(this.deps.connectedPeers())
+      await this.syncPeers(this.peersForTick(this.deps.connectedPeers()))
     } catch (err) {
       this.deps.ctx.log('sync.tick.failed', { message: (err as Error).message })
     } finally {
       this.ticking = false
     }
+  }
+
+  /**
+   * Anti-entropy needs only a few partners per round, not every peer: the least recently synced ones
+   * (never-synced first), so every peer comes round in turn and a node with many peers does not spend
+   * its CPU on sessions that find nothing missing.
+   */
+  private peersForTick(peers: string[]): string[] {
+    if (peers.length <= SYNC_PEERS_PER_TICK) return peers
+    const last = (p: string) => this.lastSyncAt.get(p) ?? 0
+    return [...peers].sort((a, b) => last(a) - last(b) || Math.random() - 0.5).slice(0, SYNC_PEERS_PER_TICK)
   }
 
   private async runLimited(peerId: string, allowDial: boolean): Promise<PeerSyncReport> {

@@ -1,39 +1,56 @@
 /**
  * The in-memory view of every PDQ hash in the replica: unique hash -> entry id in the PdqIndex, plus what
- * refers to it (a `pdq` signal, and/or frames of `vpdq` signals). Rebuilt from the store at start-up and
- * kept current from committed records; revocation is checked against the store at query time, so the view
- * can never resurrect a revoked signal.
+ * refers to it (a `pdq` signal, and/or frames of `vpdq` signals). Everything per entry lives in typed
+ * arrays (the PdqIndex holds the hashes, an ExactIndex maps hash -> entry for de-duplication); only video
+ * frames, which are few, keep small objects. Rebuilt from the store at start-up and kept current from
+ * committed records; revocation is checked against the store at query time, so the view can never
+ * resurrect a revoked signal.
  */
-import { parseHash256 } from '../hash/hash256.js'
+import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
+import { ExactIndex } from './exact-index.js'
 import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
 export class PdqCatalog {
   readonly index = new PdqIndex()
-  private readonly entryOf = new Map<string, number>()
-  private readonly hexOf: string[] = []
-  /** Entries that are `pdq` signals themselves (not only video frames). */
-  private readonly isSignal: boolean[] = []
+  private readonly entries = new ExactIndex({ digestBytes: 32 })
+  private nextId = 0
+  /** 1 when the entry is a `pdq` signal itself (not only a video frame). */
+  private isSignal = new Uint8Array(1024)
   private readonly frames = new Map<number, FrameRef[]>()
 
   get size(): number {
     return this.index.size
   }
 
+  private find(hash: Hash256): number | undefined {
+    return this.entries.lookup(hash)[0]
+  }
+
   private entry(hex: string): number {
-    let id = this.entryOf.get(hex)
+    const hash = parseHash256(hex)
+    let id = this.find(hash)
     if (id === undefined) {
-      id = this.hexOf.length
-      this.hexOf.push(hex)
-      this.entryOf.set(hex, id)
-      this.index.add(id, parseHash256(hex))
+      id = this.allocate(hash)
+      this.index.add(id, hash)
     }
     return id
   }
 
+  private allocate(hash: Hash256): number {
+    const id = this.nextId++
+    if (id >= this.isSignal.length) {
+      const grown = new Uint8Array(this.isSignal.length * 2)
+      grown.set(this.isSignal)
+      this.isSignal = grown
+    }
+    this.entries.add(id, hash)
+    return id
+  }
+
   addSignal(hex: string): void {
-    this.isSignal[this.entry(hex)] = true
+    this.isSignal[this.entry(hex)] = 1
   }
 
   /** Adds many `pdq` signals at once (start-up rebuild): one bulk index build instead of many inserts. */
@@ -42,17 +59,16 @@ export class PdqCatalog {
     const words = new Uint32Array(hexes.length * 8)
     let n = 0
     for (const hex of hexes) {
-      const known = this.entryOf.get(hex)
+      const hash = parseHash256(hex)
+      const known = this.find(hash)
       if (known !== undefined) {
-        this.isSignal[known] = true
+        this.isSignal[known] = 1
         continue
       }
-      const id = this.hexOf.length
-      this.hexOf.push(hex)
-      this.entryOf.set(hex, id)
-      this.isSignal[id] = true
+      const id = this.allocate(hash)
+      this.isSignal[id] = 1
       ids[n] = id
-      hashToWords(parseHash256(hex), words, n * 8)
+      hashToWords(hash, words, n * 8)
       n++
     }
     if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
@@ -67,40 +83,40 @@ export class PdqCatalog {
 
   /** Drops a hash no longer carried by any live signal. */
   removeSignal(hex: string): void {
-    const id = this.entryOf.get(hex)
+    const id = this.find(parseHash256(hex))
     if (id === undefined) return
-    this.isSignal[id] = false
-    if (!this.frames.has(id)) this.drop(hex, id)
+    this.isSignal[id] = 0
+    if (!this.frames.has(id)) this.drop(id)
   }
 
   removeVideo(video: string, frameHexes: string[]): void {
     for (const hex of frameHexes) {
-      const id = this.entryOf.get(hex)
+      const id = this.find(parseHash256(hex))
       if (id === undefined) continue
       const refs = (this.frames.get(id) ?? []).filter((r) => r.video !== video)
       if (refs.length > 0) this.frames.set(id, refs)
       else {
         this.frames.delete(id)
-        if (!this.isSignal[id]) this.drop(hex, id)
+        if (!this.isSignal[id]) this.drop(id)
       }
     }
   }
 
-  private drop(hex: string, id: number): void {
+  private drop(id: number): void {
     this.index.remove(id)
-    this.entryOf.delete(hex)
+    this.entries.remove(id)
   }
 
   search(hash: Uint8Array, threshold: number): Array<PdqMatch & { hex: string; isSignal: boolean; frames: FrameRef[] }> {
     return this.index.search(hash, threshold).map((m) => ({
       ...m,
-      hex: this.hexOf[m.entryId]!,
-      isSignal: this.isSignal[m.entryId] === true,
+      hex: formatHash256(this.index.hashOf(m.entryId)!),
+      isSignal: this.isSignal[m.entryId] === 1,
       frames: this.frames.get(m.entryId) ?? [],
     }))
   }
 
   memoryBytes(): number {
-    return this.index.memoryBytes()
+    return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength
   }
 }

@@ -110,6 +110,13 @@ export class PdqIndex {
     return true
   }
 
+  /** The stored hash of `entryId`, or undefined when it is not in the index. */
+  hashOf(entryId: number): Hash256 | undefined {
+    checkEntryId(entryId)
+    const slot = this.slotOf(entryId)
+    return slot < 0 ? undefined : wordsToHash(this.storage.hashWords, slot * WORDS_PER_HASH)
+  }
+
   has(entryId: number): boolean {
     checkEntryId(entryId)
     return this.slotOf(entryId) >= 0

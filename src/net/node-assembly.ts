@@ -74,6 +74,10 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
         emitSelf: false,
         maxInboundDataLength: GOSSIP_LIMITS.maxRpcBytes,
         allowedTopics: [recordsTopic(init.federationId), extrasTopic(init.federationId)],
+        // Every peer here passed the roster gate, and members often share an address (one host in tests
+        // and devnets, NAT on a LAN). Gossipsub's default penalises more than 10 peers per IP so hard that
+        // with 20 nodes on 127.0.0.1 every peer was graylisted and gossip delivered nothing (sync did).
+        scoreParams: { IPColocationFactorWeight: 0 },
       }),
     },
   })

@@ -1,7 +1,8 @@
 import '../../src/shim.js'
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, stopAll, waitFor, waitForMesh, type TestNode } from './helpers.js'
+import { FEDERATION, internals, startNode, stopAll, waitFor, waitForMesh, type TestNode } from './helpers.js'
+import { recordsTopic } from '../../src/net/index.js'
 
 const nodes: TestNode[] = []
 after(() => stopAll(nodes))
@@ -30,4 +31,26 @@ test('publish never throws when nobody listens: the record waits for sync', { ti
   const late = await startNode({ bootstrap: [lonely.addr] })
   nodes.push(late)
   await waitFor('sync delivers the unpublished record', () => late.replica.count('solo') === 1)
+})
+
+test('a node with more than ten peers on one address still accepts their gossip (no IP-colocation graylisting)', { timeout: 60_000 }, async () => {
+  const SPOKES = 16
+  const hub = await startNode()
+  nodes.push(hub)
+  const spokes: TestNode[] = []
+  for (let i = 0; i < SPOKES; i++) {
+    const spoke = await startNode({ bootstrap: [hub.addr] })
+    nodes.push(spoke)
+    spokes.push(spoke)
+    await new Promise((r) => setTimeout(r, 250)) // libp2p accepts at most 5 inbound connections per second per host
+  }
+  await waitFor('hub connected to every spoke', () => hub.net.peers().length === SPOKES, 20_000)
+  const topic = recordsTopic(FEDERATION)
+  const pubsub = (node: TestNode) => internals(node).libp2p.services.pubsub
+  await waitFor('every spoke sees the hub subscribed', () => spokes.every((s) => pubsub(s).getSubscribers(topic).length >= 1), 20_000)
+  await new Promise((r) => setTimeout(r, 1500)) // a heartbeat, so that peer scores are computed
+  // 16 peers from 127.0.0.1: gossipsub's default colocation penalty (-5 per squared peer beyond 10) would
+  // put every spoke below the graylist threshold (-80) on the hub, which would then ignore their messages
+  for (const [i, spoke] of spokes.entries()) await spoke.net.publish(spoke.replica.append(`spoke-${i}`, 'signal'))
+  await waitFor('the hub accepted every spoke\'s record by gossip', () => hub.net.metrics().gossip.records.accepted === SPOKES, 20_000)
 })

@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { FILES, initDataDir } from '../src/node/identity.js'
-import { runNode, type RunningNode } from '../src/node/runtime.js'
+import { runNode, type RunningNode } from '../src/api/run-node.js'
 import { tempDir } from '../test/helpers/tmp.js'
 
 const SIGNALS_PER_RECORD = 1000

@@ -21,7 +21,7 @@ import '../src/shim.js'
 import { parseArgs } from 'node:util'
 import { createDevnet, apiClient, type DevnetMember } from './lib/devnet.js'
 import { fillOwnFeed, percentile, randomHex, sleep } from './lib/bench-fill.js'
-import { runNode } from '../src/node/runtime.js'
+import { runNode } from '../src/api/run-node.js'
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { STORE_LIMITS } from '../constants.js'
 import { decodeRecord } from '../record/codec.js'
 import { signalKey, type SignedRecord, type VerifiedRecord } from '../record/types.js'
-import type { ReceiveResult } from '../sync/types.js'
+import type { ReceiveResult } from './types.js'
 import {
   COUNTS_KEY, headKey, opinionKey, pendingKey, proofKey, recordKey, revocationKey, seqKey, signalIndexKey,
 } from './keys.js'

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs'
 import { fail } from '../errors.js'
 import { decodeRecord } from '../record/codec.js'
 import type { SignedRecord, VerifiedRecord } from '../record/types.js'
-import type { FeedHead, ReceiveResult } from '../sync/types.js'
+import type { FeedHead, ReceiveResult } from './types.js'
 import { AppendPlan, type Counts, type Head } from './append-plan.js'
 import {
   COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,

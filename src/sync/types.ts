@@ -3,27 +3,8 @@
  * net/ moves opaque encoded records; it never decodes or verifies them itself: the replica does.
  * Feed keys and record ids are lowercase hex (64 digits).
  */
-import type { ErrorCode } from '../errors.js'
-
-export interface FeedHead {
-  /** The author's ed25519 public key, hex. */
-  feed: string
-  /** Highest contiguous seq stored for this feed. */
-  seq: number
-  /** Record id (hex) of the record at `seq`. */
-  id: string
-}
-
-export type ReceiveVerdict = 'accepted' | 'duplicate' | 'pending' | 'rejected'
-
-export interface ReceiveResult {
-  verdict: ReceiveVerdict
-  /** Set when rejected (and for some pending cases): why. */
-  code?: ErrorCode
-  message?: string
-  /** Record id (hex) when the bytes decoded far enough to have one. */
-  id?: string
-}
+export type { FeedHead, ReceiveResult, ReceiveVerdict } from '../store/types.js'
+import type { FeedHead, ReceiveResult } from '../store/types.js'
 
 /** What the node exposes to replication. Implemented by node.ts over the store. */
 export interface ReplicaAccess {

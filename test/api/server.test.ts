@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config.js'
 import { FILES, initDataDir, rotateApiToken } from '../../src/node/identity.js'
 import { freePort } from '../../src/node/local-federation.js'
-import { runNode, type RunningNode } from '../../src/node/runtime.js'
+import { runNode, type RunningNode } from '../../src/api/run-node.js'
 import { expectedPdq, pdqFixture } from '../helpers/api.js'
 import { tempDir } from '../helpers/tmp.js'
 

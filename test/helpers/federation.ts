@@ -1,6 +1,6 @@
 /** Starting and stopping real member nodes (real LevelDB, real libp2p over TCP on 127.0.0.1) in tests. */
 import '../../src/shim.js'
-import { runNode, type RunningNode } from '../../src/node/runtime.js'
+import { runNode, type RunningNode } from '../../src/api/run-node.js'
 import type { ConfigOverrides } from '../../src/config.js'
 import { createLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
 import { tempDir } from './tmp.js'

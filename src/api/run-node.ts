@@ -1,16 +1,17 @@
 /**
- * Running a node as a process: the match index, the p2p network (when a roster is installed) and the
- * HTTP API, with clean shutdown. Used by `hashmesh start`, the devnet, the demo and integration tests.
+ * A node as a running process: the match index, the p2p network (when a roster is installed) and the
+ * HTTP API, with clean shutdown. It sits at the process edge, after node/ in the layering, beside the API
+ * server it starts. Used by `hashmesh start`, the devnet, the demo and integration tests.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createNetwork, type Network } from '../net/index.js'
 import type { ConfigOverrides } from '../config.js'
 import type { ReplicaAccess } from '../sync/types.js'
-import { startApiServer, type ApiServer } from '../api/server.js'
-import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from './extras.js'
-import { FILES, apiTokenReader } from './identity.js'
-import { HashmeshNode } from './node.js'
+import { startApiServer, type ApiServer } from './server.js'
+import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from '../node/extras.js'
+import { FILES, apiTokenReader } from '../node/identity.js'
+import { HashmeshNode } from '../node/node.js'
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug', event: string, fields?: Record<string, unknown>) => void
 

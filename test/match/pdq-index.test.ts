@@ -9,7 +9,8 @@ import { formatHash256, hammingDistance, parseHash256, type Hash256 } from '../.
 import { PdqIndex, hashToWords, wordsToHash, type PdqMatch } from '../../src/match/pdq-index.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const testdata = path.join(repoRoot, '..', 'shared', 'testdata', 'pdq')
+/** Copies of Meta's MIH regression inputs (see test/fixtures/pdq/README.md). */
+const hashlists = path.join(repoRoot, 'test', 'fixtures', 'pdq', 'hashlists')
 
 function randomHash(): Hash256 {
   return Uint8Array.from(randomBytes(32))
@@ -218,10 +219,10 @@ describe('PdqIndex', () => {
 
   it('finds exactly the expected needle/haystack pairs at t = 31', () => {
     const readList = (name: string): Hash256[] =>
-      readFileSync(path.join(testdata, 'hashlists', name), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => parseHash256(line.trim()))
+      readFileSync(path.join(hashlists, name), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => parseHash256(line.trim()))
     const needles = readList('needles.txt')
     const haystack = readList('haystack.txt')
-    const expected = readFileSync(path.join(testdata, 'expected', 'needles-vs-haystack-d31.tsv'), 'utf8')
+    const expected = readFileSync(path.join(hashlists, 'needles-vs-haystack-d31.tsv'), 'utf8')
       .split('\n').slice(1).filter((line) => line.trim() !== '')
       .map((line) => line.split('\t').map(Number).join('\t'))
       .sort()

@@ -6,13 +6,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
-import { rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember } from '../../record/roster.js'
+import { encodeSignedRoster, rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember, type SignedRoster } from '../../record/roster.js'
 import { Signer } from '../../record/crypto.js'
-import { loadIdentity } from '../../node/identity.js'
+import { loadIdentity, readApiToken } from '../../node/identity.js'
 import { collect, dataOption } from '../common.js'
 import { openClient, LocalClient, readRunningNode } from '../node-client.js'
 import { printJson, printLine } from '../output.js'
-import { readApiToken } from '../../node/identity.js'
 
 /** A member from an identity file (`init --json` output or identity.json) or "name:key[:peerId,peerId]". */
 function parseMember(spec: string): RosterMember {
@@ -35,6 +34,21 @@ function show(roster: ReturnType<typeof rosterFromJson>): void {
   }
 }
 
+/** The roster versions installed on the node (from the running node, or from its store). */
+async function installedVersions(dataDir: string): Promise<SignedRoster[]> {
+  const running = readRunningNode(dataDir)
+  if (running) {
+    const response = await fetch(`${running.apiUrl}/v1/roster`, { headers: { authorization: `Bearer ${readApiToken(dataDir)}` } })
+    return ((await response.json()) as { versions: SignedRoster[] }).versions
+  }
+  const local = (await openClient(dataDir)) as LocalClient
+  try {
+    return local.node.roster.versions()
+  } finally {
+    await local.close()
+  }
+}
+
 async function installViaNode(dataDir: string, text: string): Promise<Record<string, unknown>> {
   const running = readRunningNode(dataDir)
   if (running) {
@@ -46,7 +60,6 @@ async function installViaNode(dataDir: string, text: string): Promise<Record<str
   const client = await openClient(dataDir)
   try {
     const node = (client as LocalClient).node
-    const { encodeSignedRoster } = await import('../../record/roster.js')
     const result = await node.installRoster(encodeSignedRoster(rosterFromJson(text)), true)
     if (result.verdict === 'rejected') fail(result.code ?? 'ROSTER_INVALID', result.message ?? 'roster rejected')
     return { verdict: result.verdict, id: result.id }
@@ -79,18 +92,8 @@ export function register(program: Command): void {
     .option('--set-peers <key=peers>', 'replace a member\'s peer ids: KEY=PEER,PEER (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'roster file to write')
     .action(async (opts: { data: string; add: string[]; remove: string[]; setPeers: string[]; out: string }) => {
-      const client = await openClient(opts.data, { preferRemote: true })
-      const status = (await client.status()) as { roster: { id: string } | null }
-      await client.close()
-      const running = readRunningNode(opts.data)
-      const versions = running
-        ? ((await (await fetch(`${running.apiUrl}/v1/roster`, { headers: { authorization: `Bearer ${readApiToken(opts.data)}` } })).json()) as { versions: Array<{ document: RosterDocument; id: string }> }).versions
-        : await (async () => {
-            const local = (await openClient(opts.data)) as LocalClient
-            try { return local.node.roster.versions() } finally { await local.close() }
-          })()
-      const current = versions.at(-1)
-      if (!current || !status.roster) fail('ROSTER_INVALID', 'this node has no roster yet: install the genesis first')
+      const current = (await installedVersions(opts.data)).at(-1)
+      if (!current) fail('ROSTER_INVALID', 'this node has no roster yet: install the genesis first')
       let members = current.document.members.filter((m) => !opts.remove.includes(m.key))
       if (members.length === current.document.members.length && opts.remove.length > 0) fail('BAD_REQUEST', 'no member has the key given to --remove')
       for (const spec of opts.setPeers) {
@@ -139,22 +142,9 @@ export function register(program: Command): void {
         return opts.json ? printJson({ id: rosterId(r.document), ...r }) : show(r)
       }
       if (!opts.data) fail('BAD_REQUEST', 'give a roster FILE or --data DIR')
-      const client = await openClient(opts.data, { preferRemote: true })
-      try {
-        const status = (await client.status()) as { roster: unknown }
-        if (opts.json) return printJson(status.roster)
-        if (!status.roster) return printLine('no roster installed')
-      } finally {
-        await client.close()
-      }
-      const running = readRunningNode(opts.data)
-      const versions = running
-        ? ((await (await fetch(`${running.apiUrl}/v1/roster`, { headers: { authorization: `Bearer ${readApiToken(opts.data)}` } })).json()) as { versions: Array<ReturnType<typeof rosterFromJson>> }).versions
-        : await (async () => {
-            const local = (await openClient(opts.data!)) as LocalClient
-            try { return local.node.roster.versions() } finally { await local.close() }
-          })()
-      const current = versions.at(-1)
-      if (current) show(current)
+      const current = (await installedVersions(opts.data)).at(-1)
+      if (opts.json) return printJson(current ?? null)
+      if (!current) return printLine('no roster installed')
+      show(current)
     })
 }

@@ -136,7 +136,6 @@ export class AppendPlan {
     const { id, author, seq } = record
     this.ops.push({ type: 'put', key: recordKey(id), value: bytes })
     this.ops.push({ type: 'put', key: seqKey(author, seq), value: new TextEncoder().encode(id) })
-    this.ops.push({ type: 'put', key: headKey(author), value: encodeJson({ seq, id }) })
     this.heads.set(author, { seq, id })
     this.localIds.set(`${author}/${seq}`, id)
     this.localBytes.set(id, bytes)
@@ -170,6 +169,8 @@ export class AppendPlan {
   }
 
   finish(): void {
+    // One head write per feed per batch: only the last record of each feed in the batch is its head.
+    for (const [feed, head] of this.heads) this.ops.push({ type: 'put', key: headKey(feed), value: encodeJson(head) })
     this.ops.push({ type: 'put', key: COUNTS_KEY, value: encodeJson(this.counts) })
   }
 }

@@ -42,6 +42,10 @@ export class RemoteClient implements NodeClient {
     return json as T
   }
 
+  /** Any other route of the node's API (roster, peers). */
+  get<T>(path: string) { return this.call<T>('GET', path) }
+  post<T>(path: string, body: unknown) { return this.call<T>('POST', path, body) }
+
   status() { return this.call<Record<string, unknown>>('GET', '/v1/status') }
   contribute(input: ContributionInput) { return this.call<ContributionResult>('POST', '/v1/contributions', input) }
   revoke(id: string, options: { signal?: number; reason: RevokeReason }) {

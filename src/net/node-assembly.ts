@@ -2,6 +2,7 @@
  * The libp2p node of a hashmesh peer: TCP + noise + yamux (+ pnet when a PSK is configured),
  * identify, ping, a federation-private kad-dht and gossipsub. Nothing here knows about records.
  */
+import type { NetworkInit } from './types.js'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -27,14 +28,9 @@ export interface HashmeshServices {
 
 export type HashmeshLibp2p = Libp2p<HashmeshServices>
 
-export interface AssemblyInit {
+/** What the libp2p node needs: the network's own settings plus the decoded key and the gater. */
+export type AssemblyInit = Pick<NetworkInit, 'listen' | 'announce' | 'bootstrap' | 'allowPrivateAddresses' | 'psk' | 'federationId'> & {
   privateKey: PrivateKey
-  listen: string[]
-  announce: string[]
-  bootstrap: string[]
-  allowPrivateAddresses: boolean
-  psk?: Uint8Array
-  federationId: string
   gater: ConnectionGater
 }
 

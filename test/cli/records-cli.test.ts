@@ -74,8 +74,15 @@ test('export, then verify offline: exit 0 when all valid, 1 with a per-record re
   const gapped = cli(['verify', join(dir.path, 'gap.jsonl'), '--keys', join(dir.path, 'keys.txt')])
   assert.equal(gapped.code, 1)
   assert.match(gapped.stdout, /SEQ_GAP/)
-  const stranger = cli(['verify', exportFile, '--keys', join(dir.path, 'signals.txt')])
+  // the key list names someone else: every record is by an unknown author
+  writeFileSync(join(dir.path, 'other-keys.txt'), `${randomPdqHex()} Someone\n`)
+  const stranger = cli(['verify', exportFile, '--keys', join(dir.path, 'other-keys.txt')])
   assert.equal(stranger.code, 1)
+  assert.match(stranger.stdout, /line 1: INVALID {2}UNKNOWN_AUTHOR/)
+  assert.match(stranger.stdout, /0 valid, 4 invalid/)
+  const noKeys = cli(['verify', exportFile, '--keys', join(dir.path, 'signals.txt')])
+  assert.equal(noKeys.code, 1)
+  assert.match(noKeys.stderr, /BAD_REQUEST/)
 })
 
 test('import verifies every record and reports accepted / duplicate / rejected with reasons', () => {

@@ -3,10 +3,9 @@ import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
 import { collect, dataOption, parseIntOption } from '../common.js'
-import { openClient } from '../node-client.js'
+import { openClient, readRunningNode } from '../node-client.js'
 import { printJson, printLine } from '../output.js'
 import { RemoteClient } from '../remote-client.js'
-import { readRunningNode } from '../node-client.js'
 import { readApiToken } from '../../node/identity.js'
 
 interface MatchView {
@@ -48,7 +47,6 @@ export function register(program: Command): void {
           const frames = m.frames ? ` frames at ${m.frames.map((f) => (f.ms / 1000).toFixed(1) + 's').join(', ')}` : ''
           printLine(`${m.status.padEnd(10)} ${m.type} ${m.value} distance ${m.distance}${frames}: ${who}${m.reasons.length ? ` (${m.reasons.join('; ')})` : ''}`)
         }
-        if (result.matches.some((m) => m.status === 'actionable')) process.exitCode = 0
       } finally {
         await client.close()
       }
@@ -62,8 +60,9 @@ export function register(program: Command): void {
     .action(async (opts: { data: string; json?: boolean }) => {
       const running = readRunningNode(opts.data)
       if (!running) fail('NODE_UNREACHABLE', `no node is running on ${opts.data}: start one with "hashmesh start --data ${opts.data}"`)
-      const status = (await new RemoteClient(running.apiUrl, readApiToken(opts.data)).status()) as { network?: { peers?: number } }
-      const peers = await fetch(`${running.apiUrl}/v1/peers`, { headers: { authorization: `Bearer ${readApiToken(opts.data)}` } }).then((r) => r.json() as Promise<{ peers: Array<{ peerId: string; addresses: string[]; direction: string; invalid: number }> }>)
+      const client = new RemoteClient(running.apiUrl, readApiToken(opts.data))
+      const status = await client.status() as { network?: unknown }
+      const peers = await client.get<{ peers: Array<{ peerId: string; addresses: string[]; direction: string; invalid: number }> }>('/v1/peers')
       if (opts.json) return printJson(peers)
       if (peers.peers.length === 0) printLine(status.network ? 'no peers connected' : 'p2p is off (no roster installed)')
       for (const p of peers.peers) printLine(`${p.peerId}  ${p.direction}  ${p.addresses.join(' ')}  invalid=${p.invalid}`)

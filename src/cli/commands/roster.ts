@@ -8,9 +8,10 @@ import type { Command } from 'commander'
 import { fail } from '../../errors.js'
 import { encodeSignedRoster, rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember, type SignedRoster } from '../../record/roster.js'
 import { Signer } from '../../record/crypto.js'
-import { loadIdentity, readApiToken } from '../../node/identity.js'
+import { loadIdentity } from '../../node/identity.js'
 import { collect, dataOption } from '../common.js'
-import { openClient, LocalClient, readRunningNode } from '../node-client.js'
+import { openClient, LocalClient } from '../node-client.js'
+import type { RemoteClient } from '../remote-client.js'
 import { printJson, printLine } from '../output.js'
 
 /** A member from an identity file (`init --json` output or identity.json) or "name:key[:peerId,peerId]". */
@@ -36,31 +37,22 @@ function show(roster: ReturnType<typeof rosterFromJson>): void {
 
 /** The roster versions installed on the node (from the running node, or from its store). */
 async function installedVersions(dataDir: string): Promise<SignedRoster[]> {
-  const running = readRunningNode(dataDir)
-  if (running) {
-    const response = await fetch(`${running.apiUrl}/v1/roster`, { headers: { authorization: `Bearer ${readApiToken(dataDir)}` } })
-    return ((await response.json()) as { versions: SignedRoster[] }).versions
-  }
-  const local = (await openClient(dataDir)) as LocalClient
+  const client = await openClient(dataDir, { preferRemote: true })
   try {
-    return local.node.roster.versions()
+    if (client instanceof LocalClient) return client.node.roster.versions()
+    return (await (client as RemoteClient).get<{ versions: SignedRoster[] }>('/v1/roster')).versions
   } finally {
-    await local.close()
+    await client.close()
   }
 }
 
+/** Installs through the running node (it then gossips the version), or directly into the store. */
 async function installViaNode(dataDir: string, text: string): Promise<Record<string, unknown>> {
-  const running = readRunningNode(dataDir)
-  if (running) {
-    const response = await fetch(`${running.apiUrl}/v1/roster`, { method: 'POST', headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' }, body: text })
-    const body = (await response.json()) as { error?: { code: string; message: string } }
-    if (!response.ok) fail((body.error?.code ?? 'ROSTER_INVALID') as never, body.error?.message ?? `HTTP ${response.status}`)
-    return body
-  }
-  const client = await openClient(dataDir)
+  const roster = rosterFromJson(text)
+  const client = await openClient(dataDir, { preferRemote: true })
   try {
-    const node = (client as LocalClient).node
-    const result = await node.installRoster(encodeSignedRoster(rosterFromJson(text)), true)
+    if (!(client instanceof LocalClient)) return await (client as RemoteClient).post<Record<string, unknown>>('/v1/roster', roster)
+    const result = await client.node.installRoster(encodeSignedRoster(roster), true)
     if (result.verdict === 'rejected') fail(result.code ?? 'ROSTER_INVALID', result.message ?? 'roster rejected')
     return { verdict: result.verdict, id: result.id }
   } finally {

@@ -57,7 +57,8 @@ export function rosterId(doc: RosterDocument): string {
 }
 
 export function checkDocument(doc: RosterDocument): void {
-  if (!FEDERATION_RE.test(doc.federation)) fail('ROSTER_INVALID', 'federation id must be a short lowercase name')
+  if (typeof doc !== 'object' || doc === null) fail('ROSTER_INVALID', 'roster document must be an object')
+  if (typeof doc.federation !== 'string' || !FEDERATION_RE.test(doc.federation)) fail('ROSTER_INVALID', 'federation id must be a short lowercase name')
   if (!Number.isInteger(doc.serial) || doc.serial < 1) fail('ROSTER_INVALID', 'serial must be a positive integer')
   if ((doc.serial === 1) !== (doc.prev === null)) fail('ROSTER_INVALID', 'prev must be null exactly for the genesis version')
   if (!Array.isArray(doc.members) || doc.members.length === 0 || doc.members.length > ROSTER_LIMITS.maxMembers) {

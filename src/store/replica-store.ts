@@ -258,9 +258,13 @@ export class ReplicaStore {
   storeEquivocationProof(feed: string, seq: number, a: Uint8Array, b: Uint8Array): Promise<void> {
     return this.exclusive(async () => {
       if (await this.db.get(proofKey(feed, seq))) return
-      await this.db.batch([{ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) }])
+      const counts = { ...this.counts, equivocations: this.counts.equivocations + 1 }
+      await this.db.batch([
+        { type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) },
+        { type: 'put', key: COUNTS_KEY, value: new TextEncoder().encode(JSON.stringify(counts)) },
+      ])
       this.equivocatingFeeds.add(feed)
-      this.counts.equivocations++
+      this.counts = counts
       for (const listener of this.proofListeners) listener({ feed, seq, records: [a, b] })
     })
   }

@@ -44,3 +44,10 @@ test('removing a member needs a majority; afterwards its key and peer ids are re
   assert.equal(state.accept(encodeSignedRoster(signRoster(signRoster({ document: skip, signatures: [] }, a), b))).verdict, 'pending')
   assert.equal(state.accept(encodeSignedRoster(signRoster(byOne, b))).verdict, 'duplicate')
 })
+
+test('a roster document with a missing or non-string federation is refused with a typed error, not a crash', () => {
+  for (const federation of [undefined, 42, null]) {
+    const bad = { ...genesisDoc, federation } as unknown as RosterDocument
+    assert.throws(() => signRoster({ document: bad, signatures: [] }, a), (err: { code?: string }) => err.code === 'ROSTER_INVALID')
+  }
+})

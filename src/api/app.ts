@@ -14,7 +14,6 @@ import { encodeSignedRoster, rosterFromJson } from '../record/roster.js'
 import type { HashmeshNode } from '../node/node.js'
 import { contributionSignals, fingerprintMedia, matchQueries } from '../node/media.js'
 import { recordView } from '../node/views.js'
-import { SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import type { RevokeReason, SignalType } from '../record/types.js'
 import type { ReceiveResult } from '../sync/types.js'
 import { toHttpError } from './errors.js'
@@ -109,13 +108,6 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     }
     const body = checkJson(S.MatchBody, request.body)
     const queries = body.signals.map((s) => ({ type: s.type as SignalType, value: s.value }))
-    for (const q of queries) {
-      // A malformed MD5/SHA-256 would otherwise find nothing and read as "not known": refuse it like a bad PDQ.
-      const digits = q.type === 'vpdq' ? undefined : SIGNAL_VALUE_BYTES[q.type] * 2
-      if (digits !== undefined && (q.value.length !== digits || !/^[0-9a-fA-F]+$/.test(q.value))) {
-        fail('HASH_INVALID', `${q.type} value must be ${digits} hex digits, got ${JSON.stringify(q.value.slice(0, 80))}`)
-      }
-    }
     return { matches: await node.match(queries, { threshold: body.threshold ?? query.threshold }) }
   })
 

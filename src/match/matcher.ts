@@ -6,6 +6,7 @@
 import { parseHash256 } from '../hash/hash256.js'
 import { fail, isHashmeshError } from '../errors.js'
 import { decodeAndVerify, decodeRecord } from '../record/codec.js'
+import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
@@ -177,6 +178,8 @@ export class Matcher {
           for (const frame of hit.frames) await this.explain(found, 'vpdq', frame.video, hit.distance, query, { ...frame })
         }
       } else if (query.type === 'md5' || query.type === 'sha256') {
+        // A malformed digest would find nothing and read as "not known": refuse it like a bad PDQ.
+        hexValue(query.value, SIGNAL_VALUE_BYTES[query.type], `${query.type} value`)
         await this.explain(found, query.type, query.value.toLowerCase(), 0, query)
       } else if (query.frames) {
         for (const m of await this.matchVideo(query.frames, this.options.video, { type: 'vpdq', value: query.value })) found.set(`vpdq:${m.value}`, m)

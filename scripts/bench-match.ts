@@ -14,6 +14,7 @@
  * each has at least one match; the rest are fresh random hashes (almost never a match).
  */
 import { randomFillSync, randomInt } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { PdqIndex, wordsToHash } from '../src/match/pdq-index.js'
@@ -193,7 +194,18 @@ async function main(): Promise<void> {
     `memory: index.memoryBytes ${mb(index.memoryBytes())} = ${(index.memoryBytes() / n).toFixed(1)} B/hash; ` +
       `process RSS ${mb(rss)} (${mb(rssBefore)} before build, input data freed) = ${(rss / n).toFixed(1)} B/hash`,
   )
+  console.log(`transparent huge pages backing memory: ${mb(anonHugePagesBytes())} (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''})`)
   console.log('stats', index.stats())
+}
+
+/** AnonHugePages of this process (Linux), to see whether large typed arrays got 2 MB pages. */
+function anonHugePagesBytes(): number {
+  try {
+    const m = /AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
 }
 
 await main()

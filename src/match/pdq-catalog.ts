@@ -5,12 +5,21 @@
  * frames, which are few, keep small objects. Rebuilt from the store at start-up and kept current from
  * committed records; revocation is checked against the store at query time, so the view can never
  * resurrect a revoked signal.
+ *
+ * Committed `pdq` signals are written behind: buffered, then added in bulk (one index maintenance per
+ * batch instead of one per hash, which dominated a 100,000-record catch-up). Every read and every other
+ * change flushes the buffer first, so a search always sees every signal added before it.
  */
 import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex } from './exact-index.js'
 import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
+
+/** Buffered signals are added to the index once there are this many... */
+const WRITE_BEHIND_MAX = 65_536
+/** ...or this long after the first of them arrived (or at the next read, whichever comes first). */
+const WRITE_BEHIND_MS = 250
 
 export class PdqCatalog {
   readonly index = new PdqIndex()
@@ -19,9 +28,29 @@ export class PdqCatalog {
   /** 1 when the entry is a `pdq` signal itself (not only a video frame). */
   private isSignal = new Uint8Array(1024)
   private readonly frames = new Map<number, FrameRef[]>()
+  private writeBehind: string[] = []
+  private flushTimer: ReturnType<typeof setTimeout> | null = null
 
   get size(): number {
+    this.flush()
     return this.index.size
+  }
+
+  /** Signals added but not yet in the index (they are before any read). */
+  get buffered(): number {
+    return this.writeBehind.length
+  }
+
+  /** Adds every buffered signal to the index now. */
+  flush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = null
+    }
+    if (this.writeBehind.length === 0) return
+    const batch = this.writeBehind
+    this.writeBehind = []
+    this.addSignals(batch)
   }
 
   private find(hash: Hash256): number | undefined {
@@ -49,12 +78,19 @@ export class PdqCatalog {
     return id
   }
 
+  /** Adds a `pdq` signal (validated hex) through the write-behind buffer. */
   addSignal(hex: string): void {
-    this.isSignal[this.entry(hex)] = 1
+    this.writeBehind.push(hex)
+    if (this.writeBehind.length >= WRITE_BEHIND_MAX) this.flush()
+    else if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => this.flush(), WRITE_BEHIND_MS)
+      this.flushTimer.unref()
+    }
   }
 
-  /** Adds many `pdq` signals at once (start-up rebuild): one bulk index build instead of many inserts. */
+  /** Adds many `pdq` signals at once: one bulk index build instead of many inserts. */
   addSignals(hexes: readonly string[]): void {
+    if (this.writeBehind.length > 0) this.flush()
     const ids = new Uint32Array(hexes.length)
     const words = new Uint32Array(hexes.length * 8)
     let n = 0
@@ -75,6 +111,7 @@ export class PdqCatalog {
   }
 
   addFrame(hex: string, ref: FrameRef): void {
+    this.flush()
     const id = this.entry(hex)
     const refs = this.frames.get(id) ?? []
     if (!refs.some((r) => r.video === ref.video && r.ms === ref.ms)) refs.push(ref)
@@ -83,6 +120,7 @@ export class PdqCatalog {
 
   /** Drops a hash no longer carried by any live signal. */
   removeSignal(hex: string): void {
+    this.flush()
     const id = this.find(parseHash256(hex))
     if (id === undefined) return
     this.isSignal[id] = 0
@@ -90,6 +128,7 @@ export class PdqCatalog {
   }
 
   removeVideo(video: string, frameHexes: string[]): void {
+    this.flush()
     for (const hex of frameHexes) {
       const id = this.find(parseHash256(hex))
       if (id === undefined) continue
@@ -108,6 +147,7 @@ export class PdqCatalog {
   }
 
   search(hash: Uint8Array, threshold: number): Array<PdqMatch & { hex: string; isSignal: boolean; frames: FrameRef[] }> {
+    this.flush()
     return this.index.search(hash, threshold).map((m) => ({
       ...m,
       hex: formatHash256(this.index.hashOf(m.entryId)!),

@@ -55,7 +55,7 @@ export async function createDevnet(options: DevnetOptions): Promise<Devnet> {
     async start(name) {
       const m = member(name)
       if (m.process) return m
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [...(process.env.DEVNET_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', CLI, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
       m.process = child
       child.stderr!.on('data', (d: Buffer) => m.log.push(d.toString()))
       await new Promise<void>((resolve, reject) => {

@@ -5,12 +5,14 @@
  *   signing  = utf8(RECORD_SIGNING_DOMAIN) || dagCbor(wire without `signature`)
  *   id       = SHA-256(signing)
  *
- * Decoding is bounded (bytes, counts, lengths) and insists on the canonical form: re-encoding the decoded
- * value must give the same bytes, so one record has exactly one encoding and one id.
+ * Decoding is bounded (bytes, counts, lengths) and insists on the canonical form (canonical-decode.ts), so
+ * one record has exactly one encoding and one id. The signing bytes of a received record are its own bytes
+ * with the signature entry cut out, so a record is never encoded again on the way in.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { RECORD_FORMAT_VERSION, RECORD_LIMITS, RECORD_SIGNING_DOMAIN } from '../constants.js'
 import { fail, isHashmeshError } from '../errors.js'
+import { decodeCanonical } from './canonical-decode.js'
 import { sha256, toHex, verifySignature, type Signer } from './crypto.js'
 import {
   isWireMap, hexValue,
@@ -89,9 +91,9 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
   if (bytes.length > RECORD_LIMITS.maxRecordBytes) fail('RECORD_TOO_LARGE', `record is ${bytes.length} bytes (limit ${RECORD_LIMITS.maxRecordBytes})`)
   let wire: unknown
   try {
-    wire = dagCbor.decode(bytes)
+    wire = decodeCanonical(bytes)
   } catch (cause) {
-    fail('RECORD_DECODE', `record is not valid dag-cbor: ${(cause as Error).message}`, { cause })
+    fail('RECORD_DECODE', `record is not canonical dag-cbor: ${(cause as Error).message}`, { cause })
   }
   if (!isWireMap(wire)) fail('RECORD_DECODE', 'record must be a map')
   for (const k of Object.keys(wire)) if (!ENVELOPE_KEYS.includes(k)) fail('RECORD_INVALID', `unknown record field "${k}"`)
@@ -110,9 +112,7 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
 
   const kind = wire.kind as UnsignedRecord['kind']
   const body = kind === 'signals' ? signalsBodyFromWire(wire.body) : kind === 'revoke' ? revokeBodyFromWire(wire.body) : opinionBodyFromWire(wire.body)
-  const { signature: _sig, ...unsignedWire } = wire
-  const signing = signingBytesOfWire(unsignedWire)
-  if (!equalBytes(withSignature(signing, signature, wire.timestamp as number), bytes)) fail('RECORD_DECODE', 'record is not in canonical form')
+  const signing = signingBytesOfReceived(bytes, wire.timestamp as number)
   const record = {
     version: RECORD_FORMAT_VERSION,
     kind,
@@ -151,22 +151,30 @@ export function tryDecodeAndVerify(bytes: Uint8Array): VerifiedRecord | { error:
 }
 
 const SIGNATURE_ENTRY_HEAD = Uint8Array.from([0x69, ...new TextEncoder().encode('signature'), 0x58, 0x40])
+const SIGNATURE_ENTRY_BYTES = SIGNATURE_ENTRY_HEAD.length + 64
 
 /**
- * The canonical encoding of the signed record, built from the signing bytes without encoding again:
- * in dag-cbor's key order (length, then bytes) "signature" sits just before "timestamp", the last key.
+ * The signing bytes of a canonical signed record, cut from its own bytes: in dag-cbor's key order
+ * (length, then bytes) "signature" is the second-to-last key, just before "timestamp", so removing that
+ * entry and turning the 8-entry map head into a 7-entry one gives exactly dagCbor(record without signature).
  */
-function withSignature(signing: Uint8Array, signature: Uint8Array, timestamp: number): Uint8Array {
-  const unsigned = signing.subarray(DOMAIN_BYTES.length)
-  const tailLength = 10 + dagCbor.encode(timestamp).length // 0x69 "timestamp" + the integer
-  const cut = unsigned.length - tailLength
-  const out = new Uint8Array(unsigned.length + SIGNATURE_ENTRY_HEAD.length + 64)
-  out[0] = unsigned[0]! + 1 // map of 7 entries -> map of 8 entries (0xa7 -> 0xa8)
-  out.set(unsigned.subarray(1, cut), 1)
-  out.set(SIGNATURE_ENTRY_HEAD, cut)
-  out.set(signature, cut + SIGNATURE_ENTRY_HEAD.length)
-  out.set(unsigned.subarray(cut), cut + SIGNATURE_ENTRY_HEAD.length + 64)
+function signingBytesOfReceived(bytes: Uint8Array, timestamp: number): Uint8Array {
+  const timestampEntry = 10 + uintHeadLength(timestamp) // 0x69 "timestamp" + the integer
+  const cut = bytes.length - timestampEntry - SIGNATURE_ENTRY_BYTES
+  if (bytes[0] !== 0xa8 || cut < 1 || !equalBytes(bytes.subarray(cut, cut + SIGNATURE_ENTRY_HEAD.length), SIGNATURE_ENTRY_HEAD)) {
+    fail('RECORD_DECODE', 'record is not in canonical form')
+  }
+  const out = new Uint8Array(DOMAIN_BYTES.length + bytes.length - SIGNATURE_ENTRY_BYTES)
+  out.set(DOMAIN_BYTES, 0)
+  out[DOMAIN_BYTES.length] = 0xa7
+  out.set(bytes.subarray(1, cut), DOMAIN_BYTES.length + 1)
+  out.set(bytes.subarray(cut + SIGNATURE_ENTRY_BYTES), DOMAIN_BYTES.length + cut)
   return out
+}
+
+/** Bytes of the shortest CBOR unsigned integer encoding of `n`. */
+function uintHeadLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffffffff ? 5 : 9
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

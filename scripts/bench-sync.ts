@@ -18,6 +18,7 @@
  *   npx tsx scripts/bench-sync.ts --mode fake --records 50000 --feeds 4 --payload 200
  */
 import '../src/shim.js'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createDevnet, apiClient, type DevnetMember } from './lib/devnet.js'
 import { fillOwnFeed, percentile, randomHex, sleep } from './lib/bench-fill.js'
@@ -42,6 +43,16 @@ const { values } = parseArgs({
 
 const round = (x: number, d = 0) => +x.toFixed(d)
 
+/** User + system CPU seconds of another process (Linux /proc; 0 elsewhere). */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0
+  }
+}
+
 async function catchup(): Promise<void> {
   const records = Number(values.records ?? 100_000)
   const signals = Number(values.signals)
@@ -57,6 +68,9 @@ async function catchup(): Promise<void> {
     const marks: Record<string, number> = {}
     const t0 = performance.now()
     const mark = (name: string) => (marks[name] ??= performance.now() - t0)
+    // CPU seconds while catching up: this process (B: main thread + verify worker) and Alpha's process
+    const cpuAtStart = { b: process.cpuUsage(), alpha: processCpuSeconds(a.process?.pid) }
+    let cpu: { b: number; alpha: number } | undefined
     const running = await runNode(b.dataDir, {
       log: (_level, event) => {
         if (event === 'net.started') mark('netStarted')
@@ -74,6 +88,8 @@ async function catchup(): Promise<void> {
         if (head && marks.firstRecord === undefined) mark('firstRecord')
         if (head && head.seq === fill.head.seq && head.id === fill.head.id) {
           mark('caughtUp')
+          const used = process.cpuUsage(cpuAtStart.b)
+          cpu = { b: round((used.user + used.system) / 1e6, 2), alpha: round(processCpuSeconds(a.process?.pid) - cpuAtStart.alpha, 2) }
           clearInterval(timer)
           resolve()
         } else if (Date.now() > deadline) {
@@ -103,6 +119,7 @@ async function catchup(): Promise<void> {
           fromStart: Math.round(records / (caughtUp / 1000)),
           fromConnected: marks.connected === undefined ? null : Math.round(records / ((caughtUp - marks.connected) / 1000)),
         },
+        cpuSeconds: cpu,
         sync: { sessions: m.sync.sessionsStarted, requests: m.sync.requestsSent, records: m.sync.records, gossip: m.gossip.records },
       }),
     )

@@ -19,7 +19,7 @@ export interface FrameRef { video: string; ms: number; quality: number }
 /** Buffered signals are added to the index once there are this many... */
 const WRITE_BEHIND_MAX = 65_536
 /** ...or this long after the first of them arrived (or at the next read, whichever comes first). */
-const WRITE_BEHIND_MS = 250
+const WRITE_BEHIND_MS = 1000
 
 export class PdqCatalog {
   readonly index = new PdqIndex()

@@ -1,10 +1,13 @@
 /**
  * The one module that owns cryptography: ed25519 keys and signatures, SHA-256 digests.
  * tweetnacl is the reference (key generation, signing); node:crypto Ed25519 gives byte-identical
- * signatures (Ed25519 is deterministic) and verifies ~50x faster, so the hot paths use it.
- * Golden vectors in test/vectors check that both agree.
+ * signatures (Ed25519 is deterministic), so own records are signed with it. Received records are
+ * verified with libsodium (sodium-native, prebuilt): 46 µs per signature here against 80 µs for
+ * node:crypto and ~1 ms for tweetnacl, and verification is most of the CPU of a bulk catch-up.
+ * Golden vectors in test/vectors check that all three agree.
  */
 import nacl from 'tweetnacl'
+import sodium from 'sodium-native'
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { fail } from '../errors.js'
 
@@ -79,8 +82,14 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
   return key
 }
 
-/** Fast verification (node:crypto). Returns false for any malformed key or signature. */
+/** Fast verification (libsodium). Returns false for any malformed key or signature. */
 export function verifySignature(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false
+  return sodium.crypto_sign_verify_detached(signature, message, publicKey)
+}
+
+/** Verification with node:crypto (OpenSSL), to cross-check libsodium in tests. */
+export function verifyWithNodeCrypto(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature)

@@ -32,6 +32,6 @@ test('the buffer flushes on its own shortly after the first add', async () => {
   const catalog = new PdqCatalog()
   catalog.addSignal(randomHex())
   assert.equal(catalog.buffered, 1)
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  await new Promise((resolve) => setTimeout(resolve, 1200))
   assert.equal(catalog.buffered, 0)
 })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createRecord } from '../../src/record/build.js'
 import { decodeAndVerify, signingBytes } from '../../src/record/codec.js'
-import { fromHex, keyPairFromSeed, signReference, Signer, toHex, verifyReference, verifySignature } from '../../src/record/crypto.js'
+import { fromHex, keyPairFromSeed, signReference, Signer, toHex, verifyReference, verifySignature, verifyWithNodeCrypto } from '../../src/record/crypto.js'
 import type { SignedRecord } from '../../src/record/types.js'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/records.json', import.meta.url), 'utf8')) as {
@@ -31,7 +31,7 @@ test('golden vectors: re-encoding each record gives the exact bytes, id and sign
   }
 })
 
-test('golden vectors: tweetnacl and node:crypto agree on every signature', () => {
+test('golden vectors: tweetnacl, node:crypto and libsodium agree on every signature', () => {
   const kp = keyPairFromSeed(fromHex(vectors.seed, 32, 'seed'))
   for (const v of vectors.records) {
     const message = fromHex(v.signingBytes, v.signingBytes.length / 2, 'signing bytes')
@@ -40,8 +40,21 @@ test('golden vectors: tweetnacl and node:crypto agree on every signature', () =>
     assert.equal(toHex(new Signer(kp).sign(message)), v.signature)
     assert.ok(verifyReference(message, signature, kp.publicKey))
     assert.ok(verifySignature(message, signature, kp.publicKey))
+    assert.ok(verifyWithNodeCrypto(message, signature, kp.publicKey))
+    // one flipped bit anywhere (message, signature, key) fails in all three
+    for (const [m, sig, key] of [[flip(message, 7), signature, kp.publicKey], [message, flip(signature, 100), kp.publicKey], [message, signature, flip(kp.publicKey, 3)]] as const) {
+      assert.equal(verifyReference(m, sig, key), false)
+      assert.equal(verifySignature(m, sig, key), false)
+      assert.equal(verifyWithNodeCrypto(m, sig, key), false)
+    }
   }
 })
+
+function flip(bytes: Uint8Array, bit: number): Uint8Array {
+  const out = Uint8Array.from(bytes)
+  out[(bit >>> 3) % out.length]! ^= 1 << (bit & 7)
+  return out
+}
 
 test('golden vectors: decoding the bytes verifies and yields the documented record', () => {
   for (const v of vectors.records) {

@@ -18,7 +18,8 @@
  *   npx tsx scripts/bench-sync.ts --mode fake --records 50000 --feeds 4 --payload 200
  */
 import '../src/shim.js'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { parseArgs } from 'node:util'
 import { createDevnet, apiClient, type DevnetMember } from './lib/devnet.js'
 import { fillOwnFeed, percentile, randomHex, sleep } from './lib/bench-fill.js'
@@ -38,10 +39,23 @@ const { values } = parseArgs({
     'drain-ms': { type: 'string', default: '15000' },
     'sync-interval-ms': { type: 'string', default: '2000' },
     keep: { type: 'boolean', default: false },
+    /** catchup: write a CPU profile of this process's main thread, catch-up window only (.cpuprofile) */
+    profile: { type: 'string' },
   },
 })
 
 const round = (x: number, d = 0) => +x.toFixed(d)
+
+/** The V8 CPU profiler of this thread, started now (inspector protocol; open the result in Chrome DevTools). */
+async function startProfiler(): Promise<{ stop(): Promise<object> }> {
+  const session = new Session()
+  session.connect()
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))))
+  await post('Profiler.enable')
+  await post('Profiler.start')
+  return { stop: async () => (await post('Profiler.stop')).profile }
+}
 
 /** User + system CPU seconds of another process (Linux /proc; 0 elsewhere). */
 function processCpuSeconds(pid: number | undefined): number {
@@ -70,6 +84,7 @@ async function catchup(): Promise<void> {
     const mark = (name: string) => (marks[name] ??= performance.now() - t0)
     // CPU seconds while catching up: this process (B: main thread + verify worker) and Alpha's process
     const cpuAtStart = { b: process.cpuUsage(), alpha: processCpuSeconds(a.process?.pid) }
+    const profiler = values.profile === undefined ? undefined : await startProfiler()
     let cpu: { b: number; alpha: number } | undefined
     const running = await runNode(b.dataDir, {
       log: (_level, event) => {
@@ -98,6 +113,7 @@ async function catchup(): Promise<void> {
         }
       }, 2)
     })
+    if (profiler) writeFileSync(values.profile!, JSON.stringify(await profiler.stop()))
     const m = running.network!.metrics()
     await running.stop()
     const caughtUp = marks.caughtUp!

@@ -22,16 +22,16 @@ const OPTIONS: DecodeOptions = {
   rejectDuplicateMapKeys: true,
 }
 
-interface Frame {
-  isMap: boolean
-  /** Items still to come: array elements, or map keys and values. */
-  remaining: number
-  total: number
-  lastKey: Uint8Array | null
-}
-
+/**
+ * The open containers, innermost last, as parallel arrays (no object per container or key): items still
+ * to come in each, whether it is a map, and where its previous key's encoding sits in the input.
+ */
 class CanonicalTokenizer extends Tokenizer {
-  private readonly frames: Frame[] = []
+  private depth = 0
+  private readonly remaining: number[] = []
+  private readonly isMap: boolean[] = []
+  private readonly keyStart: number[] = []
+  private readonly keyEnd: number[] = []
   private readonly bytes: Uint8Array
 
   constructor(data: Uint8Array) {
@@ -46,18 +46,21 @@ class CanonicalTokenizer extends Tokenizer {
     if (type === Type.float || type === Type.undefined || type === Type.tag || type === Type.break) {
       throw new Error(`non-canonical: ${type.name} is not allowed in a record`)
     }
-    const frame = this.frames[this.frames.length - 1]
-    if (frame !== undefined) {
-      const index = frame.total - frame.remaining
-      if (frame.isMap && index % 2 === 0) this.checkKeyOrder(frame, this.bytes.subarray(start, this.pos()))
-      frame.remaining--
+    const top = this.depth - 1
+    if (top >= 0) {
+      // In a map, items alternate key, value: an even count still to come means this is a key.
+      if (this.isMap[top] && this.remaining[top]! % 2 === 0) this.checkKeyOrder(top, start, this.pos())
+      this.remaining[top]!--
     }
     if (type === Type.string && (token.value as string).includes('\uFFFD')) this.checkUtf8(token.value as string, start)
     if ((type === Type.map || type === Type.array) && (token.value as number) > 0) {
-      const items = type === Type.map ? 2 * (token.value as number) : (token.value as number)
-      this.frames.push({ isMap: type === Type.map, remaining: items, total: items, lastKey: null })
+      const d = this.depth++
+      this.remaining[d] = type === Type.map ? 2 * (token.value as number) : (token.value as number)
+      this.isMap[d] = type === Type.map
+      this.keyStart[d] = -1
+      this.keyEnd[d] = -1
     } else {
-      while (this.frames.length > 0 && this.frames[this.frames.length - 1]!.remaining === 0) this.frames.pop()
+      while (this.depth > 0 && this.remaining[this.depth - 1] === 0) this.depth--
     }
     return token
   }
@@ -70,12 +73,27 @@ class CanonicalTokenizer extends Tokenizer {
     if (raw.length !== header + utf8.length || !utf8.equals(raw.subarray(header))) throw new Error('non-canonical: text is not valid UTF-8')
   }
 
-  private checkKeyOrder(frame: Frame, key: Uint8Array): void {
-    const last = frame.lastKey
-    if (last !== null && !(last.length < key.length || (last.length === key.length && Buffer.compare(last, key) < 0))) {
-      throw new Error('non-canonical: map keys are not in dag-cbor order')
+  /** dag-cbor key order: the shorter encoded key first, equal lengths bytewise; strictly increasing. */
+  private checkKeyOrder(frame: number, start: number, end: number): void {
+    const lastStart = this.keyStart[frame]!
+    const lastEnd = this.keyEnd[frame]!
+    this.keyStart[frame] = start
+    this.keyEnd[frame] = end
+    if (lastStart < 0) return
+    const lastLength = lastEnd - lastStart
+    if (lastLength < end - start) return
+    if (lastLength === end - start) {
+      const b = this.bytes
+      for (let i = 0; i < lastLength; i++) {
+        const x = b[lastStart + i]!
+        const y = b[start + i]!
+        if (x !== y) {
+          if (x < y) return
+          break
+        }
+      }
     }
-    frame.lastKey = key
+    throw new Error('non-canonical: map keys are not in dag-cbor order')
   }
 }
 

@@ -7,9 +7,8 @@
  *                     catches up. Times B's start -> B's head for A == A's head, also from B's network start,
  *                     from the first connection and from the first record received.
  *   --mode propagate  --nodes 10[,20] member processes (createDevnet); --rate records/s for --seconds, spread
- *                     round-robin over the members through POST /v1/contributions; each node's GET /v1/feeds
- *                     is polled (one request in flight per node, at most every --poll-ms) and a record counts as
- *                     arrived on a node when that node's contiguous head for the origin's feed reaches its seq.
+ *                     round-robin over the members through POST /v1/contributions; a record counts as arrived
+ *                     on a node at the time of that node's `record.stored` log line (nodes log at trace level).
  *                     Latency = arrival on the last node - the contribution's response on the origin.
  *   --mode fake       the network layer only: two in-process networks with the in-memory fake replica.
  *
@@ -35,7 +34,6 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '10,20' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '30' },
-    'poll-ms': { type: 'string', default: '20' },
     'drain-ms': { type: 'string', default: '15000' },
     'sync-interval-ms': { type: 'string', default: '2000' },
     keep: { type: 'boolean', default: false },
@@ -55,6 +53,39 @@ async function startProfiler(): Promise<{ stop(): Promise<object> }> {
   await post('Profiler.enable')
   await post('Profiler.start')
   return { stop: async () => (await post('Profiler.stop')).profile }
+}
+
+/** Fills `arrived` from each node's `record.stored` log lines; returns how many (record, node) pairs are still missing. */
+function markArrivals(members: DevnetMember[], published: Published[]): number {
+  const byKey = new Map(published.map((p) => [`${p.feed}/${p.seq}`, p]))
+  let missing = 0
+  members.forEach((m, k) => {
+    for (const line of m.log.join('').split('\n')) {
+      if (!line.includes('"record.stored"')) continue
+      const entry = JSON.parse(line) as { time: number; feed: string; seq: number }
+      const p = byKey.get(`${entry.feed}/${entry.seq}`)
+      if (p && p.arrived[k] === undefined) p.arrived[k] = entry.time
+    }
+    for (const p of published) if (p.origin !== k && p.arrived[k] === undefined) missing++
+  })
+  return missing
+}
+
+/** TCP segments this host has sent (Linux /proc/net/snmp OutSegs; 0 elsewhere). */
+function tcpSegmentsSent(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'))
+    const names = lines[0]!.split(/\s+/)
+    const values = lines[1]!.split(/\s+/)
+    return Number(values[names.indexOf('OutSegs')])
+  } catch {
+    return 0
+  }
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN
 }
 
 /** User + system CPU seconds of another process (Linux /proc; 0 elsewhere). */
@@ -149,11 +180,10 @@ interface Published { origin: number; feed: string; seq: number; id: string; sen
 async function propagate(nodes: number): Promise<void> {
   const rate = Number(values.rate)
   const seconds = Number(values.seconds)
-  const pollMs = Number(values['poll-ms'])
   const signals = Number(values.signals)
   const names = Array.from({ length: nodes }, (_, i) => `Node${String(i).padStart(2, '0')}`)
   let t = performance.now()
-  const devnet = await createDevnet({ names, syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep })
+  const devnet = await createDevnet({ names, syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep, logLevel: 'trace' })
   try {
     // start a few at a time: 20 tsx start-ups at once on 2 cores mostly wait for each other
     for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map((n) => devnet.start(n)))
@@ -177,41 +207,15 @@ async function propagate(nodes: number): Promise<void> {
     await sleep(2_000)
 
     const published: Published[] = []
-    /** per node, records of other origins not yet seen there */
-    const outstanding: Set<Published>[] = members.map(() => new Set())
     let publishing = true
-    let drainUntil = Infinity
-    let polls = 0
-    let pollErrors = 0
-    const pollBusyMs: number[] = []
-    const poller = async (k: number): Promise<void> => {
-      while (publishing || outstanding[k]!.size > 0) {
-        const started = performance.now()
-        if (outstanding[k]!.size > 0) {
-          try {
-            const { feeds } = await apis[k]!.get<Feeds>('/v1/feeds')
-            const at = performance.now()
-            polls++
-            pollBusyMs.push(at - started)
-            const heads = new Map(feeds.map((h) => [h.feed, h.seq]))
-            for (const p of outstanding[k]!) {
-              if ((heads.get(p.feed) ?? 0) >= p.seq) {
-                p.arrived[k] = at
-                outstanding[k]!.delete(p)
-              }
-            }
-          } catch {
-            pollErrors++
-          }
-        }
-        if (!publishing && performance.now() > drainUntil) break
-        const wait = pollMs - (performance.now() - started)
-        if (wait > 0) await sleep(wait)
-      }
-    }
-    const pollers = members.map((_, k) => poller(k))
 
     const total = Math.round(rate * seconds)
+    const cpuBefore = { nodes: members.map((m) => processCpuSeconds(m.process?.pid)), bench: process.cpuUsage() }
+    // idle reference: CPU of every node over 3 s with nothing published (heartbeats, sync rounds, DHT)
+    await sleep(3_000)
+    const idleCpu = members.map((m, k) => processCpuSeconds(m.process?.pid) - cpuBefore.nodes[k]!)
+    const cpuAtPublish = members.map((m) => processCpuSeconds(m.process?.pid))
+    const segmentsAtPublish = tcpSegmentsSent()
     const start = performance.now()
     const posts: Promise<void>[] = []
     let postErrors = 0
@@ -222,18 +226,14 @@ async function propagate(nodes: number): Promise<void> {
       const origin = i % nodes
       posts.push(
         (async () => {
-          const sentAt = performance.now()
+          const sentAt = Date.now()
           try {
             const res = await apis[origin]!.post<{ records: Array<{ id: string; seq: number }> }>('/v1/contributions', {
               signals: Array.from({ length: signals }, () => ({ type: 'pdq', value: randomHex(32), quality: 90 })),
               labels: ['behavior:glorification'],
             })
-            const respondedAt = performance.now()
-            for (const r of res.records) {
-              const p: Published = { origin, feed: feedOf[origin]!, seq: r.seq, id: r.id, sentAt, respondedAt, arrived: new Array(nodes) }
-              published.push(p)
-              members.forEach((_, k) => k !== origin && outstanding[k]!.add(p))
-            }
+            const respondedAt = Date.now()
+            for (const r of res.records) published.push({ origin, feed: feedOf[origin]!, seq: r.seq, id: r.id, sentAt, respondedAt, arrived: new Array(nodes) })
           } catch {
             postErrors++
           }
@@ -242,9 +242,18 @@ async function propagate(nodes: number): Promise<void> {
     }
     await Promise.all(posts)
     const publishSeconds = (performance.now() - start) / 1000
+    const publishCpu = members.map((m, k) => (processCpuSeconds(m.process?.pid) - cpuAtPublish[k]!) / publishSeconds)
+    const benchCpu = process.cpuUsage(cpuBefore.bench)
+    const segmentsPublishing = tcpSegmentsSent() - segmentsAtPublish
     publishing = false
-    drainUntil = performance.now() + Number(values['drain-ms'])
-    await Promise.all(pollers)
+    // Arrival on each node = the time of its `record.stored` log line (nodes run at log level trace; the
+    // clock is the same on one host). Polling every node's API instead cost the nodes more CPU than gossip.
+    const drainUntil = performance.now() + Number(values['drain-ms'])
+    for (;;) {
+      const outstanding = markArrivals(members, published)
+      if (outstanding === 0 || performance.now() > drainUntil) break
+      await sleep(250)
+    }
 
     const latencies: number[] = []
     const perNode: number[] = []
@@ -264,7 +273,6 @@ async function propagate(nodes: number): Promise<void> {
     }
     latencies.sort((x, y) => x - y)
     perNode.sort((x, y) => x - y)
-    pollBusyMs.sort((x, y) => x - y)
     const posting = published.map((p) => p.respondedAt - p.sentAt).sort((x, y) => x - y)
     const metrics = await Promise.all(apis.map((api) => api.get<{ network: { metrics: { gossip: { records: Record<string, number> }; sync: { records: Record<string, number> } } } }>('/v1/status')))
     const sum = (f: (x: (typeof metrics)[number]) => number) => metrics.reduce((n, x) => n + f(x), 0)
@@ -272,6 +280,14 @@ async function propagate(nodes: number): Promise<void> {
       JSON.stringify({
         mode: 'propagate',
         nodes,
+        // share of one core per node process: idle (3 s before publishing) and while publishing
+        nodeCpu: {
+          idle: { median: round(median(idleCpu.map((c) => c / 3)), 3), max: round(Math.max(...idleCpu) / 3, 3) },
+          publishing: { median: round(median(publishCpu), 3), max: round(Math.max(...publishCpu), 3), sum: round(publishCpu.reduce((a, b) => a + b, 0), 2) },
+          benchProcessSeconds: round((benchCpu.user + benchCpu.system) / 1e6, 1),
+        },
+        // TCP segments sent on the host while publishing, per published record (all nodes, loopback)
+        tcpSegmentsPerRecord: round(segmentsPublishing / Math.max(1, published.length), 1),
         rateTarget: rate,
         rateAchieved: round(published.length / publishSeconds, 1),
         records: published.length,
@@ -282,7 +298,7 @@ async function propagate(nodes: number): Promise<void> {
         eachNodeMs: { p50: round(percentile(perNode, 50)), p99: round(percentile(perNode, 99)) },
         over1s: late,
         contributionResponseMs: { p50: round(percentile(posting, 50)), p99: round(percentile(posting, 99)) },
-        probe: { pollMs, polls, pollErrors, responseMs: { p50: round(percentile(pollBusyMs, 50), 1), p99: round(percentile(pollBusyMs, 99), 1) } },
+        probe: 'record.stored log lines (trace)',
         deliveredBy: { gossipAccepted: sum((x) => x.network.metrics.gossip.records.accepted ?? 0), syncAccepted: sum((x) => x.network.metrics.sync.records.accepted ?? 0) },
       }),
     )

@@ -55,7 +55,7 @@ export async function createDevnet(options: DevnetOptions): Promise<Devnet> {
     async start(name) {
       const m = member(name)
       if (m.process) return m
-      const child = spawn(process.execPath, [...(process.env.DEVNET_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', CLI, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [...nodeArgsFor(m.name), '--import', 'tsx', CLI, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
       m.process = child
       child.stderr!.on('data', (d: Buffer) => m.log.push(d.toString()))
       await new Promise<void>((resolve, reject) => {
@@ -112,4 +112,11 @@ export function apiClient(m: { apiUrl: string; token: string }) {
     post: <T>(path: string, body: unknown) => call<T>('POST', path, body),
     postBytes: <T>(path: string, bytes: Uint8Array, type: string) => call<T>('POST', path, undefined, { bytes, type }),
   }
+}
+
+/** Extra node flags for one member's process (profiling): DEVNET_NODE_ARGS, limited to DEVNET_NODE_ARGS_FOR when set. */
+function nodeArgsFor(name: string): string[] {
+  const only = process.env.DEVNET_NODE_ARGS_FOR
+  if (only !== undefined && only !== name) return []
+  return process.env.DEVNET_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 }

@@ -13,7 +13,7 @@ import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from '..
 import { FILES, apiTokenReader } from '../node/identity.js'
 import { HashmeshNode } from '../node/node.js'
 
-export type Log = (level: 'info' | 'warn' | 'error' | 'debug', event: string, fields?: Record<string, unknown>) => void
+export type Log = (level: 'info' | 'warn' | 'error' | 'debug' | 'trace', event: string, fields?: Record<string, unknown>) => void
 
 export interface RunningNode {
   node: HashmeshNode
@@ -95,6 +95,10 @@ async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | und
     replica: replicaAccess(node),
     syncIntervalMs: p2p.syncIntervalMs,
     logger: (event, fields) => log(event.includes('fail') || event.includes('banned') ? 'warn' : 'debug', event, fields),
+  })
+  // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with it).
+  node.store.onCommit((records) => {
+    for (const r of records) log('trace', 'record.stored', { feed: r.author, seq: r.seq })
   })
   node.onOwnRecords((records) => {
     for (const { bytes } of records) void network.publish(bytes).catch((err: Error) => log('warn', 'gossip.publish.failed', { message: err.message }))

@@ -2,6 +2,7 @@
  * The libp2p node of a hashmesh peer: TCP + noise + yamux (+ pnet when a PSK is configured),
  * identify, ping, a federation-private kad-dht and gossipsub. Nothing here knows about records.
  */
+import { installYamuxWindowHysteresis } from './yamux-window.js'
 import type { NetworkInit } from './types.js'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -43,6 +44,7 @@ export function dhtProtocol(federationId: string): string {
 export const MAX_CONNECTIONS = 200
 
 export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> {
+  installYamuxWindowHysteresis()
   return createLibp2p<HashmeshServices>({
     privateKey: init.privateKey,
     start: false,
@@ -74,6 +76,15 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
         // and devnets, NAT on a LAN). Gossipsub's default penalises more than 10 peers per IP so hard that
         // with 20 nodes on 127.0.0.1 every peer was graylisted and gossip delivered nothing (sync did).
         scoreParams: { IPColocationFactorWeight: 0 },
+        // A federation is tens of members, each connected to most others. The defaults (mesh of 6, own
+        // messages flooded to every peer) sent each record ~N x 6 times; with 10 nodes on one 2-core host
+        // that saturated the CPUs in socket writes and yamux/noise framing. A mesh of 3 (2..5) plus lazy
+        // gossip to 3 more still reaches everyone in a few hops, and anti-entropy sync repairs the rest.
+        D: 3,
+        Dlo: 2,
+        Dhi: 5,
+        Dlazy: 3,
+        floodPublish: false,
       }),
     },
   })

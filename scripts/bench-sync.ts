@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'drain-ms': { type: 'string', default: '15000' },
     'sync-interval-ms': { type: 'string', default: '2000' },
     keep: { type: 'boolean', default: false },
+    /** propagate: p2p.meshDegree of every node (gossip mesh degree D; default: the config default, 3) */
+    'mesh-degree': { type: 'string' },
     /** catchup: write a CPU profile of this process's main thread, catch-up window only (.cpuprofile) */
     profile: { type: 'string' },
   },
@@ -183,7 +185,8 @@ async function propagate(nodes: number): Promise<void> {
   const signals = Number(values.signals)
   const names = Array.from({ length: nodes }, (_, i) => `Node${String(i).padStart(2, '0')}`)
   let t = performance.now()
-  const devnet = await createDevnet({ names, syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep, logLevel: 'trace' })
+  const devnet = await createDevnet({ names, syncIntervalMs: Number(values['sync-interval-ms']), keep: values.keep, logLevel: 'trace',
+    config: values['mesh-degree'] === undefined ? undefined : { p2p: { meshDegree: Number(values['mesh-degree']) } } })
   try {
     // start a few at a time: 20 tsx start-ups at once on 2 cores mostly wait for each other
     for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map((n) => devnet.start(n)))

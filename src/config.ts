@@ -27,6 +27,7 @@ export const ConfigSchema = Type.Object(
       allowPrivateAddresses: Type.Boolean(),
       pskFile: Nullable(Type.String()),
       syncIntervalMs: Type.Integer({ minimum: 100 }),
+      meshDegree: Type.Integer({ minimum: 1, maximum: 12 }),
       rosterGenesis: Nullable(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     }),
     hash: Type.Object({

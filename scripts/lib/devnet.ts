@@ -31,11 +31,11 @@ export interface Devnet {
   close(): Promise<void>
 }
 
-export interface DevnetOptions { names: string[]; baseDir?: string; keep?: boolean; syncIntervalMs?: number; logLevel?: string }
+export interface DevnetOptions { names: string[]; baseDir?: string; keep?: boolean; syncIntervalMs?: number; logLevel?: string; config?: Record<string, unknown> }
 
 export async function createDevnet(options: DevnetOptions): Promise<Devnet> {
   const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), 'hashmesh-devnet-'))
-  const fed = await createLocalFederation(baseDir, options.names, { syncIntervalMs: options.syncIntervalMs ?? 2000 })
+  const fed = await createLocalFederation(baseDir, options.names, { syncIntervalMs: options.syncIntervalMs ?? 2000, config: options.config })
   const members: DevnetMember[] = fed.members.map((m) => ({
     ...m,
     token: readFileSync(join(m.dataDir, 'api.token'), 'utf8').trim(),

@@ -94,6 +94,7 @@ async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | und
     isAllowedPeer: (peerId) => node.roster.isAllowedPeer(peerId),
     replica: replicaAccess(node),
     syncIntervalMs: p2p.syncIntervalMs,
+    meshDegree: p2p.meshDegree,
     logger: (event, fields) => log(event.includes('fail') || event.includes('banned') ? 'warn' : 'debug', event, fields),
   })
   // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with it).

@@ -30,7 +30,7 @@ export interface HashmeshServices {
 export type HashmeshLibp2p = Libp2p<HashmeshServices>
 
 /** What the libp2p node needs: the network's own settings plus the decoded key and the gater. */
-export type AssemblyInit = Pick<NetworkInit, 'listen' | 'announce' | 'bootstrap' | 'allowPrivateAddresses' | 'psk' | 'federationId'> & {
+export type AssemblyInit = Pick<NetworkInit, 'listen' | 'announce' | 'bootstrap' | 'allowPrivateAddresses' | 'psk' | 'federationId' | 'meshDegree'> & {
   privateKey: PrivateKey
   gater: ConnectionGater
 }
@@ -42,6 +42,13 @@ export function dhtProtocol(federationId: string): string {
 
 /** Connections kept at most; a federation is tens to hundreds of members. */
 export const MAX_CONNECTIONS = 200
+
+const DEFAULT_MESH_DEGREE = 3
+
+/** Gossipsub's mesh bounds for a target degree D: keep D-1..D+2 mesh peers, gossip to D others. */
+export function meshDegrees(d: number): { D: number; Dlo: number; Dhi: number; Dlazy: number } {
+  return { D: d, Dlo: Math.max(1, d - 1), Dhi: d + 2, Dlazy: d }
+}
 
 export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> {
   installYamuxWindowHysteresis()
@@ -80,10 +87,7 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
         // messages flooded to every peer) sent each record ~N x 6 times; with 10 nodes on one 2-core host
         // that saturated the CPUs in socket writes and yamux/noise framing. A mesh of 3 (2..5) plus lazy
         // gossip to 3 more still reaches everyone in a few hops, and anti-entropy sync repairs the rest.
-        D: 3,
-        Dlo: 2,
-        Dhi: 5,
-        Dlazy: 3,
+        ...meshDegrees(init.meshDegree ?? DEFAULT_MESH_DEGREE),
         floodPublish: false,
       }),
     },

@@ -20,6 +20,8 @@ export interface NetworkInit {
   isAllowedPeer: (peerId: string) => boolean
   replica: ReplicaAccess
   syncIntervalMs: number
+  /** Gossip mesh degree D (gossipsub keeps D-1..D+2 mesh peers and gossips to D others); default 3. */
+  meshDegree?: number
   logger?: NetLogger
 }
 

@@ -69,6 +69,7 @@ export async function createLocalFederation(baseDir: string, names: string[], op
         bootstrap: members.filter((o) => o !== m).map((o) => o.multiaddr),
         allowPrivateAddresses: true,
         syncIntervalMs: options.syncIntervalMs ?? 2000,
+        ...((options.config?.p2p as Record<string, unknown> | undefined) ?? {}),
         rosterGenesis: signed.id,
       },
     }

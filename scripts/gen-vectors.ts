@@ -131,7 +131,7 @@ function wireVector<M extends SyncRequest | SyncResponse>(name: string, message:
   return { name, message: messageJson(message), bytes: toHex(bytes), frame: toHex(lp.encode.single(bytes).subarray()) }
 }
 const wireVectors = {
-  description: 'hashmesh sync protocol /hashmesh/sync/1.0.0 golden vectors (docs/protocol.md section 7): bytes = one dag-cbor message, frame = unsigned-varint length || bytes; in "message", feed keys and ids are hex as in the decoded form, and the byte fields extrasDigest, records[i] and items[i] are written as hex too',
+  description: 'hashmesh sync protocol /hashmesh/sync/2.0.0 golden vectors (docs/protocol.md section 7): bytes = one dag-cbor message, frame = unsigned-varint length || bytes; in "message", feed keys and ids are hex as in the decoded form, and the byte fields extrasDigest, records[i] and items[i] are written as hex too',
   requests: requests.map(({ name, message }) => wireVector(name, message, encodeRequest, decodeRequest)),
   responses: responses.map(({ name, message }) => wireVector(name, message, encodeResponse, decodeResponse)),
 }

@@ -23,7 +23,7 @@ export const STORE_LIMITS = {
 } as const
 
 export const PROTOCOL_PREFIX = '/hashmesh'
-export const SYNC_PROTOCOL = '/hashmesh/sync/1.0.0'
+export const SYNC_PROTOCOL = '/hashmesh/sync/2.0.0'
 export const DHT_PROTOCOL_SUFFIX = '/kad/1.0.0'
 export function gossipTopic(federationId: string): string {
   return `/hashmesh/records/1/${federationId}`

@@ -6,7 +6,7 @@ import { RECORD_LIMITS } from '../constants.js'
 
 export const SYNC_LIMITS = {
   /** Records asked for (and served) per range request. */
-  maxRecordsPerRequest: 256,
+  maxRecordsPerRequest: 1024,
   /** A server stops adding records to one response past this many bytes (always sends at least one). */
   maxBatchBytes: 2 * 1024 * 1024,
   /** Largest frame either side accepts: a full batch plus envelope overhead. */
@@ -26,6 +26,8 @@ export const SYNC_LIMITS = {
   maxRequestsInFlight: 4,
   /** Received batches a client hands to its replica before the earlier ones are stored. */
   maxReceivesInFlight: 2,
+  /** A client hands consecutive responses to its replica together, up to this many records (client side only). */
+  recordsPerReceive: 1024,
   /** Range requests planned per round; later rounds re-plan from the replica's new heads. */
   maxRequestsPerRound: 1024,
   /** Rounds per session; a session that makes no progress in a round stops early. */

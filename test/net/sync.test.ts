@@ -4,31 +4,34 @@ import assert from 'node:assert/strict'
 import { sameHeads, startNode, stopAll, waitFor, type TestNode } from './helpers.js'
 import { feedKey, makeRecord } from './fake-replica.js'
 import type { PeerSyncReport } from '../../src/net/index.js'
+import { SYNC_LIMITS } from '../../src/sync/limits.js'
 
 const nodes: TestNode[] = []
 after(() => stopAll(nodes))
 const boot = (n: TestNode): string => n.addr
+/** More than two full range requests, so the transfer is split and pipelined. */
+const AUTHORED = 2 * SYNC_LIMITS.maxRecordsPerRequest + 88
 
 test('a node started later catches up by sync, including the feed of an author that is offline', { timeout: 15_000 }, async () => {
   const author = await startNode()
   nodes.push(author)
   const relay = await startNode({ bootstrap: [boot(author)] })
   nodes.push(relay)
-  for (let i = 0; i < 600; i++) author.replica.append('author', `signal ${i}`) // > 2 batches of 256
+  for (let i = 0; i < AUTHORED; i++) author.replica.append('author', `signal ${i}`) // > 2 batches
   relay.replica.append('relay', 'own record')
   author.replica.extraItems.push(new Uint8Array(Buffer.from('extra:roster v2')))
-  await waitFor('relay synced from author', () => relay.replica.count('author') === 600)
+  await waitFor('relay synced from author', () => relay.replica.count('author') === AUTHORED)
   assert.equal(relay.replica.extraItems.length, 1)
   await author.net.stop() // the author goes offline
 
   const late = await startNode({ bootstrap: [boot(relay)] })
   nodes.push(late)
-  await waitFor('late node caught up', () => late.replica.count('author') === 600 && late.replica.count('relay') === 1)
+  await waitFor('late node caught up', () => late.replica.count('author') === AUTHORED && late.replica.count('relay') === 1)
   assert.ok(await sameHeads(late.replica, relay.replica))
   assert.equal(late.replica.extraItems.length, 1, 'extras travel with sync')
   const m = late.net.metrics()
-  assert.ok(m.sync.records.accepted >= 601)
-  assert.ok(m.sync.requestsSent >= 4, 'ranges were split into batches of at most 256')
+  assert.ok(m.sync.records.accepted >= AUTHORED + 1)
+  assert.ok(m.sync.requestsSent >= 4, `ranges were split into batches of at most ${SYNC_LIMITS.maxRecordsPerRequest}`)
 })
 
 test('partition heal: two groups with different records converge to identical heads', { timeout: 15_000 }, async () => {

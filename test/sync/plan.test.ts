@@ -2,6 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { planRanges, splitRange, remainderOf, progressBetween, isCaughtUp } from '../../src/sync/plan.js'
 import type { FeedHead } from '../../src/sync/types.js'
+import { SYNC_LIMITS } from '../../src/sync/limits.js'
+
+const MAX = SYNC_LIMITS.maxRecordsPerRequest
 
 const feed = (n: number): string => n.toString(16).padStart(64, '0')
 const id = (n: number): string => (n + 0x1000).toString(16).padStart(64, 'a')
@@ -28,9 +31,10 @@ test('asks for an unknown feed from seq 1 and a known feed from my head + 1, in 
 })
 
 test('never plans batches above the protocol bound, whatever the option says', () => {
-  const plan = planRanges([], [head(1, 1000)], { maxRecordsPerRequest: 10_000 })
-  assert.ok(plan.requests.every((r) => r.count <= 256))
-  assert.equal(plan.requests.reduce((n, r) => n + r.count, 0), 1000)
+  const plan = planRanges([], [head(1, 4 * MAX + 7)], { maxRecordsPerRequest: 100 * MAX })
+  assert.ok(plan.requests.every((r) => r.count <= MAX))
+  assert.equal(plan.requests.length, 5)
+  assert.equal(plan.requests.reduce((n, r) => n + r.count, 0), 4 * MAX + 7)
 })
 
 test('a round is bounded by maxRequests and says it was truncated', () => {
@@ -42,13 +46,13 @@ test('a round is bounded by maxRequests and says it was truncated', () => {
 })
 
 test('resumes from the current heads: planning again after partial progress asks only for the rest', () => {
-  const theirs = [head(1, 600)]
+  const theirs = [head(1, 2 * MAX + 88)]
   const first = planRanges([], theirs)
   assert.equal(first.requests[0]!.from, 1)
   // interrupted after the first batch was stored
-  const second = planRanges([head(1, 256)], theirs)
-  assert.deepEqual(second.requests.map((r) => r.from), [257, 513])
-  assert.equal(second.missing, 344)
+  const second = planRanges([head(1, MAX)], theirs)
+  assert.deepEqual(second.requests.map((r) => r.from), [MAX + 1, 2 * MAX + 1])
+  assert.equal(second.missing, MAX + 88)
 })
 
 test('the same seq with different ids is reported as diverged, not requested', () => {

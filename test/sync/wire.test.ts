@@ -41,7 +41,7 @@ test('malformed requests throw PROTOCOL', () => {
     [1, 2],
     { type: 'nope' },
     { type: 'range', feed: bytes32(1), from: 0, count: 1 }, // seq starts at 1
-    { type: 'range', feed: bytes32(1), from: 1, count: 257 }, // above maxRecordsPerRequest
+    { type: 'range', feed: bytes32(1), from: 1, count: SYNC_LIMITS.maxRecordsPerRequest + 1 }, // above maxRecordsPerRequest
     { type: 'range', feed: bytes32(1), from: 1, count: 0 },
     { type: 'range', feed: new Uint8Array(31), from: 1, count: 1 },
     { type: 'range', feed: bytes32(1), from: 1.5, count: 1 },

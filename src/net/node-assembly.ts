@@ -45,9 +45,15 @@ export const MAX_CONNECTIONS = 200
 
 const DEFAULT_MESH_DEGREE = 3
 
-/** Gossipsub's mesh bounds for a target degree D: keep D-1..D+2 mesh peers, gossip to D others. */
-export function meshDegrees(d: number): { D: number; Dlo: number; Dhi: number; Dlazy: number } {
-  return { D: d, Dlo: Math.max(1, d - 1), Dhi: d + 2, Dlazy: d }
+/**
+ * Gossipsub's mesh bounds for a target degree D: keep D-1..D+2 mesh peers, gossip to D others, and the
+ * two bounds the spec ties to D (its defaults, 4 and 2, assume D = 6): keep the Dscore best-scoring peers
+ * when pruning (Dscore <= D), and at least Dout outbound ones (Dout < Dlo and Dout <= D/2; with the
+ * default Dout = 2 at D = 2 every heartbeat grafted extra outbound peers).
+ */
+export function meshDegrees(d: number): { D: number; Dlo: number; Dhi: number; Dlazy: number; Dscore: number; Dout: number } {
+  const Dlo = Math.max(1, d - 1)
+  return { D: d, Dlo, Dhi: d + 2, Dlazy: d, Dscore: Math.max(1, Math.floor((2 * d) / 3)), Dout: Math.min(Math.floor(d / 2), Dlo - 1) }
 }
 
 export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> {

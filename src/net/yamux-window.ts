@@ -3,7 +3,7 @@
  * with a window-update frame (its own frame, noise-encrypted, one more socket write). Gossip is a stream
  * of small frames, so that doubled the frames and writes of every node. The yamux spec leaves the timing
  * to the receiver; like go-yamux and rust-yamux we send the update once half the window is used, or
- * whenever flags must go out (SYN/ACK/FIN), so a sender never stalls while the frame count halves.
+ * whenever a SYN or ACK flag must go out, so a sender never stalls while the frame count halves.
  */
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 

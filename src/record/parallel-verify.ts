@@ -16,7 +16,8 @@ const INLINE_BELOW = 16
 
 export class ParallelVerifier {
   private readonly workers: Worker[] = []
-  private readonly pending = new Map<number, (valid: Uint8Array) => void>()
+  /** Tasks sent and not yet answered, by id; each settles with null if its worker dies first. */
+  private readonly pending = new Map<number, { worker: Worker; settle: (valid: Uint8Array | null) => void }>()
   private nextId = 1
   private nextWorker = 0
 
@@ -25,7 +26,7 @@ export class ParallelVerifier {
       const worker = startModuleWorker(import.meta.url, 'verify-worker')
       worker.unref()
       worker.on('message', (reply: VerifyReply) => {
-        this.pending.get(reply.id)?.(reply.valid)
+        this.pending.get(reply.id)?.settle(reply.valid)
         this.pending.delete(reply.id)
       })
       // A worker that fails is dropped; its share is verified inline from then on.
@@ -38,6 +39,11 @@ export class ParallelVerifier {
   private drop(worker: Worker): void {
     const i = this.workers.indexOf(worker)
     if (i >= 0) this.workers.splice(i, 1)
+    for (const [id, task] of this.pending) {
+      if (task.worker !== worker) continue
+      this.pending.delete(id)
+      task.settle(null) // verified inline by the caller
+    }
   }
 
   /** True when worker threads are available, so callers may overlap their own work with verification. */
@@ -60,12 +66,7 @@ export class ParallelVerifier {
     if (checks.length === 0) return Promise.resolve(new Uint8Array(0))
     const id = this.nextId++
     return new Promise((resolve) => {
-      const onExit = () => resolve(null)
-      worker.once('exit', onExit)
-      this.pending.set(id, (valid) => {
-        worker.off('exit', onExit)
-        resolve(valid)
-      })
+      this.pending.set(id, { worker, settle: resolve })
       const task = packTask(id, checks)
       worker.postMessage(task, [task.messages.buffer, task.offsets.buffer, task.signatures.buffer, task.keys.buffer] as ArrayBuffer[])
     })

@@ -5,7 +5,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { RECORD_LIMITS } from '../constants.js'
 import { fail } from '../errors.js'
-import { sha256, toHex } from './crypto.js'
+import { sha256Hex, toHex } from './crypto.js'
 import {
   OPINIONS, REVOKE_REASONS, SIGNAL_TYPES,
   type OpinionBody, type RevokeBody, type Signal, type SignalType, type SignalsBody, type VpdqFrame,
@@ -76,7 +76,7 @@ export function checkContentType(v: unknown): string {
 // ---- signals ----
 
 export function vpdqValue(frames: VpdqFrame[]): string {
-  return toHex(sha256(dagCbor.encode(framesToWire(frames))))
+  return sha256Hex(dagCbor.encode(framesToWire(frames)))
 }
 
 function framesToWire(frames: VpdqFrame[]): unknown[] {

@@ -13,7 +13,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { RECORD_FORMAT_VERSION, RECORD_LIMITS, RECORD_SIGNING_DOMAIN } from '../constants.js'
 import { fail, isHashmeshError } from '../errors.js'
 import { decodeCanonical } from './canonical-decode.js'
-import { sha256, toHex, verifySignature, type Signer } from './crypto.js'
+import { sha256Hex, toHex, verifySignature, type Signer } from './crypto.js'
 import {
   isWireMap, hexValue,
   opinionBodyFromWire, opinionBodyToWire, revokeBodyFromWire, revokeBodyToWire, signalsBodyFromWire, signalsBodyToWire,
@@ -67,7 +67,7 @@ export function signRecord(record: UnsignedRecord, signer: Signer): VerifiedReco
   const signature = signer.sign(toSign)
   const bytes = dagCbor.encode({ ...wire, signature })
   if (bytes.length > RECORD_LIMITS.maxRecordBytes) fail('RECORD_TOO_LARGE', `record is ${bytes.length} bytes (limit ${RECORD_LIMITS.maxRecordBytes})`)
-  return { record: { ...record, signature: toHex(signature), id: toHex(sha256(toSign)) } as SignedRecord, bytes }
+  return { record: { ...record, signature: toHex(signature), id: sha256Hex(toSign) } as SignedRecord, bytes }
 }
 
 function checkEnvelopeNumbers(seq: unknown, prev: unknown, timestamp: unknown): void {
@@ -122,7 +122,7 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
     timestamp: wire.timestamp as number,
     body,
     signature: toHex(signature),
-    id: toHex(sha256(signing)),
+    id: sha256Hex(signing),
   } as SignedRecord
   return { record, bytes, signing, signatureBytes: signature, authorBytes: author }
 }

@@ -11,7 +11,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { ROSTER_SIGNING_DOMAIN } from '../constants.js'
 import { fail } from '../errors.js'
-import { sha256, toHex, verifySignature, type Signer } from './crypto.js'
+import { sha256Hex, toHex, verifySignature, type Signer } from './crypto.js'
 import { hexValue, isWireMap } from './body-wire.js'
 
 export const ROSTER_FORMAT_VERSION = 1
@@ -53,7 +53,7 @@ export function rosterSigningBytes(doc: RosterDocument): Uint8Array {
 }
 
 export function rosterId(doc: RosterDocument): string {
-  return toHex(sha256(rosterSigningBytes(doc)))
+  return sha256Hex(rosterSigningBytes(doc))
 }
 
 export function checkDocument(doc: RosterDocument): void {
@@ -88,7 +88,7 @@ export function signRoster(roster: Omit<SignedRoster, 'id'> | SignedRoster, sign
   }
   const others = roster.signatures.filter((s) => s.key !== signer.publicKeyHex)
   const signatures = [...others, { key: signer.publicKeyHex, signature: toHex(signer.sign(signing)) }].sort((a, b) => a.key.localeCompare(b.key))
-  return { document: roster.document, signatures, id: toHex(sha256(signing)) }
+  return { document: roster.document, signatures, id: sha256Hex(signing) }
 }
 
 /** Keys whose signatures on the document verify. */

@@ -5,14 +5,32 @@ export type Hash256 = Uint8Array
 
 export const HASH256_BYTES = 32
 export const HASH256_HEX_LENGTH = 64
-const HEX_RE = /^[0-9a-f]{64}$/
+/** Value of each ASCII hex digit (either case), -1 for every other character code below 128. */
+const HEX_VALUE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i
+}
 
-/** Parses 64 hex digits (any case) into 32 bytes; anything else is HASH_INVALID. */
+const hexValue = (code: number): number => (code < 128 ? HEX_VALUE[code]! : -1)
+
+/**
+ * Parses 64 hex digits (any case) into 32 bytes; anything else is HASH_INVALID. Validates and parses in
+ * one pass: every stored PDQ signal goes through here when the index is built (a regex, a lower-case copy
+ * and two buffers per hash cost 0.4 s of a 200,000-signal catch-up).
+ */
 export function parseHash256(hex: string): Hash256 {
   if (typeof hex !== 'string') fail('HASH_INVALID', 'hash must be a string of 64 hex digits')
-  const lower = hex.toLowerCase()
-  if (!HEX_RE.test(lower)) fail('HASH_INVALID', `hash must be 64 hex digits, got ${describe(hex)}`)
-  return Uint8Array.from(Buffer.from(lower, 'hex'))
+  const out = new Uint8Array(32)
+  let bad = hex.length !== 64
+  for (let i = 0; i < 32 && !bad; i++) {
+    const high = hexValue(hex.charCodeAt(2 * i))
+    const low = hexValue(hex.charCodeAt(2 * i + 1))
+    if ((high | low) < 0) bad = true
+    out[i] = (high << 4) | low
+  }
+  if (bad) fail('HASH_INVALID', `hash must be 64 hex digits, got ${describe(hex)}`)
+  return out
 }
 
 export function formatHash256(hash: Hash256): string {

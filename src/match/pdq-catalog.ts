@@ -9,7 +9,7 @@
  * Committed `pdq` signals are written behind: buffered, then added in bulk (one index maintenance per
  * batch instead of one per hash, which dominated a 100,000-record catch-up). Every read and every other
  * change flushes the buffer first, so a search always sees every signal added before it. Without reads,
- * the buffer is flushed once adds pause, or at the latest a few seconds after its first signal: a flush
+ * the buffer is flushed once adds pause for half a second, or at the latest a few seconds after its first signal: a flush
  * every second during a long catch-up rebuilt the growing index again and again (1.3 s of 100,000 records).
  */
 import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
@@ -21,7 +21,7 @@ export interface FrameRef { video: string; ms: number; quality: number }
 /** Buffered signals are added to the index once there are this many... */
 const WRITE_BEHIND_MAX = 65_536
 /** ...or when no signal has been added for this long... */
-export const WRITE_BEHIND_IDLE_MS = 100
+export const WRITE_BEHIND_IDLE_MS = 500
 /** ...or this long after the first of them arrived (or at the next read, whichever comes first). */
 export const WRITE_BEHIND_MAX_AGE_MS = 5000
 

@@ -9,7 +9,7 @@
  *   - floats, `undefined`, tags: records never contain them                          (checked here)
  *   - text that is not valid UTF-8 (it would decode to U+FFFD and re-encode differently) (checked here)
  */
-import { decode, Tokenizer, Type, type DecodeOptions, type Token } from 'cborg'
+import { decode, Token, Tokenizer, Type, type DecodeOptions } from 'cborg'
 
 const OPTIONS: DecodeOptions = {
   strict: true,
@@ -41,7 +41,8 @@ class CanonicalTokenizer extends Tokenizer {
 
   override next(): Token {
     const start = this.pos()
-    const token = super.next()
+    const head = this.bytes[start]!
+    const token = (head >= 0x40 && head <= 0x58 ? this.shortBytes(start, head) : head >= 0x60 && head <= 0x77 ? this.shortText(start, head - 0x60) : undefined) ?? super.next()
     const type = token.type
     if (type === Type.float || type === Type.undefined || type === Type.tag || type === Type.break) {
       throw new Error(`non-canonical: ${type.name} is not allowed in a record`)
@@ -63,6 +64,38 @@ class CanonicalTokenizer extends Tokenizer {
       while (this.depth > 0 && this.remaining[this.depth - 1] === 0) this.depth--
     }
     return token
+  }
+
+  /**
+   * A byte string shorter than 256 bytes as a view into the input (cborg copies each one; a record has
+   * five or more: author, prev, signature, signal values). The record's own bytes are already a view of
+   * the frame they arrived in, so this keeps nothing alive that was not already. Truncated input and a
+   * one-byte length under 24 (not the shortest form) are left to cborg, which refuses them.
+   */
+  private shortBytes(start: number, head: number): Token | undefined {
+    const header = head === 0x58 ? 2 : 1
+    if (start + header > this.bytes.length) return undefined
+    const length = head === 0x58 ? this.bytes[start + 1]! : head - 0x40
+    if (head === 0x58 && length < 24) return undefined
+    const end = start + header + length
+    if (end > this.bytes.length) return undefined
+    this._pos = end
+    return new Token(Type.bytes, this.bytes.subarray(start + header, end), header + length)
+  }
+
+  /**
+   * An ASCII text of at most 23 bytes (every map key and kind, signal type and most labels in a record)
+   * from a shared table instead of cborg's character-by-character concatenation, which allocated 4.4 KB
+   * of intermediate strings per record. Anything else is left to cborg.
+   */
+  private shortText(start: number, length: number): Token | undefined {
+    const from = start + 1
+    const end = from + length
+    if (end > this.bytes.length) return undefined
+    const text = internedAscii(this.bytes, from, end)
+    if (text === undefined) return undefined
+    this._pos = end
+    return new Token(Type.string, text, 1 + length)
   }
 
   /** U+FFFD is either in the text or stands for bytes that were not UTF-8: encode it back to see which. */
@@ -95,6 +128,30 @@ class CanonicalTokenizer extends Tokenizer {
     }
     throw new Error('non-canonical: map keys are not in dag-cbor order')
   }
+}
+
+/** Interned short ASCII strings by an FNV-1a hash of their bytes; bounded, so hostile input cannot grow it. */
+const INTERNED_MAX = 4096
+const interned = new Map<number, string>()
+
+function internedAscii(bytes: Uint8Array, from: number, end: number): string | undefined {
+  let hash = 0x811c9dc5
+  for (let i = from; i < end; i++) {
+    const b = bytes[i]!
+    if (b >= 0x80) return undefined
+    hash = Math.imul(hash ^ b, 0x01000193)
+  }
+  const known = interned.get(hash)
+  if (known !== undefined && sameAscii(known, bytes, from, end)) return known
+  const text = String.fromCharCode.apply(null, bytes.subarray(from, end) as unknown as number[])
+  if (known === undefined && interned.size < INTERNED_MAX) interned.set(hash, text)
+  return text
+}
+
+function sameAscii(text: string, bytes: Uint8Array, from: number, end: number): boolean {
+  if (text.length !== end - from) return false
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[from + i]) return false
+  return true
 }
 
 /** Decodes `bytes` if they are the canonical dag-cbor encoding of their value; throws otherwise. */

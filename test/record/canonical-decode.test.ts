@@ -28,8 +28,26 @@ test('each non-canonical form of a value is refused', () => {
     ['a1 6161 62 c328', 'text that is not UTF-8'],
     ['a1 01 01', 'a non-string key'],
     ['a1 6161 01 00', 'trailing bytes'],
+    ['a1 6161 5803 010203', 'a short byte string with its length in two bytes'],
+    ['a1 6161 45 01020304', 'a byte string cut short'],
+    ['a1 6161 5820 0102', 'a longer byte string cut short'],
+    ['a1 6161 58', 'a byte string length cut off'],
+    ['a1 6161 63 6162', 'a text cut short'],
+    ['a1 6161 7803 616263', 'a short text with its length in two bytes'],
   ]
   for (const [bytes, what] of refused) assert.throws(() => decodeCanonical(hex(bytes)), Error, what)
+})
+
+test('byte strings of every length and many distinct short texts decode to exactly their bytes', () => {
+  for (let n = 0; n < 300; n += n < 30 ? 1 : 37) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff)
+    assert.deepEqual(decodeCanonical(Uint8Array.from(dagCbor.encode({ b: bytes }))), { b: bytes })
+  }
+  // far more distinct keys than the intern table holds, with shared prefixes and equal lengths
+  for (let i = 0; i < 10_000; i++) {
+    const text = `k${i.toString(36)}`.padEnd(1 + (i % 20), '-')
+    assert.deepEqual(decodeCanonical(dagCbor.encode({ [text]: text.toUpperCase() })), { [text]: text.toUpperCase() })
+  }
 })
 
 test('U+FFFD written as valid UTF-8 is accepted', () => {
@@ -41,7 +59,9 @@ test('property: whatever decodes is exactly what dag-cbor encodes for that value
   const leaf = fc.oneof(
     fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
     fc.string({ maxLength: 8 }),
+    fc.string({ maxLength: 30, unit: 'binary' }),
     fc.uint8Array({ maxLength: 8 }),
+    fc.uint8Array({ maxLength: 40 }),
     fc.boolean(),
     fc.constant(null),
   )

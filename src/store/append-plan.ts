@@ -12,6 +12,7 @@ import {
   COUNTS_KEY, headKey, opinionKey, pendingKey, proofKey, recordKey, revocationKey, seqKey, signalIndexKey,
 } from './keys.js'
 import type { BatchOp } from './level-db.js'
+import { encodeJson, encodeText } from './text.js'
 
 export interface Head { seq: number; id: string }
 export interface Counts { records: number; signals: number; byKind: Record<string, number>; equivocations: number }
@@ -25,7 +26,6 @@ export interface PlanReader {
 
 export interface PendingIndex { get(feed: string): Map<number, Map<string, Uint8Array | null>> | undefined }
 
-const encodeJson = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
 
 export class AppendPlan {
   readonly ops: BatchOp[] = []
@@ -135,7 +135,7 @@ export class AppendPlan {
   private async apply(record: SignedRecord, bytes: Uint8Array): Promise<void> {
     const { id, author, seq } = record
     this.ops.push({ type: 'put', key: recordKey(id), value: bytes })
-    this.ops.push({ type: 'put', key: seqKey(author, seq), value: new TextEncoder().encode(id) })
+    this.ops.push({ type: 'put', key: seqKey(author, seq), value: encodeText(id) })
     this.heads.set(author, { seq, id })
     this.localIds.set(`${author}/${seq}`, id)
     this.localBytes.set(id, bytes)

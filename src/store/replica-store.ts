@@ -19,8 +19,8 @@ import {
   COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,
 } from './keys.js'
 import { openLevel, type KeyValueStore } from './level-db.js'
+import { decodeJson, decodeText, encodeJson } from './text.js'
 
-const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T
 
 export interface Revocation { by: string; reason: string; seq: number; target: string }
 export interface OpinionEntry { member: string; opinion: string; id: string; seq: number; timestamp: number }
@@ -121,7 +121,7 @@ export class ReplicaStore {
     const reader = {
       idAtSeq: async (feed: string, seq: number) => {
         const v = await this.db.get(seqKey(feed, seq))
-        return v ? new TextDecoder().decode(v) : undefined
+        return v ? decodeText(v) : undefined
       },
       recordBytes: (id: string) => this.db.get(recordKey(id)),
       pendingBytes: async (feed: string, seq: number, id: string) =>
@@ -187,7 +187,7 @@ export class ReplicaStore {
     if (!head || fromSeq > head.seq || limit <= 0) return []
     const ids: string[] = []
     const range = { gte: seqKey(feed, Math.max(1, fromSeq)), lt: seqKey(feed, Math.min(head.seq, fromSeq + limit - 1) + 1) }
-    for await (const [, id] of this.db.entries(range)) ids.push(new TextDecoder().decode(id))
+    for await (const [, id] of this.db.entries(range)) ids.push(decodeText(id))
     const values = await this.db.getMany(ids.map(recordKey))
     return values.filter((v): v is Uint8Array => v !== undefined)
   }
@@ -261,7 +261,7 @@ export class ReplicaStore {
       const counts = { ...this.counts, equivocations: this.counts.equivocations + 1 }
       await this.db.batch([
         { type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) },
-        { type: 'put', key: COUNTS_KEY, value: new TextEncoder().encode(JSON.stringify(counts)) },
+        { type: 'put', key: COUNTS_KEY, value: encodeJson(counts) },
       ])
       this.equivocatingFeeds.add(feed)
       this.counts = counts

@@ -5,7 +5,10 @@
  *                     own records of --signals PDQ signals each; a fresh member B (this process, runNode:
  *                     real LevelDB, signature verification on a worker, roster, match index) starts and
  *                     catches up. Times B's start -> B's head for A == A's head, also from B's network start,
- *                     from the first connection and from the first record received.
+ *                     from the first connection and from the first record received. Prints CPU seconds of
+ *                     both processes and of B's threads (main, then the others busiest first: the verify
+ *                     worker, V8's GC helpers, LevelDB). --profile FILE / --heap-profile FILE: a CPU or an
+ *                     allocation profile of B's main thread over the catch-up window.
  *   --mode propagate  --nodes 10[,20] member processes (createDevnet); --rate records/s for --seconds, spread
  *                     round-robin over the members through POST /v1/contributions; a record counts as arrived
  *                     on a node at the time of that node's `record.stored` log line (nodes log at trace level).
@@ -17,7 +20,7 @@
  *   npx tsx scripts/bench-sync.ts --mode fake --records 50000 --feeds 4 --payload 200
  */
 import '../src/shim.js'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 import { parseArgs } from 'node:util'
 import { createDevnet, apiClient, type DevnetMember } from './lib/devnet.js'
@@ -41,20 +44,54 @@ const { values } = parseArgs({
     'mesh-degree': { type: 'string' },
     /** catchup: write a CPU profile of this process's main thread, catch-up window only (.cpuprofile) */
     profile: { type: 'string' },
+    /** catchup: write a sampling heap profile (allocations, collected ones included) instead (.heapprofile) */
+    'heap-profile': { type: 'string' },
   },
 })
 
 const round = (x: number, d = 0) => +x.toFixed(d)
 
-/** The V8 CPU profiler of this thread, started now (inspector protocol; open the result in Chrome DevTools). */
-async function startProfiler(): Promise<{ stop(): Promise<object> }> {
+/**
+ * The V8 CPU profiler of this thread, or its sampling heap profiler (every allocation, also those
+ * collected since), started now (inspector protocol; open the result in Chrome DevTools).
+ */
+async function startProfiler(kind: 'cpu' | 'heap'): Promise<{ stop(): Promise<object> }> {
   const session = new Session()
   session.connect()
   const post = (method: string, params?: object) =>
     new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))))
+  if (kind === 'heap') {
+    await post('HeapProfiler.enable')
+    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    return { stop: async () => (await post('HeapProfiler.stopSampling')).profile }
+  }
   await post('Profiler.enable')
   await post('Profiler.start')
   return { stop: async () => (await post('Profiler.stop')).profile }
+}
+
+/** CPU seconds so far of each thread of this process (Linux /proc; empty elsewhere), by thread id. */
+function threadCpuSeconds(): Map<string, number> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) / 100) // utime + stime, in clock ticks of 10 ms
+    }
+  } catch {
+    // not Linux
+  }
+  return out
+}
+
+/** Per-thread CPU used since `before`: the main thread, and the others busiest first (verify worker, GC, LevelDB). */
+function threadCpuSince(before: Map<string, number>): { main: number; others: number[] } {
+  const used = [...threadCpuSeconds()].map(([tid, s]) => [tid, round(s - (before.get(tid) ?? 0), 2)] as const)
+  return {
+    main: used.find(([tid]) => tid === String(process.pid))?.[1] ?? 0,
+    others: used.filter(([tid, s]) => tid !== String(process.pid) && s >= 0.05).map(([, s]) => s).sort((a, b) => b - a),
+  }
 }
 
 /** Fills `arrived` from each node's `record.stored` log lines; returns how many (record, node) pairs are still missing. */
@@ -116,9 +153,10 @@ async function catchup(): Promise<void> {
     const t0 = performance.now()
     const mark = (name: string) => (marks[name] ??= performance.now() - t0)
     // CPU seconds while catching up: this process (B: main thread + verify worker) and Alpha's process
-    const cpuAtStart = { b: process.cpuUsage(), alpha: processCpuSeconds(a.process?.pid) }
-    const profiler = values.profile === undefined ? undefined : await startProfiler()
-    let cpu: { b: number; alpha: number } | undefined
+    const cpuAtStart = { b: process.cpuUsage(), alpha: processCpuSeconds(a.process?.pid), threads: threadCpuSeconds() }
+    const profileFile = values['heap-profile'] ?? values.profile
+    const profiler = profileFile === undefined ? undefined : await startProfiler(values['heap-profile'] === undefined ? 'cpu' : 'heap')
+    let cpu: { b: number; alpha: number; bThreads: ReturnType<typeof threadCpuSince> } | undefined
     const running = await runNode(b.dataDir, {
       log: (_level, event) => {
         if (event === 'net.started') mark('netStarted')
@@ -137,7 +175,7 @@ async function catchup(): Promise<void> {
         if (head && head.seq === fill.head.seq && head.id === fill.head.id) {
           mark('caughtUp')
           const used = process.cpuUsage(cpuAtStart.b)
-          cpu = { b: round((used.user + used.system) / 1e6, 2), alpha: round(processCpuSeconds(a.process?.pid) - cpuAtStart.alpha, 2) }
+          cpu = { b: round((used.user + used.system) / 1e6, 2), alpha: round(processCpuSeconds(a.process?.pid) - cpuAtStart.alpha, 2), bThreads: threadCpuSince(cpuAtStart.threads) }
           clearInterval(timer)
           resolve()
         } else if (Date.now() > deadline) {
@@ -146,7 +184,7 @@ async function catchup(): Promise<void> {
         }
       }, 2)
     })
-    if (profiler) writeFileSync(values.profile!, JSON.stringify(await profiler.stop()))
+    if (profiler) writeFileSync(profileFile!, JSON.stringify(await profiler.stop()))
     const m = running.network!.metrics()
     await running.stop()
     const caughtUp = marks.caughtUp!

@@ -16,6 +16,7 @@ export function newCounters(): Counters {
       records: emptyVerdicts(),
       extras: emptyVerdicts(),
       oversized: 0,
+      heldForRoster: 0,
     },
     sync: {
       sessionsStarted: 0,

@@ -9,6 +9,12 @@
  * Every incoming message passes the topic validator before it is delivered or forwarded:
  * size bound, then replica.receive; accepted/pending -> Accept, duplicate -> Ignore,
  * rejected -> Reject (gossipsub scores the sender down, and we count it against the peer).
+ *
+ * One rejection is not yet proof of fault: a record whose author is not in *our* roster (UNKNOWN_AUTHOR)
+ * may come from an honest relay that already has a newer roster version adding that member. Such a
+ * record is ignored for now and held; a sync session with the relay follows (it fetches the relay's
+ * roster versions first), and then the held records are received again: accepted if the roster now
+ * admits the author, otherwise rejected and counted against the relay.
  */
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
@@ -21,13 +27,20 @@ import { extrasTopic, recordsTopic } from './topics.js'
 
 type Kind = 'records' | 'extras'
 
+/** Records held per relay while its roster check runs; beyond this they count against it at once. */
+export const MAX_HELD_PER_PEER = 64
+
 export class Gossip {
   readonly topics: Record<Kind, string>
+  /** Records of authors unknown to our roster, per relaying peer, waiting for a sync with that peer. */
+  private readonly held = new Map<string, Uint8Array[]>()
 
   constructor(
     private readonly pubsub: GossipSub,
     private readonly ctx: NetContext,
     federationId: string,
+    /** A fresh sync session with the peer (its roster versions first); settles when it has ended. */
+    private readonly syncWith: (peerId: string) => Promise<unknown>,
   ) {
     this.topics = { records: recordsTopic(federationId), extras: extrasTopic(federationId) }
   }
@@ -110,6 +123,9 @@ export class Gossip {
       return TopicValidatorResult.Ignore
     }
     if (!result) return TopicValidatorResult.Ignore
+    if (kind === 'records' && result.verdict === 'rejected' && result.code === 'UNKNOWN_AUTHOR' && this.hold(peerId, msg.data)) {
+      return TopicValidatorResult.Ignore
+    }
     const counts: VerdictCounts = this.ctx.counters.gossip[kind]
     counts[result.verdict]++
     switch (result.verdict) {
@@ -119,9 +135,45 @@ export class Gossip {
       case 'duplicate':
         return TopicValidatorResult.Ignore
       case 'rejected':
-        this.ctx.log('gossip.rejected', { peer: peerId, kind, code: result.code, message: result.message })
-        this.ctx.penalize(peerId, 1, `rejected gossip ${kind}: ${result.code ?? 'invalid'}`)
+        this.rejected(peerId, kind, result)
         return TopicValidatorResult.Reject
+    }
+  }
+
+  private rejected(peerId: string, kind: Kind, result: ReceiveResult): void {
+    this.ctx.log('gossip.rejected', { peer: peerId, kind, code: result.code, message: result.message })
+    this.ctx.penalize(peerId, 1, `rejected gossip ${kind}: ${result.code ?? 'invalid'}`)
+  }
+
+  /** Holds a record for the relay's roster check (starting one if none runs); false when the relay holds too many. */
+  private hold(peerId: string, record: Uint8Array): boolean {
+    const waiting = this.held.get(peerId)
+    if (waiting) {
+      if (waiting.length >= MAX_HELD_PER_PEER) return false
+      waiting.push(record)
+    } else {
+      this.held.set(peerId, [record])
+      void this.checkRoster(peerId)
+    }
+    this.ctx.counters.gossip.heldForRoster++
+    return true
+  }
+
+  private async checkRoster(peerId: string): Promise<void> {
+    await this.syncWith(peerId).catch(() => undefined)
+    const records = this.held.get(peerId) ?? []
+    this.held.delete(peerId)
+    if (this.ctx.signal.aborted || records.length === 0) return
+    let results: ReceiveResult[]
+    try {
+      results = await this.ctx.replica.receive(records, peerId)
+    } catch (err) {
+      this.ctx.log('gossip.receive.failed', { peer: peerId, kind: 'records', message: (err as Error).message })
+      return
+    }
+    for (const result of results) {
+      this.ctx.counters.gossip.records[result.verdict]++
+      if (result.verdict === 'rejected') this.rejected(peerId, 'records', result)
     }
   }
 }

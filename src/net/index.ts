@@ -89,7 +89,8 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   })
   const node = await assembleNode({ ...init, privateKey, gater })
   libp2p = node
-  const gossip = new Gossip(node.services.pubsub, ctx, init.federationId)
+  // a fresh session with a relay of records from authors we do not know: it may carry a newer roster
+  const gossip = new Gossip(node.services.pubsub, ctx, init.federationId, (peerId) => scheduler.syncPeer(peerId, true))
   const connectedPeers = (): string[] => node.getPeers().map(String)
 
   const enforceRoster = async (): Promise<void> => {

@@ -71,6 +71,8 @@ export interface NetMetrics {
     records: VerdictCounts
     extras: VerdictCounts
     oversized: number
+    /** Records of authors not in our roster, held until a sync with the relay (and its roster) settled them. */
+    heldForRoster: number
   }
   sync: {
     sessionsStarted: number

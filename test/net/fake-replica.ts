@@ -3,6 +3,8 @@
  * is the first 16 hex digits of SHA-256("feed|seq|payload"); its id is SHA-256 of the whole bytes.
  * receive() "verifies" the check, appends in seq order, holds out-of-order records as pending until the
  * gap fills, and rejects bad checks and conflicting records. Extras are bytes starting with "extra:".
+ * A record whose payload is "needs:TAG" plays a member added by a later roster: it is UNKNOWN_AUTHOR
+ * until the extra "extra:TAG" is known.
  */
 import { createHash } from 'node:crypto'
 import type { FeedHead, ReceiveResult, ReplicaAccess } from '../../src/sync/types.js'
@@ -24,13 +26,13 @@ export function makeBadRecord(feed: string, seq: number, payload: string): Uint8
   return new Uint8Array(Buffer.from(`${feed}|${seq}|${payload}|0000000000000000`))
 }
 
-function parse(bytes: Uint8Array): { feed: string; seq: number; ok: boolean } | undefined {
+function parse(bytes: Uint8Array): { feed: string; seq: number; payload: string; ok: boolean } | undefined {
   const parts = text(bytes).split('|')
   if (parts.length !== 4) return undefined
   const [feed, seqText, payload, check] = parts as [string, string, string, string]
   const seq = Number(seqText)
   if (!/^[0-9a-f]{64}$/.test(feed) || !Number.isSafeInteger(seq) || seq < 1) return undefined
-  return { feed, seq, ok: sha(`${feed}|${seq}|${payload}`).slice(0, 16) === check }
+  return { feed, seq, payload, ok: sha(`${feed}|${seq}|${payload}`).slice(0, 16) === check }
 }
 
 export class FakeReplica implements ReplicaAccess {
@@ -76,6 +78,10 @@ export class FakeReplica implements ReplicaAccess {
     const rec = parse(bytes)
     if (!rec) return { verdict: 'rejected', code: 'RECORD_DECODE', message: 'not a fake record' }
     if (!rec.ok && !this.trustEverything) return { verdict: 'rejected', code: 'SIGNATURE_INVALID', message: 'bad check', id }
+    const needs = rec.payload.startsWith('needs:') ? `extra:${rec.payload.slice('needs:'.length)}` : undefined
+    if (needs && !this.extraItems.some((e) => text(e) === needs) && !this.trustEverything) {
+      return { verdict: 'rejected', code: 'UNKNOWN_AUTHOR', message: `needs ${needs}`, id }
+    }
     const list = this.feeds.get(rec.feed) ?? []
     if (rec.seq <= list.length) {
       return sha(list[rec.seq - 1]!) === id ? { verdict: 'duplicate', id } : { verdict: 'rejected', code: 'EQUIVOCATION', id }

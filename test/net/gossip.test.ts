@@ -2,6 +2,8 @@ import '../../src/shim.js'
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { FEDERATION, internals, startNode, stopAll, waitFor, waitForMesh, type TestNode } from './helpers.js'
+import { MAX_HELD_PER_PEER } from '../../src/net/gossip.js'
+import { MAX_INVALID_PER_PEER } from '../../src/net/peer-hygiene.js'
 import { recordsTopic } from '../../src/net/index.js'
 
 const nodes: TestNode[] = []
@@ -53,4 +55,54 @@ test('a node with more than ten peers on one address still accepts their gossip 
   // put every spoke below the graylist threshold (-80) on the hub, which would then ignore their messages
   for (const [i, spoke] of spokes.entries()) await spoke.net.publish(spoke.replica.append(`spoke-${i}`, 'signal'))
   await waitFor('the hub accepted every spoke\'s record by gossip', () => hub.net.metrics().gossip.records.accepted === SPOKES, 20_000)
+})
+
+/** Two connected nodes whose on-connect sync is over, so anything after it travels by gossip (or a sync it asks for). */
+async function connectedPair(): Promise<[TestNode, TestNode]> {
+  const a = await startNode()
+  nodes.push(a)
+  const b = await startNode({ bootstrap: [a.addr] })
+  nodes.push(b)
+  await waitForMesh(a, 1)
+  await waitForMesh(b, 1)
+  await waitFor('on-connect syncs over', () => a.net.metrics().sync.sessionsSucceeded >= 1 && b.net.metrics().sync.sessionsSucceeded >= 1)
+  return [a, b]
+}
+
+const invalidFrom = (node: TestNode, peer: TestNode): number => node.net.metrics().hygiene.invalidByPeer[peer.peerId] ?? 0
+
+test('a record of an author our roster lacks is held, not penalised, and accepted once a sync brings the relay\'s newer roster', { timeout: 20_000 }, async () => {
+  const [a, b] = await connectedPair()
+  b.replica.extraItems.push(new Uint8Array(Buffer.from('extra:roster-2'))) // B has a roster version A lacks
+  const record = b.replica.append('delta', 'needs:roster-2')
+  assert.equal(await internals(b).publishUnchecked('records', record), true)
+  // the periodic sync is a minute away: only the sync the held record asks for can deliver the roster
+  await waitFor('A accepts the record after taking B\'s roster', () => a.replica.count('delta') === 1, 10_000)
+  assert.ok(a.replica.extraItems.some((e) => Buffer.from(e).toString() === 'extra:roster-2'))
+  assert.equal(a.net.metrics().gossip.heldForRoster, 1)
+  assert.equal(a.net.metrics().gossip.records.rejected, 0)
+  assert.equal(invalidFrom(a, b), 0)
+})
+
+test('a held record that no roster of the relay admits is rejected after the check and counted against the relay', { timeout: 20_000 }, async () => {
+  const [a, b] = await connectedPair()
+  const record = b.replica.append('mallory', 'needs:a-roster-nobody-has')
+  assert.equal(await internals(b).publishUnchecked('records', record), true)
+  await waitFor('B penalised on A', () => invalidFrom(a, b) >= 1, 10_000)
+  await waitFor('the held record settled', () => a.net.metrics().gossip.records.rejected === 1, 10_000)
+  assert.equal(a.net.metrics().gossip.heldForRoster, 1)
+  assert.equal(a.replica.count('mallory'), 0)
+})
+
+test('a relay holds at most MAX_HELD_PER_PEER records at once; the rest are rejected at once', { timeout: 30_000 }, async () => {
+  const [a, b] = await connectedPair()
+  // a burst arrives within milliseconds, long before the roster check (a whole sync session) ends
+  const flood = Array.from({ length: MAX_HELD_PER_PEER + 20 }, (_, i) => b.replica.append(`flood-${i}`, 'needs:nothing'))
+  await Promise.all(flood.map((r) => internals(b).publishUnchecked('records', r)))
+  await waitFor('every flooded record settled', () => a.net.metrics().gossip.records.rejected === flood.length, 20_000)
+  assert.equal(a.net.metrics().gossip.heldForRoster, MAX_HELD_PER_PEER)
+  // the 20 past the limit were counted against B at once, which is enough for a ban
+  assert.ok(invalidFrom(a, b) >= MAX_INVALID_PER_PEER, `${invalidFrom(a, b)} penalties`)
+  await waitFor('B banned and disconnected', () => !a.net.peers().some((p) => p.peerId === b.peerId))
+  for (let i = 0; i < flood.length; i++) assert.equal(a.replica.count(`flood-${i}`), 0)
 })

@@ -92,6 +92,7 @@ async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | und
     psk: p2p.pskFile ? new Uint8Array(readFileSync(p2p.pskFile)) : undefined,
     federationId: roster.document.federation,
     isAllowedPeer: (peerId) => node.roster.isAllowedPeer(peerId),
+    rosterPeers: () => node.roster.allowedPeers(),
     replica: replicaAccess(node),
     syncIntervalMs: p2p.syncIntervalMs,
     meshDegree: p2p.meshDegree,

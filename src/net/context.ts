@@ -8,6 +8,8 @@ export type Counters = Omit<NetMetrics, 'peersConnected' | 'hygiene'>
 export function newCounters(): Counters {
   return {
     connectionsRefused: 0,
+    rosterDials: 0,
+    rosterDialFailures: 0,
     gossip: {
       published: 0,
       publishedExtras: 0,

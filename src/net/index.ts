@@ -20,6 +20,7 @@ import { Gossip } from './gossip.js'
 import { privateKeyFromBytes } from './keys.js'
 import { assembleNode, type HashmeshLibp2p } from './node-assembly.js'
 import { PeerHygiene } from './peer-hygiene.js'
+import { dialMissingRosterPeers } from './roster-dialer.js'
 import { DIAL_TIMEOUT_MS } from './stream-io.js'
 import { createSyncHandler, MAX_INBOUND_SYNC_STREAMS, MAX_OUTBOUND_SYNC_STREAMS } from './sync-server.js'
 import { SyncScheduler } from './sync-scheduler.js'
@@ -42,6 +43,8 @@ export interface NetInternals {
 const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 /** How long stop() waits for running sync sessions before stopping libp2p anyway. */
 const STOP_DRAIN_MS = 3_000
+/** Delay between a new connection and the next round of roster dials (identify and the DHT settle first). */
+const ROSTER_DIAL_DELAY_MS = 1_000
 
 function p2pPeerOf(addr: string): string | undefined {
   try {
@@ -115,6 +118,40 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
     )
   }
+  /** One round of dialling roster peers we are not connected to; never throws. */
+  let rosterRound: Promise<void> | undefined
+  const dialRoster = (): Promise<void> => {
+    if (!init.rosterPeers || node.status !== 'started') return Promise.resolve()
+    rosterRound ??= (async () => {
+      try {
+        const round = await dialMissingRosterPeers({
+          self: network.peerId,
+          rosterPeers: init.rosterPeers!,
+          connectedPeers,
+          isBanned: (p) => hygiene.isBanned(p),
+          dial: (p) => node.dial(peerIdFromString(p), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
+        })
+        ctx.counters.rosterDials += round.attempted
+        ctx.counters.rosterDialFailures += round.attempted - round.connected
+        if (round.attempted > 0) log('roster.dialled', { ...round })
+      } catch (err) {
+        log('roster.dial.failed', { message: (err as Error).message })
+      } finally {
+        rosterRound = undefined
+      }
+    })()
+    return rosterRound
+  }
+  /** A round soon after a new connection: the new peer's DHT table may know the members we miss. */
+  let rosterTimer: NodeJS.Timeout | undefined
+  const dialRosterSoon = (): void => {
+    if (rosterTimer || !init.rosterPeers) return
+    rosterTimer = setTimeout(() => {
+      rosterTimer = undefined
+      if (!ctx.signal.aborted) void dialRoster()
+    }, ROSTER_DIAL_DELAY_MS)
+    rosterTimer.unref()
+  }
   const openSyncStream = async (peerId: string, signal: AbortSignal, allowDial = true): Promise<Stream> => {
     const peer = peerIdFromString(peerId)
     if (allowDial) return node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
@@ -130,6 +167,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     beforeTick: async () => {
       await enforceRoster()
       await redialBootstrap()
+      await dialRoster()
     },
     onReport: (report) => events.emit('synced', report),
   })
@@ -150,11 +188,12 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         const peerId = evt.detail.toString()
         events.emit('peer:connect', { peerId })
         scheduler.onConnect(peerId)
+        dialRosterSoon()
       })
       node.addEventListener('peer:disconnect', (evt) => events.emit('peer:disconnect', { peerId: evt.detail.toString() }))
       gossip.start()
       scheduler.start()
-      void redialBootstrap()
+      void redialBootstrap().then(() => dialRoster())
       log('net.started', { peerId: network.peerId, addresses: network.multiaddrs() })
     },
 
@@ -163,6 +202,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       state = 'stopped'
       stopping.abort(new HashmeshError('STORE_CLOSED', 'network stopping'))
       scheduler.stop()
+      clearTimeout(rosterTimer)
       await Promise.race([scheduler.drain(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS).unref())])
       gossip.stop()
       await node.unhandle(SYNC_PROTOCOL).catch(() => undefined)

@@ -18,6 +18,8 @@ export interface NetworkInit {
   federationId: string
   /** Roster gate, consulted on every connection attempt and every sync tick (the roster may change at runtime). */
   isAllowedPeer: (peerId: string) => boolean
+  /** Peer ids of every member node in the current roster: those not connected are dialled (found in the DHT). */
+  rosterPeers?: () => string[]
   replica: ReplicaAccess
   syncIntervalMs: number
   /** Gossip mesh degree D (gossipsub keeps D-1..D+2 mesh peers and gossips to D others); default 3. */
@@ -62,6 +64,9 @@ export interface SyncReport {
 export interface NetMetrics {
   peersConnected: number
   connectionsRefused: number
+  /** Dials of roster peers we were not connected to (roster-dialer.ts), and how many of them failed. */
+  rosterDials: number
+  rosterDialFailures: number
   gossip: {
     published: number
     publishedExtras: number

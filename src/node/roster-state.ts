@@ -38,6 +38,11 @@ export class RosterState {
     return this.peerIds.has(peerId)
   }
 
+  /** Peer ids of every member node in the current roster. */
+  allowedPeers(): string[] {
+    return [...this.peerIds.keys()]
+  }
+
   memberOfPeer(peerId: string): string | undefined {
     return this.peerIds.get(peerId)
   }

@@ -38,7 +38,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '30' },
     'drain-ms': { type: 'string', default: '15000' },
-    'sync-interval-ms': { type: 'string', default: '2000' },
+    /** p2p.syncIntervalMs of every node: the product default (config/default.json); devnets use 2000 */
+    'sync-interval-ms': { type: 'string', default: '15000' },
     keep: { type: 'boolean', default: false },
     /** propagate: p2p.meshDegree of every node (gossip mesh degree D; default: the config default, 3) */
     'mesh-degree': { type: 'string' },

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ReplicaStore } from '../../src/store/replica-store.js'
+import { MAX_GROUP_RECORDS, ReplicaStore } from '../../src/store/replica-store.js'
 import { createRecord } from '../../src/record/build.js'
 import { signalKey } from '../../src/record/types.js'
 import { chain, memberFromByte, pdqHex, signalsBody } from '../helpers/records.js'
@@ -127,3 +127,49 @@ test('a second process cannot open a store that is in use (STORE_LOCKED)', () =>
   withStore(async (_store, path) => {
     await assert.rejects(ReplicaStore.open(path), (err: { code?: string }) => err.code === 'STORE_LOCKED')
   }))
+
+test('appends made while the writer is busy share one batch, with the verdicts separate calls would get', () =>
+  withStore(async (store) => {
+    const a = chain(alice, 60)
+    const b = chain(bob, 3)
+    const before = store.appendBatches
+    // one call per record, as gossip makes them; B's records arrive out of order and one A record twice
+    const calls = [
+      ...a.map((r) => store.appendVerified([r])),
+      store.appendVerified([b[2]!]),
+      store.appendVerified([a[5]!]),
+      store.appendVerified([b[0]!, b[1]!]),
+    ]
+    const results = await Promise.all(calls)
+    assert.deepEqual(results.slice(0, 60).map((r) => r.map((x) => x.verdict)), Array(60).fill(['accepted']))
+    assert.deepEqual(results[60]!.map((x) => x.verdict), ['pending'])
+    assert.deepEqual(results[61]!.map((x) => x.verdict), ['duplicate'])
+    assert.deepEqual(results[62]!.map((x) => x.verdict), ['accepted', 'accepted'])
+    assert.equal(store.appendBatches - before, 1)
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 60)
+    assert.equal(store.head(bob.publicKeyHex)?.seq, 3)
+    assert.equal(store.getCounts().records, 63)
+  }))
+
+test('a group takes at most MAX_GROUP_RECORDS records; the rest go into the next batch', () =>
+  withStore(async (store) => {
+    const records = chain(alice, 30)
+    const before = store.appendBatches
+    const big = Array.from({ length: MAX_GROUP_RECORDS - 10 }, () => records[0]!) // duplicates after the first
+    const results = await Promise.all([store.appendVerified(big), ...records.slice(1).map((r) => store.appendVerified([r]))])
+    assert.equal(results[0]![0]!.verdict, 'accepted')
+    assert.ok(results.slice(1).every((r) => r[0]!.verdict === 'accepted'))
+    assert.equal(store.appendBatches - before, 2)
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 30)
+  }))
+
+test('a closed store refuses appends with STORE_CLOSED', async () => {
+  const dir = tempDir()
+  const store = await ReplicaStore.open(dir.path)
+  await store.close()
+  try {
+    await assert.rejects(store.appendVerified(chain(alice, 1)), (err: { code?: string }) => err.code === 'STORE_CLOSED')
+  } finally {
+    dir.cleanup()
+  }
+})

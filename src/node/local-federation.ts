@@ -24,16 +24,32 @@ export interface LocalMember {
 
 export interface LocalFederation { federation: string; roster: SignedRoster; members: LocalMember[] }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out before the nodes start are picked below Linux's ephemeral range (32768-60999): a
+ * port the kernel chose for listen(0) could be given to another node's outgoing connection before its
+ * owner binds it (EADDRINUSE when a 20-node devnet started).
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 }
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
+}
+
+const handedOut = new Set<number>()
+
+/** A free port on 127.0.0.1 outside the ephemeral range, not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from))
+    if (handedOut.has(port) || !(await canListen(port))) continue
+    handedOut.add(port)
+    return port
+  }
+  throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to} on 127.0.0.1`)
 }
 
 export async function createLocalFederation(baseDir: string, names: string[], options: { federation?: string; syncIntervalMs?: number; config?: Record<string, unknown> } = {}): Promise<LocalFederation> {

@@ -44,6 +44,7 @@ export function dhtProtocol(federationId: string): string {
 export const MAX_CONNECTIONS = 200
 
 const DEFAULT_MESH_DEGREE = 3
+const CONNECTION_PING_INTERVAL_MS = 60_000
 
 /**
  * Gossipsub's mesh bounds for a target degree D: keep D-1..D+2 mesh peers, gossip to D others, and the
@@ -68,6 +69,10 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
     ...(init.psk ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
     connectionGater: init.gater,
     connectionManager: { maxConnections: MAX_CONNECTIONS },
+    // libp2p pings every connection on a new stream every 10 s by default; with 19 peers that was a
+    // visible share of an idle node's CPU. Yamux's own keep-alive (30 s, no new stream) already keeps
+    // connections alive, so the round-trip measurement runs once a minute.
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
     peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
     services: {
       identify: identify(),

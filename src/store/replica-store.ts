@@ -48,6 +48,8 @@ export class ReplicaStore {
   private readonly proofListeners: Array<(proof: EquivocationProof) => void> = []
   private writeQueue: Promise<unknown> = Promise.resolve()
   private closed = false
+  /** Equivocation proofs as stored, once read (null: read them from disk; reset when one is added). */
+  private proofs: EquivocationProof[] | null = null
   /** The group waiting for the writer, if any: new appendVerified calls join it. */
   private openGroup: AppendGroup | null = null
   /** LevelDB batches written by appends (fewer than appends when calls were grouped). */
@@ -186,6 +188,7 @@ export class ReplicaStore {
         }
       }
     }
+    if (plan.newProofs.length > 0) this.proofs = null
     for (const proof of plan.newProofs) this.equivocatingFeeds.add(proof.feed)
     for (const proof of plan.newProofs) for (const listener of this.proofListeners) listener(proof)
     this.counts = plan.counts
@@ -288,13 +291,16 @@ export class ReplicaStore {
     return this.equivocatingFeeds.has(feed)
   }
 
+  /** Every equivocation proof; read once, then kept (each sync session's extras digest asks for them). */
   async equivocationProofs(): Promise<EquivocationProof[]> {
+    if (this.proofs) return [...this.proofs]
     const out: EquivocationProof[] = []
     for await (const [key, value] of this.db.entries(prefixRange('eq!'))) {
       const [, feed, seq] = key.split('!')
       out.push({ feed: feed!, seq: Number(seq), records: dagCbor.decode(value) as [Uint8Array, Uint8Array] })
     }
-    return out
+    this.proofs = out
+    return [...out]
   }
 
   /** Stores an equivocation proof received from a peer (both records already verified by the caller). */
@@ -307,6 +313,7 @@ export class ReplicaStore {
         { type: 'put', key: COUNTS_KEY, value: encodeJson(counts) },
       ])
       this.equivocatingFeeds.add(feed)
+      this.proofs = null
       this.counts = counts
       for (const listener of this.proofListeners) listener({ feed, seq, records: [a, b] })
     })

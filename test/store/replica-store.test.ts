@@ -65,6 +65,7 @@ test('two different records at the same seq are an equivocation: both kept as a 
     const [a1] = chain(alice, 1)
     const fork = createRecord(alice, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(77)]))
     await store.appendVerified([a1!])
+    assert.deepEqual(await store.equivocationProofs(), []) // read (and kept) before the fork arrives
     const [result] = await store.appendVerified([fork])
     assert.equal(result!.code, 'EQUIVOCATION')
     assert.ok(store.isEquivocating(alice.publicKeyHex))
@@ -72,6 +73,11 @@ test('two different records at the same seq are an equivocation: both kept as a 
     assert.equal(proofs.length, 1)
     assert.deepEqual(proofs[0]!.records.map((b) => Buffer.from(b).toString('hex')), [a1!.bytes, fork.bytes].map((b) => Buffer.from(b).toString('hex')))
     assert.equal(store.head(alice.publicKeyHex)?.id, a1!.record.id)
+    // a proof received from a peer shows up too
+    const [b1] = chain(bob, 1)
+    const bobFork = createRecord(bob, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(78)]))
+    await store.storeEquivocationProof(bob.publicKeyHex, 1, b1!.bytes, bobFork.bytes)
+    assert.deepEqual((await store.equivocationProofs()).map((p) => p.feed).sort(), [alice.publicKeyHex, bob.publicKeyHex].sort())
   }))
 
 test('revocations apply to the author\'s own signals only, and persist', () =>

@@ -27,7 +27,13 @@ process.on('SIGINT', () => void stop('SIGINT'))
 process.on('SIGTERM', () => void stop('SIGTERM'))
 
 console.log(`federation "${devnet.federation}" with ${n} members in ${devnet.baseDir}`)
-await Promise.all(devnet.members.map((m) => devnet.start(m.name)))
+try {
+  await Promise.all(devnet.members.map((m) => devnet.start(m.name)))
+} catch (err) {
+  console.error(`devnet: ${(err as Error).message}`)
+  await devnet.close()
+  process.exit(1)
+}
 for (const m of devnet.members) {
   console.log(`${m.name.padEnd(12)} api ${m.apiUrl}  token ${m.token}  p2p ${m.multiaddr}`)
   console.log(`${''.padEnd(12)} try: curl -s -H 'authorization: Bearer ${m.token}' ${m.apiUrl}/v1/status`)

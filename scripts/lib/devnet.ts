@@ -47,6 +47,10 @@ export async function createDevnet(options: DevnetOptions): Promise<Devnet> {
     if (!m) throw new Error(`no member ${name}`)
     return m
   }
+  // Whatever way this process ends (a node failing to start, an uncaught error), no member outlives it.
+  process.once('exit', () => {
+    for (const m of members) m.process?.kill('SIGKILL')
+  })
   const devnet: Devnet = {
     baseDir,
     federation: fed.federation,

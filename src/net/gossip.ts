@@ -29,11 +29,14 @@ type Kind = 'records' | 'extras'
 
 /** Records held per relay while its roster check runs; beyond this they count against it at once. */
 export const MAX_HELD_PER_PEER = 64
+/** Records held over all relays (bounds their memory: 1,024 records of at most 256 KiB each). */
+export const MAX_HELD_TOTAL = 1024
 
 export class Gossip {
   readonly topics: Record<Kind, string>
   /** Records of authors unknown to our roster, per relaying peer, waiting for a sync with that peer. */
   private readonly held = new Map<string, Uint8Array[]>()
+  private heldTotal = 0
 
   constructor(
     private readonly pubsub: GossipSub,
@@ -147,6 +150,7 @@ export class Gossip {
 
   /** Holds a record for the relay's roster check (starting one if none runs); false when the relay holds too many. */
   private hold(peerId: string, record: Uint8Array): boolean {
+    if (this.heldTotal >= MAX_HELD_TOTAL) return false
     const waiting = this.held.get(peerId)
     if (waiting) {
       if (waiting.length >= MAX_HELD_PER_PEER) return false
@@ -155,6 +159,7 @@ export class Gossip {
       this.held.set(peerId, [record])
       void this.checkRoster(peerId)
     }
+    this.heldTotal++
     this.ctx.counters.gossip.heldForRoster++
     return true
   }
@@ -163,6 +168,7 @@ export class Gossip {
     await this.syncWith(peerId).catch(() => undefined)
     const records = this.held.get(peerId) ?? []
     this.held.delete(peerId)
+    this.heldTotal -= records.length
     if (this.ctx.signal.aborted || records.length === 0) return
     let results: ReceiveResult[]
     try {

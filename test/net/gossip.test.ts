@@ -2,7 +2,8 @@ import '../../src/shim.js'
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { FEDERATION, internals, startNode, stopAll, waitFor, waitForMesh, type TestNode } from './helpers.js'
-import { MAX_HELD_PER_PEER } from '../../src/net/gossip.js'
+import { Gossip, MAX_HELD_PER_PEER, MAX_HELD_TOTAL } from '../../src/net/gossip.js'
+import { newCounters, type NetContext } from '../../src/net/context.js'
 import { MAX_INVALID_PER_PEER } from '../../src/net/peer-hygiene.js'
 import { recordsTopic } from '../../src/net/index.js'
 
@@ -105,4 +106,27 @@ test('a relay holds at most MAX_HELD_PER_PEER records at once; the rest are reje
   assert.ok(invalidFrom(a, b) >= MAX_INVALID_PER_PEER, `${invalidFrom(a, b)} penalties`)
   await waitFor('B banned and disconnected', () => !a.net.peers().some((p) => p.peerId === b.peerId))
   for (let i = 0; i < flood.length; i++) assert.equal(a.replica.count(`flood-${i}`), 0)
+})
+
+test('no more than MAX_HELD_TOTAL records are held over all relays', async () => {
+  const penalties = new Map<string, number>()
+  const ctx = {
+    replica: { receive: async (items: Uint8Array[]) => items.map(() => ({ verdict: 'rejected' as const, code: 'UNKNOWN_AUTHOR' as const })) },
+    counters: newCounters(),
+    log: () => undefined,
+    signal: new AbortController().signal,
+    penalize: (peer: string, n: number) => penalties.set(peer, (penalties.get(peer) ?? 0) + n),
+  } as unknown as NetContext
+  const never = new Promise<never>(() => undefined) // the roster checks never end here
+  const gossip = new Gossip({} as ConstructorParameters<typeof Gossip>[0], ctx, FEDERATION, () => never)
+  const validate = (gossip as unknown as { validate(kind: string, peer: { toString(): string }, msg: { data: Uint8Array }): Promise<string> }).validate.bind(gossip)
+  const peers = Math.ceil(MAX_HELD_TOTAL / MAX_HELD_PER_PEER) + 1
+  const verdicts: string[] = [] // gossipsub's TopicValidatorResult values
+  for (let p = 0; p < peers; p++) {
+    for (let i = 0; i < MAX_HELD_PER_PEER; i++) verdicts.push(await validate('records', { toString: () => `peer-${p}` }, { data: new Uint8Array([p, i, 1]) }))
+  }
+  assert.equal(ctx.counters.gossip.heldForRoster, MAX_HELD_TOTAL)
+  assert.equal(verdicts.filter((v) => v === 'ignore').length, MAX_HELD_TOTAL)
+  assert.equal(verdicts.filter((v) => v === 'reject').length, peers * MAX_HELD_PER_PEER - MAX_HELD_TOTAL)
+  assert.equal([...penalties.values()].reduce((a, b) => a + b, 0), peers * MAX_HELD_PER_PEER - MAX_HELD_TOTAL)
 })

@@ -9,8 +9,9 @@
  * Committed `pdq` signals are written behind: buffered, then added in bulk (one index maintenance per
  * batch instead of one per hash, which dominated a 100,000-record catch-up). Every read and every other
  * change flushes the buffer first, so a search always sees every signal added before it. Without reads,
- * the buffer is flushed once adds pause for half a second, or at the latest a few seconds after its first signal: a flush
- * every second during a long catch-up rebuilt the growing index again and again (1.3 s of 100,000 records).
+ * the buffer is flushed once adds pause for half a second, or at the latest 5 s after its first signal:
+ * a flush every second during a long catch-up rebuilt the growing index again and again (1.3 s of a
+ * 100,000-record catch-up).
  */
 import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex } from './exact-index.js'

@@ -118,6 +118,22 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
     )
   }
+  /**
+   * Dials a roster peer by id. Without a known address it is first looked up in the DHT, outside
+   * libp2p's dial queue: a queued dial by bare peer id stays pending during the lookup, and an explicit
+   * dial of the same peer's address (`network.dial`) merged into it failed with "no valid addresses".
+   */
+  const dialRosterPeer = async (peerId: string): Promise<void> => {
+    const peer = peerIdFromString(peerId)
+    const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+    const known = await node.peerStore.get(peer).then((p) => p.addresses.length > 0, () => false)
+    if (!known) {
+      const found = await node.peerRouting.findPeer(peer, { signal })
+      if (found.multiaddrs.length === 0) fail('NODE_UNREACHABLE', `no address found for ${peerId}`)
+      await node.peerStore.merge(peer, { multiaddrs: found.multiaddrs })
+    }
+    await node.dial(peer, { signal })
+  }
   /** One round of dialling roster peers we are not connected to; never throws. */
   let rosterRound: Promise<void> | undefined
   const dialRoster = (): Promise<void> => {
@@ -129,7 +145,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
           rosterPeers: init.rosterPeers!,
           connectedPeers,
           isBanned: (p) => hygiene.isBanned(p),
-          dial: (p) => node.dial(peerIdFromString(p), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
+          dial: (p) => dialRosterPeer(p),
         })
         ctx.counters.rosterDials += round.attempted
         ctx.counters.rosterDialFailures += round.attempted - round.connected

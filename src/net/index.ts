@@ -119,20 +119,28 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     )
   }
   /**
-   * Dials a roster peer by id. Without a known address it is first looked up in the DHT, outside
-   * libp2p's dial queue: a queued dial by bare peer id stays pending during the lookup, and an explicit
-   * dial of the same peer's address (`network.dial`) merged into it failed with "no valid addresses".
+   * Dials a roster peer by id. Without a known address, or when the known ones fail (the member moved),
+   * it is looked up in the DHT first, outside libp2p's dial queue: a queued dial by bare peer id stays
+   * pending during the lookup, and an explicit dial of the same peer's address (`network.dial`) merged
+   * into it failed with "no valid addresses".
    */
   const dialRosterPeer = async (peerId: string): Promise<void> => {
     const peer = peerIdFromString(peerId)
     const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-    const known = await node.peerStore.get(peer).then((p) => p.addresses.length > 0, () => false)
-    if (!known) {
+    const lookUp = async (): Promise<void> => {
       const found = await node.peerRouting.findPeer(peer, { signal })
       if (found.multiaddrs.length === 0) fail('NODE_UNREACHABLE', `no address found for ${peerId}`)
       await node.peerStore.merge(peer, { multiaddrs: found.multiaddrs })
     }
-    await node.dial(peer, { signal })
+    const known = await node.peerStore.get(peer).then((p) => p.addresses.length > 0, () => false)
+    if (!known) await lookUp()
+    try {
+      await node.dial(peer, { signal })
+    } catch (err) {
+      if (!known) throw err
+      await lookUp()
+      await node.dial(peer, { signal })
+    }
   }
   /** One round of dialling roster peers we are not connected to; never throws. */
   let rosterRound: Promise<void> | undefined

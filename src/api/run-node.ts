@@ -33,7 +33,15 @@ export function replicaAccess(node: HashmeshNode): ReplicaAccess {
   }
 }
 
-export async function runNode(dataDir: string, options: { overrides?: ConfigOverrides; log?: Log; apiLogger?: boolean | object } = {}): Promise<RunningNode> {
+export interface RunNodeOptions {
+  overrides?: ConfigOverrides
+  log?: Log
+  /** Log `record.stored` (trace) for every stored record; off unless the logger keeps trace lines. */
+  traceRecords?: boolean
+  apiLogger?: boolean | object
+}
+
+export async function runNode(dataDir: string, options: RunNodeOptions = {}): Promise<RunningNode> {
   const log: Log = options.log ?? (() => undefined)
   const node = await HashmeshNode.open(dataDir, { overrides: options.overrides })
   let network: Network | undefined
@@ -42,7 +50,7 @@ export async function runNode(dataDir: string, options: { overrides?: ConfigOver
     node.startVerifier()
     const index = await node.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
     log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
-    network = await startNetwork(node, log)
+    network = await startNetwork(node, log, options.traceRecords ?? false)
     api = await startApiServer(node, {
       host: node.config.api.host,
       port: node.config.api.port,
@@ -76,7 +84,7 @@ export async function runNode(dataDir: string, options: { overrides?: ConfigOver
   return { node, network, api, apiUrl: api.url, stop }
 }
 
-async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | undefined> {
+async function startNetwork(node: HashmeshNode, log: Log, traceRecords: boolean): Promise<Network | undefined> {
   const roster = node.roster.current
   if (!roster) {
     log('warn', 'p2p.disabled', { reason: 'no roster installed: run "hashmesh roster install FILE"' })
@@ -98,10 +106,13 @@ async function startNetwork(node: HashmeshNode, log: Log): Promise<Network | und
     meshDegree: p2p.meshDegree,
     logger: (event, fields) => log(event.includes('fail') || event.includes('banned') ? 'warn' : 'debug', event, fields),
   })
-  // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with it).
-  node.store.onCommit((records) => {
-    for (const r of records) log('trace', 'record.stored', { feed: r.author, seq: r.seq })
-  })
+  // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with
+  // it). Only when trace lines are kept: this runs for every record a catch-up stores.
+  if (traceRecords) {
+    node.store.onCommit((records) => {
+      for (const r of records) log('trace', 'record.stored', { feed: r.author, seq: r.seq })
+    })
+  }
   node.onOwnRecords((records) => {
     for (const { bytes } of records) void network.publish(bytes).catch((err: Error) => log('warn', 'gossip.publish.failed', { message: err.message }))
   })

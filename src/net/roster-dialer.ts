@@ -1,9 +1,9 @@
 /**
  * Keeps a node connected to every member node in the roster, not only to its bootstrap peers. A round
- * dials, by peer id, the roster peers that are neither this node, connected nor banned; for a peer it
- * has no address of, libp2p looks the peer up in the federation's DHT (kad-dht, whose routing tables
- * fill from every connection). So one bootstrap address is enough to join the whole federation, and a
- * member that moves to a new address is found again.
+ * dials, by peer id, the roster peers that are neither this node, connected nor banned; a peer with no
+ * address, or whose known addresses fail, is looked up in the federation's DHT first (kad-dht, whose
+ * routing tables fill from every connection; see dialRosterPeer in index.ts). So one bootstrap address
+ * is enough to join the whole federation, and a member that moves to a new address is found again.
  */
 
 /** Dials per round at most (a federation is tens of members; a round runs on start, after connects and on each sync tick). */
@@ -15,7 +15,7 @@ export interface RosterDialDeps {
   rosterPeers: () => string[]
   connectedPeers: () => string[]
   isBanned: (peerId: string) => boolean
-  /** Dials a peer by id (a DHT lookup when no address is known); rejects on failure. */
+  /** Dials a peer by id (a DHT lookup when no address is known or the known ones fail); rejects on failure. */
   dial: (peerId: string) => Promise<unknown>
 }
 

@@ -25,6 +25,7 @@ export function register(program: Command): void {
       const running = await runNode(opts.data, {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,
         log: (level, event, fields) => logger[level]({ event, ...fields }),
+        traceRecords: logger.isLevelEnabled('trace'),
       })
       printLine(JSON.stringify({ apiUrl: running.apiUrl, peerId: running.node.identity.peerId, multiaddrs: running.network?.multiaddrs() ?? [] }))
       const shutdown = (signal: string) => {

@@ -95,12 +95,22 @@ function threadCpuSince(before: Map<string, number>): { main: number; others: nu
   }
 }
 
-/** Fills `arrived` from each node's `record.stored` log lines; returns how many (record, node) pairs are still missing. */
-function markArrivals(members: DevnetMember[], published: Published[]): number {
+/** How far each node's log has been read: chunks consumed and the unfinished last line. */
+interface LogCursor { chunks: number; partial: string }
+
+/**
+ * Fills `arrived` from each node's `record.stored` log lines, reading only what was logged since the
+ * last call; returns how many (record, node) pairs are still missing.
+ */
+function markArrivals(members: DevnetMember[], published: Published[], cursors: LogCursor[]): number {
   const byKey = new Map(published.map((p) => [`${p.feed}/${p.seq}`, p]))
   let missing = 0
   members.forEach((m, k) => {
-    for (const line of m.log.join('').split('\n')) {
+    const cursor = (cursors[k] ??= { chunks: 0, partial: '' })
+    const lines = (cursor.partial + m.log.slice(cursor.chunks).join('')).split('\n')
+    cursor.chunks = m.log.length
+    cursor.partial = lines.pop() ?? ''
+    for (const line of lines) {
       if (!line.includes('"record.stored"')) continue
       const entry = JSON.parse(line) as { time: number; feed: string; seq: number }
       const p = byKey.get(`${entry.feed}/${entry.seq}`)
@@ -291,8 +301,9 @@ async function propagate(nodes: number): Promise<void> {
     // Arrival on each node = the time of its `record.stored` log line (nodes run at log level trace; the
     // clock is the same on one host). Polling every node's API instead cost the nodes more CPU than gossip.
     const drainUntil = performance.now() + Number(values['drain-ms'])
+    const cursors: LogCursor[] = []
     for (;;) {
-      const outstanding = markArrivals(members, published)
+      const outstanding = markArrivals(members, published, cursors)
       if (outstanding === 0 || performance.now() > drainUntil) break
       await sleep(250)
     }

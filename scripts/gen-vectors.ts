@@ -17,7 +17,7 @@ import { createRecord } from '../src/record/build.js'
 import { keyPairFromSeed, Signer, toHex } from '../src/record/crypto.js'
 import { signingBytes } from '../src/record/codec.js'
 import { encodeSignedRoster, rosterSigningBytes, signRoster, verifyGenesis, verifySuccessor, type RosterDocument, type SignedRoster } from '../src/record/roster.js'
-import { encodeRosterExtra } from '../src/node/extras.js'
+import { encodeRosterExtra } from '../src/sync/extras-wire.js'
 import { extrasDigest } from '../src/sync/digest.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type SyncRequest, type SyncResponse } from '../src/sync/wire.js'
 

@@ -53,6 +53,8 @@ export const ConfigSchema = Type.Object(
       ignoreDisputed: Type.Boolean(),
       ignoreFalsePositive: Type.Boolean(),
       minAgreeingMembers: Type.Integer({ minimum: 1 }),
+      /** Act on signals of a feed that forked (from the fork on); off: shown, flagged, never actionable. */
+      actOnEquivocated: Type.Boolean(),
     }),
     log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   },

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'SEQ_GAP',
   'PREV_MISMATCH',
   'EQUIVOCATION',
+  'FEED_EQUIVOCATED',
   'REVOKE_NOT_AUTHOR',
   'NOT_FOUND',
   // roster

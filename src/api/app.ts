@@ -87,7 +87,8 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/status', async () => ({ ...node.status(), network: options.network?.status() ?? null }))
+  app.get('/v1/status', async () => ({ ...node.status(), replicaDigest: await node.replicaDigest(), network: options.network?.status() ?? null }))
+  app.get('/v1/equivocations', async () => ({ equivocations: await node.equivocations() }))
   app.get('/v1/peers', async () => ({ peers: options.network?.peers() ?? [] }))
   app.get('/metrics', async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType)

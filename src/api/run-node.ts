@@ -9,9 +9,11 @@ import { createNetwork, type Network } from '../net/index.js'
 import type { ConfigOverrides } from '../config.js'
 import type { ReplicaAccess } from '../sync/types.js'
 import { startApiServer, type ApiServer } from './server.js'
-import { allExtras, encodeProofExtra, encodeRosterExtra, receiveExtra } from '../node/extras.js'
+import { allExtras, receiveExtra } from '../node/extras.js'
+import { encodeProofExtra, encodeRosterExtra } from '../sync/extras-wire.js'
 import { FILES, apiTokenReader } from '../node/identity.js'
 import { HashmeshNode } from '../node/node.js'
+import { recordIdOf } from '../record/codec.js'
 
 export type Log = (level: 'info' | 'warn' | 'error' | 'debug' | 'trace', event: string, fields?: Record<string, unknown>) => void
 
@@ -30,6 +32,9 @@ export function replicaAccess(node: HashmeshNode): ReplicaAccess {
     receive: (records) => node.receive(records),
     extras: () => allExtras(node),
     receiveExtra: (bytes) => receiveExtra(node, bytes),
+    idAt: (feed, seq) => node.store.idAtSeq(feed, seq),
+    idOf: (bytes) => recordIdOf(bytes),
+    forks: async () => node.store.forks(),
   }
 }
 
@@ -122,7 +127,7 @@ async function startNetwork(node: HashmeshNode, log: Log, traceRecords: boolean)
   })
   node.store.onEquivocation((proof) => {
     log('warn', 'feed.equivocation', { feed: proof.feed, seq: proof.seq })
-    void network.publishExtra(encodeProofExtra(proof.records)).catch(() => undefined)
+    void network.publishExtra(encodeProofExtra(proof)).catch(() => undefined)
   })
   await network.start()
   return network

@@ -30,6 +30,8 @@ export interface MatchRecordView {
   signalIndex: number
   quality: number | null
   signatureVerified: boolean
+  /** The author's feed forked at or before this record (an equivocation proof exists): see docs/protocol.md. */
+  equivocated: boolean
 }
 
 export interface MatchedSignal {
@@ -202,7 +204,7 @@ export class Matcher {
     if (carriers.length === 0) return
     const opinions = await this.store.opinions(key)
     const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index))
-    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined })), opinions, this.options.isMember)
+    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated })), opinions, this.options.isMember)
     found.set(key, {
       type, value, distance, query,
       ...(frame ? { frames: [frame] } : {}),
@@ -229,6 +231,7 @@ export class Matcher {
       signalIndex: index,
       quality: signal?.quality ?? null,
       signatureVerified,
+      equivocated: isForked(this.store.forkSeq(record.author), record.seq),
     }
   }
 
@@ -285,4 +288,8 @@ export class Matcher {
     return out.sort((a, b) => b.video.candidatePercent + b.video.queryPercent - a.video.candidatePercent - a.video.queryPercent || a.value.localeCompare(b.value))
   }
 
+}
+
+function isForked(forkSeq: number | undefined, seq: number): boolean {
+  return forkSeq !== undefined && seq >= forkSeq
 }

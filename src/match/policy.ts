@@ -10,17 +10,22 @@ export interface MatchPolicy {
   ignoreFalsePositive: boolean
   /** At least this many distinct members must back the signal (contributors plus true_positive opinions). */
   minAgreeingMembers: number
+  /** Count contributions a forked feed made from its fork on (docs/protocol.md, "Forks"); default false. */
+  actOnEquivocated: boolean
 }
 
-export interface CarrierFacts { author: string; quality?: number }
+/** `equivocated`: the record is at or after the fork of its author's feed. */
+export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean }
 export interface OpinionFacts { member: string; opinion: string }
 
 export interface PolicyDecision { status: 'actionable' | 'filtered'; reasons: string[]; agreeingMembers: number }
 
 export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: OpinionFacts[], isMember: (key: string) => boolean): PolicyDecision {
   const reasons: string[] = []
-  const trusted = carriers.filter((c) => isMember(c.author) && (policy.members === null || policy.members.includes(c.author)))
-  if (trusted.length === 0) reasons.push('no contributor is in the local member policy')
+  const admitted = carriers.filter((c) => isMember(c.author) && (policy.members === null || policy.members.includes(c.author)))
+  if (admitted.length === 0) reasons.push('no contributor is in the local member policy')
+  const trusted = policy.actOnEquivocated ? admitted : admitted.filter((c) => !c.equivocated)
+  if (admitted.length > 0 && trusted.length === 0) reasons.push('every contribution comes from a feed that forked (equivocation)')
   const goodQuality = trusted.filter((c) => c.quality === undefined || c.quality >= policy.minQuality)
   if (trusted.length > 0 && goodQuality.length === 0) reasons.push(`quality below ${policy.minQuality}`)
   const counted = opinions.filter((o) => isMember(o.member))

@@ -33,6 +33,7 @@ export function newCounters(): Counters {
       requestsRateLimited: 0,
       protocolErrors: 0,
       timeouts: 0,
+      forksFound: 0,
     },
   }
 }

@@ -10,6 +10,10 @@
  * size bound, then replica.receive; accepted/pending -> Accept, duplicate -> Ignore,
  * rejected -> Reject (gossipsub scores the sender down, and we count it against the peer).
  *
+ * Rejections that are the author's fault (AUTHOR_FAULT_CODES: a fork, a frozen feed, a record that does
+ * not link to our head) are ignored, not held against the relay: it may hold the other branch of a fork.
+ * A record that does not link starts a sync session with the relay, which finds the fork and its proof.
+ *
  * One rejection is not yet proof of fault: a record whose author is not in *our* roster (UNKNOWN_AUTHOR)
  * may come from an honest relay that already has a newer roster version adding that member. Such a
  * record is ignored for now and held; a sync session with the relay follows (it fetches the relay's
@@ -20,7 +24,7 @@ import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/goss
 import type { PeerId } from '@libp2p/interface'
 import { fail } from '../errors.js'
 import { GOSSIP_LIMITS } from '../sync/limits.js'
-import type { ReceiveResult } from '../sync/types.js'
+import { AUTHOR_FAULT_CODES, type ReceiveResult } from '../sync/types.js'
 import type { NetContext } from './context.js'
 import type { VerdictCounts } from './types.js'
 import { extrasTopic, recordsTopic } from './topics.js'
@@ -37,6 +41,8 @@ export class Gossip {
   /** Records of authors unknown to our roster, per relaying peer, waiting for a sync with that peer. */
   private readonly held = new Map<string, Uint8Array[]>()
   private heldTotal = 0
+  /** Relays with a fork-resolving sync session under way (one at a time per relay). */
+  private readonly forkChecks = new Set<string>()
 
   constructor(
     private readonly pubsub: GossipSub,
@@ -131,6 +137,10 @@ export class Gossip {
     }
     const counts: VerdictCounts = this.ctx.counters.gossip[kind]
     counts[result.verdict]++
+    if (result.verdict === 'rejected' && AUTHOR_FAULT_CODES.has(result.code ?? '')) {
+      if (result.code === 'PREV_MISMATCH') this.checkFork(peerId)
+      return TopicValidatorResult.Ignore
+    }
     switch (result.verdict) {
       case 'accepted':
       case 'pending':
@@ -146,6 +156,16 @@ export class Gossip {
   private rejected(peerId: string, kind: Kind, result: ReceiveResult): void {
     this.ctx.log('gossip.rejected', { peer: peerId, kind, code: result.code, message: result.message })
     this.ctx.penalize(peerId, 1, `rejected gossip ${kind}: ${result.code ?? 'invalid'}`)
+  }
+
+  /** A sync session with the relay, whose fork check (net/sync-client.ts step 4) builds the proof. */
+  private checkFork(peerId: string): void {
+    if (this.forkChecks.has(peerId)) return
+    this.forkChecks.add(peerId)
+    this.ctx.log('gossip.fork.suspected', { peer: peerId })
+    void this.syncWith(peerId)
+      .catch(() => undefined) // the session reports its own failure
+      .finally(() => this.forkChecks.delete(peerId))
   }
 
   /** Holds a record for the relay's roster check (starting one if none runs); false when the relay holds too many. */

@@ -8,14 +8,19 @@
  *               maxRequestsInFlight outstanding, hand each batch to replica.receive; a short answer is
  *               re-asked for its remainder; re-plan from the new heads until nothing is missing, a round
  *               makes no progress, or maxRoundsPerSession
+ *   4. forks    per feed both hold, compare the records at the highest seq both can; where they differ,
+ *               binary-search the fork with one-record range requests (sync/fork-search.ts) and hand the
+ *               peer's record there to the replica, which stores the equivocation proof and freezes the feed
  *
- * Rejected records and malformed responses count against the peer (ctx.penalize).
+ * Rejected records and malformed responses count against the peer (ctx.penalize), except rejections
+ * that are the author's fault (AUTHOR_FAULT_CODES): a relay that holds the other branch of a fork is honest.
  */
 import type { Stream } from '@libp2p/interface'
 import { HashmeshError } from '../errors.js'
-import type { FeedHead } from '../sync/types.js'
+import { AUTHOR_FAULT_CODES, type FeedHead, type ReceiveResult } from '../sync/types.js'
 import { SYNC_LIMITS } from '../sync/limits.js'
-import { planRanges, progressBetween, remainderOf, type RangeRequest } from '../sync/plan.js'
+import { comparableSeq, findFork } from '../sync/fork-search.js'
+import { indexHeads, planRanges, progressBetween, remainderOf, type RangeRequest } from '../sync/plan.js'
 import { decodeResponse, encodeRequest, type SyncResponse } from '../sync/wire.js'
 import { extrasDigest, sameDigest } from '../sync/digest.js'
 import { countVerdicts, type NetContext } from './context.js'
@@ -29,6 +34,8 @@ interface Session {
   peerId: string
   io: FramedStream
   report: PeerSyncReport
+  /** Feeds where the peer sent records that do not link to our head: resolved as forks, or blamed on the peer. */
+  unlinked: Set<string>
 }
 
 export async function runSyncSession(ctx: NetContext, peerId: string, open: OpenSyncStream): Promise<PeerSyncReport> {
@@ -41,6 +48,7 @@ export async function runSyncSession(ctx: NetContext, peerId: string, open: Open
     extras: emptyVerdicts(),
     missingAtStart: 0,
     diverged: 0,
+    forks: 0,
     durationMs: 0,
   }
   ctx.counters.sync.sessionsStarted++
@@ -54,10 +62,11 @@ export async function runSyncSession(ctx: NetContext, peerId: string, open: Open
       throw asNetError(err, 'open sync stream')
     }
     io = new FramedStream(stream, ctx.signal)
-    const session: Session = { ctx, peerId, io, report }
+    const session: Session = { ctx, peerId, io, report, unlinked: new Set() }
     const { heads, digest } = await fetchHeads(session)
     if (!sameDigest(digest, extrasDigest(await ctx.replica.extras()))) await fetchExtras(session)
     await fetchMissing(session, heads)
+    await resolveForks(session, heads)
     await io.close()
     report.ok = true
     ctx.counters.sync.sessionsSucceeded++
@@ -143,7 +152,8 @@ function penalizeOrStop(s: Session, n: number, reason: string): void {
 
 async function fetchMissing(s: Session, theirs: FeedHead[]): Promise<void> {
   let mine = await s.ctx.replica.heads()
-  let plan = planRanges(mine, theirs)
+  const frozenAt = await s.ctx.replica.forks()
+  let plan = planRanges(mine, theirs, { frozenAt })
   s.report.missingAtStart = plan.missing
   s.report.diverged = plan.diverged.length
   for (let round = 0; round < SYNC_LIMITS.maxRoundsPerSession && plan.requests.length > 0; round++) {
@@ -152,7 +162,7 @@ async function fetchMissing(s: Session, theirs: FeedHead[]): Promise<void> {
     const progress = progressBetween(mine, after, new Set(plan.requests.map((r) => r.feed)))
     mine = after
     if (progress === 0) break
-    plan = planRanges(mine, theirs)
+    plan = planRanges(mine, theirs, { frozenAt: await s.ctx.replica.forks() })
   }
 }
 
@@ -169,13 +179,14 @@ async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> 
   /** Feeds to stop asking for: the peer had nothing more, or sent records the replica rejected. */
   const done = new Set<string>()
   const receiving: Promise<void>[] = []
-  const receive = (feeds: string[], records: Uint8Array[]): Promise<void> => {
+  const receive = (feeds: string[], records: Uint8Array[], feedOf: string[]): Promise<void> => {
     const work = s.ctx.replica.receive(records, s.peerId).then((results) => {
       countVerdicts(s.ctx.counters.sync.records, results)
       const rejected = countVerdicts(s.report.records, results)
       if (rejected > 0) {
         for (const feed of feeds) done.add(feed)
-        penalizeOrStop(s, rejected, 'rejected records in sync')
+        const blamed = blameRelay(s, results, feedOf)
+        if (blamed > 0) penalizeOrStop(s, blamed, 'rejected records in sync')
       }
     })
     work.catch(() => undefined) // awaited below; never an unhandled rejection meanwhile
@@ -184,12 +195,13 @@ async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> 
   // Consecutive responses are handed over together, up to recordsPerReceive records or maxBatchBytes:
   // per-batch costs (verification hand-off, one store batch, one head write per feed) are paid once per
   // 1,024 small records (catch-up of 100,000 records: ~12.5 s -> ~10.5 s).
-  let batch: { feeds: Set<string>; records: Uint8Array[]; bytes: number } = { feeds: new Set(), records: [], bytes: 0 }
+  const emptyBatch = () => ({ feeds: new Set<string>(), records: [] as Uint8Array[], feedOf: [] as string[], bytes: 0 })
+  let batch = emptyBatch()
   const handOver = async (): Promise<void> => {
     if (batch.records.length === 0) return
     while (receiving.length >= SYNC_LIMITS.maxReceivesInFlight) await receiving.shift()
-    receiving.push(receive([...batch.feeds], batch.records))
-    batch = { feeds: new Set(), records: [], bytes: 0 }
+    receiving.push(receive([...batch.feeds], batch.records, batch.feedOf))
+    batch = emptyBatch()
   }
   try {
     while (queue.length > 0 || inflight.length > 0) {
@@ -217,6 +229,7 @@ async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> 
       batch.feeds.add(req.feed)
       for (const record of res.records) {
         batch.records.push(record)
+        batch.feedOf.push(req.feed)
         batch.bytes += record.byteLength
       }
       if (batch.records.length >= SYNC_LIMITS.recordsPerReceive || batch.bytes >= SYNC_LIMITS.maxBatchBytes) await handOver()
@@ -228,4 +241,69 @@ async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> 
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
     if (failed) throw failed.reason
   }
+}
+
+/** Rejections the relay answers for; records that do not link to our head are set aside for the fork check. */
+function blameRelay(s: Session, results: readonly ReceiveResult[], feedOf: readonly string[]): number {
+  let blamed = 0
+  results.forEach((r, i) => {
+    if (r.verdict !== 'rejected') return
+    if (r.code === 'PREV_MISMATCH') s.unlinked.add(feedOf[i]!)
+    if (!AUTHOR_FAULT_CODES.has(r.code ?? '')) blamed++
+  })
+  return blamed
+}
+
+/** The peer's record at (feed, seq), by a one-record range request; undefined when it holds none. */
+async function fetchOne(s: Session, feed: string, seq: number): Promise<Uint8Array | undefined> {
+  await request(s, encodeRequest({ type: 'range', feed, from: seq, count: 1 }))
+  s.report.requests++
+  s.ctx.counters.sync.requestsSent++
+  const res = await readResponse(s)
+  if (res.type !== 'records' || res.feed !== feed || res.from !== seq || res.records.length > 1) {
+    throw violation(s, 'records response does not match its request')
+  }
+  return res.records[0]
+}
+
+/**
+ * Step 4: finds forks between our branch and the peer's of every feed both hold. Free when the peer's
+ * head is the seq compared (its id came with the heads); otherwise one request per probe, at most
+ * maxForkProbesPerSession per session. A fork found is handed to the replica as the peer's record at the
+ * fork seq: the replica keeps it as half of an equivocation proof (the better one when the feed already
+ * has a proof) and freezes the feed there. Records that did not link to our head and show no fork are
+ * the peer's fault after all.
+ */
+async function resolveForks(s: Session, theirs: readonly FeedHead[]): Promise<void> {
+  const mine = indexHeads(await s.ctx.replica.heads())
+  const forks = await s.ctx.replica.forks()
+  let probes = 0
+  for (const their of indexHeads(theirs).values()) {
+    const my = mine.get(their.feed)
+    const upTo = comparableSeq(my?.seq ?? 0, their.seq, forks.get(their.feed))
+    if (!my || upTo < 1) continue
+    const fetched = new Map<number, Uint8Array>()
+    const theirsAt = async (seq: number): Promise<string | undefined> => {
+      if (seq === their.seq) return their.id
+      if (probes++ >= SYNC_LIMITS.maxForkProbesPerSession) return undefined
+      const bytes = await fetchOne(s, their.feed, seq)
+      if (bytes) fetched.set(seq, bytes)
+      return bytes && s.ctx.replica.idOf(bytes)
+    }
+    const mineAt = (seq: number) => (seq === my.seq ? Promise.resolve(my.id) : s.ctx.replica.idAt(their.feed, seq))
+    const check = await findFork(upTo, { mine: mineAt, theirs: theirsAt })
+    if (!check.fork) continue
+    s.unlinked.delete(their.feed)
+    const record = fetched.get(check.seq) ?? (await fetchOne(s, their.feed, check.seq))
+    if (!record) continue
+    const [result] = await s.ctx.replica.receive([record], s.peerId)
+    if (result) {
+      s.report.records[result.verdict]++
+      s.ctx.counters.sync.records[result.verdict]++
+    }
+    s.report.forks++
+    s.ctx.counters.sync.forksFound++
+    s.ctx.log('feed.fork.found', { peer: s.peerId, feed: their.feed, seq: check.seq, verdict: result?.verdict, code: result?.code })
+  }
+  if (s.unlinked.size > 0) penalizeOrStop(s, s.unlinked.size, 'records that do not link to the chain, with no fork behind them')
 }

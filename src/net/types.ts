@@ -51,6 +51,8 @@ export interface PeerSyncReport {
   missingAtStart: number
   /** Feeds where both sides hold a different record at the same seq. */
   diverged: number
+  /** Forks found with this peer (sync/fork-search.ts) and handed to the replica as proofs. */
+  forks: number
   durationMs: number
 }
 
@@ -93,6 +95,8 @@ export interface NetMetrics {
     requestsRateLimited: number
     protocolErrors: number
     timeouts: number
+    /** Forks found by sync sessions (sync/fork-search.ts). */
+    forksFound: number
   }
   hygiene: {
     invalidTotal: number

@@ -16,6 +16,7 @@ import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '..
 import { ReplicaStore } from '../store/replica-store.js'
 import { Matcher, type MatchedSignal, type QuerySignal } from '../match/matcher.js'
 import type { ReceiveResult } from '../sync/types.js'
+import { replicaDigest, type DigestFeed } from '../sync/digest.js'
 import { planContribution, type ContributionInput } from './contribute.js'
 import { FILES, loadIdentity, type Identity } from './identity.js'
 import { receiveRecords } from './receive.js'
@@ -143,6 +144,7 @@ export class HashmeshNode {
         ignoreDisputed: match.ignoreDisputed,
         ignoreFalsePositive: match.ignoreFalsePositive,
         minAgreeingMembers: match.minAgreeingMembers,
+        actOnEquivocated: match.actOnEquivocated,
       },
       pdqThreshold: match.pdqThreshold,
       isMember: (key) => this.roster.isMember(key),
@@ -196,12 +198,38 @@ export class HashmeshNode {
       signals: counts.signals,
       recordsByKind: counts.byKind,
       feeds: counts.feeds,
-      heads: this.store.feedHeads().map((h) => ({ ...h, member: this.memberName(h.feed) ?? null, equivocating: this.store.isEquivocating(h.feed) })),
+      heads: this.store.feedHeads().map((h) => ({ ...h, member: this.memberName(h.feed) ?? null, equivocating: this.store.isEquivocating(h.feed), forkSeq: this.store.forkSeq(h.feed) ?? null })),
       pending: counts.pending,
       equivocations: counts.equivocations,
       index: this.indexStats(),
       roster: roster ? { federation: roster.document.federation, serial: roster.document.serial, id: roster.id, members: roster.document.members.length } : null,
     }
+  }
+
+  /** The replica digest (sync/digest.ts): equal on honest nodes that have exchanged everything. */
+  async replicaDigest(): Promise<string> {
+    const proofs = new Map((await this.store.equivocationProofs()).map((p) => [p.feed, p]))
+    const feeds: DigestFeed[] = []
+    for (const head of this.store.feedHeads()) {
+      const proof = proofs.get(head.feed)
+      if (!proof) feeds.push(head)
+      else feeds.push({ feed: head.feed, forkSeq: proof.seq, prefixId: proof.seq > 1 ? await this.store.idAtSeq(head.feed, proof.seq - 1) : '', proofIds: proof.ids })
+      proofs.delete(head.feed)
+    }
+    // a proof can arrive (as an extra) before any record of its feed
+    for (const proof of proofs.values()) feeds.push({ feed: proof.feed, forkSeq: proof.seq, prefixId: proof.seq > 1 ? undefined : '', proofIds: proof.ids })
+    return replicaDigest(feeds)
+  }
+
+  /** Every flagged feed's best equivocation proof, for audits (both records, base64, ascending ids). */
+  async equivocations(): Promise<Array<{ feed: string; member: string | null; seq: number; ids: [string, string]; records: [string, string] }>> {
+    return (await this.store.equivocationProofs()).map((p) => ({
+      feed: p.feed,
+      member: this.memberName(p.feed) ?? null,
+      seq: p.seq,
+      ids: p.ids,
+      records: [Buffer.from(p.records[0]).toString('base64'), Buffer.from(p.records[1]).toString('base64')],
+    }))
   }
 
   async close(): Promise<void> {

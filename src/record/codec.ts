@@ -134,6 +134,16 @@ export function verifyDecoded(decoded: DecodedRecord): void {
 }
 
 /** Decode with bounds, then check the signature. Throws HashmeshError with a typed code. */
+/** The id of an encoded record, or undefined when the bytes are not a record (signature not checked). */
+export function recordIdOf(bytes: Uint8Array): string | undefined {
+  try {
+    return decodeRecord(bytes).record.id
+  } catch (err) {
+    if (isHashmeshError(err)) return undefined
+    throw err
+  }
+}
+
 export function decodeAndVerify(bytes: Uint8Array): VerifiedRecord {
   const decoded = decodeRecord(bytes)
   verifyDecoded(decoded)

@@ -3,9 +3,9 @@
  * verdict and produce the LevelDB operations. Nothing is written here, and the in-memory state of the
  * store is only changed by the caller after the batch has been committed (a crash leaves it consistent).
  */
-import * as dagCbor from '@ipld/dag-cbor'
 import { STORE_LIMITS } from '../constants.js'
 import { decodeRecord } from '../record/codec.js'
+import { canonicalProof, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
 import { signalKey, type SignedRecord, type VerifiedRecord } from '../record/types.js'
 import type { ReceiveResult } from './types.js'
 import {
@@ -35,7 +35,8 @@ export class AppendPlan {
   readonly counts: Counts
   /** Changes to the pending index: feed -> seq -> id -> bytes (null = delete). */
   readonly pendingChanges = new Map<string, Map<number, Map<string, Uint8Array | null>>>()
-  readonly newProofs: Array<{ feed: string; seq: number; records: [Uint8Array, Uint8Array] }> = []
+  /** Proofs this plan adds or improves (at most one per feed: the best). */
+  readonly newProofs = new Map<string, EquivocationProof>()
   private readonly localIds = new Map<string, string>()
   private readonly localBytes = new Map<string, Uint8Array>()
 
@@ -45,12 +46,17 @@ export class AppendPlan {
     private readonly pending: PendingIndex,
     private readonly pendingTotal: number,
     counts: Counts,
+    private readonly committedProofs: ReadonlyMap<string, EquivocationProof>,
   ) {
     this.counts = structuredClone(counts)
   }
 
   head(feed: string): Head | undefined {
     return this.heads.get(feed) ?? this.committedHeads.get(feed)
+  }
+
+  proof(feed: string): EquivocationProof | undefined {
+    return this.newProofs.get(feed) ?? this.committedProofs.get(feed)
   }
 
   async add(item: VerifiedRecord): Promise<void> {
@@ -60,6 +66,8 @@ export class AppendPlan {
   private async place({ record, bytes }: VerifiedRecord): Promise<ReceiveResult> {
     const id = record.id
     const head = this.head(record.author) ?? { seq: 0, id: '' }
+    const proof = this.proof(record.author)
+    if (proof && record.seq >= proof.seq) return this.onFrozenFeed(record, proof)
     if (record.seq <= head.seq) {
       const existing = this.localIds.get(`${record.author}/${record.seq}`) ?? (await this.reader.idAtSeq(record.author, record.seq))
       if (existing === id) return { verdict: 'duplicate', id }
@@ -73,6 +81,19 @@ export class AppendPlan {
     await this.apply(record, bytes)
     await this.drainPending(record.author)
     return { verdict: 'accepted', id }
+  }
+
+  /**
+   * A feed with an equivocation proof at seq f is frozen from f on: what we hold stays (and is flagged for
+   * matching), nothing new at f or later is appended, so honest nodes stop chasing either branch. The
+   * author's fault, not the relay's: the verdict says so with its own code.
+   */
+  private async onFrozenFeed(record: SignedRecord, proof: EquivocationProof): Promise<ReceiveResult> {
+    const id = record.id
+    if (proof.ids.includes(id)) return { verdict: 'duplicate', id }
+    const existing = this.localIds.get(`${record.author}/${record.seq}`) ?? (await this.reader.idAtSeq(record.author, record.seq))
+    if (existing === id) return { verdict: 'duplicate', id }
+    return { verdict: 'rejected', id, code: 'FEED_EQUIVOCATED', message: `feed ${record.author.slice(0, 16)}… forked at seq ${proof.seq}; nothing from there on is appended` }
   }
 
   private pendingAt(feed: string, seq: number): Map<string, Uint8Array | null> {
@@ -110,6 +131,11 @@ export class AppendPlan {
       const head = this.head(feed)!
       const waiting = this.pendingAt(feed, head.seq + 1)
       if (waiting.size === 0) return
+      const proof = this.proof(feed)
+      if (proof && head.seq + 1 >= proof.seq) {
+        for (const id of waiting.keys()) this.changePending(feed, head.seq + 1, id, null) // frozen: never appended
+        return
+      }
       let next: { record: SignedRecord; bytes: Uint8Array } | undefined
       for (const [id, stored] of waiting) {
         const bytes = stored ?? (await this.reader.pendingBytes(feed, head.seq + 1, id))
@@ -127,9 +153,13 @@ export class AppendPlan {
   private async recordEquivocation(feed: string, seq: number, existingId: string | undefined, other: Uint8Array, existingBytes?: Uint8Array): Promise<void> {
     const first = existingBytes ?? (existingId ? (this.localBytes.get(existingId) ?? (await this.reader.recordBytes(existingId))) : undefined)
     if (!first) return
-    this.ops.push({ type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([first, other]) })
-    this.newProofs.push({ feed, seq, records: [first, other] })
-    this.counts.equivocations++
+    const candidate = canonicalProof(feed, seq, { id: decodeRecord(first).record.id, bytes: first }, { id: decodeRecord(other).record.id, bytes: other })
+    const current = this.proof(feed)
+    if (current && !isBetterProof(candidate, current)) return
+    if (current && current.seq !== seq) this.ops.push({ type: 'del', key: proofKey(feed, current.seq) })
+    this.ops.push({ type: 'put', key: proofKey(feed, seq), value: encodeProofPair(candidate) })
+    this.newProofs.set(feed, candidate)
+    if (!current) this.counts.equivocations++
   }
 
   private async apply(record: SignedRecord, bytes: Uint8Array): Promise<void> {

@@ -9,10 +9,10 @@
  *
  * Records must already be decoded and signature-verified (VerifiedRecord); membership is the caller's job.
  */
-import * as dagCbor from '@ipld/dag-cbor'
 import { mkdirSync } from 'node:fs'
 import { fail } from '../errors.js'
 import { decodeRecord } from '../record/codec.js'
+import { decodeProofPair, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
 import type { SignedRecord, VerifiedRecord } from '../record/types.js'
 import type { FeedHead, ReceiveResult } from './types.js'
 import { AppendPlan, type Counts, type Head } from './append-plan.js'
@@ -25,7 +25,7 @@ import { decodeJson, decodeText, encodeJson } from './text.js'
 
 export interface Revocation { by: string; reason: string; seq: number; target: string }
 export interface OpinionEntry { member: string; opinion: string; id: string; seq: number; timestamp: number }
-export interface EquivocationProof { feed: string; seq: number; records: [Uint8Array, Uint8Array] }
+export type { EquivocationProof } from '../record/equivocation.js'
 export type CommitListener = (records: SignedRecord[]) => void
 
 /** A group of appendVerified calls waiting for the writer, committed as one batch. */
@@ -43,13 +43,12 @@ export class ReplicaStore {
   private readonly pending = new Map<string, Map<number, Map<string, Uint8Array | null>>>()
   private pendingTotal = 0
   private counts: Counts = { records: 0, signals: 0, byKind: {}, equivocations: 0 }
-  private readonly equivocatingFeeds = new Set<string>()
+  /** The best equivocation proof of each flagged feed (record/equivocation.ts), all read at open. */
+  private readonly proofs = new Map<string, EquivocationProof>()
   private readonly listeners: CommitListener[] = []
   private readonly proofListeners: Array<(proof: EquivocationProof) => void> = []
   private writeQueue: Promise<unknown> = Promise.resolve()
   private closed = false
-  /** Equivocation proofs as stored, once read (null: read them from disk; reset when one is added). */
-  private proofs: EquivocationProof[] | null = null
   /** The group waiting for the writer, if any: new appendVerified calls join it. */
   private openGroup: AppendGroup | null = null
   /** LevelDB batches written by appends (fewer than appends when calls were grouped). */
@@ -70,9 +69,17 @@ export class ReplicaStore {
       const [, feed, seq, id] = key.split('!')
       this.trackPending(feed!, Number(seq), id!, null)
     }
-    for await (const key of this.db.keys(prefixRange('eq!'))) this.equivocatingFeeds.add(key.split('!')[1]!)
+    const idOf = (bytes: Uint8Array) => decodeRecord(bytes).record.id
+    for await (const [key, value] of this.db.entries(prefixRange('eq!'))) {
+      const [, feed, seq] = key.split('!')
+      const proof = decodeProofPair(feed!, Number(seq), value, idOf)
+      const current = this.proofs.get(proof.feed)
+      // stores written before proofs were kept one per feed may hold several: the best one counts
+      if (!current || isBetterProof(proof, current)) this.proofs.set(proof.feed, proof)
+    }
     const counts = await this.db.get(COUNTS_KEY)
     if (counts) this.counts = decodeJson<Counts>(counts)
+    this.counts.equivocations = this.proofs.size
   }
 
   private trackPending(feed: string, seq: number, id: string, bytes: Uint8Array | null): void {
@@ -171,7 +178,7 @@ export class ReplicaStore {
       pendingBytes: async (feed: string, seq: number, id: string) =>
         this.pending.get(feed)?.get(seq)?.get(id) ?? (await this.db.get(pendingKey(feed, seq, id))),
     }
-    return new AppendPlan(this.heads, reader, this.pending, this.pendingTotal, this.counts)
+    return new AppendPlan(this.heads, reader, this.pending, this.pendingTotal, this.counts, this.proofs)
   }
 
   private async commit(plan: AppendPlan): Promise<void> {
@@ -188,9 +195,8 @@ export class ReplicaStore {
         }
       }
     }
-    if (plan.newProofs.length > 0) this.proofs = null
-    for (const proof of plan.newProofs) this.equivocatingFeeds.add(proof.feed)
-    for (const proof of plan.newProofs) for (const listener of this.proofListeners) listener(proof)
+    for (const [feed, proof] of plan.newProofs) this.proofs.set(feed, proof)
+    for (const proof of plan.newProofs.values()) for (const listener of this.proofListeners) listener(proof)
     this.counts = plan.counts
     if (plan.committed.length > 0) for (const listener of this.listeners) listener(plan.committed)
   }
@@ -288,34 +294,48 @@ export class ReplicaStore {
   }
 
   isEquivocating(feed: string): boolean {
-    return this.equivocatingFeeds.has(feed)
+    return this.proofs.has(feed)
   }
 
-  /** Every equivocation proof; read once, then kept (each sync session's extras digest asks for them). */
+  /** The seq of the feed's fork (its best proof), from which the feed is frozen; undefined when not flagged. */
+  forkSeq(feed: string): number | undefined {
+    return this.proofs.get(feed)?.seq
+  }
+
+  /** Every flagged feed with the seq it is frozen from. */
+  forks(): Map<string, number> {
+    return new Map([...this.proofs].map(([feed, proof]) => [feed, proof.seq]))
+  }
+
+  /** The id of the record this replica holds at (feed, seq). */
+  async idAtSeq(feed: string, seq: number): Promise<string | undefined> {
+    const v = await this.db.get(seqKey(feed, seq))
+    return v ? decodeText(v) : undefined
+  }
+
+  /** The best proof of every flagged feed. */
   async equivocationProofs(): Promise<EquivocationProof[]> {
-    if (this.proofs) return [...this.proofs]
-    const out: EquivocationProof[] = []
-    for await (const [key, value] of this.db.entries(prefixRange('eq!'))) {
-      const [, feed, seq] = key.split('!')
-      out.push({ feed: feed!, seq: Number(seq), records: dagCbor.decode(value) as [Uint8Array, Uint8Array] })
-    }
-    this.proofs = out
-    return [...out]
+    return [...this.proofs.values()]
   }
 
-  /** Stores an equivocation proof received from a peer (both records already verified by the caller). */
-  storeEquivocationProof(feed: string, seq: number, a: Uint8Array, b: Uint8Array): Promise<void> {
+  /**
+   * Offers a proof received from a peer (already verified by the caller): kept when the feed has none or
+   * it is better than the one held (an earlier fork), which it then replaces. 'duplicate' otherwise.
+   */
+  storeEquivocationProof(proof: EquivocationProof): Promise<'accepted' | 'duplicate'> {
     return this.exclusive(async () => {
-      if (await this.db.get(proofKey(feed, seq))) return
-      const counts = { ...this.counts, equivocations: this.counts.equivocations + 1 }
+      const current = this.proofs.get(proof.feed)
+      if (current && !isBetterProof(proof, current)) return 'duplicate'
+      const counts = { ...this.counts, equivocations: this.counts.equivocations + (current ? 0 : 1) }
       await this.db.batch([
-        { type: 'put', key: proofKey(feed, seq), value: dagCbor.encode([a, b]) },
+        ...(current && current.seq !== proof.seq ? [{ type: 'del' as const, key: proofKey(proof.feed, current.seq) }] : []),
+        { type: 'put', key: proofKey(proof.feed, proof.seq), value: encodeProofPair(proof) },
         { type: 'put', key: COUNTS_KEY, value: encodeJson(counts) },
       ])
-      this.equivocatingFeeds.add(feed)
-      this.proofs = null
+      this.proofs.set(proof.feed, proof)
       this.counts = counts
-      for (const listener of this.proofListeners) listener({ feed, seq, records: [a, b] })
+      for (const listener of this.proofListeners) listener(proof)
+      return 'accepted'
     })
   }
 

@@ -32,6 +32,11 @@ export const SYNC_LIMITS = {
   maxRequestsPerRound: 1024,
   /** Rounds per session; a session that makes no progress in a round stops early. */
   maxRoundsPerSession: 32,
+  /**
+   * One-record requests a client spends per session looking for forks (sync/fork-search.ts): a binary
+   * search costs log2(seq) of them, ~20 for a feed of a million records, so 256 covers a dozen forks.
+   */
+  maxForkProbesPerSession: 256,
   /** Length of the error message a server may send. */
   maxErrorMessageLength: 256,
 } as const

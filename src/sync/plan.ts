@@ -40,6 +40,11 @@ export interface SyncPlan {
 export interface PlanOptions {
   maxRecordsPerRequest?: number
   maxRequests?: number
+  /**
+   * Feeds frozen at a fork (an equivocation proof at seq f): plan at most up to f - 1, the common prefix
+   * both branches share, and never report them as diverged (their heads differ by design).
+   */
+  frozenAt?: ReadonlyMap<string, number>
 }
 
 /** Heads by feed; when a list names a feed twice the higher seq wins. */
@@ -74,9 +79,13 @@ export function planRanges(mine: readonly FeedHead[], theirs: readonly FeedHead[
     const their = theirHeads.get(feed)!
     const my = myHeads.get(feed)
     const mySeq = my?.seq ?? FIRST_SEQ - 1
-    if (their.seq > mySeq) {
-      cursors.push({ feed, next: mySeq + 1, last: their.seq })
-      missing += their.seq - mySeq
+    const fork = options.frozenAt?.get(feed)
+    const last = fork === undefined ? their.seq : Math.min(their.seq, fork - 1)
+    if (last > mySeq) {
+      cursors.push({ feed, next: mySeq + 1, last })
+      missing += last - mySeq
+    } else if (fork !== undefined) {
+      continue
     } else if (my && their.seq === my.seq && their.id !== my.id) {
       diverged.push({ feed, seq: my.seq, mine: my.id, theirs: their.id })
     } else if (their.seq < mySeq) {

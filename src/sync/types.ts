@@ -17,4 +17,17 @@ export interface ReplicaAccess {
   /** Encoded signed objects that travel besides feeds (roster versions, equivocation proofs). */
   extras(): Promise<Uint8Array[]>
   receiveExtra(bytes: Uint8Array, fromPeer?: string): Promise<ReceiveResult>
+  /** Id of the record held at (feed, seq), if any (fork search compares it with the peer's). */
+  idAt(feed: string, seq: number): Promise<string | undefined>
+  /** Id of an encoded record from a peer, or undefined when it does not decode. */
+  idOf(record: Uint8Array): string | undefined
+  /** Feeds frozen at a fork: feed -> seq of its equivocation proof (docs/protocol.md, "Forks"). */
+  forks(): Promise<ReadonlyMap<string, number>>
 }
+
+/**
+ * Rejections that are the author's fault, never the relay's: a fork (two records at one seq), a record on
+ * a frozen feed, or a record whose prev is not our head (the relay holds another branch). A relay is not
+ * penalised for them; a sync session resolves the fork instead (net/sync-client.ts, sync/fork-search.ts).
+ */
+export const AUTHOR_FAULT_CODES: ReadonlySet<string> = new Set(['EQUIVOCATION', 'FEED_EQUIVOCATED', 'PREV_MISMATCH'])

@@ -113,6 +113,19 @@ export class FakeReplica implements ReplicaAccess {
     return { verdict: 'accepted' }
   }
 
+  async idAt(feed: string, seq: number): Promise<string | undefined> {
+    const rec = this.feeds.get(feed)?.[seq - 1]
+    return rec && sha(rec)
+  }
+
+  idOf(record: Uint8Array): string | undefined {
+    return parse(record) ? sha(record) : undefined
+  }
+
+  async forks(): Promise<ReadonlyMap<string, number>> {
+    return new Map()
+  }
+
   count(feedName: string): number {
     return this.feeds.get(feedKey(feedName))?.length ?? 0
   }

@@ -8,7 +8,7 @@ import {
   type RosterDocument, type RosterSignature, type SignedRoster,
 } from '../../src/record/roster.js'
 import { fromHex, keyPairFromSeed, sha256, Signer, toHex } from '../../src/record/crypto.js'
-import { encodeRosterExtra } from '../../src/node/extras.js'
+import { encodeRosterExtra } from '../../src/sync/extras-wire.js'
 import { RosterState } from '../../src/node/roster-state.js'
 import { isHashmeshError } from '../../src/errors.js'
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_GROUP_RECORDS, ReplicaStore } from '../../src/store/replica-store.js'
 import { createRecord } from '../../src/record/build.js'
+import { canonicalProof } from '../../src/record/equivocation.js'
 import { signalKey } from '../../src/record/types.js'
 import { chain, memberFromByte, pdqHex, signalsBody } from '../helpers/records.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -71,14 +72,69 @@ test('two different records at the same seq are an equivocation: both kept as a 
     assert.ok(store.isEquivocating(alice.publicKeyHex))
     const proofs = await store.equivocationProofs()
     assert.equal(proofs.length, 1)
-    assert.deepEqual(proofs[0]!.records.map((b) => Buffer.from(b).toString('hex')), [a1!.bytes, fork.bytes].map((b) => Buffer.from(b).toString('hex')))
+    // canonical order: ascending ids, whichever arrived first
+    const byId = [a1!, fork].sort((x, y) => (x.record.id < y.record.id ? -1 : 1))
+    assert.deepEqual(proofs[0]!.records.map((b) => Buffer.from(b).toString('hex')), byId.map((r) => Buffer.from(r.bytes).toString('hex')))
     assert.equal(store.head(alice.publicKeyHex)?.id, a1!.record.id)
     // a proof received from a peer shows up too
     const [b1] = chain(bob, 1)
     const bobFork = createRecord(bob, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(78)]))
-    await store.storeEquivocationProof(bob.publicKeyHex, 1, b1!.bytes, bobFork.bytes)
+    const proof = canonicalProof(bob.publicKeyHex, 1, { id: b1!.record.id, bytes: b1!.bytes }, { id: bobFork.record.id, bytes: bobFork.bytes })
+    assert.equal(await store.storeEquivocationProof(proof), 'accepted')
+    assert.equal(await store.storeEquivocationProof(proof), 'duplicate')
     assert.deepEqual((await store.equivocationProofs()).map((p) => p.feed).sort(), [alice.publicKeyHex, bob.publicKeyHex].sort())
+    assert.equal(store.getCounts().equivocations, 2)
   }))
+
+test('a forked feed is frozen at its fork: nothing at or past it is appended, and the verdict is the author\'s fault', () =>
+  withStore(async (store) => {
+    const [a1, a2] = chain(alice, 2)
+    const b1 = createRecord(alice, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(90)]))
+    const b2 = createRecord(alice, { seq: 1, id: b1.record.id }, 'signals', signalsBody([pdqHex(91)]))
+    await store.appendVerified([a1!])
+    const [fork] = await store.appendVerified([b1])
+    assert.equal(fork!.code, 'EQUIVOCATION')
+    assert.equal(store.forkSeq(alice.publicKeyHex), 1)
+    // the honest-looking continuation of our own branch is not appended either: the feed is frozen
+    const [next, other, again] = await store.appendVerified([a2!, b2, b1])
+    assert.equal(next!.code, 'FEED_EQUIVOCATED')
+    assert.equal(other!.code, 'FEED_EQUIVOCATED')
+    assert.equal(again!.verdict, 'duplicate') // the proof's other half
+    assert.equal(store.head(alice.publicKeyHex)?.seq, 1)
+    // records parked ahead of a frozen head are dropped, never appended
+    const a3 = createRecord(alice, { seq: 2, id: a2!.record.id }, 'signals', signalsBody([pdqHex(92)]))
+    const [parked] = await store.appendVerified([a3])
+    assert.equal(parked!.code, 'FEED_EQUIVOCATED')
+  }))
+
+test('a feed keeps its best proof: an earlier fork replaces a later one, on disk too', async () => {
+  const dir = tempDir('hashmesh-store-')
+  try {
+    const x = chain(alice, 3)
+    const y1 = createRecord(alice, { seq: 0, id: null }, 'signals', signalsBody([pdqHex(95)]))
+    const y2 = createRecord(alice, { seq: 1, id: y1.record.id }, 'signals', signalsBody([pdqHex(96)]))
+    let store = await ReplicaStore.open(dir.path)
+    await store.appendVerified(x)
+    const late = canonicalProof(alice.publicKeyHex, 2, { id: x[1]!.record.id, bytes: x[1]!.bytes }, { id: y2.record.id, bytes: y2.bytes })
+    assert.equal(await store.storeEquivocationProof(late), 'accepted')
+    assert.equal(store.forkSeq(alice.publicKeyHex), 2)
+    // the sync fork search hands over the other branch's record at seq 1: an earlier fork
+    const [result] = await store.appendVerified([y1])
+    assert.equal(result!.code, 'EQUIVOCATION')
+    assert.equal(store.forkSeq(alice.publicKeyHex), 1)
+    assert.equal(await store.storeEquivocationProof(late), 'duplicate') // the later one no longer wins
+    await store.close()
+    store = await ReplicaStore.open(dir.path)
+    const proofs = await store.equivocationProofs()
+    assert.equal(proofs.length, 1)
+    assert.equal(proofs[0]!.seq, 1)
+    assert.deepEqual([...proofs[0]!.ids].sort(), [x[0]!.record.id, y1.record.id].sort())
+    assert.equal(store.getCounts().equivocations, 1)
+    await store.close()
+  } finally {
+    dir.cleanup()
+  }
+})
 
 test('revocations apply to the author\'s own signals only, and persist', () =>
   withStore(async (store) => {

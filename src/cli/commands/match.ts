@@ -11,7 +11,7 @@ import { readApiToken } from '../../node/identity.js'
 interface MatchView {
   type: string; value: string; distance: number; status: string; reasons: string[]
   frames?: Array<{ ms: number }>
-  records: Array<{ id: string; member: { name: string | null; key: string }; labels: string[]; signatureVerified: boolean }>
+  records: Array<{ id: string; member: { name: string | null; key: string }; labels: string[]; signatureVerified: boolean; equivocated?: boolean }>
 }
 
 export function register(program: Command): void {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
         if (opts.json) return printJson(result)
         if (result.matches.length === 0) printLine('no match')
         for (const m of result.matches) {
-          const who = m.records.map((r) => `${r.member.name ?? r.member.key.slice(0, 12)} [${r.labels.join(' ')}]${r.signatureVerified ? ' signature ok' : ' SIGNATURE BAD'}`).join('; ')
+          const who = m.records.map((r) => `${r.member.name ?? r.member.key.slice(0, 12)} [${r.labels.join(' ')}]${r.signatureVerified ? ' signature ok' : ' SIGNATURE BAD'}${r.equivocated ? ' FEED FORKED' : ''}`).join('; ')
           const frames = m.frames ? ` frames at ${m.frames.map((f) => (f.ms / 1000).toFixed(1) + 's').join(', ')}` : ''
           printLine(`${m.status.padEnd(10)} ${m.type} ${m.value} distance ${m.distance}${frames}: ${who}${m.reasons.length ? ` (${m.reasons.join('; ')})` : ''}`)
         }

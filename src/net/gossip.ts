@@ -23,7 +23,7 @@
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { fail } from '../errors.js'
-import { GOSSIP_LIMITS } from '../sync/limits.js'
+import { GOSSIP_LIMITS } from '../constants.js'
 import { AUTHOR_FAULT_CODES, type ReceiveResult } from '../sync/types.js'
 import type { NetContext } from './context.js'
 import type { VerdictCounts } from './types.js'

@@ -5,7 +5,7 @@
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { HashmeshError, isHashmeshError } from '../errors.js'
-import { SYNC_LIMITS } from '../sync/limits.js'
+import { SYNC_LIMITS } from '../constants.js'
 
 /** One read or write on a sync stream. */
 export const STREAM_IO_TIMEOUT_MS = 10_000

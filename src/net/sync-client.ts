@@ -18,7 +18,7 @@
 import type { Stream } from '@libp2p/interface'
 import { HashmeshError } from '../errors.js'
 import { AUTHOR_FAULT_CODES, type FeedHead, type ReceiveResult } from '../sync/types.js'
-import { SYNC_LIMITS } from '../sync/limits.js'
+import { SYNC_LIMITS } from '../constants.js'
 import { comparableSeq, findFork } from '../sync/fork-search.js'
 import { indexHeads, planRanges, progressBetween, remainderOf, type RangeRequest } from '../sync/plan.js'
 import { decodeResponse, encodeRequest, type SyncResponse } from '../sync/wire.js'

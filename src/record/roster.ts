@@ -9,13 +9,12 @@
  * id as prev and be signed by a strict majority of version n's members. Nodes pin the genesis id.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { ROSTER_SIGNING_DOMAIN } from '../constants.js'
+import { ROSTER_LIMITS, ROSTER_SIGNING_DOMAIN } from '../constants.js'
 import { fail } from '../errors.js'
 import { sha256Hex, toHex, verifySignature, type Signer } from './crypto.js'
 import { hexValue, isWireMap } from './body-wire.js'
 
 export const ROSTER_FORMAT_VERSION = 1
-export const ROSTER_LIMITS = { maxMembers: 256, maxPeersPerMember: 16, maxNameLength: 64, maxBytes: 128 * 1024 }
 const FEDERATION_RE = /^[a-z0-9][a-z0-9-]{0,62}$/
 const PEER_ID_RE = /^[1-9A-HJ-NP-Za-km-z]{32,128}$/
 

@@ -11,7 +11,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { fail } from '../errors.js'
 import { isWireMap } from '../record/body-wire.js'
 import type { EquivocationProof } from '../record/equivocation.js'
-import { SYNC_LIMITS } from './limits.js'
+import { SYNC_LIMITS } from '../constants.js'
 
 export type DecodedExtra = { type: 'roster'; roster: Uint8Array } | { type: 'equivocation'; records: unknown }
 

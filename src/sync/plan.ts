@@ -8,7 +8,7 @@
  * maxRequestsPerRound requests and the next round re-plans from the heads the replica reached.
  */
 import type { FeedHead } from './types.js'
-import { FIRST_SEQ, SYNC_LIMITS } from './limits.js'
+import { FIRST_SEQ, SYNC_LIMITS } from '../constants.js'
 
 export interface RangeRequest {
   feed: string

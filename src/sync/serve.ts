@@ -4,7 +4,7 @@
  */
 import type { FeedHead, ReplicaAccess } from './types.js'
 import type { SyncRequest, SyncResponse } from './wire.js'
-import { SYNC_LIMITS } from './limits.js'
+import { SYNC_LIMITS } from '../constants.js'
 import { extrasDigest } from './digest.js'
 
 /** Take items in order while they fit the byte budget; always at least one (each item is already bounded). */

@@ -8,7 +8,7 @@
 import { encode, decode } from '@ipld/dag-cbor'
 import { ERROR_CODES, fail, type ErrorCode } from '../errors.js'
 import type { FeedHead } from './types.js'
-import { SYNC_LIMITS } from './limits.js'
+import { SYNC_LIMITS } from '../constants.js'
 
 export type SyncRequest =
   /** Heads of every feed the server holds, sorted by feed; page after `after` (a feed key). */

@@ -3,7 +3,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_INVALID_PER_PEER } from '../../src/net/index.js'
 import { isHashmeshError } from '../../src/errors.js'
-import { GOSSIP_LIMITS } from '../../src/sync/limits.js'
+import { GOSSIP_LIMITS } from '../../src/constants.js'
 import { feedKey, makeBadRecord, makeRecord } from './fake-replica.js'
 import { internals, startNode, stopAll, waitFor, waitForMesh, type TestNode } from './helpers.js'
 

@@ -5,7 +5,7 @@ import { encode } from '@ipld/dag-cbor'
 import { SYNC_REQUEST_BURST, SYNC_REQUESTS_PER_SECOND } from '../../src/net/index.js'
 import { FramedStream } from '../../src/net/stream-io.js'
 import { decodeResponse, encodeRequest } from '../../src/sync/wire.js'
-import { SYNC_LIMITS } from '../../src/sync/limits.js'
+import { SYNC_LIMITS } from '../../src/constants.js'
 import { internals, startNode, stopAll, type TestNode } from './helpers.js'
 
 const nodes: TestNode[] = []

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { sameHeads, startNode, stopAll, waitFor, type TestNode } from './helpers.js'
 import { feedKey, makeRecord } from './fake-replica.js'
 import type { PeerSyncReport } from '../../src/net/index.js'
-import { SYNC_LIMITS } from '../../src/sync/limits.js'
+import { SYNC_LIMITS } from '../../src/constants.js'
 
 const nodes: TestNode[] = []
 after(() => stopAll(nodes))

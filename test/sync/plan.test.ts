@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { planRanges, splitRange, remainderOf, progressBetween, isCaughtUp } from '../../src/sync/plan.js'
 import type { FeedHead } from '../../src/sync/types.js'
-import { SYNC_LIMITS } from '../../src/sync/limits.js'
+import { SYNC_LIMITS } from '../../src/constants.js'
 
 const MAX = SYNC_LIMITS.maxRecordsPerRequest
 

@@ -33,6 +33,8 @@ export const ConfigSchema = Type.Object(
     hash: Type.Object({
       maxImageBytes: Type.Integer({ minimum: 1 }),
       maxImagePixels: Type.Integer({ minimum: 1 }),
+      maxConcurrentDecodes: Type.Integer({ minimum: 1 }),
+      maxQueuedDecodes: Type.Integer({ minimum: 0 }),
       minQuality: Type.Integer({ minimum: 0, maximum: 100 }),
       contributeLowQuality: Type.Boolean(),
     }),

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'PEER_BANNED',
   'RATE_LIMITED',
   'PROTOCOL',
+  'BUSY',
   'TIMEOUT',
   'UNAUTHORIZED',
   'BAD_REQUEST',

@@ -3,16 +3,17 @@
  * routes + schemas, tested with app.inject. Every route but /v1/health needs the bearer token.
  */
 import { timingSafeEqual } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { fail } from '../errors.js'
+import { fail, HashmeshError } from '../errors.js'
 import { fromHex } from '../record/crypto.js'
 import { encodeSignedRoster, rosterFromJson } from '../record/roster.js'
+import type { DecodeGate } from '../hash/decode-gate.js'
 import type { HashmeshNode } from '../node/node.js'
-import { contributionSignals, fingerprintMedia, matchQueries } from '../node/media.js'
+import { contributionSignals, createDecodeGate, fingerprintMedia, matchQueries } from '../node/media.js'
 import { recordView } from '../node/views.js'
 import type { RevokeReason, SignalType } from '../record/types.js'
 import type { ReceiveResult } from '../sync/types.js'
@@ -27,6 +28,8 @@ export interface AppOptions {
   logger?: boolean | object
   /** Provided when the p2p layer runs. */
   network?: { peers(): unknown; status(): unknown; counters(): Record<string, number> }
+  /** The gate media routes decode through; by default one from the node's config (hash.maxConcurrentDecodes). */
+  decodeGate?: DecodeGate
 }
 
 // fastify tests this against the whole header, parameters included ("application/octet-stream; x=y").
@@ -45,16 +48,30 @@ function rawBody(request: FastifyRequest): Uint8Array {
   return request.body
 }
 
+/** Aborted when the client goes away before its answer is sent: a request still queued for a decode leaves the queue. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new HashmeshError('BAD_REQUEST', 'the client closed the connection'))
+  })
+  return controller.signal
+}
+
 export async function buildApp(node: HashmeshNode, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.jsonBodyLimitBytes, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } })
   const metrics = createMetrics(node, options.network?.counters)
   const currentToken = typeof options.token === 'function' ? options.token : () => options.token as string
+  // Every media route shares one gate: a decode holds up to maxImagePixels × 3 bytes until it is hashed.
+  const decodes = options.decodeGate ?? createDecodeGate(node.config)
+  const fingerprint = (request: FastifyRequest, reply: FastifyReply, dihedral?: boolean) =>
+    fingerprintMedia(rawBody(request), node.config, { dihedral, gate: decodes, signal: clientGone(reply) })
 
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body))
   app.setErrorHandler((err, request, reply) => {
-    const { status, body } = toHttpError(err)
-    if (status >= 500) request.log.error({ err }, 'request failed')
+    const { status, body, headers } = toHttpError(err)
+    if (status >= 500 && body.error.code !== 'BUSY') request.log.error({ err }, 'request failed')
+    if (headers) void reply.headers(headers)
     void reply.status(status).send(body)
   })
   app.setNotFoundHandler((request, reply) => {
@@ -95,15 +112,15 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     return metrics.registry.metrics()
   })
 
-  app.post('/v1/hash', { schema: { querystring: S.MediaQuery } }, async (request) => {
+  app.post('/v1/hash', { schema: { querystring: S.MediaQuery } }, async (request, reply) => {
     const query = request.query as Static<typeof S.MediaQuery>
-    return fingerprintMedia(rawBody(request), node.config, { dihedral: query.dihedral })
+    return fingerprint(request, reply, query.dihedral)
   })
 
-  app.post('/v1/match', { schema: { querystring: S.MediaQuery } }, async (request) => {
+  app.post('/v1/match', { schema: { querystring: S.MediaQuery } }, async (request, reply) => {
     const query = request.query as Static<typeof S.MediaQuery>
     if (Buffer.isBuffer(request.body)) {
-      const fp = await fingerprintMedia(rawBody(request), node.config, { dihedral: query.dihedral })
+      const fp = await fingerprint(request, reply, query.dihedral)
       const matches = await node.match(matchQueries(fp, node.config), { threshold: query.threshold })
       return { query: fp, matches }
     }
@@ -116,7 +133,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     const query = request.query as Static<typeof S.MediaQuery>
     let result
     if (Buffer.isBuffer(request.body)) {
-      const fp = await fingerprintMedia(rawBody(request), node.config)
+      const fp = await fingerprint(request, reply)
       const labels = query.labels ? query.labels.split(',').map((l) => l.trim()).filter(Boolean) : []
       result = { ...(await node.contribute({ signals: contributionSignals(fp), labels, contentType: query.contentType, note: query.note })), fingerprint: fp }
     } else {

@@ -17,6 +17,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MEDIA_TIMEOUT: 422,
   QUALITY_TOO_LOW: 422,
   RATE_LIMITED: 429,
+  BUSY: 503,
   STORE_CLOSED: 503,
   NODE_UNREACHABLE: 503,
   INTERNAL: 500,
@@ -36,12 +37,18 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; status: number }> = {
   FST_ERR_VALIDATION: { code: 'BAD_REQUEST', status: 400 },
 }
 
-export interface ErrorBody { error: { code: ErrorCode; message: string } }
+/** 5xx whose message is for the client (load shedding says when to come back); other 5xx messages stay in the log. */
+const PUBLIC_5XX: ReadonlySet<ErrorCode> = new Set(['BUSY'])
 
-export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+export interface ErrorBody { error: { code: ErrorCode; message: string } }
+export interface HttpError { status: number; body: ErrorBody; headers?: Record<string, string> }
+
+export function toHttpError(err: unknown): HttpError {
   if (isHashmeshError(err)) {
     const status = statusFor(err.code)
-    return { status, body: { error: { code: err.code, message: status >= 500 ? 'internal error' : err.message } } }
+    const message = status >= 500 && !PUBLIC_5XX.has(err.code) ? 'internal error' : err.message
+    const retryAfter = err.details?.retryAfterSeconds
+    return { status, body: { error: { code: err.code, message } }, ...(typeof retryAfter === 'number' ? { headers: { 'retry-after': String(retryAfter) } } : {}) }
   }
   const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown }
   const known = e?.code ? FASTIFY_CODES[e.code] : undefined

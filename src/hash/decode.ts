@@ -12,7 +12,14 @@ import { fail, isHashmeshError, HashmeshError } from '../errors.js'
 
 /** Same as config/default.json hash.maxImageBytes / maxImagePixels; callers normally pass the config. */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
-export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
+/**
+ * 50 M pixels: every phone camera (12 MP binned, 48 MP full: 8064×6048) and 45 MP full-frame bodies fit;
+ * PDQ squashes anything over 512×512 anyway, so a larger picture can be downscaled before hashing. A decode
+ * holds pixels × 3 bytes (150 MB here) until it is hashed: with 2 decodes at once, 16 concurrent
+ * maximum-size requests peaked at 0.68-0.78 GB RSS, against 1.10-1.12 GB at the former 100 M
+ * (scripts/bench-decode-memory.ts; docs/operations.md has the table).
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 /** A decode of an allowed image takes milliseconds; anything near this is hostile. */
 export const DECODE_TIMEOUT_SECONDS = 30
 
@@ -45,18 +52,10 @@ export function setDecoderThreads(threads: number): void {
 }
 
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): Promise<DecodedImage> {
-  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS
-  if (bytes.length === 0) fail('MEDIA_EMPTY', 'image is empty (0 bytes)')
-  if (bytes.length > maxBytes) {
-    fail('MEDIA_TOO_LARGE', `image is ${bytes.length} bytes, over the limit of ${maxBytes}`, { details: { bytes: bytes.length, maxBytes } })
-  }
-  const format = sniffImageFormat(bytes)
-  if (format === undefined) fail('MEDIA_UNSUPPORTED', 'not a JPEG, PNG, GIF, WebP, TIFF or AVIF image')
-  if (format === 'heic') fail('MEDIA_UNSUPPORTED', 'HEIC/HEIF images are not supported (no HEVC decoder); convert to JPEG or PNG')
-  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const format = checkBytesAndFormat(bytes, limits.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES)
   try {
-    const { data, info } = await sharp(input, { ignoreIcc: true, limitInputPixels: maxPixels, failOn: 'error' })
+    const { data, info } = await sharp(asBuffer(bytes), { ignoreIcc: true, limitInputPixels: maxPixels, failOn: 'error' })
       .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
       .removeAlpha()
       .toColourspace('srgb')
@@ -70,6 +69,42 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}):
     if (isHashmeshError(cause)) throw cause
     throw decodeError(cause, format)
   }
+}
+
+/**
+ * Everything decodeImage refuses without decoding: size, container, and the pixel count in the header
+ * (libvips reads the header only, in well under a millisecond). Cheap enough to run before a request
+ * waits for a decode slot, so a bomb is told MEDIA_TOO_LARGE at once even on a busy node.
+ */
+export async function checkImageHeader(bytes: Uint8Array, limits: DecodeLimits = {}): Promise<{ format: ImageFormat; width: number; height: number }> {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS
+  const format = checkBytesAndFormat(bytes, limits.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES)
+  let width: number
+  let height: number
+  try {
+    ;({ width, height } = await sharp(asBuffer(bytes), { limitInputPixels: false }).metadata())
+  } catch (cause) {
+    throw decodeError(cause, format)
+  }
+  if (width * height > maxPixels) {
+    fail('MEDIA_TOO_LARGE', `image is ${width}x${height} (${width * height} pixels), over the limit of ${maxPixels}`, { details: { width, height, maxPixels } })
+  }
+  return { format, width, height }
+}
+
+function checkBytesAndFormat(bytes: Uint8Array, maxBytes: number): ImageFormat {
+  if (bytes.length === 0) fail('MEDIA_EMPTY', 'image is empty (0 bytes)')
+  if (bytes.length > maxBytes) {
+    fail('MEDIA_TOO_LARGE', `image is ${bytes.length} bytes, over the limit of ${maxBytes}`, { details: { bytes: bytes.length, maxBytes } })
+  }
+  const format = sniffImageFormat(bytes)
+  if (format === undefined) fail('MEDIA_UNSUPPORTED', 'not a JPEG, PNG, GIF, WebP, TIFF or AVIF image')
+  if (format === 'heic') fail('MEDIA_UNSUPPORTED', 'HEIC/HEIF images are not supported (no HEVC decoder); convert to JPEG or PNG')
+  return format
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** libvips reports failures as message text only; these are the ones users can act on. */

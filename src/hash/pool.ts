@@ -12,7 +12,10 @@ import { HashmeshError, ERROR_CODES, type ErrorCode } from '../errors.js'
 import type { FingerprintOptions, ImageFingerprint } from './fingerprint.js'
 import type { HashReply, HashTask } from './hash-worker.js'
 
-/** Tasks queued per worker, so its next file is being read while the current one decodes. */
+/**
+ * Tasks queued per worker, so its next file is being read while the current one decodes. A worker still
+ * decodes one image at a time (hash-worker.ts), so the pool holds at most `threads` decoded images.
+ */
 const TASKS_IN_FLIGHT_PER_WORKER = 2
 
 export interface HashPoolOptions {

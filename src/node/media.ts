@@ -1,10 +1,13 @@
 /**
  * Media bytes -> fingerprints and signals, with the node's configured limits. The container signature
- * decides: images go to PDQ (hash/fingerprint.ts), videos to vPDQ (hash/vpdq.ts).
+ * decides: images go to PDQ (hash/fingerprint.ts), videos to vPDQ (hash/vpdq.ts). Callers that decode
+ * concurrently (the HTTP API) pass a DecodeGate made by createDecodeGate, so that memory stays bounded.
  */
 import type { Config } from '../config.js'
 import { fail } from '../errors.js'
 import { RECORD_LIMITS } from '../constants.js'
+import { checkImageHeader } from '../hash/decode.js'
+import { DecodeGate } from '../hash/decode-gate.js'
 import { fingerprintImage, type ImageFingerprint } from '../hash/fingerprint.js'
 import { sniffMediaKind, type VideoContainer } from '../hash/media-kind.js'
 import { fingerprintVideo, type VideoFingerprint } from '../hash/vpdq.js'
@@ -16,17 +19,35 @@ import type { QuerySignal } from '../match/matcher.js'
 export type VideoMediaFingerprint = { kind: 'video'; container: VideoContainer } & VideoFingerprint & { vpdq: { value?: string } }
 export type MediaFingerprint = ({ kind: 'image' } & ImageFingerprint) | VideoMediaFingerprint
 
-export async function fingerprintMedia(bytes: Uint8Array, config: Config, options: { dihedral?: boolean; signal?: AbortSignal } = {}): Promise<MediaFingerprint> {
-  const sniffed = sniffMediaKind(bytes)
-  if (sniffed?.kind === 'video') return fingerprintVideoSource({ bytes }, sniffed.container, config, options.signal)
+/** The gate for a node's concurrent decodes (config hash.maxConcurrentDecodes and hash.maxQueuedDecodes). */
+export function createDecodeGate(config: Config): DecodeGate {
+  return new DecodeGate({ maxActive: config.hash.maxConcurrentDecodes, maxQueued: config.hash.maxQueuedDecodes })
+}
+
+export interface FingerprintMediaOptions {
+  dihedral?: boolean
+  signal?: AbortSignal
+  /** Wait for a decode slot here (BUSY when its queue is full); without one, decode at once. */
+  gate?: DecodeGate
+}
+
+export async function fingerprintMedia(bytes: Uint8Array, config: Config, options: FingerprintMediaOptions = {}): Promise<MediaFingerprint> {
   if (bytes.length === 0) fail('MEDIA_EMPTY', 'media is empty (0 bytes)')
-  const fp = await fingerprintImage(bytes, {
-    dihedral: options.dihedral,
-    maxBytes: config.hash.maxImageBytes,
-    maxPixels: config.hash.maxImagePixels,
-    minQuality: config.hash.minQuality,
+  const { gate, signal } = options
+  const sniffed = sniffMediaKind(bytes)
+  if (sniffed?.kind === 'video') {
+    const decode = () => fingerprintVideoSource({ bytes }, sniffed.container, config, signal)
+    return gate ? gate.run(decode, { signal }) : decode()
+  }
+  const limits = { maxBytes: config.hash.maxImageBytes, maxPixels: config.hash.maxImagePixels }
+  // Refusals that need no decoding (too many bytes or pixels, unknown format) come before the queue:
+  // a clear 4xx at once, never a 503.
+  if (gate) await checkImageHeader(bytes, limits)
+  const decode = async (): Promise<MediaFingerprint> => ({
+    kind: 'image',
+    ...(await fingerprintImage(bytes, { ...limits, dihedral: options.dihedral, minQuality: config.hash.minQuality })),
   })
-  return { kind: 'image', ...fp }
+  return gate ? gate.run(decode, { signal }) : decode()
 }
 
 /** A video file by path (the CLI): ffmpeg reads the file itself, nothing is loaded into memory. */

@@ -1,13 +1,15 @@
 /** What the gossip, sync server and sync client share: the replica, counters and peer hygiene. */
 import type { ReplicaAccess } from '../sync/types.js'
 import type { PeerHygiene } from './peer-hygiene.js'
+import { emptyRefusals } from './refusals.js'
 import { emptyVerdicts, type NetLogger, type NetMetrics, type VerdictCounts } from './types.js'
 
-export type Counters = Omit<NetMetrics, 'peersConnected' | 'hygiene'>
+export type Counters = Omit<NetMetrics, 'peersConnected' | 'hygiene' | 'inbound'>
 
 export function newCounters(): Counters {
   return {
     connectionsRefused: 0,
+    connectionsRefusedByReason: emptyRefusals(),
     rosterDials: 0,
     rosterDialFailures: 0,
     gossip: {

@@ -17,9 +17,11 @@ import { fail, HashmeshError } from '../errors.js'
 import { newCounters, type NetContext } from './context.js'
 import { createGater } from './gater.js'
 import { Gossip } from './gossip.js'
+import { addressKey, InboundLimiter, INBOUND_UPGRADE_TIMEOUT_MS } from './inbound-limiter.js'
 import { privateKeyFromBytes } from './keys.js'
 import { assembleNode, type HashmeshLibp2p } from './node-assembly.js'
 import { PeerHygiene } from './peer-hygiene.js'
+import { RefusalLog } from './refusals.js'
 import { dialMissingRosterPeers } from './roster-dialer.js'
 import { DIAL_TIMEOUT_MS } from './stream-io.js'
 import { createSyncHandler, MAX_INBOUND_SYNC_STREAMS, MAX_OUTBOUND_SYNC_STREAMS } from './sync-server.js'
@@ -31,6 +33,8 @@ export { generatePeerKey, peerIdFromKey, generatePsk, isPeerId } from './keys.js
 export { recordsTopic, extrasTopic } from './topics.js'
 export { dhtProtocol } from './node-assembly.js'
 export { MAX_INVALID_PER_PEER, BAN_DURATION_MS, SYNC_REQUEST_BURST, SYNC_REQUESTS_PER_SECOND } from './peer-hygiene.js'
+export { INBOUND_UPGRADE_TIMEOUT_MS, PENDING_PER_ADDRESS, PENDING_TOTAL } from './inbound-limiter.js'
+export { REFUSAL_REASONS, REFUSAL_LOG_INTERVAL_MS } from './refusals.js'
 
 /** Test-only access to the internals of a Network (libp2p node, unchecked publish). */
 export const NET_INTERNALS = Symbol('hashmesh.net.internals')
@@ -45,6 +49,14 @@ const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const STOP_DRAIN_MS = 3_000
 /** Delay between a new connection and the next round of roster dials (identify and the DHT settle first). */
 const ROSTER_DIAL_DELAY_MS = 1_000
+
+function hostOf(addr: string): string | undefined {
+  try {
+    return multiaddr(addr).getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+  } catch {
+    return undefined
+  }
+}
 
 function p2pPeerOf(addr: string): string | undefined {
   try {
@@ -81,13 +93,21 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       libp2p?.hangUp(peerIdFromString(peerId)).catch((err: Error) => log('peer.hangup.failed', { peer: peerId, message: err.message }))
     },
   }
+  const limiter = new InboundLimiter()
+  // the operator lists members' addresses as bootstrap peers: their dials to us come from there
+  for (const host of init.bootstrap.map(hostOf)) if (host) limiter.rememberMemberAddress(addressKey(host))
+  const refusalLog = new RefusalLog(log)
   const gater = createGater({
     isAllowedPeer: init.isAllowedPeer,
     hygiene,
     allowPrivateAddresses: init.allowPrivateAddresses,
-    onRefused(peerId, reason, direction) {
+    limiter,
+    pskEnabled: init.psk !== undefined,
+    upgradeTimeoutMs: INBOUND_UPGRADE_TIMEOUT_MS,
+    onRefused(reason, subject, direction) {
       counters.connectionsRefused++
-      log('peer.refused', { peer: peerId, reason, direction })
+      counters.connectionsRefusedByReason[reason]++
+      refusalLog.note(reason, subject, direction)
     },
   })
   const node = await assembleNode({ ...init, privateKey, gater })
@@ -284,6 +304,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       return structuredClone({
         ...counters,
         peersConnected: node.getPeers().length,
+        inbound: limiter.stats(),
         hygiene: {
           invalidTotal: hygiene.invalidTotal,
           bansTotal: hygiene.bansTotal,

@@ -14,10 +14,12 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } 
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
 import { preSharedKey } from '@libp2p/pnet'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { ConnectionProtector, PrivateKey } from '@libp2p/interface'
 import { PROTOCOL_PREFIX, DHT_PROTOCOL_SUFFIX } from '../constants.js'
 import { GOSSIP_LIMITS } from '../sync/limits.js'
 import { extrasTopic, recordsTopic } from './topics.js'
+import { INBOUND_UPGRADE_TIMEOUT_MS, PENDING_RESERVED_FOR_MEMBERS, PENDING_TOTAL } from './inbound-limiter.js'
+import type { InboundGate } from './gater.js'
 
 export interface HashmeshServices {
   identify: Identify
@@ -32,7 +34,7 @@ export type HashmeshLibp2p = Libp2p<HashmeshServices>
 /** What the libp2p node needs: the network's own settings plus the decoded key and the gater. */
 export type AssemblyInit = Pick<NetworkInit, 'listen' | 'announce' | 'bootstrap' | 'allowPrivateAddresses' | 'psk' | 'federationId' | 'meshDegree'> & {
   privateKey: PrivateKey
-  gater: ConnectionGater
+  gater: InboundGate
 }
 
 /** The DHT protocol of one federation, e.g. /hashmesh/<federationId>/kad/1.0.0: never the public IPFS DHT. */
@@ -42,6 +44,20 @@ export function dhtProtocol(federationId: string): string {
 
 /** Connections kept at most; a federation is tens to hundreds of members. */
 export const MAX_CONNECTIONS = 200
+
+/**
+ * libp2p's own bound on inbound connections in handshake (default 10, checked before any gater hook: ten
+ * stalled sockets locked every member out). The gater's inbound limiter is the real bound; this one is a
+ * backstop above it, since libp2p also counts connections refused by the gater until they close, and
+ * authenticated ones until their muxer is chosen.
+ */
+export const LIBP2P_PENDING_INBOUND_BACKSTOP = 2 * (PENDING_TOTAL + PENDING_RESERVED_FOR_MEMBERS)
+/**
+ * New inbound connections per second per remote host that libp2p accepts before our gater sees them (its
+ * default is 5). Set so high that it never acts: the gater's limiter applies the real rate and counts
+ * what it refuses, while libp2p's refusals are invisible, and a refusal costs the same in either place.
+ */
+export const LIBP2P_CONNECTS_PER_SECOND_BACKSTOP = 10_000
 
 const DEFAULT_MESH_DEGREE = 3
 const CONNECTION_PING_INTERVAL_MS = 60_000
@@ -57,6 +73,21 @@ export function meshDegrees(d: number): { D: number; Dlo: number; Dhi: number; D
   return { D: d, Dlo, Dhi: d + 2, Dlazy: d, Dscore: Math.max(1, Math.floor((2 * d) / 3)), Dout: Math.min(Math.floor(d / 2), Dlo - 1) }
 }
 
+/** libp2p's pnet protector, telling the gater when the nonces are exchanged (to tell a missing key from a stall). */
+function watchedPreSharedKey(psk: Uint8Array, gater: InboundGate): () => ConnectionProtector {
+  const create = preSharedKey({ psk })
+  return () => {
+    const inner = create()
+    return {
+      async protect(connection, options) {
+        const protectedConnection = await inner.protect(connection, options)
+        if (connection.direction === 'inbound') gater.notePskExchanged(connection)
+        return protectedConnection
+      },
+    }
+  }
+}
+
 export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> {
   installYamuxWindowHysteresis()
   return createLibp2p<HashmeshServices>({
@@ -66,9 +97,14 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(init.psk ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    ...(init.psk ? { connectionProtector: watchedPreSharedKey(init.psk, init.gater) } : {}),
     connectionGater: init.gater,
-    connectionManager: { maxConnections: MAX_CONNECTIONS },
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      maxIncomingPendingConnections: LIBP2P_PENDING_INBOUND_BACKSTOP,
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+      inboundConnectionThreshold: LIBP2P_CONNECTS_PER_SECOND_BACKSTOP,
+    },
     // libp2p pings every connection on a new stream every 10 s by default; with 19 peers that was a
     // visible share of an idle node's CPU. Yamux's own keep-alive (30 s, no new stream) already keeps
     // connections alive, so the round-trip measurement runs once a minute.

@@ -27,6 +27,15 @@ export interface NetworkInit {
   logger?: NetLogger
 }
 
+/**
+ * Why a connection was refused or failed. After authentication: notInRoster, banned. Before it (inbound,
+ * only the source address known): badPsk (handshake failed with a pre-shared key in use), handshakeTimeout,
+ * handshakeFailed (closed or garbled without a key in use), ipLimit (too many handshakes from one
+ * address), rateLimit (too many new connections a second from one address), pendingLimit (the handshake
+ * pool is full), evicted (a stalled handshake closed to make room).
+ */
+export type RefusalReason = 'notInRoster' | 'banned' | 'badPsk' | 'handshakeTimeout' | 'handshakeFailed' | 'ipLimit' | 'rateLimit' | 'pendingLimit' | 'evicted'
+
 export interface PeerInfo {
   peerId: string
   addresses: string[]
@@ -65,7 +74,11 @@ export interface SyncReport {
 
 export interface NetMetrics {
   peersConnected: number
+  /** Refused and failed connections in all (the sum of connectionsRefusedByReason). */
   connectionsRefused: number
+  connectionsRefusedByReason: Record<RefusalReason, number>
+  /** Inbound connections in their handshake now, the addresses they come from, member addresses known. */
+  inbound: { pending: number; pendingAddresses: number; memberAddresses: number }
   /** Dials of roster peers we were not connected to (roster-dialer.ts), and how many of them failed. */
   rosterDials: number
   rosterDialFailures: number

@@ -11,7 +11,11 @@ after(() => stopAll(nodes))
 test('a peer the roster does not allow cannot connect, in either direction', { timeout: 15_000 }, async () => {
   const outsider = await newKey()
   const roster = new Set<string>()
-  const member = await startNode({ isAllowedPeer: (id) => roster.has(id) })
+  const lines: Record<string, unknown>[] = []
+  const member = await startNode({
+    isAllowedPeer: (id) => roster.has(id),
+    logger: (event, fields) => event === 'peer.refused' && lines.push(fields),
+  })
   nodes.push(member)
   const stranger = await startNode({ peerPrivateKey: outsider.key }) // allows everyone
   nodes.push(stranger)
@@ -30,7 +34,17 @@ test('a peer the roster does not allow cannot connect, in either direction', { t
   assert.equal(member.net.peers().length, 0)
   assert.deepEqual(connects, [])
   assert.ok(member.net.metrics().connectionsRefused >= 1)
+  assert.ok(member.net.metrics().connectionsRefusedByReason.notInRoster >= 1)
   assert.equal(member.replica.count('stranger'), 0)
+  // refusals are logged once per peer per minute, however often it tries
+  for (let i = 0; i < 2; i++) {
+    await stranger.net.dial(member.addr).catch(() => undefined)
+    await waitFor('the stranger is dropped again', () => stranger.net.peers().length === 0)
+  }
+  await waitFor('all three refusals counted', () => member.net.metrics().connectionsRefusedByReason.notInRoster >= 3)
+  const inboundLines = lines.filter((l) => l.peer === outsider.peerId && l.direction === 'inbound')
+  assert.equal(inboundLines.length, 1)
+  assert.equal(inboundLines[0]!.reason, 'notInRoster')
 
   // the roster changes at runtime: the gate consults it every time
   roster.add(outsider.peerId)
@@ -59,4 +73,8 @@ test('with a pre-shared key, a node without the key cannot connect', { timeout: 
     assert.rejects(inside1.net.dial(outside.addr), (err) => isHashmeshError(err, 'NODE_UNREACHABLE')),
   ])
   assert.deepEqual(inside1.net.peers().map((p) => p.peerId), [inside2.peerId])
+  // both inbound attempts without our key are counted as such (neither reached the roster gate)
+  await waitFor('bad-PSK handshakes counted', () => inside1.net.metrics().connectionsRefusedByReason.badPsk >= 2, 10_000)
+  const refused = inside1.net.metrics().connectionsRefusedByReason
+  assert.equal(refused.notInRoster + refused.banned, 0)
 })

@@ -1,15 +1,38 @@
-/** The only module that imports `level`. A thin wrapper so the rest of the store never sees its API. */
+/**
+ * The only module that imports `level`. A thin wrapper so the rest of the store never sees its API.
+ * KeyValueStore is the store's one storage shape; memory-kv.ts implements it without a disk (tests), and
+ * test/store/key-value-contract.test.ts holds both to the same behaviour.
+ */
 import { Level } from 'level'
-import { fail } from '../errors.js'
+import { HashmeshError, fail } from '../errors.js'
 
 export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
 
+/**
+ * Keys in [gte or gt, lte or lt], in UTF-8 byte order (reversed with `reverse`), at most `limit` of them
+ * (a negative or non-integer limit is none). gte wins over gt and lte over lt when both are given; an
+ * undefined bound is no bound.
+ */
+export interface KeyRange {
+  gt?: string
+  gte?: string
+  lt?: string
+  lte?: string
+  limit?: number
+  reverse?: boolean
+}
+
+/**
+ * Values are copied in and out (a caller never shares bytes with the store). A batch is atomic. An
+ * iterator sees the store as it was when entries()/keys() was called. Every call on a closed store, and
+ * every step of an iterator after its store closed, rejects with STORE_CLOSED.
+ */
 export interface KeyValueStore {
   get(key: string): Promise<Uint8Array | undefined>
   getMany(keys: string[]): Promise<(Uint8Array | undefined)[]>
   batch(ops: BatchOp[]): Promise<void>
-  entries(range: { gte?: string; lt?: string; limit?: number; reverse?: boolean }): AsyncIterable<[string, Uint8Array]>
-  keys(range: { gte?: string; lt?: string; limit?: number }): AsyncIterable<string>
+  entries(range: KeyRange): AsyncIterable<[string, Uint8Array]>
+  keys(range: KeyRange): AsyncIterable<string>
   close(): Promise<void>
 }
 
@@ -25,12 +48,54 @@ export async function openLevel(path: string): Promise<KeyValueStore> {
     fail('STORE_CLOSED', `cannot open the store at ${path}: ${(cause as Error).message}`, { cause })
   }
   return {
-    get: (key) => db.get(key),
-    getMany: (keys) => db.getMany(keys),
-    batch: (ops) => writeBatch(db, ops),
-    entries: (range) => db.iterator(range),
-    keys: (range) => db.keys(range),
+    get: (key) => db.get(key).catch(rethrowAsStoreError),
+    getMany: (keys) => db.getMany(keys).catch(rethrowAsStoreError),
+    batch: (ops) => writeBatch(db, ops).catch(rethrowAsStoreError),
+    entries: (range) => guardIterator(() => db.iterator(definedBounds(range))),
+    keys: (range) => guardIterator(() => db.keys(definedBounds(range))),
     close: () => db.close(),
+  }
+}
+
+/** level reads a bound that is present but undefined as the key "undefined"; here it is no bound. */
+function definedBounds(range: KeyRange): KeyRange {
+  const given = Object.entries(range)
+  return given.every(([, value]) => value !== undefined) ? range : Object.fromEntries(given.filter(([, value]) => value !== undefined))
+}
+
+/** level's "not open" and "bad key/value" errors as the codes the rest of hashmesh tells apart. */
+function rethrowAsStoreError(err: unknown): never {
+  const code = (err as { code?: string } | undefined)?.code
+  if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_ITERATOR_NOT_OPEN') {
+    throw new HashmeshError('STORE_CLOSED', 'the store is closed', { cause: err })
+  }
+  if (code === 'LEVEL_INVALID_KEY' || code === 'LEVEL_INVALID_VALUE') {
+    throw new HashmeshError('INTERNAL', `bad key or value for the store: ${(err as Error).message}`, { cause: err })
+  }
+  throw err
+}
+
+/**
+ * The iterator is opened now (its snapshot is taken at the call); errors of its steps are mapped. A thin
+ * delegate rather than an async generator around it: a generator layer cost ~10 % more CPU per entry.
+ */
+function guardIterator<T>(open: () => AsyncIterable<T>): AsyncIterable<T> {
+  let source: AsyncIterable<T> | undefined
+  let openError: unknown
+  try {
+    source = open()
+  } catch (err) {
+    openError = err
+  }
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      if (source === undefined) return { next: () => Promise.reject(openError).catch(rethrowAsStoreError) }
+      const inner = source[Symbol.asyncIterator]()
+      return {
+        next: () => inner.next().catch(rethrowAsStoreError),
+        return: (value?: unknown) => (inner.return ? inner.return(value).catch(rethrowAsStoreError) : Promise.resolve({ done: true, value: undefined })),
+      }
+    },
   }
 }
 

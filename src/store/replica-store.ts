@@ -63,6 +63,13 @@ export class ReplicaStore {
     return store
   }
 
+  /** A replica over any KeyValueStore (tests use memory-kv.ts); the replica owns it and closes it on close(). */
+  static async openWith(kv: KeyValueStore): Promise<ReplicaStore> {
+    const store = new ReplicaStore(kv)
+    await store.load()
+    return store
+  }
+
   private async load(): Promise<void> {
     for await (const [key, value] of this.db.entries(prefixRange('head!'))) this.heads.set(key.slice(5), decodeJson<Head>(value))
     for await (const key of this.db.keys(prefixRange('pend!'))) {

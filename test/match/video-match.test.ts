@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ReplicaStore } from '../../src/store/replica-store.js'
+import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { Matcher } from '../../src/match/matcher.js'
 import { compareVideoFrames } from '../../src/match/video-match.js'
 import { createRecord } from '../../src/record/build.js'
 import { vpdqValue } from '../../src/record/body-wire.js'
 import type { VpdqFrame } from '../../src/record/types.js'
 import { memberFromByte, randomPdqHex } from '../helpers/records.js'
-import { tempDir } from '../helpers/tmp.js'
 
 /** `hex` with `bits` bits flipped, starting at bit `from`. */
 function flip(hex: string, bits: number, from = 0): string {
@@ -28,8 +28,7 @@ test('compareVideoFrames: unique quality >= 50 frames, <= threshold, percentages
 })
 
 test('Matcher.matchVideo reports contributed videos reaching both percentages, explained; image queries see frame timestamps', async () => {
-  const dir = tempDir()
-  const store = await ReplicaStore.open(dir.path)
+  const store = await ReplicaStore.openWith(new MemoryKeyValueStore())
   try {
     const videoA = Array.from({ length: 10 }, randomPdqHex)
     const videoB = Array.from({ length: 10 }, randomPdqHex)
@@ -39,7 +38,7 @@ test('Matcher.matchVideo reports contributed videos reaching both percentages, e
     const second = createRecord(signer, { seq: first.record.seq, id: first.record.id }, 'signals', { signals: [signal(videoB)], contentType: 'video', labels: ['behavior:glorification'] }, 1_700_000_000_001)
     await store.appendVerified([first, second])
     const matcher = new Matcher(store, {
-      policy: { members: null, minQuality: 50, ignoreDisputed: false, ignoreFalsePositive: false, minAgreeingMembers: 1 },
+      policy: { members: null, minQuality: 50, ignoreDisputed: false, ignoreFalsePositive: false, minAgreeingMembers: 1, actOnEquivocated: false },
       pdqThreshold: 31,
       isMember: () => true,
       memberName: () => 'member seven',
@@ -70,6 +69,5 @@ test('Matcher.matchVideo reports contributed videos reaching both percentages, e
     assert.deepEqual(image[0]!.frames?.map((f) => f.ms), [4000])
   } finally {
     await store.close()
-    dir.cleanup()
   }
 })

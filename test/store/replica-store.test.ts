@@ -5,12 +5,23 @@ import { createRecord } from '../../src/record/build.js'
 import { canonicalProof } from '../../src/record/equivocation.js'
 import { signalKey } from '../../src/record/types.js'
 import { chain, memberFromByte, pdqHex, signalsBody } from '../helpers/records.js'
+import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const alice = memberFromByte(1)
 const bob = memberFromByte(2)
 
-async function withStore(fn: (store: ReplicaStore, path: string) => Promise<void>): Promise<void> {
+/** The replica's logic on the in-memory store; tests where the disk is the point open LevelDB themselves. */
+async function withStore(fn: (store: ReplicaStore) => Promise<void>): Promise<void> {
+  const store = await ReplicaStore.openWith(new MemoryKeyValueStore())
+  try {
+    await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+async function withDiskStore(fn: (store: ReplicaStore, path: string) => Promise<void>): Promise<void> {
   const dir = tempDir()
   const store = await ReplicaStore.open(dir.path)
   try {
@@ -136,7 +147,7 @@ test('a feed keeps its best proof: an earlier fork replaces a later one, on disk
   }
 })
 
-test('revocations apply to the author\'s own signals only, and persist', () =>
+test('revocations apply to the author\'s own signals only, and are stored', () =>
   withStore(async (store) => {
     const [a1] = chain(alice, 1)
     const [b1] = chain(bob, 1, undefined, 1, 500)
@@ -186,7 +197,7 @@ test('state survives close and reopen; commit listeners see records in feed orde
 })
 
 test('a second process cannot open a store that is in use (STORE_LOCKED)', () =>
-  withStore(async (_store, path) => {
+  withDiskStore(async (_store, path) => {
     await assert.rejects(ReplicaStore.open(path), (err: { code?: string }) => err.code === 'STORE_LOCKED')
   }))
 
@@ -225,13 +236,10 @@ test('a group takes at most MAX_GROUP_RECORDS records; the rest go into the next
     assert.equal(store.head(alice.publicKeyHex)?.seq, 30)
   }))
 
-test('a closed store refuses appends with STORE_CLOSED', async () => {
-  const dir = tempDir()
-  const store = await ReplicaStore.open(dir.path)
+test('a closed store refuses appends and reads with STORE_CLOSED', async () => {
+  const store = await ReplicaStore.openWith(new MemoryKeyValueStore())
   await store.close()
-  try {
-    await assert.rejects(store.appendVerified(chain(alice, 1)), (err: { code?: string }) => err.code === 'STORE_CLOSED')
-  } finally {
-    dir.cleanup()
-  }
+  const closed = (err: { code?: string }) => err.code === 'STORE_CLOSED'
+  await assert.rejects(store.appendVerified(chain(alice, 1)), closed)
+  await assert.rejects(store.getRecordBytes('ab'.repeat(32)), closed)
 })

@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from './server.js'
 import { allExtras, receiveExtra } from '../node/extras.js'
 import { encodeProofExtra, encodeRosterExtra } from '../sync/extras-wire.js'
 import { FILES, apiTokenReader } from '../node/identity.js'
+import { banFile } from '../node/ban-file.js'
 import { HashmeshNode } from '../node/node.js'
 import { recordIdOf } from '../record/codec.js'
 
@@ -109,7 +110,10 @@ async function startNetwork(node: HashmeshNode, log: Log, traceRecords: boolean)
     replica: replicaAccess(node),
     syncIntervalMs: p2p.syncIntervalMs,
     meshDegree: p2p.meshDegree,
-    logger: (event, fields) => log(event.includes('fail') || event.includes('banned') ? 'warn' : 'debug', event, fields),
+    bans: banFile(node.identity.dataDir),
+    // refusals are rate-limited in net (one line per peer or address per minute): shown at info
+    logger: (event, fields) =>
+      log(event.includes('fail') || event.includes('banned') ? 'warn' : event === 'peer.refused' || event === 'bans.restored' ? 'info' : 'debug', event, fields),
   })
   // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with
   // it). Only when trace lines are kept: this runs for every record a catch-up stores.

@@ -75,6 +75,19 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   const hygiene = new PeerHygiene()
   const counters = newCounters()
   const log = init.logger ?? (() => {})
+  try {
+    const restored = init.bans ? hygiene.restoreBans(init.bans.load()) : 0
+    if (restored > 0) log('bans.restored', { bans: restored })
+  } catch (err) {
+    log('bans.load.failed', { message: (err as Error).message })
+  }
+  const saveBans = (): void => {
+    try {
+      init.bans?.save(hygiene.banEntries())
+    } catch (err) {
+      log('bans.save.failed', { message: (err as Error).message })
+    }
+  }
   const events = new EventEmitter()
   const stopping = new AbortController()
   let libp2p: HashmeshLibp2p | undefined
@@ -86,9 +99,10 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     log,
     signal: stopping.signal,
     penalize(peerId, n, reason) {
-      if (!hygiene.reportInvalid(peerId, n)) return
+      if (!hygiene.reportInvalid(peerId, n, reason)) return
       const until = hygiene.banned()[peerId] ?? Date.now()
       log('peer.banned', { peer: peerId, until, reason })
+      saveBans()
       events.emit('peer:banned', { peerId, until, reason })
       libp2p?.hangUp(peerIdFromString(peerId)).catch((err: Error) => log('peer.hangup.failed', { peer: peerId, message: err.message }))
     },

@@ -24,7 +24,23 @@ export interface NetworkInit {
   syncIntervalMs: number
   /** Gossip mesh degree D (gossipsub keeps D-1..D+2 mesh peers and gossips to D others); default 3. */
   meshDegree?: number
+  /** Where bans outlive a restart; loaded at creation, saved on every new ban. The network does no file I/O of its own. */
+  bans?: BanStore
   logger?: NetLogger
+}
+
+/** A ban as persisted: the peer, when it ends (ms since the epoch) and why. */
+export interface BanEntry {
+  peerId: string
+  until: number
+  reason: string
+}
+
+export interface BanStore {
+  /** The bans saved last (expired ones are ignored); may throw, which is logged and leaves no bans. */
+  load(): BanEntry[]
+  /** Replace the saved bans with these (every ban still running); may throw, which is logged. */
+  save(entries: BanEntry[]): void
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PeerHygiene } from '../../src/net/peer-hygiene.js'
+import { MAX_RESTORED_BAN_MS, PeerHygiene } from '../../src/net/peer-hygiene.js'
 
 test('a peer is banned when its invalid count reaches the bound, for the ban duration', () => {
   let now = 1_000
@@ -39,4 +39,26 @@ test('over the rate a request waits for its token; far over it is refused', () =
   assert.equal(h.reserveRequestToken('p', 250), undefined, 'beyond the wait bound: refused')
   now += 1000
   assert.equal(h.reserveRequestToken('p', 1000), 0)
+})
+
+test('bans are listed for storage and restored after a restart, skipping expired and implausible ones', () => {
+  let now = 10_000
+  const h = new PeerHygiene({ maxInvalid: 1, banDurationMs: 500, now: () => now })
+  h.reportInvalid('p', 1, 'sync: invalid record')
+  assert.deepEqual(h.banEntries(), [{ peerId: 'p', until: 10_500, reason: 'sync: invalid record' }])
+
+  const restarted = new PeerHygiene({ now: () => now })
+  const restored = restarted.restoreBans([
+    ...h.banEntries(),
+    { peerId: 'expired', until: 9_000, reason: 'old' },
+    { peerId: 'forever', until: now + MAX_RESTORED_BAN_MS + 1, reason: 'forged' },
+    { peerId: 'bad', until: Number.NaN, reason: '' },
+  ])
+  assert.equal(restored, 1)
+  assert.equal(restarted.isBanned('p'), true)
+  assert.equal(restarted.isBanned('expired'), false)
+  assert.equal(restarted.isBanned('forever'), false)
+  now = 10_501
+  assert.equal(restarted.isBanned('p'), false)
+  assert.deepEqual(restarted.banEntries(), [])
 })

@@ -16,6 +16,26 @@ export const SERVER_IDLE_TIMEOUT_MS = 30_000
 /** Closing a stream gracefully before it is aborted. */
 export const CLOSE_TIMEOUT_MS = 2_000
 
+/** The deadlines a FramedStream applies (the defaults above). */
+export interface StreamDeadlines {
+  /** One read or write. */
+  ioMs: number
+  /** A server waiting for the next request. */
+  idleMs: number
+}
+
+export const DEFAULT_STREAM_DEADLINES: Readonly<StreamDeadlines> = { ioMs: STREAM_IO_TIMEOUT_MS, idleMs: SERVER_IDLE_TIMEOUT_MS }
+
+const deadlinesByStream = new WeakMap<Stream, StreamDeadlines>()
+
+/**
+ * Other deadlines than the defaults for one stream, taken by every FramedStream made over it: the sync
+ * client makes its FramedStream itself, so a test of a stalled peer gives its stream short deadlines here.
+ */
+export function setStreamDeadlines(stream: Stream, deadlines: Partial<StreamDeadlines>): void {
+  deadlinesByStream.set(stream, { ...DEFAULT_STREAM_DEADLINES, ...deadlines })
+}
+
 /** Combine an optional outer signal (node stopping) with a deadline. */
 export function deadline(ms: number, outer?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(ms)
@@ -39,16 +59,18 @@ export function asNetError(err: unknown, what: string): HashmeshError {
 
 export class FramedStream {
   private readonly lp: LengthPrefixedStream<Stream>
+  readonly deadlines: Readonly<StreamDeadlines>
 
   constructor(
     readonly stream: Stream,
     private readonly outer?: AbortSignal,
   ) {
     this.lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxMessageBytes, maxBufferSize: SYNC_LIMITS.maxMessageBytes + 16 })
+    this.deadlines = deadlinesByStream.get(stream) ?? DEFAULT_STREAM_DEADLINES
   }
 
   /** Next frame, or null when the remote closed its side cleanly between frames. */
-  async read(timeoutMs: number = STREAM_IO_TIMEOUT_MS): Promise<Uint8Array | null> {
+  async read(timeoutMs: number = this.deadlines.ioMs): Promise<Uint8Array | null> {
     try {
       return (await this.lp.read({ signal: deadline(timeoutMs, this.outer) })).subarray()
     } catch (err) {
@@ -59,7 +81,7 @@ export class FramedStream {
     }
   }
 
-  async write(frame: Uint8Array, timeoutMs: number = STREAM_IO_TIMEOUT_MS): Promise<void> {
+  async write(frame: Uint8Array, timeoutMs: number = this.deadlines.ioMs): Promise<void> {
     try {
       await this.lp.write(frame, { signal: deadline(timeoutMs, this.outer) })
     } catch (err) {

@@ -9,7 +9,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { decodeRequest, encodeResponse, type SyncRequest, type SyncResponse } from '../sync/wire.js'
 import { serveRequest } from '../sync/serve.js'
 import type { NetContext } from './context.js'
-import { FramedStream, SERVER_IDLE_TIMEOUT_MS, asNetError } from './stream-io.js'
+import { FramedStream, asNetError } from './stream-io.js'
 
 /** Concurrent sync streams one peer may open to us (per connection). */
 export const MAX_INBOUND_SYNC_STREAMS = 2
@@ -21,7 +21,7 @@ export function createSyncHandler(ctx: NetContext): (stream: Stream, connection:
     const io = new FramedStream(stream, ctx.signal)
     try {
       for (;;) {
-        const frame = await io.read(SERVER_IDLE_TIMEOUT_MS)
+        const frame = await io.read(io.deadlines.idleMs)
         if (frame === null) break
         const waitMs = ctx.hygiene.reserveRequestToken(peerId)
         if (waitMs === undefined) {

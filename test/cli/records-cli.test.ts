@@ -67,6 +67,21 @@ test('export, then verify offline: exit 0 when all valid, 1 with a per-record re
   const bad = cli(['verify', join(dir.path, 'tampered.jsonl'), '--keys', join(dir.path, 'keys.txt')])
   assert.equal(bad.code, 1)
   assert.match(bad.stdout, /line 3: INVALID/)
+  // A line whose id (or feed, or seq) is not what its signed bytes say is INVALID, not silently re-labelled.
+  const envelope = (i: number, field: string, value: unknown) => lines.map((l, k) => (k === i ? JSON.stringify({ ...JSON.parse(l), [field]: value }) : l)).join('\n') + '\n'
+  const firstId = JSON.parse(lines[0]!).id as string
+  for (const [field, value] of [['id', firstId], ['feed', 'ab'.repeat(32)], ['seq', 7]] as const) {
+    writeFileSync(join(dir.path, 'misnamed.jsonl'), envelope(1, field, value))
+    const misnamed = cli(['verify', join(dir.path, 'misnamed.jsonl'), '--keys', join(dir.path, 'keys.txt')])
+    assert.equal(misnamed.code, 1, `${field}: ${misnamed.stdout}`)
+    assert.match(misnamed.stdout, new RegExp(`line 2: INVALID {2}ENVELOPE_MISMATCH: the line declares ${field} `))
+    assert.match(misnamed.stdout, /line 1: ok /)
+    assert.match(misnamed.stdout, /line 3: ok /)
+    assert.match(misnamed.stdout, /3 valid, 1 invalid/)
+  }
+  const report = JSON.parse(cli(['verify', join(dir.path, 'misnamed.jsonl'), '--keys', join(dir.path, 'keys.txt'), '--json']).stdout)
+  assert.equal(report.entries[1].code, 'ENVELOPE_MISMATCH')
+  assert.equal(report.entries[1].id, JSON.parse(lines[1]!).id, 'the report names the record the bytes really are')
   const missing = cli(['verify', join(dir.path, 'missing.jsonl'), '--keys', join(dir.path, 'keys.txt')])
   assert.equal(missing.code, 1)
   assert.match(missing.stderr, /BAD_REQUEST/)

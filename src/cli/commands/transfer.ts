@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
-import { auditRecords } from '../../record/audit.js'
+import { auditRecords, type AuditItem, type DeclaredEnvelope } from '../../record/audit.js'
 import { rosterFromJson } from '../../record/roster.js'
 import { exportLine } from '../../node/views.js'
 import { fromHex } from '../../record/crypto.js'
@@ -13,11 +13,12 @@ import { printError, printJson, printLine } from '../output.js'
 const IMPORT_BATCH = 500
 const EXPORT_PAGE = 500
 
-function lineBytes(text: string): { bytes?: Uint8Array; error?: string } {
+/** An export line's signed bytes, and the id, feed and seq it declares beside them (checked against the bytes). */
+function lineBytes(text: string): { bytes?: Uint8Array; error?: string; declared?: DeclaredEnvelope } {
   try {
-    const hex = (JSON.parse(text) as { bytes?: unknown }).bytes
+    const { bytes: hex, id, feed, seq } = JSON.parse(text) as { bytes?: unknown } & DeclaredEnvelope
     if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return { error: 'line has no hex "bytes" field' }
-    return { bytes: fromHex(hex, hex.length / 2, 'bytes') }
+    return { bytes: fromHex(hex, hex.length / 2, 'bytes'), declared: { id, feed, seq } }
   } catch {
     return { error: 'line is not JSON' }
   }
@@ -92,7 +93,7 @@ export function register(program: Command): void {
 
   program
     .command('verify')
-    .description('offline audit of an export: signatures, hash chains, authors against a key list; exit 0 only if all valid')
+    .description('offline audit of an export: signatures, hash chains, authors against a key list, each line\'s id/feed/seq against its signed bytes; exit 0 only if all valid')
     .argument('<file>', 'JSON Lines export')
     .option('--keys <file>', 'trusted member keys: lines of "hex [name]"')
     .option('--roster <file>', 'trusted member keys from a roster JSON file')
@@ -107,10 +108,10 @@ export function register(program: Command): void {
         }
       }
       if (members.size === 0) fail('BAD_REQUEST', 'give the trusted member keys with --keys FILE or --roster FILE')
-      const items: { line: number; bytes: Uint8Array | undefined; parseError?: string }[] = []
+      const items: AuditItem[] = []
       for await (const { line, text } of readLines(file)) {
-        const { bytes, error } = lineBytes(text)
-        items.push({ line, bytes, parseError: error })
+        const { bytes, error, declared } = lineBytes(text)
+        items.push({ line, bytes, parseError: error, declared })
       }
       const report = auditRecords(items, members)
       if (opts.json) printJson(report)

@@ -65,6 +65,15 @@ export const SYNC_LIMITS = {
   /** Extras per extras response; more are paginated with `offset`. */
   maxExtrasPerMessage: 256,
   maxExtraPages: 64,
+  /**
+   * What the frame decoder counts while it decodes, before any list is built (sync/bounded-decode.ts):
+   * items one list or map may announce (the longest legal list is a page of heads), nesting (message map >
+   * heads list > head map) and values in all, keys and containers included (a full heads page: 7 per head,
+   * 9 around them). A frame past any of them is refused at the token that crosses it.
+   */
+  maxFrameListItems: MAX_HEADS_PER_MESSAGE,
+  maxFrameDepth: 3,
+  maxFrameValues: 9 + 7 * MAX_HEADS_PER_MESSAGE,
   /** Range requests a client keeps outstanding on one stream. */
   maxRequestsInFlight: 4,
   /** Received batches a client hands to its replica before the earlier ones are stored. */

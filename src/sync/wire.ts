@@ -3,10 +3,14 @@
  * The client sends requests, the server answers each in order (requests may be pipelined).
  * Decoded forms use lowercase hex for feed keys and record ids (as FeedHead does); the wire carries
  * 32 raw bytes. Decoding is bounded (SYNC_LIMITS) and strict: unknown types, unknown keys, wrong
- * types or out-of-range values throw HashmeshError 'PROTOCOL'.
+ * types or out-of-range values throw HashmeshError 'PROTOCOL'. Counts are bounded while decoding
+ * (bounded-decode.ts): a frame announcing more items than any legal message holds is refused at that
+ * announcement, before anything is built from it. This module and the rest of sync/ and record/ are the only
+ * importers of `@ipld/dag-cbor` and cborg.
  */
-import { encode, decode } from '@ipld/dag-cbor'
-import { ERROR_CODES, fail, type ErrorCode } from '../errors.js'
+import { encode } from '@ipld/dag-cbor'
+import { ERROR_CODES, fail, isHashmeshError, type ErrorCode } from '../errors.js'
+import { decodeDagCborBounded, type DecodeBounds } from './bounded-decode.js'
 import type { FeedHead } from './types.js'
 import { SYNC_LIMITS } from '../constants.js'
 
@@ -78,14 +82,23 @@ function checkKeys(value: Fields, required: readonly string[], optional: readonl
   return value
 }
 
+/** The largest legal frame is a full page of heads: no list longer, nothing deeper, no more values. */
+const FRAME_BOUNDS: DecodeBounds = {
+  maxItems: SYNC_LIMITS.maxFrameListItems,
+  maxDepth: SYNC_LIMITS.maxFrameDepth,
+  maxValues: SYNC_LIMITS.maxFrameValues,
+}
+const FRAME_REFUSAL = { code: 'PROTOCOL', what: 'sync message' } as const
+
 function decodeFrame(bytes: Uint8Array): Fields {
   if (bytes.byteLength > SYNC_LIMITS.maxMessageBytes) {
     fail('PROTOCOL', `sync message of ${bytes.byteLength} bytes exceeds ${SYNC_LIMITS.maxMessageBytes}`)
   }
   let value: unknown
   try {
-    value = decode(bytes)
+    value = decodeDagCborBounded(bytes, FRAME_BOUNDS, FRAME_REFUSAL)
   } catch (cause) {
+    if (isHashmeshError(cause)) throw cause
     fail('PROTOCOL', 'sync message is not valid dag-cbor', { cause })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {

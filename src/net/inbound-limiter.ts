@@ -19,8 +19,12 @@
  * bookkeeping with an injected clock; the gater wires it to libp2p.
  */
 
-/** libp2p's inbound upgrade timeout (its default is 10 s). A handshake is about five round trips (pnet
- * nonces, multistream, noise XX, muxer): under 2 s even at 300 ms RTT; the rest is margin for a busy host. */
+/**
+ * libp2p's inbound upgrade timeout (its default is 10 s). A handshake is about five round trips (pnet
+ * nonces, multistream, noise XX, muxer): under 2 s even at 300 ms RTT. And the dialers are hashmesh nodes,
+ * which give up after DIAL_TIMEOUT_MS (5 s; libp2p's own limit per address is 6 s): a handshake still
+ * running after 5 s has nobody waiting for it.
+ */
 export const INBOUND_UPGRADE_TIMEOUT_MS = 5_000
 /** Handshakes at once from an address no member was seen at: one node dials us once, a restart twice. */
 export const PENDING_PER_ADDRESS = 4

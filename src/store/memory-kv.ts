@@ -14,7 +14,7 @@ function utf8Rank(unit: number): number {
 }
 
 /** Compares two keys as LevelDB compares their UTF-8 bytes. */
-export function compareKeys(a: string, b: string): number {
+function compareKeys(a: string, b: string): number {
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i)
@@ -22,6 +22,11 @@ export function compareKeys(a: string, b: string): number {
     if (x !== y) return utf8Rank(x) - utf8Rank(y)
   }
   return a.length - b.length
+}
+
+/** A fresh Buffer, as level's 'view' encoding returns in Node. */
+function copyOut(value: Uint8Array | undefined): Uint8Array | undefined {
+  return value === undefined ? undefined : Buffer.from(value)
 }
 
 export class MemoryKeyValueStore implements KeyValueStore {
@@ -32,12 +37,12 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.checkOpen()
-    return this.values.get(key)?.slice()
+    return copyOut(this.values.get(key))
   }
 
   async getMany(keys: string[]): Promise<(Uint8Array | undefined)[]> {
     this.checkOpen()
-    return keys.map((key) => this.values.get(key)?.slice())
+    return keys.map((key) => copyOut(this.values.get(key)))
   }
 
   /** All or nothing: every op is checked before the first is applied. */
@@ -52,7 +57,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
     for (const op of ops) {
       const had = this.values.has(op.key)
       if (op.type === 'put') {
-        this.values.set(op.key, op.value.slice())
+        this.values.set(op.key, Uint8Array.from(op.value)) // a copy even of a Buffer, whose slice() is a view
         if (!had) {
           if (removed.has(op.key)) removed.delete(op.key)
           else added.push(op.key)
@@ -81,7 +86,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   entries(range: KeyRange): AsyncIterable<[string, Uint8Array]> {
     const snapshot = this.closed ? undefined : this.select(range).map((key): [string, Uint8Array] => [key, this.values.get(key)!])
-    return this.iterate(snapshot, ([key, value]): [string, Uint8Array] => [key, value.slice()])
+    return this.iterate(snapshot, ([key, value]): [string, Uint8Array] => [key, copyOut(value)!])
   }
 
   keys(range: KeyRange): AsyncIterable<string> {

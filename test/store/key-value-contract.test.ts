@@ -162,6 +162,11 @@ for (const [name, open] of implementations) {
         many![1] = 0x7a
         for await (const [, v] of kv.entries({})) v[2] = 0x7a
         assert.equal(text(await kv.get('k')), 'abc')
+        // a Buffer's slice() is a view, not a copy: still copied
+        const buffer = Buffer.from('xyz')
+        await kv.batch([{ type: 'put', key: 'b', value: buffer }])
+        buffer.fill(0x30)
+        assert.equal(text(await kv.get('b')), 'xyz')
       }))
 
     it('a closed store rejects every call with STORE_CLOSED; closing twice is fine', async () => {

@@ -128,12 +128,3 @@ export const API_LIMITS = {
   maxFeedPage: 1000,
   defaultFeedPage: 100,
 } as const
-
-// ---------------------------------------------------------------- protocol ids (moving to protocol-ids.ts)
-
-export const PROTOCOL_PREFIX = '/hashmesh'
-export const SYNC_PROTOCOL = '/hashmesh/sync/2.0.0'
-export const DHT_PROTOCOL_SUFFIX = '/kad/1.0.0'
-export function gossipTopic(federationId: string): string {
-  return `/hashmesh/records/1/${federationId}`
-}

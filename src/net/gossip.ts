@@ -27,7 +27,7 @@ import { GOSSIP_LIMITS } from '../constants.js'
 import { AUTHOR_FAULT_CODES, type ReceiveResult } from '../sync/types.js'
 import type { NetContext } from './context.js'
 import type { VerdictCounts } from './types.js'
-import { extrasTopic, recordsTopic } from './topics.js'
+import { extrasTopic, recordsTopic } from '../protocol-ids.js'
 
 type Kind = 'records' | 'extras'
 

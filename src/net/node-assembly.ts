@@ -15,9 +15,8 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
 import { preSharedKey } from '@libp2p/pnet'
 import type { ConnectionProtector, PrivateKey } from '@libp2p/interface'
-import { PROTOCOL_PREFIX, DHT_PROTOCOL_SUFFIX } from '../constants.js'
-import { GOSSIP_LIMITS } from '../sync/limits.js'
-import { extrasTopic, recordsTopic } from './topics.js'
+import { GOSSIP_LIMITS } from '../constants.js'
+import { dhtProtocol, extrasTopic, recordsTopic } from '../protocol-ids.js'
 import { INBOUND_UPGRADE_TIMEOUT_MS, PENDING_RESERVED_FOR_MEMBERS, PENDING_TOTAL } from './inbound-limiter.js'
 import type { InboundGate } from './gater.js'
 
@@ -35,11 +34,6 @@ export type HashmeshLibp2p = Libp2p<HashmeshServices>
 export type AssemblyInit = Pick<NetworkInit, 'listen' | 'announce' | 'bootstrap' | 'allowPrivateAddresses' | 'psk' | 'federationId' | 'meshDegree'> & {
   privateKey: PrivateKey
   gater: InboundGate
-}
-
-/** The DHT protocol of one federation, e.g. /hashmesh/<federationId>/kad/1.0.0: never the public IPFS DHT. */
-export function dhtProtocol(federationId: string): string {
-  return `${PROTOCOL_PREFIX}/${federationId}${DHT_PROTOCOL_SUFFIX}`
 }
 
 /** Connections kept at most; a federation is tens to hundreds of members. */

@@ -7,7 +7,7 @@
 import '../../src/shim.js'
 import { streamPair } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
-import { SYNC_PROTOCOL } from '../../src/constants.js'
+import { SYNC_PROTOCOL } from '../../src/protocol-ids.js'
 import { setStreamDeadlines, type StreamDeadlines } from '../../src/net/stream-io.js'
 import type { OpenSyncStream } from '../../src/net/sync-client.js'
 

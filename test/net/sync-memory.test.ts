@@ -15,7 +15,7 @@ import { runSyncSession } from '../../src/net/sync-client.js'
 import {
   DEFAULT_STREAM_DEADLINES, FramedStream, SERVER_IDLE_TIMEOUT_MS, STREAM_IO_TIMEOUT_MS,
 } from '../../src/net/stream-io.js'
-import { SYNC_LIMITS } from '../../src/sync/limits.js'
+import { SYNC_LIMITS } from '../../src/constants.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../src/sync/wire.js'
 import { FakeReplica, feedKey, makeBadRecord } from './fake-replica.js'
 import { memoryDialer, memoryStreamPair, type StreamHandler } from './memory-streams.js'

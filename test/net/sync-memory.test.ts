@@ -99,9 +99,7 @@ test('a client catches up on a few thousand records, extras first, and a second 
   for (const record of server.replica.feeds.get(author)!.slice(0, 100)) client.replica.appendRaw(author, record)
 
   const dialer = memoryDialer(createSyncHandler(server.ctx), CLIENT)
-  const started = Date.now()
   const report = await runSyncSession(client.ctx, SERVER, dialer.open)
-  const elapsed = Date.now() - started
   assert.equal(report.ok, true, JSON.stringify(report.error))
   const missing = 2900 + 700 + 5
   assert.equal(report.missingAtStart, missing)
@@ -116,7 +114,6 @@ test('a client catches up on a few thousand records, extras first, and a second 
   assert.equal(server.ctx.counters.sync.requestsServed, 1 + 1 + 5) // heads, extras, ranges
   assert.equal(server.ctx.counters.sync.recordsServed, missing)
   assert.deepEqual([server.penalties, client.penalties], [[], []])
-  assert.ok(elapsed < 5_000, `caught up in ${elapsed} ms`)
 
   const again = await runSyncSession(client.ctx, SERVER, dialer.open)
   assert.equal(again.ok, true)

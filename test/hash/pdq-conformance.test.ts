@@ -4,15 +4,18 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { decodeImage } from '../../src/hash/decode.js'
 import { pdqFromImage, type DihedralHashes } from '../../src/hash/pdq.js'
 import { formatHash256, hammingDistance, hammingDistanceHex, parseHash256 } from '../../src/hash/hash256.js'
 import { SHARED_PDQ_DIR } from './images.js'
+import { requireSharedData, skipUnless } from './shared-data.js'
 
-const haveData = existsSync(join(SHARED_PDQ_DIR, 'expected', 'pdq-cpp.tsv'))
+const EXPECTED_FILE = join(SHARED_PDQ_DIR, 'expected', 'pdq-cpp.tsv')
+const skip = skipUnless(EXPECTED_FILE, 'the shared PDQ data set')
+requireSharedData(EXPECTED_FILE, 'the shared PDQ data set')
 const DIHEDRAL_NAMES = ['orig', 'rot90', 'rot180', 'rot270', 'flipx', 'flipy', 'flipp', 'flipm'] as const
 
 function readTsv(name: string): Record<string, string>[] {
@@ -50,7 +53,7 @@ async function hashAll(): Promise<Outcome[]> {
   return outcomes
 }
 
-test('PDQ matches the C++ reference on its own test images', { skip: !haveData && 'no ../shared/testdata/pdq' }, async (t) => {
+test('PDQ matches the C++ reference on its own test images', { skip }, async (t) => {
   const outcomes = await hashAll()
   assert.equal(outcomes.length, 45)
 
@@ -82,7 +85,7 @@ test('PDQ matches the C++ reference on its own test images', { skip: !haveData &
   })
 })
 
-test('needles vs haystack: brute force finds exactly the reference pairs within distance 31', { skip: !haveData && 'no ../shared/testdata/pdq' }, () => {
+test('needles vs haystack: brute force finds exactly the reference pairs within distance 31', { skip }, () => {
   const load = (name: string) => readFileSync(join(SHARED_PDQ_DIR, 'hashlists', name), 'utf8').trim().split('\n').map((line) => parseHash256(line.trim()))
   const needles = load('needles.txt')
   const haystack = load('haystack.txt')

@@ -6,18 +6,20 @@
  */
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hashVideoFrames, type VpdqFrameHash } from '../../src/hash/vpdq.js'
 import { hammingDistanceHex } from '../../src/hash/hash256.js'
 import { compareVideoFrames } from '../../src/match/video-match.js'
 import { REPO_ROOT } from './images.js'
+import { requireSharedData, skipUnless } from './shared-data.js'
 
 const DATA = join(REPO_ROOT, '..', 'shared', 'testdata', 'vpdq')
 const VIDEOS = ['doorknob-hd-no-bar', 'test-padded-dimensions', 'pattern-sd-grey-bar', 'pattern-sd-with-small-logo-bar', 'pattern-sd-with-large-logo-bar', 'pattern-hd-no-bar', 'pattern-longer-no-bar']
 const DISTANCE_TOLERANCE = 31
 const QUALITY_TOLERANCE = 50
-const skip = existsSync(DATA) ? false : 'shared vPDQ test data not present'
+const skip = skipUnless(DATA, 'the shared vPDQ data set')
+requireSharedData(DATA, 'the shared vPDQ data set')
 
 const ours = new Map<string, VpdqFrameHash[]>()
 before(async () => {

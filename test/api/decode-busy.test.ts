@@ -3,9 +3,11 @@
  * refused with 503 BUSY and a Retry-After, and refusals that need no decoding (too many pixels) stay a 4xx.
  */
 import { test, after } from 'node:test'
+import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import assert from 'node:assert/strict'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { buildApp } from '../../src/api/app.js'
+import { buildApp } from '../../src/api/server.js'
 import { DecodeGate } from '../../src/hash/decode-gate.js'
 import { initDataDir } from '../../src/node/identity.js'
 import { HashmeshNode } from '../../src/node/node.js'
@@ -21,7 +23,9 @@ after(async () => {
   for (const cleanup of cleanups) await cleanup()
 })
 
-async function openApp(options: { gate?: DecodeGate; overrides?: ConfigOverrides } = {}): Promise<(request: InjectOptions) => ReturnType<FastifyInstance['inject']>> {
+type Call = ((request: InjectOptions) => ReturnType<FastifyInstance['inject']>) & { app: FastifyInstance; token: string }
+
+async function openApp(options: { gate?: DecodeGate; overrides?: ConfigOverrides } = {}): Promise<Call> {
   const dir = tempDir('hashmesh-api-busy-')
   const identity = await initDataDir(dir.path, { name: 'busy-member' })
   const node = await HashmeshNode.open(dir.path, { env: {}, overrides: options.overrides })
@@ -33,7 +37,8 @@ async function openApp(options: { gate?: DecodeGate; overrides?: ConfigOverrides
     await node.close()
     dir.cleanup()
   })
-  return (request) => app.inject({ ...request, headers: { authorization: `Bearer ${identity.apiToken}`, ...(request.headers ?? {}) } })
+  const call = (request: InjectOptions) => app.inject({ ...request, headers: { authorization: `Bearer ${identity.apiToken}`, ...(request.headers ?? {}) } })
+  return Object.assign(call, { app, token: identity.apiToken })
 }
 
 const image = (url: string, payload: Buffer): InjectOptions => ({ method: 'POST', url, headers: { 'content-type': 'image/jpeg' }, payload })
@@ -127,4 +132,21 @@ test('the default gate comes from config: hash.maxConcurrentDecodes 1 and hash.m
   // Once idle, a decode is served again.
   const res = await call({ method: 'POST', url: '/v1/hash', headers: { 'content-type': 'image/jpeg' }, payload: JPEG })
   assert.equal(res.statusCode, 200)
+})
+
+test('a queued request whose client disconnects leaves the queue (over a real socket)', async () => {
+  const gate = new DecodeGate({ maxActive: 1, maxQueued: 4 })
+  const call = await openApp({ gate })
+  await call.app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = call.app.server.address() as AddressInfo
+  const busy = occupy(gate)
+  const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/hash', headers: { authorization: `Bearer ${call.token}`, 'content-type': 'image/jpeg' } })
+  request.on('error', () => undefined) // the socket is destroyed on purpose
+  request.end(JPEG)
+  await until('the request to queue', () => gate.queued === 1)
+  request.destroy()
+  await until('the request to leave the queue', () => gate.queued === 0)
+  busy.release()
+  await busy.done
+  assert.equal(gate.active, 0)
 })

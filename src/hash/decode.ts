@@ -16,7 +16,7 @@ export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
  * 50 M pixels: every phone camera (12 MP binned, 48 MP full: 8064×6048) and 45 MP full-frame bodies fit;
  * PDQ squashes anything over 512×512 anyway, so a larger picture can be downscaled before hashing. A decode
  * holds pixels × 3 bytes (150 MB here) until it is hashed: with 2 decodes at once, 16 concurrent
- * maximum-size requests peaked at 0.68-0.78 GB RSS, against 1.10-1.12 GB at the former 100 M
+ * maximum-size requests peaked at 0.68-0.84 GB RSS, against 1.10-1.12 GB at the former 100 M
  * (scripts/bench-decode-memory.ts; docs/operations.md has the table).
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000

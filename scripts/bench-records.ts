@@ -40,7 +40,7 @@ for (const perRecord of shapes) {
 
     t = performance.now()
     const exported: Uint8Array[] = []
-    for await (const bytes of a.store.iterateFeed(a.memberKey)) exported.push(bytes)
+    for await (const bytes of a.iterateFeed(a.memberKey)) exported.push(bytes)
     const exportMs = performance.now() - t
     await a.close()
 

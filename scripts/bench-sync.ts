@@ -175,13 +175,13 @@ async function catchup(): Promise<void> {
       },
     })
     mark('runNodeReturned')
-    const store = running.node.store
+    const node = running.node
     const deadline = Date.now() + 300_000
     // fine-grained in-process polling of B's state: cheap (a Map lookup)
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         if (marks.connected === undefined && (running.network?.peers().length ?? 0) > 0) mark('connected')
-        const head = store.head(fill.feed)
+        const head = node.head(fill.feed)
         if (head && marks.firstRecord === undefined) mark('firstRecord')
         if (head && head.seq === fill.head.seq && head.id === fill.head.id) {
           mark('caughtUp')

@@ -115,8 +115,8 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Record<string, un
     let value: unknown = raw
     try {
       value = JSON.parse(raw)
-    } catch {
-      /* a plain string */
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err // not JSON: a plain string
     }
     ;(out[section] ??= {})[key] = value
   }

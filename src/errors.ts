@@ -79,3 +79,20 @@ export function isHashmeshError(err: unknown, code?: ErrorCode): err is Hashmesh
 export function fail(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }): never {
   throw new HashmeshError(code, message, options)
 }
+
+/**
+ * A bug rather than a condition: the JavaScript engine's own error types, or a hashmesh error whose code
+ * says the caller broke a contract (INTERNAL). Background tasks never swallow these.
+ */
+export function isProgrammerError(err: unknown): boolean {
+  if (isHashmeshError(err)) return err.code === 'INTERNAL'
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError
+}
+
+/**
+ * For background promise chains (Hypercore's safetyCatch): expected runtime failures end the task quietly,
+ * programmer errors are thrown again (an unhandled rejection: the process stops, as a bug should).
+ */
+export function safetyCatch(err: unknown): void {
+  if (isProgrammerError(err)) throw err
+}

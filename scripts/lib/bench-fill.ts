@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto'
 import { createRecord } from '../../src/record/build.js'
 import { toHex } from '../../src/record/crypto.js'
 import type { SignalsBody, VerifiedRecord } from '../../src/record/types.js'
-import { HashmeshNode } from '../../src/node/node.js'
+import { HashmeshNode, NODE_INTERNALS } from '../../src/node/node.js'
 
 export function randomHex(bytes: number): string {
   return toHex(randomFillSync(new Uint8Array(bytes)))
@@ -29,7 +29,7 @@ export async function fillOwnFeed(dataDir: string, records: number, signalsPerRe
     const now = Date.now()
     for (let done = 0; done < records; ) {
       const n = Math.min(batch, records - done)
-      await node.store.appendOwn(node.memberKey, (head) => {
+      await node[NODE_INTERNALS].store.appendOwn(node.memberKey, (head) => {
         const out: VerifiedRecord[] = []
         let position = head
         for (let i = 0; i < n; i++) {
@@ -42,7 +42,7 @@ export async function fillOwnFeed(dataDir: string, records: number, signalsPerRe
       })
       done += n
     }
-    const head = node.store.head(node.memberKey)!
+    const head = node.head(node.memberKey)!
     return { feed: node.memberKey, head: { seq: head.seq, id: head.id }, ms: performance.now() - started, bytes }
   } finally {
     await node.close()

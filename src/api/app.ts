@@ -1,35 +1,28 @@
 /**
- * The HTTP API for local services (the only fastify importer with server.ts). A pure plugin over a node:
- * routes + schemas, tested with app.inject. Every route but /v1/health needs the bearer token.
+ * The HTTP API for local services, as a fastify plugin: routes, schemas, the token check, error mapping.
+ * Every route calls the node's use-case contract (node/contract.ts) through NodeService; nothing here
+ * reaches into the node. server.ts owns the fastify instance, its logger, listen and graceful close.
+ * Every route but /v1/health needs the bearer token.
  */
 import { timingSafeEqual } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { fail, HashmeshError } from '../errors.js'
-import { fromHex } from '../record/crypto.js'
-import { encodeSignedRoster, rosterFromJson } from '../record/roster.js'
-import type { DecodeGate } from '../hash/decode-gate.js'
-import type { HashmeshNode } from '../node/node.js'
-import { contributionSignals, createDecodeGate, fingerprintMedia, matchQueries } from '../node/media.js'
-import { recordView } from '../node/views.js'
-import type { RevokeReason, SignalType } from '../record/types.js'
-import type { ReceiveResult } from '../sync/types.js'
+import type { RosterJson } from '../node/contract.js'
+import type { NodeService } from '../node/service.js'
+import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import { toHttpError } from './errors.js'
-import { createMetrics } from './metrics.js'
+import type { ApiMetrics } from './metrics.js'
 import * as S from './schemas.js'
 
-export interface AppOptions {
+export interface RoutesOptions {
+  service: NodeService
+  metrics: ApiMetrics
   token: string | (() => string)
   bodyLimitBytes: number
-  jsonBodyLimitBytes: number
-  logger?: boolean | object
-  /** Provided when the p2p layer runs. */
-  network?: { peers(): unknown; status(): unknown; counters(): Record<string, number> }
-  /** The gate media routes decode through; by default one from the node's config (hash.maxConcurrentDecodes). */
-  decodeGate?: DecodeGate
 }
 
 // fastify tests this against the whole header, parameters included ("application/octet-stream; x=y").
@@ -48,7 +41,7 @@ function rawBody(request: FastifyRequest): Uint8Array {
   return request.body
 }
 
-/** Aborted when the client goes away before its answer is sent: a request still queued for a decode leaves the queue. */
+/** Aborted when the client goes away before its answer is sent: its decode or ffmpeg work stops, a queued one leaves the queue. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController()
   reply.raw.once('close', () => {
@@ -57,14 +50,10 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal
 }
 
-export async function buildApp(node: HashmeshNode, options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.jsonBodyLimitBytes, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } })
-  const metrics = createMetrics(node, options.network?.counters)
+/** Registered on the root instance (not encapsulated: the error, not-found and auth handlers are the app's). */
+export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOptions): Promise<void> {
+  const { service, metrics } = options
   const currentToken = typeof options.token === 'function' ? options.token : () => options.token as string
-  // Every media route shares one gate: a decode holds up to maxImagePixels × 3 bytes until it is hashed.
-  const decodes = options.decodeGate ?? createDecodeGate(node.config)
-  const fingerprint = (request: FastifyRequest, reply: FastifyReply, dihedral?: boolean) =>
-    fingerprintMedia(rawBody(request), node.config, { dihedral, gate: decodes, signal: clientGone(reply) })
 
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body))
@@ -104,9 +93,9 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/status', async () => ({ ...node.status(), replicaDigest: await node.replicaDigest(), network: options.network?.status() ?? null }))
-  app.get('/v1/equivocations', async () => ({ equivocations: await node.equivocations() }))
-  app.get('/v1/peers', async () => ({ peers: options.network?.peers() ?? [] }))
+  app.get('/v1/status', async () => service.status())
+  app.get('/v1/equivocations', async () => ({ equivocations: await service.equivocations() }))
+  app.get('/v1/peers', async () => ({ peers: await service.peers() }))
   app.get('/metrics', async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType)
     return metrics.registry.metrics()
@@ -114,31 +103,22 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
 
   app.post('/v1/hash', { schema: { querystring: S.MediaQuery } }, async (request, reply) => {
     const query = request.query as Static<typeof S.MediaQuery>
-    return fingerprint(request, reply, query.dihedral)
+    return service.hashMedia(rawBody(request), query, { signal: clientGone(reply) })
   })
 
   app.post('/v1/match', { schema: { querystring: S.MediaQuery } }, async (request, reply) => {
     const query = request.query as Static<typeof S.MediaQuery>
-    if (Buffer.isBuffer(request.body)) {
-      const fp = await fingerprint(request, reply, query.dihedral)
-      const matches = await node.match(matchQueries(fp, node.config), { threshold: query.threshold })
-      return { query: fp, matches }
-    }
+    if (Buffer.isBuffer(request.body)) return service.matchMedia(rawBody(request), query, { signal: clientGone(reply) })
     const body = checkJson(S.MatchBody, request.body)
-    const queries = body.signals.map((s) => ({ type: s.type as SignalType, value: s.value }))
-    return { matches: await node.match(queries, { threshold: body.threshold ?? query.threshold }) }
+    const signals = body.signals.map((s) => ({ type: s.type as SignalType, value: s.value }))
+    return service.match({ signals, threshold: body.threshold ?? query.threshold }, { signal: clientGone(reply) })
   })
 
   app.post('/v1/contributions', { schema: { querystring: S.MediaQuery } }, async (request, reply) => {
     const query = request.query as Static<typeof S.MediaQuery>
-    let result
-    if (Buffer.isBuffer(request.body)) {
-      const fp = await fingerprint(request, reply)
-      const labels = query.labels ? query.labels.split(',').map((l) => l.trim()).filter(Boolean) : []
-      result = { ...(await node.contribute({ signals: contributionSignals(fp), labels, contentType: query.contentType, note: query.note })), fingerprint: fp }
-    } else {
-      result = await node.contribute(checkJson(S.ContributionBody, request.body))
-    }
+    const result = Buffer.isBuffer(request.body)
+      ? await service.contributeMedia(rawBody(request), query, { signal: clientGone(reply) })
+      : await service.contribute(checkJson(S.ContributionBody, request.body))
     return reply.status(201).send(result)
   })
 
@@ -149,48 +129,36 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   app.post('/v1/contributions/:id/revoke', { schema: { params: S.IdParams, body: S.RevokeBody }, preValidation: revokeBodyOptional }, async (request, reply) => {
     const { id } = request.params as Static<typeof S.IdParams>
     const body = request.body as Static<typeof S.RevokeBody>
-    const record = await node.revoke(id.toLowerCase(), { signal: body.signal, reason: (body.reason ?? 'mistake') as RevokeReason })
-    return reply.status(201).send(recordView(await node.getRecord(record.id)))
+    return reply.status(201).send(await service.revoke(id, { signal: body.signal, reason: body.reason as RevokeReason | undefined }))
   })
 
   app.post('/v1/opinions', { schema: { body: S.OpinionBody } }, async (request, reply) => {
     const body = request.body as Static<typeof S.OpinionBody>
-    const record = await node.opinion({ ...body, signal: { type: body.signal.type as SignalType, value: body.signal.value } } as never)
-    return reply.status(201).send(recordView(await node.getRecord(record.id)))
+    return reply.status(201).send(await service.opinion(body as OpinionBody))
   })
 
   app.get('/v1/records/:id', { schema: { params: S.IdParams } }, async (request) => {
     const { id } = request.params as Static<typeof S.IdParams>
-    return recordView(await node.getRecord(id.toLowerCase()))
+    return service.record(id)
   })
 
   app.post('/v1/records', { schema: { body: S.ImportBody } }, async (request) => {
     const { records } = request.body as Static<typeof S.ImportBody>
-    // Non-hex entries get their own verdict (they used to reach the decoder as 0 bytes: "record is empty").
-    const isHex = records.map((hex) => /^([0-9a-fA-F]{2})*$/.test(hex))
-    const received = await node.receive(records.filter((_, i) => isHex[i]).map((hex) => fromHex(hex, hex.length / 2, 'record')))
-    const notHex: ReceiveResult = { verdict: 'rejected', code: 'RECORD_DECODE', message: 'record is not an even number of hex digits' }
-    return { results: isHex.map((ok) => (ok ? received.shift()! : notHex)) }
+    return { results: await service.importRecords(records) }
   })
 
-  app.get('/v1/feeds', async () => ({ feeds: node.store.feedHeads() }))
+  app.get('/v1/feeds', async () => ({ feeds: await service.feeds() }))
   app.get('/v1/feeds/:feed', { schema: { params: S.FeedParams, querystring: S.FeedQuery } }, async (request) => {
     const { feed } = request.params as Static<typeof S.FeedParams>
-    const { from = 1, limit = 100 } = request.query as Static<typeof S.FeedQuery>
-    const key = feed.toLowerCase()
-    if (!node.store.head(key)) fail('NOT_FOUND', `no feed ${key}`)
-    return { feed: key, head: node.store.head(key), records: (await node.feedRecords(key, from, limit)).map(recordView) }
+    const { from, limit } = request.query as Static<typeof S.FeedQuery>
+    return service.feed(feed, { from, limit })
   })
 
-  app.get('/v1/roster', async () => ({ pin: node.roster.pin, versions: node.roster.versions() }))
+  app.get('/v1/roster', async () => service.roster())
   app.post('/v1/roster', { schema: { body: S.RosterBody } }, async (request, reply) => {
-    const roster = rosterFromJson(JSON.stringify(request.body))
-    const result = await node.installRoster(encodeSignedRoster(roster), false)
-    if (result.verdict === 'rejected') fail(result.code ?? 'ROSTER_INVALID', result.message ?? 'roster rejected')
+    const result = await service.installRoster(request.body as RosterJson)
     return reply.status(result.verdict === 'accepted' ? 201 : 200).send(result)
   })
-
-  return app
 }
 
 /** Validates a JSON body that shares a route with raw media (so no route-level body schema). */

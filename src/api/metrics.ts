@@ -7,7 +7,7 @@ export interface ApiMetrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void
 }
 
-export function createMetrics(node: HashmeshNode, networkCounters?: () => Record<string, number>): ApiMetrics {
+export function createMetrics(node: HashmeshNode): ApiMetrics {
   const registry = new Registry()
   const requests = new Counter({ name: 'hashmesh_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'method', 'status'], registers: [registry] })
   const latency = new Histogram({
@@ -25,22 +25,22 @@ export function createMetrics(node: HashmeshNode, networkCounters?: () => Record
   new Gauge({
     name: 'hashmesh_records', help: 'records in the replica by kind', labelNames: ['kind'], registers: [registry],
     collect() {
-      for (const [kind, n] of Object.entries(node.store.getCounts().byKind)) this.set({ kind }, n)
+      for (const [kind, n] of Object.entries(node.counts().byKind)) this.set({ kind }, n)
     },
   })
   new Gauge({
     name: 'hashmesh_signals', help: 'signals in the replica', registers: [registry],
-    collect() { this.set(node.store.getCounts().signals) },
+    collect() { this.set(node.counts().signals) },
   })
   new Gauge({
     name: 'hashmesh_equivocations', help: 'equivocation proofs held', registers: [registry],
-    collect() { this.set(node.store.getCounts().equivocations) },
+    collect() { this.set(node.counts().equivocations) },
   })
-  if (networkCounters) {
+  if (node.net) {
     new Gauge({
       name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],
       collect() {
-        for (const [counter, n] of Object.entries(networkCounters())) this.set({ counter }, n)
+        for (const [counter, n] of Object.entries(node.networkCounters())) this.set({ counter }, n)
       },
     })
   }

@@ -1,12 +1,39 @@
-/** The process edge of the API: listen (127.0.0.1 by default) and close gracefully. */
-import type { FastifyInstance } from 'fastify'
+/**
+ * The process edge of the API: the fastify instance (logger, body limits, validator options), the routes
+ * plugin (app.ts) over the node's use cases, listen (127.0.0.1 by default) and graceful close.
+ */
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { DecodeGate } from '../hash/decode-gate.js'
 import type { HashmeshNode } from '../node/node.js'
-import { buildApp, type AppOptions } from './app.js'
+import { NodeService } from '../node/service.js'
+import { hashmeshRoutes } from './app.js'
+import { createMetrics } from './metrics.js'
+
+export interface AppOptions {
+  token: string | (() => string)
+  bodyLimitBytes: number
+  jsonBodyLimitBytes: number
+  logger?: boolean | object
+  /** The gate media routes decode through; by default one from the node's config (hash.maxConcurrentDecodes). */
+  decodeGate?: DecodeGate
+}
 
 export interface ApiServer {
   url: string
   app: FastifyInstance
   close(): Promise<void>
+}
+
+/** A ready fastify instance serving the node's API (tests drive it with app.inject, no port opened). */
+export async function buildApp(node: HashmeshNode, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.jsonBodyLimitBytes, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } })
+  await hashmeshRoutes(app, {
+    service: new NodeService(node, { decodeGate: options.decodeGate }),
+    metrics: createMetrics(node),
+    token: options.token,
+    bodyLimitBytes: options.bodyLimitBytes,
+  })
+  return app
 }
 
 export async function startApiServer(node: HashmeshNode, options: AppOptions & { host: string; port: number }): Promise<ApiServer> {

@@ -4,7 +4,7 @@
  * store (records carrying it, authors, labels, revocations, opinions) and judged by the local policy.
  */
 import { parseHash256 } from '../hash/hash256.js'
-import { fail, isHashmeshError } from '../errors.js'
+import { fail, isHashmeshError, safetyCatch } from '../errors.js'
 import { decodeAndVerify, decodeRecord } from '../record/codec.js'
 import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
@@ -113,7 +113,7 @@ export class Matcher {
           else if (s.type === 'vpdq') for (const f of s.frames ?? []) this.catalog.addFrame(f.hash, { video: s.value, ms: f.ms, quality: f.quality })
         }
       } else if (record.kind === 'revoke') {
-        void this.dropIfFullyRevoked(record.body.target).catch(() => undefined)
+        void this.dropIfFullyRevoked(record.body.target).catch(safetyCatch) // a closed store ends it; queries re-check revocations anyway
       }
     }
   }

@@ -22,7 +22,7 @@
  */
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
-import { fail } from '../errors.js'
+import { fail, safetyCatch } from '../errors.js'
 import { GOSSIP_LIMITS } from '../constants.js'
 import { AUTHOR_FAULT_CODES, type ReceiveResult } from '../sync/types.js'
 import type { NetContext } from './context.js'
@@ -66,8 +66,9 @@ export class Gossip {
       this.pubsub.topicValidators.delete(topic)
       try {
         this.pubsub.unsubscribe(topic)
-      } catch {
-        /* pubsub already stopped */
+      } catch (err) {
+        // a stopped pubsub holds no subscriptions any more
+        if (!/not started/.test((err as Error).message)) throw err
       }
     }
   }
@@ -164,7 +165,7 @@ export class Gossip {
     this.forkChecks.add(peerId)
     this.ctx.log('gossip.fork.suspected', { peer: peerId })
     void this.syncWith(peerId)
-      .catch(() => undefined) // the session reports its own failure
+      .catch(safetyCatch) // a session reports its own failures in its report
       .finally(() => this.forkChecks.delete(peerId))
   }
 
@@ -185,7 +186,7 @@ export class Gossip {
   }
 
   private async checkRoster(peerId: string): Promise<void> {
-    await this.syncWith(peerId).catch(() => undefined)
+    await this.syncWith(peerId).catch(safetyCatch) // failed or not, the held records are judged below
     const records = this.held.get(peerId) ?? []
     this.held.delete(peerId)
     this.heldTotal -= records.length

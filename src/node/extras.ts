@@ -5,26 +5,31 @@
  */
 import { isHashmeshError } from '../errors.js'
 import { verifyProofRecords } from '../record/equivocation.js'
+import type { ReplicaStore } from '../store/replica-store.js'
 import { decodeExtra, encodeProofExtra, encodeRosterExtra } from '../sync/extras-wire.js'
 import type { ReceiveResult } from '../sync/types.js'
-import type { HashmeshNode } from './node.js'
+import type { RosterState } from './roster-state.js'
 
-export async function allExtras(node: HashmeshNode): Promise<Uint8Array[]> {
-  const rosters = node.roster.encodedVersions().map(encodeRosterExtra)
-  const proofs = (await node.store.equivocationProofs()).map(encodeProofExtra)
+export interface ExtrasParts {
+  store: ReplicaStore
+  roster: RosterState
+  /** Installs a roster version received from a peer (never trusted to pin a genesis). */
+  installRoster(bytes: Uint8Array): Promise<ReceiveResult>
+}
+
+export async function allExtras({ store, roster }: ExtrasParts): Promise<Uint8Array[]> {
+  const rosters = roster.encodedVersions().map(encodeRosterExtra)
+  const proofs = (await store.equivocationProofs()).map(encodeProofExtra)
   return [...rosters, ...proofs]
 }
 
-export async function receiveExtra(node: HashmeshNode, bytes: Uint8Array): Promise<ReceiveResult> {
+export async function receiveExtra(parts: ExtrasParts, bytes: Uint8Array): Promise<ReceiveResult> {
   try {
     const extra = decodeExtra(bytes)
-    if (extra.type === 'roster') {
-      const { roster: _r, ...result } = await node.installRoster(extra.roster, false)
-      return result
-    }
+    if (extra.type === 'roster') return await parts.installRoster(extra.roster)
     const proof = verifyProofRecords(extra.records)
-    if (!node.roster.isMember(proof.feed)) return { verdict: 'rejected', code: 'UNKNOWN_AUTHOR', message: 'proof about a non-member' }
-    return { verdict: await node.store.storeEquivocationProof(proof) }
+    if (!parts.roster.isMember(proof.feed)) return { verdict: 'rejected', code: 'UNKNOWN_AUTHOR', message: 'proof about a non-member' }
+    return { verdict: await parts.store.storeEquivocationProof(proof) }
   } catch (err) {
     if (!isHashmeshError(err)) throw err
     return { verdict: 'rejected', code: err.code, message: err.message }

@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { join, resolve } from 'node:path'
 import { fail } from '../errors.js'
 import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
-import { generatePeerKey, peerIdFromKey } from '../net/keys.js'
+import { generatePeerKey, generatePsk, peerIdFromKey } from '../net/keys.js'
 import { NODE_CONFIG_FILE } from '../config.js'
 
 export const FILES = {
@@ -105,4 +105,9 @@ export function apiTokenReader(dataDir: string): () => string {
     if (cached?.key !== key) cached = { key, token: readApiToken(dataDir) }
     return cached.token
   }
+}
+
+/** A new pre-shared key file (libp2p pnet format) for `p2p.pskFile`: the members share it out of band. */
+export function createPskFile(path: string): void {
+  writeFileSync(path, generatePsk(), { mode: 0o600, flag: 'wx' })
 }

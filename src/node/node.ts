@@ -1,46 +1,70 @@
 /**
- * The composition root: one member's node. It owns the identity, the config, the replica store, the roster
- * view and (when started) the network and the match index, and offers the use cases the API and CLI call:
- * contribute, revoke, opinion, receive/import, read, match, roster.
+ * The composition root: one member's node. How it fits together:
+ *
+ *   open(dir)   identity, config, the replica store (LevelDB), the roster chain it holds
+ *   start()     signature-verifier worker, match index (rebuilt from the store, then kept current by the
+ *               store's commits), and the p2p network when a roster is installed (network-wiring.ts)
+ *   use cases   contribute, revoke, opinion, receive (import, gossip, sync), read, match, roster, status
+ *   stop()      network, verifier, store, in that order
+ *
+ * The store and the roster are private: callers (api/, cli/, tests) use the methods here or the use-case
+ * contract (contract.ts, service.ts). Tests and benchmarks that must reach the store use NODE_INTERNALS.
  */
 import { writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig, loadTaxonomy, NODE_CONFIG_FILE, type Config, type ConfigOverrides } from '../config.js'
 import { fail } from '../errors.js'
+import type { Network } from '../net/index.js'
 import { createRecord } from '../record/build.js'
 import { decodeRecord } from '../record/codec.js'
 import { Signer } from '../record/crypto.js'
 import { ParallelVerifier } from '../record/parallel-verify.js'
 import { encodeSignedRoster, type SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '../record/types.js'
-import { ReplicaStore } from '../store/replica-store.js'
+import { ReplicaStore, type EquivocationProof } from '../store/replica-store.js'
 import { Matcher, type MatchedSignal, type QuerySignal } from '../match/matcher.js'
-import type { ReceiveResult } from '../sync/types.js'
-import { replicaDigest, type DigestFeed } from '../sync/digest.js'
+import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import { planContribution, type ContributionInput } from './contribute.js'
+import { allExtras, receiveExtra, type ExtrasParts } from './extras.js'
 import { FILES, loadIdentity, type Identity } from './identity.js'
+import { silentLog, type NodeLog } from './log.js'
+import { flatCounters, networkView, startNetwork, type NetworkView, type WiringParts } from './network-wiring.js'
 import { receiveRecords } from './receive.js'
 import { RosterState } from './roster-state.js'
+import { equivocationViews, replicaDigestOf, statusOf, type EquivocationView, type NodeStatus } from './status.js'
+import { checkAborted, type AbortOptions } from './abort.js'
 
 export interface NodeOptions { overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }
+
+export interface StartOptions {
+  log?: NodeLog
+  /** Log `record.stored` (trace) for every stored record; off unless the logger keeps trace lines. */
+  traceRecords?: boolean
+}
 
 export interface ContributionResult {
   records: Array<{ id: string; seq: number; signals: number }>
   skipped: Array<{ type: string; value: string; quality?: number; reason: string }>
 }
 
+/** Test and benchmark access to a node's private parts. */
+export const NODE_INTERNALS = Symbol('hashmesh.node.internals')
+export interface NodeInternals { store: ReplicaStore; roster: RosterState }
+
 export class HashmeshNode {
   readonly signer: Signer
   private matcher: Matcher | undefined
   private verifier: ParallelVerifier | undefined
+  private network: Network | undefined
+  private state: 'open' | 'started' | 'closed' = 'open'
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
 
   private constructor(
     readonly identity: Identity,
     readonly config: Config,
-    readonly store: ReplicaStore,
-    readonly roster: RosterState,
+    private readonly store: ReplicaStore,
+    private readonly roster: RosterState,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
   }
@@ -54,9 +78,67 @@ export class HashmeshNode {
     return new HashmeshNode(identity, config, store, roster)
   }
 
+  get [NODE_INTERNALS](): NodeInternals {
+    return { store: this.store, roster: this.roster }
+  }
+
   get memberKey(): string {
     return this.identity.memberKey
   }
+
+  /** The running p2p network (undefined before start() or without a roster). */
+  get net(): Network | undefined {
+    return this.network
+  }
+
+  // ---- lifecycle ----
+
+  /** Starts everything a member runs: verifier, match index, network. A node starts once. */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (this.state !== 'open') fail('INTERNAL', `node already ${this.state}: a node starts once`)
+    this.state = 'started'
+    const log = options.log ?? silentLog
+    this.startVerifier()
+    const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
+    log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
+    this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
+  }
+
+  /** Stops the network, the verifier and the store; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    const network = this.network
+    this.network = undefined
+    await network?.stop()
+    await this.verifier?.close()
+    await this.store.close()
+  }
+
+  close(): Promise<void> {
+    return this.stop()
+  }
+
+  private extrasParts(): ExtrasParts {
+    return { store: this.store, roster: this.roster, installRoster: async (bytes) => { const { roster: _r, ...result } = await this.installRoster(bytes, false); return result } }
+  }
+
+  private wiringParts(): WiringParts {
+    const extras = this.extrasParts()
+    return {
+      identity: this.identity,
+      config: this.config,
+      store: this.store,
+      roster: this.roster,
+      receive: (records) => this.receive(records),
+      extras: () => allExtras(extras),
+      receiveExtra: (bytes) => receiveExtra(extras, bytes),
+      onOwnRecords: (listener) => this.onOwnRecords(listener),
+      onRosterChange: (listener) => this.onRosterChange(listener),
+    }
+  }
+
+  // ---- events ----
 
   /** Called with each batch of the node's own new records (the network publishes them). */
   onOwnRecords(listener: (records: VerifiedRecord[]) => void): void {
@@ -68,14 +150,22 @@ export class HashmeshNode {
     this.rosterListeners.push(listener)
   }
 
+  /** Called once for each new or improved equivocation proof. */
+  onEquivocation(listener: (proof: EquivocationProof) => void): void {
+    this.store.onEquivocation(listener)
+  }
+
+  // ---- use cases: writing ----
+
   private async appendOwn(build: (head: { seq: number; id: string | null }) => VerifiedRecord[]): Promise<VerifiedRecord[]> {
     const records = await this.store.appendOwn(this.memberKey, build)
     for (const listener of this.ownRecordListeners) listener(records)
     return records
   }
 
-  async contribute(input: ContributionInput): Promise<ContributionResult> {
+  async contribute(input: ContributionInput, options: AbortOptions = {}): Promise<ContributionResult> {
     const plan = planContribution(input, loadTaxonomy(), this.config.hash)
+    checkAborted(options.signal)
     const now = Date.now()
     const records = await this.appendOwn((head) => {
       const out: VerifiedRecord[] = []
@@ -113,9 +203,31 @@ export class HashmeshNode {
 
   /** Verifies and appends records from outside (gossip, sync, import). Never throws for bad input. */
   receive(items: Uint8Array[]): Promise<ReceiveResult[]> {
-    this.verifier ??= new ParallelVerifier()
-    return receiveRecords(this.store, this.verifier, (key) => this.roster.isMember(key), items)
+    this.startVerifier()
+    return receiveRecords(this.store, this.verifier!, (key) => this.roster.isMember(key), items)
   }
+
+  /** Installs a roster version. `trustLocal` (operator action) may install and pin the genesis. */
+  async installRoster(bytes: Uint8Array, trustLocal = false): Promise<ReceiveResult & { roster?: SignedRoster }> {
+    const result = this.roster.accept(bytes, trustLocal)
+    if (result.verdict === 'accepted' && result.roster) {
+      const encoded = encodeSignedRoster(result.roster)
+      await this.store.putRosterVersion(result.roster.document.serial, encoded)
+      if (result.roster.document.serial === 1) this.pinGenesis(result.roster.id)
+      for (const listener of this.rosterListeners) listener(encoded)
+    }
+    return result
+  }
+
+  private pinGenesis(id: string): void {
+    const path = join(this.identity.dataDir, NODE_CONFIG_FILE)
+    const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>) : {}
+    if (current.p2p?.rosterGenesis === id) return
+    current.p2p = { ...(current.p2p ?? {}), rosterGenesis: id }
+    writeFileSync(path, JSON.stringify(current, null, 2) + '\n')
+  }
+
+  // ---- use cases: reading ----
 
   async getRecord(id: string): Promise<VerifiedRecord> {
     const rec = await this.store.getRecord(id)
@@ -126,6 +238,46 @@ export class HashmeshNode {
   async feedRecords(feed: string, fromSeq: number, limit: number): Promise<VerifiedRecord[]> {
     return (await this.store.readRange(feed, fromSeq, limit)).map((bytes) => ({ record: decodeRecord(bytes).record, bytes }))
   }
+
+  /** Encoded records of `feed` from `fromSeq` on, in order (exports). */
+  iterateFeed(feed: string, fromSeq = 1): AsyncIterable<Uint8Array> {
+    return this.store.iterateFeed(feed, fromSeq)
+  }
+
+  feedHeads(): FeedHead[] {
+    return this.store.feedHeads()
+  }
+
+  head(feed: string): { seq: number; id: string } | undefined {
+    return this.store.head(feed)
+  }
+
+  counts(): ReturnType<ReplicaStore['getCounts']> {
+    return this.store.getCounts()
+  }
+
+  recordBytes(id: string): Promise<Uint8Array | undefined> {
+    return this.store.getRecordBytes(id)
+  }
+
+  /** The seq a forked feed is frozen from (docs/protocol.md §3.1); undefined when it did not fork. */
+  forkSeq(feed: string): number | undefined {
+    return this.store.forkSeq(feed)
+  }
+
+  isMember(key: string): boolean {
+    return this.roster.isMember(key)
+  }
+
+  memberName(key: string): string | undefined {
+    return key === this.memberKey ? this.identity.name : this.roster.memberName(key)
+  }
+
+  rosterView(): { pin: string | null; versions: SignedRoster[]; current: SignedRoster | undefined } {
+    return { pin: this.roster.pin, versions: this.roster.versions(), current: this.roster.current }
+  }
+
+  // ---- matching ----
 
   /** Starts the signature-verification worker now (a running node), not on the first received batch. */
   startVerifier(): void {
@@ -155,8 +307,9 @@ export class HashmeshNode {
     return { signals, ms: performance.now() - started }
   }
 
-  async match(queries: QuerySignal[], options: { threshold?: number } = {}): Promise<MatchedSignal[]> {
-    if (!this.matcher) fail('INTERNAL', 'matching is not enabled on this node')
+  async match(queries: QuerySignal[], options: { threshold?: number } & AbortOptions = {}): Promise<MatchedSignal[]> {
+    if (!this.matcher) fail('NODE_UNREACHABLE', 'matching needs a running node: start one with "hashmesh start --data DIR"')
+    checkAborted(options.signal)
     return this.matcher.match(queries, options)
   }
 
@@ -164,76 +317,29 @@ export class HashmeshNode {
     return { ready: this.matcher?.isReady ?? false, pdqHashes: this.matcher?.catalog.size ?? 0, memoryBytes: this.matcher?.catalog.memoryBytes() ?? 0 }
   }
 
-  /** Installs a roster version. `trustLocal` (operator action) may install and pin the genesis. */
-  async installRoster(bytes: Uint8Array, trustLocal = false): Promise<ReceiveResult & { roster?: SignedRoster }> {
-    const result = this.roster.accept(bytes, trustLocal)
-    if (result.verdict === 'accepted' && result.roster) {
-      const encoded = encodeSignedRoster(result.roster)
-      await this.store.putRosterVersion(result.roster.document.serial, encoded)
-      if (result.roster.document.serial === 1) this.pinGenesis(result.roster.id)
-      for (const listener of this.rosterListeners) listener(encoded)
-    }
-    return result
+  // ---- status ----
+
+  status(): NodeStatus {
+    return statusOf(this, this.store, this.roster)
   }
 
-  private pinGenesis(id: string): void {
-    const path = join(this.identity.dataDir, NODE_CONFIG_FILE)
-    const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>) : {}
-    if (current.p2p?.rosterGenesis === id) return
-    current.p2p = { ...(current.p2p ?? {}), rosterGenesis: id }
-    writeFileSync(path, JSON.stringify(current, null, 2) + '\n')
+  /** Peers, sync state and counters of the running network; null without one. */
+  networkStatus(): NetworkView | null {
+    return this.network ? networkView(this.network) : null
   }
 
-  memberName(key: string): string | undefined {
-    return key === this.memberKey ? this.identity.name : this.roster.memberName(key)
-  }
-
-  status(): Record<string, unknown> {
-    const counts = this.store.getCounts()
-    const roster = this.roster.current
-    return {
-      member: { name: this.identity.name, key: this.memberKey },
-      peerId: this.identity.peerId,
-      records: counts.records,
-      signals: counts.signals,
-      recordsByKind: counts.byKind,
-      feeds: counts.feeds,
-      heads: this.store.feedHeads().map((h) => ({ ...h, member: this.memberName(h.feed) ?? null, equivocating: this.store.isEquivocating(h.feed), forkSeq: this.store.forkSeq(h.feed) ?? null })),
-      pending: counts.pending,
-      equivocations: counts.equivocations,
-      index: this.indexStats(),
-      roster: roster ? { federation: roster.document.federation, serial: roster.document.serial, id: roster.id, members: roster.document.members.length } : null,
-    }
+  /** Network counters, flat, for /metrics; empty without a network. */
+  networkCounters(): Record<string, number> {
+    return this.network ? flatCounters(this.network.metrics() as unknown as Record<string, unknown>) : {}
   }
 
   /** The replica digest (sync/digest.ts): equal on honest nodes that have exchanged everything. */
-  async replicaDigest(): Promise<string> {
-    const proofs = new Map((await this.store.equivocationProofs()).map((p) => [p.feed, p]))
-    const feeds: DigestFeed[] = []
-    for (const head of this.store.feedHeads()) {
-      const proof = proofs.get(head.feed)
-      if (!proof) feeds.push(head)
-      else feeds.push({ feed: head.feed, forkSeq: proof.seq, prefixId: proof.seq > 1 ? await this.store.idAtSeq(head.feed, proof.seq - 1) : '', proofIds: proof.ids })
-      proofs.delete(head.feed)
-    }
-    // a proof can arrive (as an extra) before any record of its feed
-    for (const proof of proofs.values()) feeds.push({ feed: proof.feed, forkSeq: proof.seq, prefixId: proof.seq > 1 ? undefined : '', proofIds: proof.ids })
-    return replicaDigest(feeds)
+  replicaDigest(): Promise<string> {
+    return replicaDigestOf(this.store)
   }
 
-  /** Every flagged feed's best equivocation proof, for audits (both records, base64, ascending ids). */
-  async equivocations(): Promise<Array<{ feed: string; member: string | null; seq: number; ids: [string, string]; records: [string, string] }>> {
-    return (await this.store.equivocationProofs()).map((p) => ({
-      feed: p.feed,
-      member: this.memberName(p.feed) ?? null,
-      seq: p.seq,
-      ids: p.ids,
-      records: [Buffer.from(p.records[0]).toString('base64'), Buffer.from(p.records[1]).toString('base64')],
-    }))
-  }
-
-  async close(): Promise<void> {
-    await this.verifier?.close()
-    await this.store.close()
+  /** Every flagged feed's best equivocation proof, for audits. */
+  async equivocations(): Promise<EquivocationView[]> {
+    return equivocationViews(await this.store.equivocationProofs(), (key) => this.memberName(key))
   }
 }

@@ -9,7 +9,7 @@
 import nacl from 'tweetnacl'
 import sodium from 'sodium-native'
 import { createHash, createPrivateKey, createPublicKey, hash, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
-import { fail } from '../errors.js'
+import { fail, isProgrammerError } from '../errors.js'
 
 export const PUBLIC_KEY_BYTES = 32
 export const SEED_BYTES = 32
@@ -93,8 +93,9 @@ export function verifyWithNodeCrypto(message: Uint8Array, signature: Uint8Array,
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature)
-  } catch {
-    return false
+  } catch (err) {
+    if (isProgrammerError(err)) throw err
+    return false // OpenSSL refuses the key (not a point on the curve): it verifies nothing
   }
 }
 

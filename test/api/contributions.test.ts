@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { errorCode, expectedPdq, openApiHarness, pdqFixture, type ApiHarness } from '../helpers/api.js'
 import { chain, memberFromByte, randomPdqHex } from '../helpers/records.js'
+import { NODE_INTERNALS } from '../../src/node/node.js'
 
 let h: ApiHarness
 before(async () => {
@@ -118,7 +119,7 @@ test('revoke without a body (reason defaults to mistake) and revoke of one signa
 test('revoke errors: another member\'s record 403 REVOKE_NOT_AUTHOR, unknown id 404, malformed id 400, a revoke record 400', async () => {
   // Another member's record, stored directly (this node has no roster, so import would refuse its author).
   const [foreign] = chain(memberFromByte(7), 1)
-  await h.node.store.appendVerified([foreign!])
+  await h.node[NODE_INTERNALS].store.appendVerified([foreign!])
   const notAuthor = await h.call({ method: 'POST', url: `/v1/contributions/${foreign!.record.id}/revoke`, payload: {} })
   assert.equal(notAuthor.statusCode, 403, notAuthor.body)
   assert.equal(errorCode(notAuthor), 'REVOKE_NOT_AUTHOR')

@@ -1,7 +1,7 @@
 /** The API's edges through app.inject (no port): bearer token on every route but /v1/health, status, hash, metrics, docs. */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildApp } from '../../src/api/app.js'
+import { buildApp } from '../../src/api/server.js'
 import { fail } from '../../src/errors.js'
 import { apiFixture, errorCode, expectedPdq, openApiHarness, pdqFixture, TEST_LIMITS, type ApiHarness } from '../helpers/api.js'
 

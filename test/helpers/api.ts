@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../src/api/app.js'
+import { buildApp } from '../../src/api/server.js'
 import { initDataDir } from '../../src/node/identity.js'
 import { HashmeshNode } from '../../src/node/node.js'
 import { FIXTURES_DIR, REPO_ROOT } from '../hash/images.js'

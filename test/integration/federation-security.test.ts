@@ -51,7 +51,7 @@ test('forged, tampered, non-member and oversized records are rejected, never sto
   const alpha = fed.node('Alpha')
   const bravoPeer = fed.node('Bravo').node.identity.peerId
   const before = alpha.network!.peers().find((p) => p.peerId === bravoPeer)?.invalid ?? 0
-  const countBefore = alpha.node.store.getCounts().records
+  const countBefore = alpha.node.counts().records
 
   const stranger = new Signer(generateMemberKeyPair())
   const nonMember = createRecord(stranger, { seq: 0, id: null }, 'signals', signalsBody([randomPdqHex()]))
@@ -63,39 +63,39 @@ test('forged, tampered, non-member and oversized records are rejected, never sto
 
   // all three: the non-member record after a sync with Bravo found no roster of Bravo's that admits its author
   await waitFor('penalties', () => (alpha.network!.peers().find((p) => p.peerId === bravoPeer)?.invalid ?? alpha.network!.metrics().hygiene.invalidByPeer[bravoPeer] ?? 0) >= before + 3, 5_000)
-  assert.equal(alpha.node.store.getCounts().records, countBefore)
-  assert.equal(await alpha.node.store.getRecordBytes(nonMember.record.id), undefined)
-  assert.equal(await alpha.node.store.getRecordBytes(valid.record.id), undefined)
+  assert.equal(alpha.node.counts().records, countBefore)
+  assert.equal(await alpha.node.recordBytes(nonMember.record.id), undefined)
+  assert.equal(await alpha.node.recordBytes(valid.record.id), undefined)
 })
 
 test('a replayed record is a no-op (stored once)', async () => {
   const alpha = fed.node('Alpha')
   const { records } = await alpha.node.contribute({ signals: [{ type: 'pdq', value: randomPdqHex(), quality: 90 }] })
-  await waitFor('C has it', async () => (await fed.node('Charlie').node.store.getRecordBytes(records[0]!.id)) !== undefined)
-  const bytes = (await alpha.node.store.getRecordBytes(records[0]!.id))!
-  const countBefore = fed.node('Charlie').node.store.getCounts().records
+  await waitFor('C has it', async () => (await fed.node('Charlie').node.recordBytes(records[0]!.id)) !== undefined)
+  const bytes = (await alpha.node.recordBytes(records[0]!.id))!
+  const countBefore = fed.node('Charlie').node.counts().records
   await internals(fed.node('Bravo').network!).publishUnchecked('records', bytes)
   const [again] = await fed.node('Charlie').node.receive([bytes])
   assert.equal(again!.verdict, 'duplicate')
-  assert.equal(fed.node('Charlie').node.store.getCounts().records, countBefore)
+  assert.equal(fed.node('Charlie').node.counts().records, countBefore)
 })
 
 test('an equivocating member is detected on every node', async () => {
   const alpha = fed.node('Alpha').node
   const alphaSigner = new Signer(alphaM!.identity.memberKeyPair)
-  const head = alpha.store.head(alpha.memberKey)!
+  const head = alpha.head(alpha.memberKey)!
   const forkB = createRecord(alphaSigner, { seq: head.seq, id: head.id }, 'signals', signalsBody([randomPdqHex()]))
   const forkC = createRecord(alphaSigner, { seq: head.seq, id: head.id }, 'signals', signalsBody([randomPdqHex()]))
   // Two nodes are told different stories about the same seq.
   await fed.node('Bravo').node.receive([forkB.bytes])
   await fed.node('Charlie').node.receive([forkC.bytes])
   for (const name of ['Alpha', 'Bravo', 'Charlie']) {
-    await waitFor(`${name} flags Alpha`, () => fed.node(name).node.store.isEquivocating(alpha.memberKey), 15_000)
+    await waitFor(`${name} flags Alpha`, () => fed.node(name).node.forkSeq(alpha.memberKey) !== undefined, 15_000)
   }
 })
 
 test('a roster change signed by a minority is refused, by a majority accepted everywhere', async () => {
-  const current = fed.node('Alpha').node.roster.current!
+  const current = fed.node('Alpha').node.rosterView().current!
   const newcomer = new Signer(generateMemberKeyPair())
   const document: RosterDocument = {
     federation: current.document.federation,
@@ -112,8 +112,8 @@ test('a roster change signed by a minority is refused, by a majority accepted ev
   const accepted = await fed.node('Alpha').node.installRoster(encodeSignedRoster(majority))
   assert.equal(accepted.verdict, 'accepted')
   for (const name of ['Bravo', 'Charlie']) {
-    await waitFor(`${name} has serial 2`, () => fed.node(name).node.roster.current?.document.serial === 2, 15_000)
+    await waitFor(`${name} has serial 2`, () => fed.node(name).node.rosterView().current?.document.serial === 2, 15_000)
   }
-  assert.ok(fed.node('Charlie').node.roster.isMember(newcomer.publicKeyHex))
+  assert.ok(fed.node('Charlie').node.isMember(newcomer.publicKeyHex))
   void charlieM
 })

@@ -31,14 +31,14 @@ test('a node stopped for a while catches up after restart, including an offline 
   const more = [randomPdqHex(), randomPdqHex()]
   await fed.node('Alpha').node.contribute({ signals: more.map((value) => ({ type: 'pdq', value, quality: 90 })) })
   await fed.node('Bravo').node.contribute({ signals: [{ type: 'md5', value: 'aa'.repeat(16) }] })
-  const alphaHead = fed.node('Alpha').node.store.head(fed.node('Alpha').node.memberKey)!
-  await waitFor('B has A\'s records', () => fed.node('Bravo').node.store.head(fed.node('Alpha').node.memberKey)?.seq === alphaHead.seq)
+  const alphaHead = fed.node('Alpha').node.head(fed.node('Alpha').node.memberKey)!
+  await waitFor('B has A\'s records', () => fed.node('Bravo').node.head(fed.node('Alpha').node.memberKey)?.seq === alphaHead.seq)
   await fed.stop('Alpha') // A is offline: C must get A's records from B
   const charlie = await fed.start('Charlie')
-  await waitFor('C caught up on A via B', () => charlie.node.store.head(fed.members[0]!.identity.memberKey)?.seq === alphaHead.seq, 15_000)
+  await waitFor('C caught up on A via B', () => charlie.node.head(fed.members[0]!.identity.memberKey)?.seq === alphaHead.seq, 15_000)
   assert.ok((await matchOn('Charlie', more[1]!)).some((m) => m.value === more[1] && m.distance === 0))
   const bravoKey = fed.members[1]!.identity.memberKey
-  await waitFor('C has B\'s record', () => charlie.node.store.head(bravoKey)?.seq === fed.node('Bravo').node.store.head(bravoKey)?.seq)
+  await waitFor('C has B\'s record', () => charlie.node.head(bravoKey)?.seq === fed.node('Bravo').node.head(bravoKey)?.seq)
 })
 
 test('revocation on A removes the match on C', async () => {

@@ -50,7 +50,7 @@ async function proofsOf(fed: TestFederation, name: string): Promise<string> {
 /** Every running node flags the feed at `forkSeq`, with one proof set and one replica digest, and nobody was penalised. */
 async function assertConverged(fed: TestFederation, feed: string, forkSeq: number): Promise<void> {
   const names = [...fed.running.keys()]
-  for (const name of names) await waitFor(`${name} flags the fork at ${forkSeq}`, () => fed.node(name).node.store.forkSeq(feed) === forkSeq, 5_000)
+  for (const name of names) await waitFor(`${name} flags the fork at ${forkSeq}`, () => fed.node(name).node.forkSeq(feed) === forkSeq, 5_000)
   await waitFor('one proof set', async () => new Set(await Promise.all(names.map((n) => proofsOf(fed, n)))).size === 1, 5_000)
   await waitFor('one replica digest', async () => new Set(await Promise.all(names.map((n) => fed.node(n).node.replicaDigest()))).size === 1, 5_000)
   for (const name of names) {
@@ -86,11 +86,11 @@ test('a fork that arrives by sync is found within one sync interval on both node
   await assertConverged(fed, charlie.publicKeyHex, 1)
 })
 
-test('a fork after a common prefix is found at its first differing seq on both nodes (binary search over the peer's branch)', async () => {
+test('a fork after a common prefix is found at its first differing seq on both nodes (binary search over the other branch)', async () => {
   const fed = feds[0]!
   const dave = new Signer(fed.members[0]!.identity.memberKeyPair) // Alpha's own key, signing behind its back
   // a common prefix of 3 records on both, then 5 records on one branch and 2 on the other
-  const start = fed.node('Alpha').node.store.head(dave.publicKeyHex)
+  const start = fed.node('Alpha').node.head(dave.publicKeyHex)
   const base = start ? { seq: start.seq, id: start.id } : { seq: 0, id: null }
   const prefix = branch(dave, 3, base)
   const last = prefix.at(-1)!.record
@@ -104,16 +104,16 @@ test('a fork after a common prefix is found at its first differing seq on both n
 test('a fork met by import is found at once, and its proof reaches the other node', async () => {
   const fed = feds[0]!
   const erin = new Signer(fed.members[1]!.identity.memberKeyPair) // Bravo's key
-  const head = fed.node('Bravo').node.store.head(erin.publicKeyHex)
+  const head = fed.node('Bravo').node.head(erin.publicKeyHex)
   const at = head ? { seq: head.seq, id: head.id } : { seq: 0, id: null }
   const [mine] = branch(erin, 1, at)
   const [theirs] = branch(erin, 1, at)
   await fed.node('Alpha').node.receive([mine!.bytes])
-  await waitFor('Bravo has it by sync', async () => (await fed.node('Bravo').node.store.getRecordBytes(mine!.record.id)) !== undefined, 5_000)
+  await waitFor('Bravo has it by sync', async () => (await fed.node('Bravo').node.recordBytes(mine!.record.id)) !== undefined, 5_000)
   // an export holding the other branch is imported on Bravo (POST /v1/records is the same path)
   const [imported] = await fed.node('Bravo').node.receive([theirs!.bytes])
   assert.equal(imported!.code, 'EQUIVOCATION')
-  assert.equal(fed.node('Bravo').node.store.forkSeq(erin.publicKeyHex), at.seq + 1)
+  assert.equal(fed.node('Bravo').node.forkSeq(erin.publicKeyHex), at.seq + 1)
   await assertConverged(fed, erin.publicKeyHex, at.seq + 1)
 })
 

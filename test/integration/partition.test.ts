@@ -7,7 +7,7 @@ const names = ['Alpha', 'Bravo', 'Charlie', 'Delta']
 const fed = await testFederation(names)
 after(() => fed.close())
 const addr = (name: string) => fed.members.find((m) => m.name === name)!.multiaddr
-const headsOf = (name: string) => JSON.stringify(fed.node(name).node.store.feedHeads().sort((a, b) => a.feed.localeCompare(b.feed)))
+const headsOf = (name: string) => JSON.stringify(fed.node(name).node.feedHeads().sort((a, b) => a.feed.localeCompare(b.feed)))
 
 test('a partition (two groups disconnected) heals to identical heads on all nodes', async () => {
   // {Alpha, Bravo} and {Charlie, Delta} only know each other
@@ -22,11 +22,11 @@ test('a partition (two groups disconnected) heals to identical heads on all node
     await fed.node(name).node.contribute({ signals: [{ type: 'sha256', value: randomPdqHex() }] })
   }
   await waitFor('each group converged', () => headsOf('Alpha') === headsOf('Bravo') && headsOf('Charlie') === headsOf('Delta'), 15_000)
-  assert.equal(fed.node('Alpha').node.store.feedHeads().length, 2)
+  assert.equal(fed.node('Alpha').node.feedHeads().length, 2)
   assert.notEqual(headsOf('Alpha'), headsOf('Charlie'))
 
   await fed.node('Bravo').network!.dial(addr('Delta'))
   await waitFor('all identical', () => names.every((n) => headsOf(n) === headsOf('Alpha')), 20_000)
-  assert.equal(fed.node('Charlie').node.store.feedHeads().length, 4)
-  for (const name of names) assert.equal(fed.node(name).node.store.getCounts().records, 8)
+  assert.equal(fed.node('Charlie').node.feedHeads().length, 4)
+  for (const name of names) assert.equal(fed.node(name).node.counts().records, 8)
 })

@@ -18,7 +18,8 @@ async function readSignalsFile(path: string): Promise<ContributionInput['signals
   for await (const { line, text } of readLines(path)) {
     try {
       out.push(JSON.parse(text))
-    } catch {
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err
       const [type, value, quality] = text.trim().split(/\s+/)
       if (!type || !value) fail('BAD_REQUEST', `${path}:${line}: expected JSON or "type value [quality]"`)
       out.push({ type, value, ...(quality !== undefined ? { quality: Number(quality) } : {}) })

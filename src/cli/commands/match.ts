@@ -5,14 +5,9 @@ import { fail } from '../../errors.js'
 import { collect, dataOption, parseIntOption } from '../common.js'
 import { openClient, readRunningNode } from '../node-client.js'
 import { printJson, printLine } from '../output.js'
-import { RemoteClient } from '../remote-client.js'
+import { HttpNodeClient } from '../http-client.js'
 import { readApiToken } from '../../node/identity.js'
-
-interface MatchView {
-  type: string; value: string; distance: number; status: string; reasons: string[]
-  frames?: Array<{ ms: number }>
-  records: Array<{ id: string; member: { name: string | null; key: string }; labels: string[]; signatureVerified: boolean; equivocated?: boolean }>
-}
+import type { MatchResponse } from '../../node/contract.js'
 
 export function register(program: Command): void {
   program
@@ -29,16 +24,13 @@ export function register(program: Command): void {
     .action(async (file: string | undefined, opts: { data: string; pdq: string[]; md5: string[]; sha256: string[]; threshold?: number; dihedral?: boolean; json?: boolean }) => {
       const client = await openClient(opts.data, { preferRemote: true })
       try {
-        let result: { matches: MatchView[] }
+        let result: MatchResponse
         if (file) {
-          const query: Record<string, string> = {}
-          if (opts.dihedral) query.dihedral = 'true'
-          if (opts.threshold !== undefined) query.threshold = String(opts.threshold)
-          result = (await client.matchBytes(await readFile(file), query)) as { matches: MatchView[] }
+          result = await client.matchMedia(await readFile(file), { dihedral: opts.dihedral, threshold: opts.threshold })
         } else {
-          const signals = [...opts.pdq.map((value) => ({ type: 'pdq', value })), ...opts.md5.map((value) => ({ type: 'md5', value })), ...opts.sha256.map((value) => ({ type: 'sha256', value }))]
+          const signals = [...opts.pdq.map((value) => ({ type: 'pdq' as const, value })), ...opts.md5.map((value) => ({ type: 'md5' as const, value })), ...opts.sha256.map((value) => ({ type: 'sha256' as const, value }))]
           if (signals.length === 0) fail('BAD_REQUEST', 'give a FILE or --pdq/--md5/--sha256')
-          result = (await client.match({ signals, ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}) })) as { matches: MatchView[] }
+          result = await client.match({ signals, ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}) })
         }
         if (opts.json) return printJson(result)
         if (result.matches.length === 0) printLine('no match')
@@ -60,11 +52,11 @@ export function register(program: Command): void {
     .action(async (opts: { data: string; json?: boolean }) => {
       const running = readRunningNode(opts.data)
       if (!running) fail('NODE_UNREACHABLE', `no node is running on ${opts.data}: start one with "hashmesh start --data ${opts.data}"`)
-      const client = new RemoteClient(running.apiUrl, readApiToken(opts.data))
-      const status = await client.status() as { network?: unknown }
-      const peers = await client.get<{ peers: Array<{ peerId: string; addresses: string[]; direction: string; invalid: number }> }>('/v1/peers')
-      if (opts.json) return printJson(peers)
-      if (peers.peers.length === 0) printLine(status.network ? 'no peers connected' : 'p2p is off (no roster installed)')
-      for (const p of peers.peers) printLine(`${p.peerId}  ${p.direction}  ${p.addresses.join(' ')}  invalid=${p.invalid}`)
+      const client = new HttpNodeClient(running.apiUrl, readApiToken(opts.data))
+      const status = await client.status()
+      const peers = await client.peers()
+      if (opts.json) return printJson({ peers })
+      if (peers.length === 0) printLine(status.network ? 'no peers connected' : 'p2p is off (no roster installed)')
+      for (const p of peers) printLine(`${p.peerId}  ${p.direction}  ${p.addresses.join(' ')}  invalid=${p.invalid}`)
     })
 }

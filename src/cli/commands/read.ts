@@ -36,7 +36,7 @@ export function register(program: Command): void {
           for (const head of await client.feeds()) opts.json ? printJson(head) : printLine(`${head.feed}  seq ${head.seq}  head ${head.id}`)
           return
         }
-        for (const { record } of await client.feedRecords(opts.feed, opts.from, opts.limit)) {
+        for (const { record } of (await client.feed(opts.feed, { from: opts.from, limit: opts.limit })).records) {
           if (opts.json) printJson(record)
           else {
             const what = record.kind === 'signals' ? `${record.body.signals.length} signals [${record.body.labels.join(' ')}]` : record.kind === 'revoke' ? `revoke ${record.body.target}` : `${record.body.opinion} on ${record.body.signal.type}:${record.body.signal.value}`
@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .action(async (id: string, opts: { data: string }) => {
       const client = await openClient(opts.data, { preferRemote: true })
       try {
-        process.stdout.write(JSON.stringify(await client.getRecord(id), null, 2) + '\n')
+        process.stdout.write(JSON.stringify(await client.record(id), null, 2) + '\n')
       } finally {
         await client.close()
       }

@@ -6,12 +6,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
-import { encodeSignedRoster, rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember, type SignedRoster } from '../../record/roster.js'
+import { rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember, type SignedRoster } from '../../record/roster.js'
 import { Signer } from '../../record/crypto.js'
 import { loadIdentity } from '../../node/identity.js'
 import { collect, dataOption } from '../common.js'
-import { openClient, LocalClient } from '../node-client.js'
-import type { RemoteClient } from '../remote-client.js'
+import { openClient } from '../node-client.js'
 import { printJson, printLine } from '../output.js'
 
 /** A member from an identity file (`init --json` output or identity.json) or "name:key[:peerId,peerId]". */
@@ -39,8 +38,7 @@ function show(roster: ReturnType<typeof rosterFromJson>): void {
 async function installedVersions(dataDir: string): Promise<SignedRoster[]> {
   const client = await openClient(dataDir, { preferRemote: true })
   try {
-    if (client instanceof LocalClient) return client.node.roster.versions()
-    return (await (client as RemoteClient).get<{ versions: SignedRoster[] }>('/v1/roster')).versions
+    return (await client.roster()).versions
   } finally {
     await client.close()
   }
@@ -51,10 +49,7 @@ async function installViaNode(dataDir: string, text: string): Promise<Record<str
   const roster = rosterFromJson(text)
   const client = await openClient(dataDir, { preferRemote: true })
   try {
-    if (!(client instanceof LocalClient)) return await (client as RemoteClient).post<Record<string, unknown>>('/v1/roster', roster)
-    const result = await client.node.installRoster(encodeSignedRoster(roster), true)
-    if (result.verdict === 'rejected') fail(result.code ?? 'ROSTER_INVALID', result.message ?? 'roster rejected')
-    return { verdict: result.verdict, id: result.id }
+    return { ...(await client.installRoster(roster)) }
   } finally {
     await client.close()
   }

@@ -1,11 +1,9 @@
 /** start: run the node (match index, p2p, HTTP API) until SIGINT/SIGTERM. */
-import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { generatePsk } from '../../net/index.js'
 import pino from 'pino'
 import { loadConfig } from '../../config.js'
 import { runNode } from '../../api/run-node.js'
-import { rotateApiToken } from '../../node/identity.js'
+import { createPskFile, rotateApiToken } from '../../node/identity.js'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
 
@@ -47,7 +45,7 @@ export function register(program: Command): void {
     .description('write a new pre-shared key file (libp2p pnet) for the federation; share it out of band')
     .requiredOption('-o, --out <file>', 'key file to create (mode 0600)')
     .action((opts: { out: string }) => {
-      writeFileSync(opts.out, generatePsk(), { mode: 0o600, flag: 'wx' })
+      createPskFile(opts.out)
       printLine(`wrote ${opts.out}; give it to every member and set p2p.pskFile on every node`)
     })
 

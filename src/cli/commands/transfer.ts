@@ -19,8 +19,9 @@ function lineBytes(text: string): { bytes?: Uint8Array; error?: string; declared
     const { bytes: hex, id, feed, seq } = JSON.parse(text) as { bytes?: unknown } & DeclaredEnvelope
     if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return { error: 'line has no hex "bytes" field' }
     return { bytes: fromHex(hex, hex.length / 2, 'bytes'), declared: { id, feed, seq } }
-  } catch {
-    return { error: 'line is not JSON' }
+  } catch (err) {
+    if (err instanceof SyntaxError) return { error: 'line is not JSON' }
+    throw err
   }
 }
 
@@ -38,7 +39,7 @@ export function register(program: Command): void {
         const bar = progressBar(heads.reduce((n, h) => n + Math.max(0, h.seq - opts.since), 0), 'export')
         for (const head of heads) {
           for (let seq = opts.since + 1; seq <= head.seq; seq += EXPORT_PAGE) {
-            const page = await client.feedRecords(head.feed, seq, EXPORT_PAGE)
+            const { records: page } = await client.feed(head.feed, { from: seq, limit: EXPORT_PAGE })
             for (const view of page) printJson(exportLine({ record: view.record, bytes: fromHex(view.bytes, view.bytes.length / 2, 'bytes') }))
             bar.tick(page.length)
           }
@@ -68,8 +69,9 @@ export function register(program: Command): void {
           const hexes = batch.map(({ text }) => {
             try {
               return String((JSON.parse(text) as { bytes?: unknown }).bytes ?? '')
-            } catch {
-              return ''
+            } catch (err) {
+              if (err instanceof SyntaxError) return '' // not JSON: the node reports it as undecodable
+              throw err
             }
           })
           const results = await client.importRecords(hexes)

@@ -14,6 +14,7 @@
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isPrivate } from '@libp2p/utils'
+import { safetyCatch } from '../errors.js'
 import { addressKey, type InboundLimiter, type PendingTicket } from './inbound-limiter.js'
 import type { PeerHygiene } from './peer-hygiene.js'
 import type { RefusalSubject } from './refusals.js'
@@ -57,7 +58,8 @@ export function createGater(init: GaterInit): InboundGate {
     let allowed = false
     try {
       allowed = init.isAllowedPeer(peerId)
-    } catch {
+    } catch (err) {
+      safetyCatch(err)
       allowed = false // a failing roster check refuses rather than admits
     }
     if (!allowed) {
@@ -138,7 +140,8 @@ function hostOf(addr: Multiaddr): string | undefined {
 function isPrivateAddr(addr: Multiaddr): boolean {
   try {
     return isPrivate(addr)
-  } catch {
+  } catch (err) {
+    safetyCatch(err) // an address isPrivate cannot read (a name, a relay): not known private
     return false
   }
 }

@@ -13,7 +13,7 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SYNC_PROTOCOL } from '../protocol-ids.js'
-import { fail, HashmeshError } from '../errors.js'
+import { fail, HashmeshError, safetyCatch } from '../errors.js'
 import { newCounters, type NetContext } from './context.js'
 import { createGater } from './gater.js'
 import { Gossip } from './gossip.js'
@@ -52,7 +52,8 @@ const ROSTER_DIAL_DELAY_MS = 1_000
 function hostOf(addr: string): string | undefined {
   try {
     return multiaddr(addr).getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
-  } catch {
+  } catch (err) {
+    safetyCatch(err) // InvalidMultiaddrError / ValidationError: not an address
     return undefined
   }
 }
@@ -60,7 +61,8 @@ function hostOf(addr: string): string | undefined {
 function p2pPeerOf(addr: string): string | undefined {
   try {
     return multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value
-  } catch {
+  } catch (err) {
+    safetyCatch(err) // InvalidMultiaddrError / ValidationError: not an address
     return undefined
   }
 }
@@ -134,12 +136,13 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       let allowed = false
       try {
         allowed = init.isAllowedPeer(peerId) && !hygiene.isBanned(peerId)
-      } catch {
-        allowed = false
+      } catch (err) {
+        safetyCatch(err)
+        allowed = false // a failing roster check refuses rather than admits
       }
       if (!allowed) {
         log('peer.disconnect.roster', { peer: peerId })
-        await node.hangUp(peerIdFromString(peerId)).catch(() => undefined)
+        await node.hangUp(peerIdFromString(peerId)).catch(safetyCatch) // already gone
       }
     }
   }
@@ -262,7 +265,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       clearTimeout(rosterTimer)
       await Promise.race([scheduler.drain(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS).unref())])
       gossip.stop()
-      await node.unhandle(SYNC_PROTOCOL).catch(() => undefined)
+      await node.unhandle(SYNC_PROTOCOL).catch(safetyCatch) // libp2p already stopping
       await node.stop()
       log('net.stopped', { peerId: network.peerId })
     },

@@ -7,7 +7,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { generateKey } from '@libp2p/pnet'
 import type { PrivateKey } from '@libp2p/interface'
-import { fail } from '../errors.js'
+import { fail, safetyCatch } from '../errors.js'
 
 /** A new Ed25519 peer key, protobuf-encoded (what `hashmesh init` writes to disk). */
 export async function generatePeerKey(): Promise<Uint8Array> {
@@ -32,7 +32,8 @@ export function isPeerId(peerId: string): boolean {
   try {
     peerIdFromString(peerId)
     return true
-  } catch {
+  } catch (err) {
+    safetyCatch(err) // InvalidParametersError or a base58/base36 decoding error
     return false
   }
 }

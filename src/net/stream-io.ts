@@ -4,7 +4,7 @@
  */
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
-import { HashmeshError, isHashmeshError } from '../errors.js'
+import { HashmeshError, isHashmeshError, safetyCatch } from '../errors.js'
 import { SYNC_LIMITS } from '../constants.js'
 
 /** One read or write on a sync stream. */
@@ -101,8 +101,8 @@ export class FramedStream {
   abort(err: unknown): void {
     try {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)))
-    } catch {
-      /* already closed */
+    } catch (err) {
+      safetyCatch(err) // the stream was already closed or reset
     }
   }
 }

@@ -189,7 +189,7 @@ async function fetchRanges(s: Session, requests: RangeRequest[]): Promise<void> 
         if (blamed > 0) penalizeOrStop(s, blamed, 'rejected records in sync')
       }
     })
-    work.catch(() => undefined) // awaited below; never an unhandled rejection meanwhile
+    work.catch(() => undefined) // not swallowed: `work` itself is awaited below, which throws; this only marks it handled meanwhile
     return work
   }
   // Consecutive responses are handed over together, up to recordsPerReceive records or maxBatchBytes:

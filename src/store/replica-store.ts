@@ -119,7 +119,7 @@ export class ReplicaStore {
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     if (this.closed) fail('STORE_CLOSED', 'the store is closed')
     const run = this.writeQueue.then(task, task)
-    this.writeQueue = run.catch(() => undefined)
+    this.writeQueue = run.catch(() => undefined) // not swallowed: the caller gets the failure from `run`; the queue only orders writes
     return run
   }
 

@@ -8,10 +8,14 @@
  * signatures are checked by their owners (node/roster-state.ts, record/equivocation.ts).
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { fail } from '../errors.js'
+import { fail, isHashmeshError } from '../errors.js'
 import { isWireMap } from '../record/body-wire.js'
 import type { EquivocationProof } from '../record/equivocation.js'
 import { SYNC_LIMITS } from '../constants.js'
+import { decodeDagCborBounded, type DecodeBounds } from './bounded-decode.js'
+
+/** An extra is a map of two entries, one of them at most a list of two records: counted while decoding. */
+const EXTRA_BOUNDS: DecodeBounds = { maxItems: 2, maxDepth: 2, maxValues: 8 }
 
 export type DecodedExtra = { type: 'roster'; roster: Uint8Array } | { type: 'equivocation'; records: unknown }
 
@@ -27,8 +31,9 @@ export function decodeExtra(bytes: Uint8Array): DecodedExtra {
   if (bytes.length > SYNC_LIMITS.maxExtraBytes) fail('RECORD_TOO_LARGE', `extra of ${bytes.length} bytes is over ${SYNC_LIMITS.maxExtraBytes}`)
   let wire: unknown
   try {
-    wire = dagCbor.decode(bytes)
+    wire = decodeDagCborBounded(bytes, EXTRA_BOUNDS, { code: 'RECORD_DECODE', what: 'extra' })
   } catch (cause) {
+    if (isHashmeshError(cause)) throw cause
     fail('RECORD_DECODE', 'extra is not dag-cbor', { cause })
   }
   if (!isWireMap(wire)) fail('RECORD_DECODE', 'extra must be a map')

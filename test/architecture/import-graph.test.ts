@@ -1,11 +1,11 @@
 /**
  * The import-graph checker (scripts/import-graph.ts) on small synthetic graphs: each rule reports what
- * breaks it and nothing else. (Whether the repository itself is clean is asserted elsewhere, once the
- * refactor of issue 13 lands.)
+ * breaks it and nothing else; and the repository itself follows every rule.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { analyzeImports, formatReport, readImports, type SourceFile, type Violation } from '../../scripts/import-graph.js'
+import { fileURLToPath } from 'node:url'
+import { analyzeImports, formatReport, readImports, readSources, type SourceFile, type Violation } from '../../scripts/import-graph.js'
 
 const kinds = (violations: Violation[]): string[] => violations.map((v) => v.kind).sort()
 
@@ -157,4 +157,9 @@ test('imports are read from every statement form, and only from statements', () 
       ['sharp', false, 17],
     ],
   )
+})
+
+test('the repository follows every rule: one-way layers, no circles, each heavy dependency behind its one door', () => {
+  const report = analyzeImports(readSources(fileURLToPath(new URL('../..', import.meta.url))))
+  assert.deepEqual(report.violations.map((v) => v.message), [])
 })

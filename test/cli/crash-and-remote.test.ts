@@ -72,17 +72,17 @@ test('SIGKILL in the middle of a large import leaves a consistent store, and the
     assert.equal(child.signalCode, 'SIGKILL', `round ${round}: the import was killed, it did not finish on its own`)
 
     node = await HashmeshNode.open(data)
-    const head = node.store.head(author.publicKeyHex)
+    const head = node.head(author.publicKeyHex)
     const seq = head?.seq ?? 0
     // The kill landed mid-import: some records of this run are stored, not all.
     assert.ok(seq > previousSeq, `round ${round}: seq ${seq} after the kill, ${previousSeq} before it`)
     assert.ok(seq < RECORDS, `round ${round}: the import had already finished (seq ${seq})`)
     // Heads, counts and records agree, and every record up to the head is the author's own chain.
-    const count = node.store.getCounts()
+    const count = node.counts()
     assert.equal(count.records, seq)
     assert.equal(count.signals, seq * SIGNALS_PER_RECORD)
     assert.equal(head!.id, records[seq - 1]!.record.id)
-    const stored = await node.store.readRange(author.publicKeyHex, 1, RECORDS)
+    const stored = (await node.feedRecords(author.publicKeyHex, 1, RECORDS)).map((r) => r.bytes)
     assert.equal(stored.length, seq)
     for (const [i, bytes] of stored.entries()) assert.ok(Buffer.from(bytes).equals(Buffer.from(records[i]!.bytes)), `round ${round}: seq ${i + 1} differs from the signed chain`)
     await node.close()
@@ -92,8 +92,8 @@ test('SIGKILL in the middle of a large import leaves a consistent store, and the
   const rerun = cli(['import', file, '--data', data, '--json'])
   assert.equal(rerun.code, 0, rerun.stderr)
   node = await HashmeshNode.open(data)
-  assert.equal(node.store.head(author.publicKeyHex)?.seq, RECORDS)
-  assert.equal(node.store.getCounts().signals, RECORDS * SIGNALS_PER_RECORD)
+  assert.equal(node.head(author.publicKeyHex)?.seq, RECORDS)
+  assert.equal(node.counts().signals, RECORDS * SIGNALS_PER_RECORD)
   await node.close()
 })
 

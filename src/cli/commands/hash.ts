@@ -61,7 +61,7 @@ async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
       const container = sniffVideoContainer(await readHead(file).catch(() => new Uint8Array(0)))
       if (!container) return pool.hashFile(file)
       const video = videoChain.then(() => fingerprintVideoSource({ path: file }, container, config))
-      videoChain = video.catch(() => undefined)
+      videoChain = video.catch(() => undefined) // not swallowed: `video` is returned and its failure reported for its file; the chain only orders ffmpeg runs
       return video
     }
     const results = files.map((file) => hashOne(file).then((fp) => ({ fp }), (err: unknown) => ({ err })))

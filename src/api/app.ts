@@ -2,7 +2,8 @@
  * The HTTP API for local services, as a fastify plugin: routes, schemas, the token check, error mapping.
  * Every route calls the node's use-case contract (node/contract.ts) through NodeService; nothing here
  * reaches into the node. server.ts owns the fastify instance, its logger, listen and graceful close.
- * Every route but /v1/health needs the bearer token.
+ * Every route but /v1/health and the OpenAPI document (/docs: it describes routes, not data) needs the
+ * bearer token.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -15,6 +16,7 @@ import type { RosterJson } from '../node/contract.js'
 import type { NodeService } from '../node/service.js'
 import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import { toHttpError } from './errors.js'
+import { routeDocs } from './openapi-docs.js'
 import type { ApiMetrics } from './metrics.js'
 import * as S from './schemas.js'
 
@@ -68,7 +70,7 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
   })
   app.addHook('onRequest', async (request) => {
     // By route, not by URL: '/v1/health?probe=1' is still the health check.
-    if (request.routeOptions.url === '/v1/health') return
+    if (isOpenRoute(request.routeOptions.url)) return
     let token: string
     try {
       token = currentToken()
@@ -88,6 +90,10 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
       info: { title: 'hashmesh node API', version: '1', description: 'Query and contribute to your own node. The content you check never leaves it.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url, route }) => {
+      const method = Array.isArray(route.method) ? route.method[0]! : route.method
+      return { schema: { ...schema, ...routeDocs(method, url) } as typeof schema, url }
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
@@ -159,6 +165,11 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
     const result = await service.installRoster(request.body as RosterJson)
     return reply.status(result.verdict === 'accepted' ? 201 : 200).send(result)
   })
+}
+
+/** Routes that need no token: the health check and the OpenAPI document with its UI (routes, not data). */
+function isOpenRoute(url: string | undefined): boolean {
+  return url === '/v1/health' || url === '/docs' || (url?.startsWith('/docs/') ?? false)
 }
 
 /** Validates a JSON body that shares a route with raw media (so no route-level body schema). */

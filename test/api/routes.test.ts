@@ -1,4 +1,4 @@
-/** The API's edges through app.inject (no port): bearer token on every route but /v1/health, status, hash, metrics, docs. */
+/** The API's edges through app.inject (no port): bearer token on every route but /v1/health and /docs, status, hash, metrics, docs. */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildApp } from '../../src/api/server.js'
@@ -6,7 +6,7 @@ import { fail } from '../../src/errors.js'
 import { apiFixture, errorCode, expectedPdq, openApiHarness, pdqFixture, TEST_LIMITS, type ApiHarness } from '../helpers/api.js'
 
 const ID = 'a'.repeat(64)
-/** Every route but /v1/health, with a body that would be accepted if the token were right. */
+/** Every data route (all but /v1/health and the OpenAPI document), with a body that would be accepted if the token were right. */
 const PROTECTED: Array<{ method: 'GET' | 'POST'; url: string; payload?: object }> = [
   { method: 'GET', url: '/v1/status' },
   { method: 'GET', url: '/v1/peers' },
@@ -22,9 +22,9 @@ const PROTECTED: Array<{ method: 'GET' | 'POST'; url: string; payload?: object }
   { method: 'GET', url: `/v1/feeds/${ID}` },
   { method: 'GET', url: '/v1/roster' },
   { method: 'POST', url: '/v1/roster', payload: { document: {}, signatures: [] } },
-  { method: 'GET', url: '/docs' },
-  { method: 'GET', url: '/docs/json' },
+  { method: 'GET', url: '/v1/equivocations' },
   { method: 'GET', url: '/v1/no-such-route' },
+  { method: 'GET', url: '/docsx' },
 ]
 
 let h: ApiHarness
@@ -179,6 +179,41 @@ test('GET /docs serves the UI and /docs/json an OpenAPI document listing the v1 
   for (const path of ['/v1/match', '/v1/contributions', '/v1/contributions/{id}/revoke', '/v1/opinions', '/v1/records/{id}', '/v1/feeds/{feed}']) {
     assert.ok(doc.paths[path], `OpenAPI lists ${path}`)
   }
+})
+
+test('the OpenAPI document and its UI open without a token (a browser can read them); every route has a summary, responses with schemas and examples', async () => {
+  const ui = await h.app.inject({ method: 'GET', url: '/docs' })
+  assert.ok(ui.statusCode === 200 || ui.statusCode === 302, String(ui.statusCode))
+  const page = await h.app.inject({ method: 'GET', url: ui.statusCode === 302 ? String(ui.headers.location).replace(/^\.\//, '/docs/') : '/docs' })
+  assert.equal(page.statusCode, 200, String(ui.headers.location))
+  assert.match(page.body, /swagger/i)
+  const res = await h.app.inject({ method: 'GET', url: '/docs/json' })
+  assert.equal(res.statusCode, 200)
+  const doc = res.json()
+  const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })))
+  assert.ok(operations.length >= 16, `${operations.length} operations`)
+  for (const { name, op } of operations) {
+    assert.ok(op.summary, `${name} has a summary`)
+    const statuses = Object.keys(op.responses)
+    assert.ok(statuses.some((s) => s.startsWith('2')), `${name} documents a success status`)
+    for (const status of statuses) {
+      const media = Object.values(op.responses[status].content ?? {})[0] as { schema?: object; example?: unknown } | undefined
+      assert.ok(media?.schema, `${name} ${status} has a schema`)
+      assert.ok(media.example !== undefined, `${name} ${status} has an example`)
+      assert.notEqual(op.responses[status].description, 'Default Response', `${name} ${status} is described`)
+    }
+    if (name !== 'GET /v1/health') assert.ok(statuses.includes('401'), `${name} documents 401`)
+  }
+  const paths = doc.paths as Record<string, Record<string, any>>
+  assert.deepEqual(Object.keys(paths['/v1/contributions']!.post.responses).filter((s) => s.startsWith('2')), ['201'])
+  for (const path of ['/v1/match', '/v1/contributions', '/v1/hash']) {
+    const types = Object.keys(paths[path]!.post.requestBody.content)
+    assert.ok(types.includes('application/octet-stream') && types.includes('image/*'), `${path} accepts raw bytes: ${types}`)
+    if (path !== '/v1/hash') assert.ok(types.includes('application/json'), `${path} accepts JSON`)
+  }
+  assert.deepEqual(paths['/v1/health']!.get.security, [])
+  // the data routes still need the token
+  assert.equal((await h.app.inject({ method: 'GET', url: '/v1/status' })).statusCode, 401)
 })
 
 test('an unknown route is a JSON 404 NOT_FOUND', async () => {

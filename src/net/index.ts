@@ -128,7 +128,8 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   const node = await assembleNode({ ...init, privateKey, gater })
   libp2p = node
   // a fresh session with a relay of records from authors we do not know: it may carry a newer roster
-  const gossip = new Gossip(node.services.pubsub, ctx, init.federationId, (peerId) => scheduler.syncPeer(peerId, true))
+  const dormant = (): boolean => init.dormant?.() ?? false
+  const gossip = new Gossip(node.services.pubsub, ctx, init.federationId, (peerId) => (dormant() ? Promise.resolve(undefined) : scheduler.syncPeer(peerId, true)))
   const connectedPeers = (): string[] => node.getPeers().map(String)
 
   const enforceRoster = async (): Promise<void> => {
@@ -150,7 +151,8 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     const connected = new Set(connectedPeers())
     await Promise.allSettled(
       init.bootstrap
-        .filter((addr) => !connected.has(p2pPeerOf(addr)!))
+        // a bootstrap peer the roster no longer lists would refuse us, or we it: not dialled every tick
+        .filter((addr) => !connected.has(p2pPeerOf(addr)!) && init.isAllowedPeer(p2pPeerOf(addr)!))
         .map((addr) => node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })),
     )
   }
@@ -205,7 +207,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   /** A round soon after a new connection: the new peer's DHT table may know the members we miss. */
   let rosterTimer: NodeJS.Timeout | undefined
   const dialRosterSoon = (): void => {
-    if (rosterTimer || !init.rosterPeers) return
+    if (rosterTimer || !init.rosterPeers || dormant()) return
     rosterTimer = setTimeout(() => {
       rosterTimer = undefined
       if (!ctx.signal.aborted) void dialRoster()
@@ -230,6 +232,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       await dialRoster()
     },
     onReport: (report) => events.emit('synced', report),
+    dormant,
   })
 
   let state: 'new' | 'started' | 'stopped' = 'new'
@@ -253,7 +256,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       node.addEventListener('peer:disconnect', (evt) => events.emit('peer:disconnect', { peerId: evt.detail.toString() }))
       gossip.start()
       scheduler.start()
-      void redialBootstrap().then(() => dialRoster())
+      if (!dormant()) void redialBootstrap().then(() => dialRoster())
       log('net.started', { peerId: network.peerId, addresses: network.multiaddrs() })
     },
 

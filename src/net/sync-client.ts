@@ -155,6 +155,7 @@ async function fetchMissing(s: Session, theirs: FeedHead[]): Promise<void> {
   const frozenAt = await s.ctx.replica.forks()
   let plan = planRanges(mine, theirs, { frozenAt })
   s.report.missingAtStart = plan.missing
+  if (plan.missing > 0) s.ctx.log('catchup.started', { peer: s.peerId, missing: plan.missing, feeds: new Set(plan.requests.map((r) => r.feed)).size })
   s.report.diverged = plan.diverged.length
   for (let round = 0; round < SYNC_LIMITS.maxRoundsPerSession && plan.requests.length > 0; round++) {
     await fetchRanges(s, plan.requests)

@@ -4,6 +4,7 @@
  * or queues behind it when it asks for a fresh session) and at most MAX_CONCURRENT_SESSIONS overall.
  */
 import type { NetContext } from './context.js'
+import { FailureLog } from './failure-log.js'
 import { runSyncSession, type OpenSyncStream } from './sync-client.js'
 import { addVerdicts, emptyVerdicts, type PeerSyncReport, type SyncReport } from './types.js'
 
@@ -22,6 +23,8 @@ export interface SchedulerDeps {
   /** Housekeeping before each periodic round (roster enforcement, bootstrap redials). */
   beforeTick: () => Promise<void>
   onReport: (report: PeerSyncReport) => void
+  /** True while this node is not in the current roster: no background dials or sessions (syncNow still runs). */
+  dormant?: () => boolean
 }
 
 export class SyncScheduler {
@@ -31,8 +34,15 @@ export class SyncScheduler {
   private timer?: NodeJS.Timeout
   private ticking = false
   readonly lastSyncAt = new Map<string, number>()
+  private readonly failures: FailureLog
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.failures = new FailureLog((event, fields) => deps.ctx.log(event, fields), 'sync.session.failed')
+  }
+
+  private get dormant(): boolean {
+    return this.deps.dormant?.() ?? false
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.deps.intervalMs)
@@ -51,7 +61,7 @@ export class SyncScheduler {
 
   onConnect(peerId: string): void {
     setTimeout(() => {
-      if (!this.deps.ctx.signal.aborted) void this.syncPeer(peerId)
+      if (!this.deps.ctx.signal.aborted && !this.dormant) void this.syncPeer(peerId)
     }, CONNECT_SYNC_DELAY_MS).unref()
   }
 
@@ -84,7 +94,7 @@ export class SyncScheduler {
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.deps.ctx.signal.aborted) return
+    if (this.ticking || this.deps.ctx.signal.aborted || this.dormant) return
     this.ticking = true
     try {
       await this.deps.beforeTick()
@@ -115,7 +125,13 @@ export class SyncScheduler {
     try {
       const report = await runSyncSession(this.deps.ctx, peerId, this.deps.openStream(peerId, allowDial))
       this.lastSyncAt.set(peerId, Date.now())
-      this.deps.ctx.log(report.ok ? 'sync.session.done' : 'sync.session.failed', { ...report })
+      // a failing peer is summarised (one line a minute with a count), not logged every interval
+      if (report.ok) {
+        this.failures.succeeded(peerId)
+        this.deps.ctx.log('sync.session.done', { ...report })
+      } else {
+        this.failures.failed(peerId, { ...report })
+      }
       this.deps.onReport(report)
       return report
     } finally {

@@ -27,6 +27,11 @@ export interface NetworkInit {
   /** Where bans outlive a restart; loaded at creation, saved on every new ban. The network does no file I/O of its own. */
   bans?: BanStore
   logger?: NetLogger
+  /**
+   * True while this node is not in the current roster (its members refuse it): no background dials or
+   * sync sessions until a roster lists it again. Explicit syncNow and dial still run.
+   */
+  dormant?: () => boolean
 }
 
 /** A ban as persisted: the peer, when it ends (ms since the epoch) and why. */

@@ -11,6 +11,7 @@ import { recordIdOf } from '../record/codec.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { encodeProofExtra, encodeRosterExtra } from '../sync/extras-wire.js'
 import type { ReceiveResult, ReplicaAccess } from '../sync/types.js'
+import type { VerifiedRecord } from '../record/types.js'
 import type { Config } from '../config.js'
 import { banFile } from './ban-file.js'
 import type { Identity } from './identity.js'
@@ -26,7 +27,7 @@ export interface WiringParts {
   receive(records: Uint8Array[]): Promise<ReceiveResult[]>
   extras(): Promise<Uint8Array[]>
   receiveExtra(bytes: Uint8Array): Promise<ReceiveResult>
-  onOwnRecords(listener: (records: Array<{ bytes: Uint8Array }>) => void): void
+  onOwnRecords(listener: (records: VerifiedRecord[]) => void): void
   onRosterChange(listener: (roster: Uint8Array) => void): void
 }
 
@@ -47,8 +48,34 @@ export function replicaAccess(parts: WiringParts): ReplicaAccess {
 /** Net events that an operator needs at the default level; the rest are debug lines. */
 function levelOf(event: string): 'warn' | 'info' | 'debug' {
   if (event.includes('fail') || event.includes('banned')) return 'warn'
-  if (event.startsWith('peer.refused') || event.startsWith('feed.fork') || event === 'bans.restored') return 'info'
+  if (event.startsWith('peer.refused') || event.startsWith('feed.fork') || event === 'bans.restored' || event === 'peer.disconnect.roster' || event === 'catchup.started') return 'info'
   return 'debug'
+}
+
+/** A readable sentence for the info lines (`msg`), next to the event's fields. */
+function sentenceOf(event: string, fields: Record<string, unknown>, who: (peer: unknown) => string): string | undefined {
+  switch (event) {
+    case 'peer.refused':
+      return `refused ${fields.direction} connection ${fields.peer ? `from ${who(fields.peer)}` : `from ${String(fields.address)}`}: ${String(fields.reason)}`
+    case 'peer.disconnect.roster':
+      return `disconnected ${who(fields.peer)}: not in the current roster`
+    case 'peer.banned':
+      return `banned ${who(fields.peer)} until ${new Date(Number(fields.until)).toISOString()}: ${String(fields.reason)}`
+    case 'catchup.started':
+      return `catch-up from ${who(fields.peer)}: ${String(fields.missing)} records missing in ${String(fields.feeds)} feeds`
+    case 'sync.session.failed': {
+      const error = fields.error as { code?: string; message?: string } | undefined
+      return `sync with ${who(fields.peerId)} failed${Number(fields.failures) > 1 ? ` ${String(fields.failures)} times in the last ${Math.round(Number(fields.sinceMs) / 1000)} s` : ''}: ${error?.code ?? 'ERROR'} ${error?.message ?? ''}`.trim()
+    }
+    default:
+      return undefined
+  }
+}
+
+/** Whether the installed roster lists this node: our member key, with our peer id among its peers. */
+function listsUs(parts: WiringParts): boolean {
+  const current = parts.roster.current
+  return current?.document.members.some((m) => m.key === parts.identity.memberKey && m.peers.includes(parts.identity.peerId)) ?? false
 }
 
 /** Starts the network when a roster is installed (undefined, with a warning, when none is). */
@@ -60,6 +87,30 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     return undefined
   }
   const { p2p } = config
+  /** "Name (12D3…abcd)" for a peer id, or the id alone when the roster does not know it. */
+  const who = (peer: unknown): string => {
+    const id = String(peer)
+    const key = roster.memberOfPeer(id)
+    const name = key ? roster.memberName(key) : undefined
+    return name ? `${name} (${id.slice(0, 8)}…${id.slice(-4)})` : id
+  }
+  const netLog = (event: string, fields: Record<string, unknown>): void => {
+    const level = levelOf(event)
+    const msg = level === 'debug' ? undefined : sentenceOf(event, fields, who)
+    log(level, event, msg ? { msg, ...fields } : fields)
+  }
+  // Removed from the roster: say so once, plainly, and stop dialling and syncing (members refuse us
+  // anyway) until a roster that lists us again is installed.
+  let inRoster = listsUs(parts)
+  const sayRemoved = (): void => {
+    const serial = roster.current?.document.serial
+    log('warn', 'roster.removed', {
+      msg: `this node is not in the current roster (serial ${serial}): members refuse its connections, so it stops dialling and syncing. To rejoin, send your member card (hashmesh init prints it) to a member, who proposes a roster adding you ("hashmesh roster propose --add CARD"); once a majority signed it, install it here with "hashmesh roster install FILE --data DIR"`,
+      serial,
+      memberKey: identity.memberKey,
+      peerId: identity.peerId,
+    })
+  }
   const network = await createNetwork({
     peerPrivateKey: identity.peerKey,
     listen: p2p.listen,
@@ -74,8 +125,10 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     syncIntervalMs: p2p.syncIntervalMs,
     meshDegree: p2p.meshDegree,
     bans: banFile(identity.dataDir),
-    logger: (event, fields) => log(levelOf(event), event, fields),
+    logger: netLog,
+    dormant: () => !inRoster,
   })
+  if (!inRoster) sayRemoved()
   // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with
   // it). Only when trace lines are kept: this runs for every record a catch-up stores.
   if (traceRecords) {
@@ -86,17 +139,53 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
   const published = (what: string) => (err: Error) => log('warn', 'gossip.publish.failed', { what, message: err.message })
   parts.onOwnRecords((records) => {
     for (const { bytes } of records) void network.publish(bytes).catch(published('record'))
+    logSigned(log, records)
+  })
+  network.on('peer:connect', ({ peerId }) => log('info', 'peer.connected', { msg: `connected to ${who(peerId)}`, peer: peerId }))
+  network.on('peer:disconnect', ({ peerId }) => log('info', 'peer.disconnected', { msg: `disconnected from ${who(peerId)}`, peer: peerId }))
+  network.on('synced', (report) => {
+    if (report.records.accepted === 0 && report.extras.accepted === 0) return
+    log('info', 'catchup.finished', {
+      msg: `caught up from ${who(report.peerId)}: ${report.records.accepted} records${report.extras.accepted ? `, ${report.extras.accepted} roster versions or proofs` : ''} in ${report.durationMs} ms${report.ok ? '' : ` (then failed: ${report.error?.code})`}`,
+      peer: report.peerId,
+      records: report.records.accepted,
+      extras: report.extras.accepted,
+      durationMs: report.durationMs,
+      ok: report.ok,
+    })
   })
   parts.onRosterChange((rosterBytes) => {
+    const current = roster.current
+    if (current) {
+      const { serial, members } = current.document
+      log('info', 'roster.installed', { msg: `roster version ${serial} installed: ${members.length} members (${members.map((m) => m.name).join(', ')})`, serial, id: current.id, members: members.map((m) => m.name) })
+    }
+    const wasIn = inRoster
+    inRoster = listsUs(parts)
+    if (wasIn && !inRoster) sayRemoved()
+    if (!wasIn && inRoster) log('info', 'roster.rejoined', { msg: `this node is in the current roster again (serial ${current?.document.serial}): dialling and syncing resume`, serial: current?.document.serial })
     void network.publishExtra(encodeRosterExtra(rosterBytes)).catch(published('roster'))
     void network.enforceRoster().catch((err: Error) => log('warn', 'roster.enforce.failed', { message: err.message }))
   })
   store.onEquivocation((proof) => {
-    log('warn', 'feed.equivocation', { feed: proof.feed, seq: proof.seq })
+    log('warn', 'feed.equivocation', { msg: `equivocation: ${roster.memberName(proof.feed) ?? proof.feed} signed two different records at seq ${proof.seq}; its feed is frozen there`, feed: proof.feed, seq: proof.seq })
     void network.publishExtra(encodeProofExtra(proof)).catch(published('equivocation proof'))
   })
   await network.start()
   return network
+}
+
+/** One line per batch of our own new records: what was signed. */
+function logSigned(log: NodeLog, records: VerifiedRecord[]): void {
+  const byKind = new Map<string, number>()
+  let signals = 0
+  for (const { record } of records) {
+    byKind.set(record.kind, (byKind.get(record.kind) ?? 0) + 1)
+    if (record.kind === 'signals') signals += record.body.signals.length
+  }
+  const kinds = [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ')
+  const last = records.at(-1)?.record
+  log('info', 'contribution.signed', { msg: `signed ${records.length} record${records.length === 1 ? '' : 's'} (${kinds}${signals ? `, ${signals} signals` : ''}) up to seq ${last?.seq}`, records: records.length, signals, kinds: Object.fromEntries(byKind), seq: last?.seq })
 }
 
 /** What the API shows of the network: peers, sync state and flat counters for /metrics. */

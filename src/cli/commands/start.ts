@@ -6,6 +6,7 @@ import { runNode } from '../../api/run-node.js'
 import { createPskFile, rotateApiToken } from '../../node/identity.js'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
+import { prettyDestination } from '../log-format.js'
 
 export function register(program: Command): void {
   program
@@ -19,7 +20,8 @@ export function register(program: Command): void {
       // Asynchronous log writes: a synchronous write per line blocked the event loop on the pipe (at trace
       // level, one line per stored record: ~4 % of a node's time in a 10-node, 50 records/s devnet). Each
       // line keeps the time it was logged; pino flushes what is pending when the process exits.
-      const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined }, pino.destination({ dest: 2, sync: false }))
+      // ISO timestamps; readable lines on a terminal (log-format.ts), JSON otherwise.
+      const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, process.stderr.isTTY ? prettyDestination(process.stderr) : pino.destination({ dest: 2, sync: false }))
       const running = await runNode(opts.data, {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,
         log: (level, event, fields) => logger[level]({ event, ...fields }),

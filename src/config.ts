@@ -58,6 +58,14 @@ export const ConfigSchema = Type.Object(
       /** Act on signals of a feed that forked (from the fork on); off: shown, flagged, never actionable. */
       actOnEquivocated: Type.Boolean(),
     }),
+    /**
+     * The HMA-compatible routes (docs/hma.md). auth: "token" (the bearer token, as every route), "none"
+     * (only when api.host is loopback; refused at start otherwise) or { header } (the API token in that
+     * header, as a reverse proxy adds it).
+     */
+    hma: Type.Object({
+      auth: Type.Union([Type.Literal('token'), Type.Literal('none'), Type.Object({ header: Type.String({ pattern: '^[xX]-[A-Za-z0-9-]+$' }) }, { additionalProperties: false })]),
+    }),
     log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   },
   { additionalProperties: false },

@@ -7,6 +7,8 @@ import type { DecodeGate } from '../hash/decode-gate.js'
 import type { HashmeshNode } from '../node/node.js'
 import { NodeService } from '../node/service.js'
 import { hashmeshRoutes } from './app.js'
+import { BanksService } from '../node/banks-service.js'
+import { hmaRoutes } from './hma-routes.js'
 import { createMetrics } from './metrics.js'
 
 export interface AppOptions {
@@ -33,6 +35,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     token: options.token,
     bodyLimitBytes: options.bodyLimitBytes,
   })
+  await hmaRoutes(app, { service: new BanksService(node, { decodeGate: options.decodeGate }), token: options.token, bodyLimitBytes: options.bodyLimitBytes })
   return app
 }
 

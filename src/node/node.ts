@@ -10,7 +10,7 @@
  * The store and the roster are private: callers (api/, cli/, tests) use the methods here or the use-case
  * contract (contract.ts, service.ts). Tests and benchmarks that must reach the store use NODE_INTERNALS.
  */
-import { writeFileSync, readFileSync, existsSync } from 'node:fs'
+import { writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig, loadTaxonomy, NODE_CONFIG_FILE, type Config, type ConfigOverrides } from '../config.js'
 import { fail } from '../errors.js'
@@ -21,6 +21,7 @@ import { Signer } from '../record/crypto.js'
 import { ParallelVerifier } from '../record/parallel-verify.js'
 import { encodeSignedRoster, type SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '../record/types.js'
+import { openLevel, type KeyValueStore } from '../store/level-db.js'
 import { ReplicaStore, type EquivocationProof } from '../store/replica-store.js'
 import { Matcher, type MatchedSignal, type QuerySignal } from '../match/matcher.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
@@ -65,6 +66,8 @@ export class HashmeshNode {
     readonly config: Config,
     private readonly store: ReplicaStore,
     private readonly roster: RosterState,
+    /** The replica's key-value store, shared with the banks (bank/bank-store.ts, keys under bank!). */
+    private readonly kv: KeyValueStore,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
   }
@@ -72,14 +75,23 @@ export class HashmeshNode {
   static async open(dataDir: string, options: NodeOptions = {}): Promise<HashmeshNode> {
     const identity = loadIdentity(dataDir)
     const config = loadConfig({ dataDir: identity.dataDir, env: options.env, overrides: options.overrides })
-    const store = await ReplicaStore.open(join(identity.dataDir, FILES.db))
+    const dbPath = join(identity.dataDir, FILES.db)
+    mkdirSync(dbPath, { recursive: true })
+    // Opened here rather than by ReplicaStore.open so the banks can share it (bankStorage()).
+    const kv = await openLevel(dbPath)
+    const store = await ReplicaStore.openWith(kv)
     const roster = new RosterState(config.p2p.rosterGenesis, identity.memberKey)
     for (const bytes of await store.rosterVersions()) roster.accept(bytes)
-    return new HashmeshNode(identity, config, store, roster)
+    return new HashmeshNode(identity, config, store, roster, kv)
   }
 
   get [NODE_INTERNALS](): NodeInternals {
     return { store: this.store, roster: this.roster }
+  }
+
+  /** The key-value store the banks keep their keys in (bank!…); the replica owns and closes it. */
+  bankStorage(): KeyValueStore {
+    return this.kv
   }
 
   get memberKey(): string {

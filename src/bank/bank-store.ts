@@ -1,0 +1,271 @@
+/**
+ * Banks and their content in the replica's key-value store, with an in-memory view for lookups: every
+ * bank config and content item is held in memory (loaded at open), PDQ signals in a PdqIndex (entry id =
+ * content id), exact signals in a map. Writes go to the store first (one atomic batch), then the view.
+ *
+ *   bank!cfg!<NAME>           -> BankConfig JSON
+ *   bank!item!<id:16>         -> BankContent JSON
+ *   bank!next                 -> next content id (JSON number)
+ *
+ * Content ids are global across banks (as HMA's), so a lookup can name content without its bank.
+ */
+import { fail } from '../errors.js'
+import { parseHash256 } from '../hash/hash256.js'
+import { PdqIndex } from '../match/pdq-index.js'
+import type { BatchOp, KeyValueStore } from '../store/level-db.js'
+import {
+  checkBankName, contentEnabled, isBankSignalType, MAX_DISABLE_UNTIL_TS, METADATA_KEYS, normaliseSignal,
+  type BankConfig, type BankContent, type BankContentMetadata, type BankKind, type BankSignalType,
+} from './types.js'
+
+const CFG = 'bank!cfg!'
+const ITEM = 'bank!item!'
+const NEXT = 'bank!next'
+const itemKey = (id: number): string => ITEM + id.toString().padStart(16, '0')
+const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value))
+const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T
+
+export interface BankHit { content: BankContent; bank: BankConfig; type: BankSignalType; distance: number }
+export interface BankUpdate { name?: string; matchingEnabledRatio?: number; kind?: BankKind }
+export interface ContentInput { signals: Record<string, unknown>; note?: string | null; metadata?: unknown }
+export interface ContentUpdate { disableUntilTs?: unknown; note?: string | null; metadata?: unknown }
+
+export class BankStore {
+  private readonly banks = new Map<string, BankConfig>()
+  private readonly contents = new Map<number, BankContent>()
+  private readonly pdq = new PdqIndex()
+  /** `type:value` -> content ids carrying it (exact types). */
+  private readonly exact = new Map<string, Set<number>>()
+  private nextId = 1
+  /** Writes one at a time, so ids and renames never interleave. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  private constructor(private readonly kv: KeyValueStore) {}
+
+  /** Loads every bank and content item into memory and indexes them. */
+  static async open(kv: KeyValueStore): Promise<BankStore> {
+    const store = new BankStore(kv)
+    for await (const [, value] of kv.entries({ gte: CFG, lt: CFG + '\xff' })) {
+      const bank = parse<BankConfig>(value)
+      store.banks.set(bank.name, bank)
+    }
+    for await (const [, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) store.indexContent(parse<BankContent>(value))
+    const next = await kv.get(NEXT)
+    store.nextId = Math.max(next ? parse<number>(next) : 1, ...[...store.contents.keys()].map((id) => id + 1))
+    return store
+  }
+
+  get contentCount(): number {
+    return this.contents.size
+  }
+
+  pdqCount(): number {
+    return this.pdq.size
+  }
+
+  /** Content items carrying a signal of this type. */
+  countSignals(type: BankSignalType): number {
+    let n = 0
+    for (const c of this.contents.values()) if (c.signals[type] !== undefined) n++
+    return n
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task)
+    this.queue = run.catch(() => undefined) // the caller gets the failure; the queue goes on
+    return run
+  }
+
+  // ---- banks ----
+
+  listBanks(): BankConfig[] {
+    return [...this.banks.values()].sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  getBank(name: string): BankConfig | undefined {
+    return this.banks.get(name)
+  }
+
+  createBank(input: { name: unknown; matchingEnabledRatio?: number; kind?: BankKind }, reserved: (name: string) => boolean): Promise<BankConfig> {
+    return this.exclusive(async () => {
+      const name = checkBankName(input.name)
+      if (this.banks.has(name) || reserved(name)) fail('BAD_REQUEST', 'Bank already exists', { details: { status: 403 } })
+      const now = Date.now()
+      const bank: BankConfig = { name, matchingEnabledRatio: checkRatio(input.matchingEnabledRatio ?? 1), kind: input.kind ?? 'local', createdAt: now, updatedAt: now }
+      await this.kv.batch([{ type: 'put', key: CFG + name, value: json(bank) }])
+      this.banks.set(name, bank)
+      return bank
+    })
+  }
+
+  updateBank(name: string, update: BankUpdate, reserved: (name: string) => boolean): Promise<BankConfig> {
+    return this.exclusive(async () => {
+      const bank = this.requireBank(name)
+      const next: BankConfig = { ...bank, updatedAt: Date.now() }
+      if (update.name !== undefined) next.name = checkBankName(update.name)
+      if (update.matchingEnabledRatio !== undefined) next.matchingEnabledRatio = checkRatio(update.matchingEnabledRatio)
+      if (update.kind !== undefined) next.kind = update.kind
+      const ops: BatchOp[] = [{ type: 'put', key: CFG + next.name, value: json(next) }]
+      const renamed = next.name !== name
+      if (renamed) {
+        if (this.banks.has(next.name) || reserved(next.name)) fail('BAD_REQUEST', `Bank ${next.name} already exists`, { details: { status: 403 } })
+        ops.push({ type: 'del', key: CFG + name })
+        for (const c of this.contents.values()) if (c.bank === name) ops.push({ type: 'put', key: itemKey(c.id), value: json({ ...c, bank: next.name }) })
+      }
+      await this.kv.batch(ops)
+      if (renamed) {
+        this.banks.delete(name)
+        for (const c of this.contents.values()) if (c.bank === name) c.bank = next.name
+      }
+      this.banks.set(next.name, next)
+      return next
+    })
+  }
+
+  /** Deletes the bank and its content; deleting a bank that does not exist is not an error (HMA). */
+  deleteBank(name: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.banks.has(name)) return
+      const items = [...this.contents.values()].filter((c) => c.bank === name)
+      await this.kv.batch([{ type: 'del', key: CFG + name }, ...items.map((c): BatchOp => ({ type: 'del', key: itemKey(c.id) }))])
+      this.banks.delete(name)
+      for (const c of items) this.unindexContent(c)
+    })
+  }
+
+  private requireBank(name: string): BankConfig {
+    const bank = this.banks.get(name)
+    if (!bank) fail('NOT_FOUND', `bank '${name}' not found`)
+    return bank
+  }
+
+  // ---- content ----
+
+  addContent(bankName: string, input: ContentInput): Promise<BankContent> {
+    return this.exclusive(async () => {
+      const bank = this.requireBank(bankName)
+      const signals: BankContent['signals'] = {}
+      const given = Object.entries(input.signals ?? {})
+      if (given.length === 0) fail('BAD_REQUEST', 'No signals given')
+      for (const [type, value] of given) {
+        if (!isBankSignalType(type)) fail('BAD_REQUEST', `No such signal type ${type}`)
+        signals[type] = normaliseSignal(type, value)
+      }
+      const now = Date.now()
+      const content: BankContent = {
+        id: this.nextId, bank: bank.name, signals, note: input.note ?? null, metadata: checkMetadata(input.metadata),
+        disableUntilTs: 0, createdAt: now, updatedAt: now,
+      }
+      await this.kv.batch([{ type: 'put', key: itemKey(content.id), value: json(content) }, { type: 'put', key: NEXT, value: json(content.id + 1) }])
+      this.nextId = content.id + 1
+      this.indexContent(content)
+      return content
+    })
+  }
+
+  getContent(bankName: string, id: number): BankContent {
+    this.requireBank(bankName)
+    const content = this.contents.get(id)
+    if (!content || content.bank !== bankName) fail('NOT_FOUND', `content ${id} not found in bank '${bankName}'`)
+    return content
+  }
+
+  listContent(bankName: string): BankContent[] {
+    this.requireBank(bankName)
+    return [...this.contents.values()].filter((c) => c.bank === bankName)
+  }
+
+  updateContent(bankName: string, id: number, update: ContentUpdate): Promise<BankContent> {
+    return this.exclusive(async () => {
+      const current = this.getContent(bankName, id)
+      const next: BankContent = { ...current, updatedAt: Date.now() }
+      if (update.disableUntilTs !== undefined) next.disableUntilTs = checkDisableUntil(update.disableUntilTs)
+      if (update.note !== undefined) next.note = update.note
+      if (update.metadata !== undefined) next.metadata = checkMetadata(update.metadata)
+      await this.kv.batch([{ type: 'put', key: itemKey(id), value: json(next) }])
+      this.contents.set(id, next)
+      return next
+    })
+  }
+
+  /** The number deleted (0 when the content is not in the bank), as HMA answers. */
+  deleteContent(bankName: string, id: number): Promise<number> {
+    return this.exclusive(async () => {
+      this.requireBank(bankName)
+      const content = this.contents.get(id)
+      if (!content || content.bank !== bankName) return 0
+      await this.kv.batch([{ type: 'del', key: itemKey(id) }])
+      this.unindexContent(content)
+      return 1
+    })
+  }
+
+  // ---- lookups ----
+
+  /**
+   * Content carrying the signal (PDQ within `threshold`), with its bank; disabled content included
+   * (the caller filters, so raw lookups can show it as HMA's do).
+   */
+  lookup(type: BankSignalType, value: string, threshold: number): BankHit[] {
+    const normalised = normaliseSignal(type, value)
+    const found: Array<{ id: number; distance: number }> = []
+    if (type === 'pdq') {
+      for (const m of this.pdq.search(parseHash256(normalised), threshold)) found.push({ id: m.entryId, distance: m.distance })
+    } else {
+      for (const id of this.exact.get(`${type}:${normalised}`) ?? []) found.push({ id, distance: 0 })
+    }
+    const hits: BankHit[] = []
+    for (const { id, distance } of found) {
+      const content = this.contents.get(id)
+      const bank = content && this.banks.get(content.bank)
+      if (content && bank) hits.push({ content, bank, type, distance })
+    }
+    return hits.sort((a, b) => a.distance - b.distance || a.content.id - b.content.id)
+  }
+
+  isEnabled(content: BankContent, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+    return contentEnabled(content, nowSeconds)
+  }
+
+  private indexContent(content: BankContent): void {
+    this.contents.set(content.id, content)
+    for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
+      if (type === 'pdq') this.pdq.add(content.id, parseHash256(value))
+      else {
+        const key = `${type}:${value}`
+        let ids = this.exact.get(key)
+        if (!ids) this.exact.set(key, (ids = new Set()))
+        ids.add(content.id)
+      }
+    }
+  }
+
+  private unindexContent(content: BankContent): void {
+    this.contents.delete(content.id)
+    for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
+      if (type === 'pdq') this.pdq.remove(content.id)
+      else this.exact.get(`${type}:${value}`)?.delete(content.id)
+    }
+  }
+}
+
+function checkRatio(ratio: unknown): number {
+  const value = typeof ratio === 'string' ? Number(ratio) : ratio
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) fail('BAD_REQUEST', 'enabled_ratio must be a number from 0 to 1')
+  return value
+}
+
+function checkDisableUntil(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('BAD_REQUEST', 'disable_until_ts must be a non-negative integer (unix seconds)')
+  if (value > MAX_DISABLE_UNTIL_TS) fail('BAD_REQUEST', `disable_until_ts is too far in the future (at most ${MAX_DISABLE_UNTIL_TS})`)
+  return value
+}
+
+/** HMA's metadata: an object with only content_id, content_uri and json. */
+function checkMetadata(metadata: unknown): BankContentMetadata | null {
+  if (metadata === undefined || metadata === null) return null
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) fail('BAD_REQUEST', 'metadata should be a json object')
+  const unexpected = Object.keys(metadata).filter((k) => !(METADATA_KEYS as readonly string[]).includes(k)).sort()
+  if (unexpected.length > 0) fail('BAD_REQUEST', `metadata contains unexpected keys: ${unexpected.join(', ')}`)
+  return metadata as BankContentMetadata
+}

@@ -1,0 +1,228 @@
+/**
+ * The banks' use cases over a node (docs/hma.md): curate banks and their content, hash media, and look
+ * signals up in the local banks and in every federation member's feed, each shown as a read-only bank.
+ * The HMA-compatible routes (api/hma-routes.ts) call only this. One BankStore per node, loaded from the
+ * replica's key-value store when the first service for that node is made.
+ */
+import { createHash } from 'node:crypto'
+import { fail } from '../errors.js'
+import { BankStore, type BankHit, type BankUpdate, type ContentInput, type ContentUpdate } from '../bank/bank-store.js'
+import { BANK_SIGNAL_TYPES, CONTENT_TYPES, isBankSignalType, memberBankName, normaliseSignal, type BankConfig, type BankContent, type BankKind, type BankSignalType } from '../bank/types.js'
+import { hammingDistance, parseHash256 } from '../hash/hash256.js'
+import type { SignalType } from '../record/types.js'
+import type { DecodeGate } from '../hash/decode-gate.js'
+import type { AbortOptions } from './abort.js'
+import { createDecodeGate, fingerprintMedia } from './media.js'
+import type { HashmeshNode } from './node.js'
+
+const stores = new WeakMap<HashmeshNode, Promise<BankStore>>()
+
+/** Which federation signal type answers a bank signal type (vpdq needs frames: bank content only). */
+const FEDERATION_TYPE: Partial<Record<BankSignalType, SignalType>> = { pdq: 'pdq', md5: 'md5', sha256: 'sha256', video_md5: 'md5' }
+
+export interface LookupOptions { seed?: string; bypassCoinflip?: boolean; threshold?: number }
+
+export interface BankMatch {
+  bank: string
+  kind: BankKind | 'member'
+  distance: number
+  /** Local bank content id; absent for a member's feed. */
+  contentId?: number
+  /** The member's records carrying the signal (member banks). */
+  records?: string[]
+}
+
+export interface LookupResult {
+  /** The banks that match, after the coin flip and negative banks: HMA's answer. */
+  banks: string[]
+  matches: BankMatch[]
+  /** The negative banks whose content matched: every positive match was withheld because of them. */
+  suppressedBy: string[]
+}
+
+export class BanksService {
+  private store: BankStore | undefined
+  readonly loaded: Promise<BankStore>
+  private readonly gate: DecodeGate
+
+  constructor(readonly node: HashmeshNode, options: { decodeGate?: DecodeGate } = {}) {
+    let loading = stores.get(node)
+    if (!loading) stores.set(node, (loading = BankStore.open(node.bankStorage())))
+    this.loaded = loading.then((store) => (this.store = store))
+    this.loaded.catch(() => undefined) // reported by every call that needs the store
+    this.gate = options.decodeGate ?? createDecodeGate(node.config)
+  }
+
+  /** The bank index is loaded and the node's match index built. */
+  isReady(): boolean {
+    return this.store !== undefined && this.node.indexStats().ready
+  }
+
+  private async banks(): Promise<BankStore> {
+    return this.store ?? (await this.loaded)
+  }
+
+  // ---- banks ----
+
+  /** Federation members with a feed in the replica, by their read-only bank name. */
+  memberBanks(): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const { feed } of this.node.feedHeads()) {
+      let name = memberBankName(this.node.memberName(feed), feed)
+      if (out.has(name)) name = `${name}_${feed.slice(0, 8).toUpperCase()}`
+      out.set(name, feed)
+    }
+    return out
+  }
+
+  async listBanks(): Promise<Array<BankConfig | MemberBank>> {
+    const local = (await this.banks()).listBanks()
+    return [...local, ...[...this.memberBanks()].map(([name, key]) => memberBank(name, key))]
+  }
+
+  async getBank(name: string): Promise<BankConfig | MemberBank> {
+    const bank = (await this.banks()).getBank(name)
+    if (bank) return bank
+    const key = this.memberBanks().get(name)
+    if (key === undefined) fail('NOT_FOUND', `bank '${name}' not found`)
+    return memberBank(name, key)
+  }
+
+  async createBank(input: { name: unknown; matchingEnabledRatio?: number; kind?: BankKind }): Promise<BankConfig> {
+    return (await this.banks()).createBank(input, (name) => this.memberBanks().has(name))
+  }
+
+  async updateBank(name: string, update: BankUpdate): Promise<BankConfig> {
+    this.refuseMemberBank(name)
+    return (await this.banks()).updateBank(name, update, (n) => this.memberBanks().has(n))
+  }
+
+  async deleteBank(name: string): Promise<void> {
+    this.refuseMemberBank(name)
+    await (await this.banks()).deleteBank(name)
+  }
+
+  private refuseMemberBank(name: string): void {
+    if (this.memberBanks().has(name)) fail('BAD_REQUEST', `bank '${name}' is a federation member's feed: read-only here`, { details: { status: 403 } })
+  }
+
+  // ---- content ----
+
+  async addContent(bank: string, input: ContentInput): Promise<BankContent> {
+    this.refuseMemberBank(bank)
+    return (await this.banks()).addContent(bank, input)
+  }
+
+  async getContent(bank: string, id: number): Promise<BankContent> {
+    return (await this.banks()).getContent(bank, id)
+  }
+
+  async updateContent(bank: string, id: number, update: ContentUpdate): Promise<BankContent> {
+    return (await this.banks()).updateContent(bank, id, update)
+  }
+
+  async deleteContent(bank: string, id: number): Promise<number> {
+    return (await this.banks()).deleteContent(bank, id)
+  }
+
+  // ---- hashing and lookups ----
+
+  signalTypes(): readonly BankSignalType[] {
+    return BANK_SIGNAL_TYPES
+  }
+
+  checkSignalType(name: string): BankSignalType {
+    if (!isBankSignalType(name)) fail('BAD_REQUEST', `No such SignalType '${name}'`)
+    return name
+  }
+
+  /** HMA's hash answer for uploaded media: signal type -> value, for the declared content type. */
+  async hashMedia(contentType: string, bytes: Uint8Array, options: AbortOptions = {}): Promise<Partial<Record<BankSignalType, string>>> {
+    if (!(contentType in CONTENT_TYPES)) fail('BAD_REQUEST', `no such content_type: '${contentType}'`)
+    const fp = await fingerprintMedia(bytes, this.node.config, { gate: this.gate, signal: options.signal })
+    const expected = contentType === 'photo' ? 'image' : 'video'
+    if (fp.kind !== expected) fail('BAD_REQUEST', `the ${contentType} upload is not a ${contentType === 'photo' ? 'supported image' : 'supported video'}`)
+    if (fp.kind === 'image') return { pdq: fp.pdq.hash, md5: fp.md5, sha256: fp.sha256 }
+    return { video_md5: fp.md5, sha256: fp.sha256, ...(fp.vpdq.value ? { vpdq: fp.vpdq.value } : {}) }
+  }
+
+  /** Enabled local content carrying the signal (HMA's raw lookup: content ids, no coin flip). */
+  async rawLookup(type: BankSignalType, value: string, threshold?: number): Promise<Array<{ contentId: number; distance: number }>> {
+    const store = await this.banks()
+    return store.lookup(type, value, threshold ?? this.node.config.match.pdqThreshold)
+      .filter((hit) => store.isEnabled(hit.content))
+      .map((hit) => ({ contentId: hit.content.id, distance: hit.distance }))
+  }
+
+  /**
+   * The banks a signal matches: enabled content of local banks that win the coin flip, and members whose
+   * feeds carry the signal (actionable under the local policy). A match in a negative bank withholds
+   * every positive match and says which negative banks did.
+   */
+  async lookup(type: BankSignalType, value: string, options: LookupOptions = {}): Promise<LookupResult> {
+    const store = await this.banks()
+    const threshold = options.threshold ?? this.node.config.match.pdqThreshold
+    const hits = store.lookup(type, value, threshold).filter((hit) => store.isEnabled(hit.content) && hit.bank.matchingEnabledRatio > 0)
+    const coinflip = coinFlip(options.seed)
+    const passes = (hit: BankHit) => options.bypassCoinflip || hit.bank.matchingEnabledRatio >= coinflip
+    const matches: BankMatch[] = hits.filter((hit) => hit.bank.kind === 'negative' || passes(hit))
+      .map((hit) => ({ bank: hit.bank.name, kind: hit.bank.kind, distance: hit.distance, contentId: hit.content.id }))
+    const federationType = FEDERATION_TYPE[type]
+    if (federationType && this.node.indexStats().ready) {
+      const names = new Map([...this.memberBanks()].map(([name, key]) => [key, name]))
+      const found = await this.node.match([{ type: federationType, value: normaliseSignal(type, value) }], { threshold })
+      for (const m of found) {
+        if (m.status !== 'actionable') continue
+        for (const record of m.records) {
+          const bank = names.get(record.member.key)
+          if (bank === undefined) continue
+          const existing = matches.find((x) => x.bank === bank)
+          if (existing) existing.records!.push(record.id)
+          else matches.push({ bank, kind: 'member', distance: m.distance, records: [record.id] })
+        }
+      }
+    }
+    const suppressedBy = unique(matches.filter((m) => m.kind === 'negative').map((m) => m.bank))
+    const banks = suppressedBy.length > 0 ? [] : unique(matches.map((m) => m.bank))
+    return { banks, matches, suppressedBy }
+  }
+
+  /** HMA's /m/compare for one signal type: [match, {distance}]. */
+  compare(type: BankSignalType, left: unknown, right: unknown): [boolean, { distance: number }] {
+    const a = normaliseSignal(type, left)
+    const b = normaliseSignal(type, right)
+    if (type === 'pdq') {
+      const distance = hammingDistance(parseHash256(a), parseHash256(b))
+      return [distance <= this.node.config.match.pdqThreshold, { distance }]
+    }
+    return [a === b, { distance: a === b ? 0 : 1 }]
+  }
+
+  /** Per signal type: whether its index is present, and how many local bank signals it holds. */
+  async indexStatus(): Promise<Record<BankSignalType, { present: boolean; built_to: number; size: number }>> {
+    const store = this.store
+    const ready = this.isReady()
+    const out = {} as Record<BankSignalType, { present: boolean; built_to: number; size: number }>
+    for (const type of BANK_SIGNAL_TYPES) {
+      const size = store ? (type === 'pdq' ? store.pdqCount() + this.node.indexStats().pdqHashes : store.countSignals(type)) : 0
+      out[type] = ready ? { present: true, built_to: Math.floor(Date.now() / 1000), size } : { present: false, built_to: -1, size: 0 }
+    }
+    return out
+  }
+}
+
+export interface MemberBank { name: string; matchingEnabledRatio: number; kind: 'member'; member: string; createdAt: null; updatedAt: null }
+
+function memberBank(name: string, key: string): MemberBank {
+  return { name, matchingEnabledRatio: 1, kind: 'member', member: key, createdAt: null, updatedAt: null }
+}
+
+function unique(names: string[]): string[] {
+  return [...new Set(names)]
+}
+
+/** A draw in [0, 1): random, or fixed by the seed (the same seed always draws the same number). */
+function coinFlip(seed: string | undefined): number {
+  if (seed === undefined) return Math.random()
+  return createHash('sha256').update(seed).digest().readUIntBE(0, 6) / 2 ** 48
+}

@@ -1,0 +1,74 @@
+/** Banks outlive a restart (rebuilt from the replica's LevelDB at start); /status is 503 INDEX-NOT-LOADED until the indexes are built. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { buildApp } from '../../src/api/server.js'
+import { BankStore } from '../../src/bank/bank-store.js'
+import { initDataDir } from '../../src/node/identity.js'
+import { HashmeshNode } from '../../src/node/node.js'
+import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
+import { flipBits, TEST_LIMITS } from '../helpers/api.js'
+import { randomPdqHex } from '../helpers/records.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+test('/status is 503 INDEX-NOT-LOADED before the match index is built, 200 after; bank content survives a restart', async () => {
+  const dir = tempDir('hashmesh-hma-store-')
+  const identity = await initDataDir(dir.path, { name: 'store-member' })
+  const pdq = randomPdqHex()
+  try {
+    let node = await HashmeshNode.open(dir.path, { env: {} })
+    let app = await buildApp(node, { token: identity.apiToken, ...TEST_LIMITS })
+    const early = await app.inject({ method: 'GET', url: '/status', headers: bearer(identity.apiToken) })
+    assert.equal(early.statusCode, 503)
+    assert.equal(early.body, 'INDEX-NOT-LOADED')
+    assert.equal((await app.inject({ method: 'GET', url: '/status/live', headers: bearer(identity.apiToken) })).statusCode, 200)
+    await node.enableMatching()
+    // the banks load beside the match index: a load balancer polls until 200
+    const deadline = Date.now() + 5000
+    let status = 503
+    while (status === 503 && Date.now() < deadline) {
+      status = (await app.inject({ method: 'GET', url: '/status', headers: bearer(identity.apiToken) })).statusCode
+      if (status === 503) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(status, 200)
+    assert.equal((await app.inject({ method: 'POST', url: '/c/banks', headers: bearer(identity.apiToken), payload: { name: 'KEPT', kind: 'negative' } })).statusCode, 201)
+    const added = await app.inject({ method: 'POST', url: '/c/bank/KEPT/signal', headers: bearer(identity.apiToken), payload: { pdq, md5: 'c'.repeat(32) } })
+    assert.equal(added.statusCode, 200)
+    await app.close()
+    await node.close()
+
+    node = await HashmeshNode.open(dir.path, { env: {} })
+    await node.enableMatching()
+    app = await buildApp(node, { token: identity.apiToken, ...TEST_LIMITS })
+    const banks = await app.inject({ method: 'GET', url: '/c/banks', headers: bearer(identity.apiToken) })
+    assert.deepEqual(banks.json(), [{ name: 'KEPT', matching_enabled_ratio: 1, kind: 'negative' }])
+    const raw = await app.inject({ method: 'GET', url: `/m/raw_lookup?signal_type=pdq&signal=${flipBits(pdq, 5)}&include_distance=true`, headers: bearer(identity.apiToken) })
+    assert.deepEqual(raw.json(), { matches: [{ content_id: added.json().id, distance: '5' }] })
+    const next = await app.inject({ method: 'POST', url: '/c/bank/KEPT/signal', headers: bearer(identity.apiToken), payload: { sha256: 'd'.repeat(64) } })
+    assert.equal(next.json().id, added.json().id + 1, 'content ids keep counting after a restart')
+    await app.close()
+    await node.close()
+  } finally {
+    dir.cleanup()
+  }
+})
+
+test('BankStore over the in-memory key-value store: rename moves content, delete drops it from the index', async () => {
+  const kv = new MemoryKeyValueStore()
+  const store = await BankStore.open(kv)
+  const none = () => false
+  await store.createBank({ name: 'A' }, none)
+  const pdq = randomPdqHex()
+  const content = await store.addContent('A', { signals: { pdq } })
+  await store.updateBank('A', { name: 'B' }, none)
+  assert.equal(store.getBank('A'), undefined)
+  assert.deepEqual(store.lookup('pdq', pdq, 31).map((h) => h.bank.name), ['B'])
+  const reopened = await BankStore.open(kv)
+  assert.deepEqual(reopened.lookup('pdq', pdq, 31).map((h) => [h.bank.name, h.content.id]), [['B', content.id]])
+  await reopened.deleteBank('B')
+  assert.deepEqual(reopened.lookup('pdq', pdq, 31), [])
+  assert.deepEqual((await BankStore.open(kv)).listBanks(), [])
+  await assert.rejects(store.createBank({ name: 'lower' }, none), /UPPER/)
+  await assert.rejects(store.addContent('NOPE', { signals: { pdq } }), /not found/)
+})

@@ -94,6 +94,7 @@ function contentJson(content: BankContent, bank: BankConfig, includeSignals: boo
     created_at: Math.floor(content.createdAt / 1000),
     updated_at: Math.floor(content.updatedAt / 1000),
     ...(includeSignals ? { signals: content.signals } : {}),
+    ...(content.records ? { records: content.records } : {}),
   }
 }
 

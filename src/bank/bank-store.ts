@@ -27,7 +27,7 @@ const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toStrin
 
 export interface BankHit { content: BankContent; bank: BankConfig; type: BankSignalType; distance: number }
 export interface BankUpdate { name?: string; matchingEnabledRatio?: number; kind?: BankKind }
-export interface ContentInput { signals: Record<string, unknown>; note?: string | null; metadata?: unknown }
+export interface ContentInput { signals: Record<string, unknown>; note?: string | null; metadata?: unknown; records?: string[] }
 export interface ContentUpdate { disableUntilTs?: unknown; note?: string | null; metadata?: unknown }
 
 export class BankStore {
@@ -104,6 +104,9 @@ export class BankStore {
       const next: BankConfig = { ...bank, updatedAt: Date.now() }
       if (update.name !== undefined) next.name = checkBankName(update.name)
       if (update.matchingEnabledRatio !== undefined) next.matchingEnabledRatio = checkRatio(update.matchingEnabledRatio)
+      if (update.kind !== undefined && update.kind !== bank.kind && (update.kind === 'shared' || bank.kind === 'shared')) {
+        fail('BAD_REQUEST', 'a bank is shared from its creation: create a shared bank and add the content to it')
+      }
       if (update.kind !== undefined) next.kind = update.kind
       const ops: BatchOp[] = [{ type: 'put', key: CFG + next.name, value: json(next) }]
       const renamed = next.name !== name
@@ -144,23 +147,29 @@ export class BankStore {
   addContent(bankName: string, input: ContentInput): Promise<BankContent> {
     return this.exclusive(async () => {
       const bank = this.requireBank(bankName)
-      const signals: BankContent['signals'] = {}
-      const given = Object.entries(input.signals ?? {})
-      if (given.length === 0) fail('BAD_REQUEST', 'No signals given')
-      for (const [type, value] of given) {
-        if (!isBankSignalType(type)) fail('BAD_REQUEST', `No such signal type ${type}`)
-        signals[type] = normaliseSignal(type, value)
-      }
+      const { signals, metadata } = this.validateContent(input)
       const now = Date.now()
       const content: BankContent = {
-        id: this.nextId, bank: bank.name, signals, note: input.note ?? null, metadata: checkMetadata(input.metadata),
-        disableUntilTs: 0, createdAt: now, updatedAt: now,
+        id: this.nextId, bank: bank.name, signals, note: input.note ?? null, metadata,
+        disableUntilTs: 0, createdAt: now, updatedAt: now, ...(input.records ? { records: input.records } : {}),
       }
       await this.kv.batch([{ type: 'put', key: itemKey(content.id), value: json(content) }, { type: 'put', key: NEXT, value: json(content.id + 1) }])
       this.nextId = content.id + 1
       this.indexContent(content)
       return content
     })
+  }
+
+  /** The content's signals (normalised) and metadata, or the 400 that adding it would answer. */
+  validateContent(input: ContentInput): { signals: BankContent['signals']; metadata: BankContentMetadata | null } {
+    const signals: BankContent['signals'] = {}
+    const given = Object.entries(input.signals ?? {})
+    if (given.length === 0) fail('BAD_REQUEST', 'No signals given')
+    for (const [type, value] of given) {
+      if (!isBankSignalType(type)) fail('BAD_REQUEST', `No such signal type ${type}`)
+      signals[type] = normaliseSignal(type, value)
+    }
+    return { signals, metadata: checkMetadata(input.metadata) }
   }
 
   getContent(bankName: string, id: number): BankContent {

@@ -1,11 +1,12 @@
 /**
  * Banks: named collections of bank content, as Meta's HMA has them (docs/hma.md). A bank is local to
  * this node (`local`) or an allow-list (`negative`); every federation member's feed is shown as a
- * read-only bank beside them. Pure types and name rules; storage is bank-store.ts.
+ * read-only bank beside them. A `shared` bank is local too, and each addition is also signed into this
+ * member's feed (each deletion revoked there). Pure types and name rules; storage is bank-store.ts.
  */
 import { fail } from '../errors.js'
 
-export const BANK_KINDS = ['local', 'negative'] as const
+export const BANK_KINDS = ['local', 'negative', 'shared'] as const
 export type BankKind = (typeof BANK_KINDS)[number]
 
 /** HMA's signal type names, then hashmesh's own. `video_md5` is HMA's MD5 of a video file. */
@@ -44,6 +45,8 @@ export interface BankContent {
   disableUntilTs: number
   createdAt: number
   updatedAt: number
+  /** Shared banks: this member's signals records carrying the content's signals (revoked on delete). */
+  records?: string[]
 }
 
 export function isBankSignalType(name: string): name is BankSignalType {

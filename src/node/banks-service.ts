@@ -99,7 +99,9 @@ export class BanksService {
 
   async deleteBank(name: string): Promise<void> {
     this.refuseMemberBank(name)
-    await (await this.banks()).deleteBank(name)
+    const store = await this.banks()
+    if (store.getBank(name)?.kind === 'shared') for (const content of store.listContent(name)) await this.unshare(content)
+    await store.deleteBank(name)
   }
 
   private refuseMemberBank(name: string): void {
@@ -108,9 +110,24 @@ export class BanksService {
 
   // ---- content ----
 
+  /** Content of a shared bank is also signed into this member's feed (pdq, md5, sha256; video_md5 as md5). */
   async addContent(bank: string, input: ContentInput): Promise<BankContent> {
     this.refuseMemberBank(bank)
-    return (await this.banks()).addContent(bank, input)
+    const store = await this.banks()
+    if (store.getBank(bank)?.kind !== 'shared') return store.addContent(bank, input)
+    const { signals } = store.validateContent(input) // refuse bad input before anything is signed
+    const shareable = Object.entries(signals).flatMap(([type, value]) => {
+      const federationType = FEDERATION_TYPE[type as BankSignalType]
+      return federationType ? [{ type: federationType, value }] : []
+    })
+    const note = typeof input.note === 'string' ? input.note : undefined
+    const records = shareable.length > 0 ? (await this.node.contribute({ signals: shareable, note })).records.map((r) => r.id) : []
+    return store.addContent(bank, { ...input, records })
+  }
+
+  /** Revokes a shared content's signals records in this member's feed. */
+  private async unshare(content: BankContent): Promise<void> {
+    for (const id of content.records ?? []) await this.node.revoke(id, { reason: 'mistake' })
   }
 
   async getContent(bank: string, id: number): Promise<BankContent> {
@@ -122,7 +139,10 @@ export class BanksService {
   }
 
   async deleteContent(bank: string, id: number): Promise<number> {
-    return (await this.banks()).deleteContent(bank, id)
+    const store = await this.banks()
+    const content = store.getBank(bank)?.kind === 'shared' ? store.listContent(bank).find((c) => c.id === id) : undefined
+    if (content) await this.unshare(content)
+    return store.deleteContent(bank, id)
   }
 
   // ---- hashing and lookups ----

@@ -268,6 +268,23 @@ test("federation members' feeds appear as read-only banks and answer lookups", a
   assert.deepEqual((await get(`/m/lookup?signal_type=video_md5&signal=${'b'.repeat(32)}`)).json(), ['MEMBER_HMA_MEMBER'])
 })
 
+test('a shared bank signs its content into this member\'s feed and revokes it on delete (after the roster test: this node is a member)', async () => {
+  await createBank('SHARED_BANK', { kind: 'shared' })
+  const pdq = flipBits(AAA_ORIG_PDQ, 40)
+  const added = await addPdq('SHARED_BANK', pdq)
+  const content = (await get(`/c/bank/SHARED_BANK/content/${added.id}`)).json()
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${pdq}`)).json(), ['SHARED_BANK', 'MEMBER_HMA_MEMBER'])
+  assert.equal(content.records.length, 1)
+  const record = await h.call({ method: 'GET', url: `/v1/records/${content.records[0]}` })
+  assert.equal(record.statusCode, 200)
+  assert.ok(record.body.includes(pdq), 'the signal is in this member\'s feed')
+  assert.equal(content.bank.kind, 'shared')
+  assert.equal((await put('/c/bank/SHARED_BANK', { kind: 'local' })).statusCode, 400)
+  assert.deepEqual((await del(`/c/bank/SHARED_BANK/content/${added.id}`)).json(), { deleted: 1 })
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${pdq}`)).json(), [], 'revoked in the feed too')
+  assert.equal((await post('/c/bank/SHARED_BANK/signal', { pdq: 'zz' })).statusCode, 400)
+})
+
 test('POST /h/hash and /m/lookup take a multipart upload whose field is the content type', async () => {
   const { hash } = expectedPdq('small.jpg')
   const form = multipart('photo', pdqFixture('small.jpg'))

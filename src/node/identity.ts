@@ -5,6 +5,7 @@
  *   DIR/peer.key       libp2p peer key, protobuf (mode 0600) — stable peer id across restarts
  *   DIR/api.token      bearer token for the HTTP API (mode 0600, rotatable)
  *   DIR/identity.json  public facts: name, member key, peer id
+ *   DIR/member-card.json  the public member card to send to the other members (init writes it)
  *   DIR/config.json    this node's config overrides (see config/default.json)
  *   DIR/db/            the LevelDB replica
  *   DIR/node.json      written while a node runs: pid and API URL (other CLI commands talk to it)
@@ -14,6 +15,7 @@ import { join, resolve } from 'node:path'
 import { fail } from '../errors.js'
 import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
 import { generatePeerKey, generatePsk, peerIdFromKey } from '../net/keys.js'
+import { parseAddress } from '../net/addresses.js'
 import { NODE_CONFIG_FILE } from '../config.js'
 
 export const FILES = {
@@ -110,4 +112,49 @@ export function apiTokenReader(dataDir: string): () => string {
 /** A new pre-shared key file (libp2p pnet format) for `p2p.pskFile`: the members share it out of band. */
 export function createPskFile(path: string): void {
   writeFileSync(path, generatePsk(), { mode: 0o600, flag: 'wx' })
+}
+
+/**
+ * The public member card: what a member sends to the founders (or to whoever proposes the roster that
+ * adds it). Nothing secret: name, member key, peer id and the addresses other nodes dial.
+ */
+export interface MemberCard { hashmeshMemberCard: 1; name: string; memberKey: string; peerId: string; addresses: string[] }
+export const CARD_FILE = 'member-card.json'
+
+export function memberCard(id: PublicIdentity, addresses: string[]): MemberCard {
+  return { hashmeshMemberCard: 1, name: id.name, memberKey: id.memberKey, peerId: id.peerId, addresses }
+}
+
+export interface P2pOptions { listen?: string[]; announce?: string[]; bootstrap?: string[]; p2pPort?: number }
+
+/**
+ * The p2p section `init` writes from its flags, validated: every address a multiaddr, bootstrap ones
+ * ending in /p2p/<peerId>; --p2p-port alone listens on every interface at that port.
+ */
+export function p2pConfigFromOptions(options: P2pOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const port = options.p2pPort
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) fail('CONFIG_INVALID', `--p2p-port ${port} must be a TCP port (1-65535)`)
+  for (const addr of options.listen ?? []) {
+    const facts = parseAddress(addr, '--listen address')
+    if (port !== undefined && facts.port !== undefined && facts.port !== port) fail('CONFIG_INVALID', `--listen ${addr} disagrees with --p2p-port ${port}`)
+  }
+  for (const addr of options.announce ?? []) parseAddress(addr, '--announce address')
+  for (const addr of options.bootstrap ?? []) {
+    if (!parseAddress(addr, '--bootstrap address').peerId) fail('CONFIG_INVALID', `--bootstrap ${addr} must end in /p2p/<peerId> (the peer id on the other member's card)`)
+  }
+  if (options.listen?.length) out.listen = options.listen
+  else if (port !== undefined) out.listen = [`/ip4/0.0.0.0/tcp/${port}`]
+  if (options.announce?.length) out.announce = options.announce
+  if (options.bootstrap?.length) out.bootstrap = options.bootstrap
+  return out
+}
+
+/** Addresses for the card: the announced ones, else listen addresses others can dial (not 0.0.0.0, not port 0), with /p2p/<peerId>. */
+export function cardAddresses(peerId: string, p2p: { listen: string[]; announce: string[] }): string[] {
+  const candidates = p2p.announce.length > 0 ? p2p.announce : p2p.listen.filter((a) => {
+    const facts = parseAddress(a, 'listen address')
+    return facts.port !== 0 && facts.host !== '0.0.0.0' && facts.host !== '::'
+  })
+  return candidates.map((a) => (parseAddress(a, 'address').peerId ? a : `${a}/p2p/${peerId}`))
 }

@@ -1,9 +1,10 @@
 /**
  * roster init | propose | sign | install | show — membership without a central server.
- * The ceremony: founders exchange `hashmesh init --json` outputs; one runs `roster init`; each signs the
- * file with `roster sign`; every node runs `roster install` (which pins the genesis id in its config).
+ * The ceremony: founders exchange the member cards `hashmesh init` writes; one runs `roster init`; each
+ * signs the file with `roster sign`; every node runs `roster install` (which pins the genesis id in its
+ * config). A member joining later installs the whole chain at once: `roster install genesis.json roster-2.json`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
 import { rosterFromJson, rosterId, rosterToJson, signRoster, type RosterDocument, type RosterMember, type SignedRoster } from '../../record/roster.js'
@@ -13,11 +14,17 @@ import { collect, dataOption } from '../common.js'
 import { openClient } from '../node-client.js'
 import { printJson, printLine } from '../output.js'
 
-/** A member from an identity file (`init --json` output or identity.json) or "name:key[:peerId,peerId]". */
+/** A member from a member card (`hashmesh init` writes DIR/member-card.json), identity.json, or "name:key[:peerId,peerId]". */
 function parseMember(spec: string): RosterMember {
-  if (spec.endsWith('.json')) {
-    const id = JSON.parse(readFileSync(spec, 'utf8')) as { name?: string; memberKey?: string; peerId?: string }
-    if (!id.name || !id.memberKey) fail('BAD_REQUEST', `${spec} must hold name and memberKey (the output of "hashmesh init --json")`)
+  if (spec.endsWith('.json') || existsSync(spec)) {
+    let id: { name?: string; memberKey?: string; peerId?: string }
+    try {
+      id = JSON.parse(readFileSync(spec, 'utf8')) as typeof id
+    } catch (err) {
+      if (err instanceof SyntaxError) fail('BAD_REQUEST', `${spec} is not JSON: give the member card that "hashmesh init" wrote (DIR/member-card.json)`)
+      throw err
+    }
+    if (!id.name || !id.memberKey) fail('BAD_REQUEST', `${spec} must hold name and memberKey: give the member card that "hashmesh init" wrote (DIR/member-card.json)`)
     return { name: id.name, key: id.memberKey, peers: id.peerId ? [id.peerId] : [] }
   }
   const [name, key, peers] = spec.split(':')
@@ -53,6 +60,52 @@ async function installViaNode(dataDir: string, text: string): Promise<Record<str
   } finally {
     await client.close()
   }
+}
+
+/** The roster versions in a file: one version, an array of them, or `{ versions: [...] }`. */
+function readRosterFile(file: string): SignedRoster[] {
+  const text = readFileSync(file, 'utf8')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    if (err instanceof SyntaxError) fail('ROSTER_INVALID', `${file} is not JSON: give roster files written by "hashmesh roster init" or "roster propose"`)
+    throw err
+  }
+  const list = Array.isArray(value) ? value : (value as { versions?: unknown }).versions ?? [value]
+  if (!Array.isArray(list)) fail('ROSTER_INVALID', `${file}: "versions" must be a list of roster versions`)
+  return list.map((v) => {
+    const r = rosterFromJson(JSON.stringify(v))
+    return { ...r, id: rosterId(r.document) }
+  })
+}
+
+/**
+ * The versions to install after what the node holds, in serial order: each one must follow the previous
+ * one (serial + 1, prev = its id). A gap fails naming the missing serial.
+ */
+export function chainToInstall(given: SignedRoster[], installed: SignedRoster[]): SignedRoster[] {
+  const bySerial = new Map<number, SignedRoster>()
+  for (const r of given) {
+    const other = bySerial.get(r.document.serial)
+    if (other && other.id !== r.id) fail('ROSTER_INVALID', `two different roster versions with serial ${r.document.serial} (${other.id}, ${r.id})`)
+    bySerial.set(r.document.serial, r)
+  }
+  const top = Math.max(0, ...bySerial.keys())
+  let head = installed.at(-1)
+  const out: SignedRoster[] = []
+  for (let serial = (head?.document.serial ?? 0) + 1; serial <= top; serial++) {
+    const next = bySerial.get(serial)
+    if (!next) {
+      const have = [...bySerial.keys()].sort((a, b) => a - b).join(', ')
+      const installedText = head ? `this node has up to serial ${installed.at(-1)!.document.serial}` : 'this node has no roster yet'
+      fail('ROSTER_INVALID', `cannot complete the roster chain: serial ${serial}${serial === 1 ? ' (the genesis)' : ''} is missing (given: serials ${have}; ${installedText}); add its file, e.g. "hashmesh roster show --all --json --data DIR" on a member's node exports the chain`)
+    }
+    if (head && next.document.prev !== head.id) fail('ROSTER_INVALID', `roster serial ${serial} follows ${next.document.prev}, not ${head.id} (serial ${head.document.serial}): it belongs to another chain`)
+    out.push(next)
+    head = next
+  }
+  return out
 }
 
 export function register(program: Command): void {
@@ -109,12 +162,20 @@ export function register(program: Command): void {
 
   roster
     .command('install')
-    .description('verify a roster version and install it on this node (pins the genesis); it then spreads by gossip')
-    .argument('<file>')
+    .description('verify roster versions and install them on this node, genesis first (pins it); give the whole chain as files or one bundle, in any order; it then spreads by gossip')
+    .argument('<files...>', 'roster files (one version each) or bundles (a JSON array of versions, or "roster show --all --json" output)')
     .addOption(dataOption())
-    .action(async (file: string, opts: { data: string }) => {
-      const result = await installViaNode(opts.data, readFileSync(file, 'utf8'))
-      printLine(`roster ${String(result.id)}: ${String(result.verdict)}`)
+    .action(async (files: string[], opts: { data: string }) => {
+      const installed = await installedVersions(opts.data)
+      const chain = chainToInstall(files.flatMap(readRosterFile), installed)
+      if (chain.length === 0) return printLine(`nothing to install: serial ${installed.at(-1)?.document.serial} is already installed`)
+      for (const version of chain) {
+        const result = await installViaNode(opts.data, rosterToJson(version))
+        if (result.verdict !== 'accepted' && result.verdict !== 'duplicate') {
+          fail('ROSTER_INVALID', `roster serial ${version.document.serial} (${String(result.id)}) was not installed: ${String(result.verdict)} ${String(result.code ?? '')} ${String(result.message ?? '')}`.trim())
+        }
+        printLine(`roster ${String(result.id)} (serial ${version.document.serial}, ${version.document.members.length} members): ${String(result.verdict)}`)
+      }
     })
 
   roster
@@ -123,13 +184,16 @@ export function register(program: Command): void {
     .argument('[file]')
     .option('-d, --data <dir>', 'the node\'s data directory')
     .option('--json', 'print JSON')
-    .action(async (file: string | undefined, opts: { data?: string; json?: boolean }) => {
+    .option('--all', 'every installed version, genesis first (with --json: a bundle "roster install" takes)')
+    .action(async (file: string | undefined, opts: { data?: string; json?: boolean; all?: boolean }) => {
       if (file) {
         const r = rosterFromJson(readFileSync(file, 'utf8'))
         return opts.json ? printJson({ id: rosterId(r.document), ...r }) : show(r)
       }
       if (!opts.data) fail('BAD_REQUEST', 'give a roster FILE or --data DIR')
-      const current = (await installedVersions(opts.data)).at(-1)
+      const versions = await installedVersions(opts.data)
+      if (opts.all) return opts.json ? printJson(versions) : versions.forEach(show)
+      const current = versions.at(-1)
       if (opts.json) return printJson(current ?? null)
       if (!current) return printLine('no roster installed')
       show(current)

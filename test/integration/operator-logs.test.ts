@@ -92,6 +92,21 @@ test('a roster change is logged everywhere; the removed member says "not in the 
   assert.ok(later.length <= 2, `Charlie is quiet once removed: ${JSON.stringify(later.map((l) => l.event))}`)
 })
 
+test('repeated sync failures with a peer that went away are one line with a count, not one per attempt', async () => {
+  const bravo = fed.members[1]!.identity.peerId
+  await fed.stop('Bravo')
+  const alpha = fed.node('Alpha').network!
+  const before = lines('Alpha', 'sync.session.failed').filter((l) => l.fields.peerId === bravo).length
+  for (let i = 0; i < 10; i++) {
+    const report = await alpha.syncNow(bravo)
+    assert.equal(report.failed, 1)
+  }
+  const failures = lines('Alpha', 'sync.session.failed').filter((l) => l.fields.peerId === bravo)
+  assert.ok(failures.length - before <= 1, `${failures.length - before} lines for 10 failures`)
+  assert.equal(failures.at(-1)!.level, 'warn')
+  assert.match(String(failures.at(-1)!.fields.msg), /^sync with Bravo \(12D3.*\) failed/)
+})
+
 test('no node logged more than one sync failure line per peer per minute', () => {
   for (const name of ['Alpha', 'Bravo', 'Charlie']) {
     const byPeer = new Map<string, number[]>()

@@ -39,7 +39,8 @@ test('init writes config from --listen/--announce/--bootstrap/--p2p-port and a m
   assert.deepEqual(bravo.addresses, [`/ip4/127.0.0.1/tcp/24002/p2p/${bravo.peerId}`])
   writeFileSync(card('b'), b.stdout)
   assert.deepEqual(JSON.parse(readFileSync(join(data('b'), 'config.json'), 'utf8')).p2p.bootstrap, [alpha.addresses[0]])
-  ok(['init', '--data', data('c'), '--name', 'Charlie', '--card', card('c')])
+  ok(['init', '--data', data('c'), '--name', 'Charlie', '--card', card('c'), '--bootstrap', card('a')])
+  assert.deepEqual(JSON.parse(readFileSync(join(data('c'), 'config.json'), 'utf8')).p2p.bootstrap, alpha.addresses, '--bootstrap takes a member card')
   ok(['init', '--data', data('d'), '--name', 'Delta', '--card', card('d')])
 })
 

@@ -1,11 +1,24 @@
 /** init: a new data directory, its network settings from flags, and the public member card to send. */
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { collect, dataOption, parseIntOption } from '../common.js'
 import { printJson, printLine } from '../output.js'
 
 interface InitFlags { data: string; name: string; apiPort?: number; p2pPort?: number; listen: string[]; announce: string[]; bootstrap: string[]; card?: string; json?: boolean }
+
+/** A --bootstrap value: a multiaddr, or a member card file whose addresses are used. */
+function cardOrAddress(value: string): string[] {
+  if (!existsSync(value)) return [value] // a multiaddr is no file
+  let card: { addresses?: unknown }
+  try {
+    card = JSON.parse(readFileSync(value, 'utf8')) as typeof card
+  } catch (err) {
+    if (err instanceof SyntaxError) return [value] // not a card: validated as an address, which names it
+    throw err
+  }
+  return Array.isArray(card.addresses) ? card.addresses.map(String) : [value]
+}
 
 export function register(program: Command): void {
   program
@@ -17,14 +30,14 @@ export function register(program: Command): void {
     .option('--p2p-port <port>', 'TCP port for p2p (listens on every interface at it unless --listen is given)', parseIntOption('--p2p-port'))
     .option('--listen <multiaddr>', 'p2p listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)', collect, [])
     .option('--announce <multiaddr>', 'address other members dial, e.g. /dns4/hashmesh.example.org/tcp/4001 (repeatable)', collect, [])
-    .option('--bootstrap <multiaddr>', 'another member\'s address ending in /p2p/<peerId> (repeatable)', collect, [])
+    .option('--bootstrap <multiaddr|card>', 'another member\'s address ending in /p2p/<peerId>, or its member card file (repeatable)', collect, [])
     .option('--card <file>', 'also write the member card to FILE')
     .option('--json', 'print the member card as JSON (nothing secret)')
     .action(async (opts: InitFlags) => {
       const { CARD_FILE, FILES, cardAddresses, initDataDir, memberCard, p2pConfigFromOptions } = await import('../../node/identity.js')
       const { loadConfig } = await import('../../config.js')
       // every flag is checked before anything is written
-      const p2p = p2pConfigFromOptions({ listen: opts.listen, announce: opts.announce, bootstrap: opts.bootstrap, p2pPort: opts.p2pPort })
+      const p2p = p2pConfigFromOptions({ listen: opts.listen, announce: opts.announce, bootstrap: opts.bootstrap.flatMap(cardOrAddress), p2pPort: opts.p2pPort })
       const id = await initDataDir(opts.data, { name: opts.name, apiPort: opts.apiPort, config: Object.keys(p2p).length > 0 ? { p2p } : {} })
       const config = loadConfig({ dataDir: id.dataDir })
       const card = memberCard(id, cardAddresses(id.peerId, config.p2p))

@@ -66,5 +66,6 @@ test('a running member node: it answers, the roster lists it, its peers are conn
   assert.match(r.stdout, /^ok {4}a node runs on this directory \(pid \d+\) and answers at http:\/\/127\.0\.0\.1:\d+$/m)
   assert.match(r.stdout, /^ok {4}roster serial 1 \(devnet\) lists this node as Alpha, with 1 other members$/m)
   assert.match(r.stdout, /^ok {4}Bravo: connected$/m)
+  assert.match(r.stdout, /^ok {4}bootstrap \/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\S+: TCP port reachable$/m)
   assert.match(r.stdout, /^no problem found$/m)
 })

@@ -5,7 +5,7 @@
  * anything is wrong; warnings alone exit 0.
  */
 import { existsSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { dataOption } from '../common.js'
@@ -20,6 +20,20 @@ function canBind(host: string, port: number): Promise<NodeJS.ErrnoException | un
     const server = createServer()
     server.once('error', (err: NodeJS.ErrnoException) => done(err))
     server.listen(port, host, () => server.close(() => done(undefined)))
+  })
+}
+
+/** Whether a TCP connection to host:port opens within 2 s (undefined) or why not. */
+function tcpProbe(host: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const socket = connect({ host, port, timeout: 2_000 })
+    const end = (why: string | undefined) => {
+      socket.destroy()
+      done(why)
+    }
+    socket.once('connect', () => end(undefined))
+    socket.once('timeout', () => end('no answer within 2 s'))
+    socket.once('error', (err: NodeJS.ErrnoException) => end(err.code ?? err.message))
   })
 }
 
@@ -76,7 +90,13 @@ async function diagnose(dataDir: string, out: Finding[]): Promise<void> {
   const { p2p } = config
   for (const addr of p2p.bootstrap) {
     try {
-      if (!parseAddress(addr, 'p2p.bootstrap address').peerId) add('fail', `bootstrap ${addr} has no /p2p/<peerId>`, 'use the address from the other member\'s card')
+      const facts = parseAddress(addr, 'p2p.bootstrap address')
+      if (!facts.peerId) add('fail', `bootstrap ${addr} has no /p2p/<peerId>`, 'use the address from the other member\'s card')
+      else if (facts.host && facts.port) {
+        const why = await tcpProbe(facts.host, facts.port)
+        if (why) add('warn', `bootstrap ${addr}: TCP port not reachable (${why})`, 'check that this member\'s node runs and that its p2p port is open to you')
+        else add('ok', `bootstrap ${addr}: TCP port reachable`)
+      }
     } catch (err) {
       if (!isHashmeshError(err)) throw err
       add('fail', err.message, `fix p2p.bootstrap in ${join(dir, 'config.json')}`)

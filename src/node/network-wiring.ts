@@ -56,7 +56,7 @@ function levelOf(event: string): 'warn' | 'info' | 'debug' {
 function sentenceOf(event: string, fields: Record<string, unknown>, who: (peer: unknown) => string): string | undefined {
   switch (event) {
     case 'peer.refused':
-      return `refused ${fields.direction} connection ${fields.peer ? `from ${who(fields.peer)}` : `from ${String(fields.address)}`}: ${String(fields.reason)}`
+      return `refused ${fields.direction} connection ${fields.peer ? `${fields.direction === 'outbound' ? 'to' : 'from'} ${who(fields.peer)}` : `from ${String(fields.address)}`}: ${String(fields.reason)}${Number(fields.unsaidSinceLast) > 0 ? ` (and ${String(fields.unsaidSinceLast)} more since the last line)` : ''}`
     case 'peer.disconnect.roster':
       return `disconnected ${who(fields.peer)}: not in the current roster`
     case 'peer.banned':

@@ -162,12 +162,26 @@ async function diagnose(dataDir: string, out: Finding[]): Promise<void> {
             const up = m.peers.some((p) => connected.has(p))
             add(up ? 'ok' : 'warn', `${m.name}: ${up ? 'connected' : 'not connected'}`, up ? undefined : `check that ${m.name}'s node runs and that its port is open to you (or add its card address to p2p.bootstrap)`)
           }
+          await checkClock(client, identity.memberKey, add)
         }
       }
     }
   } finally {
     await client.close()
   }
+}
+
+/** Clock skew shows as other members' newest records dated in this host's future (one request per feed). */
+const CLOCK_SKEW_MS = 5 * 60_000
+async function checkClock(client: Awaited<ReturnType<typeof import('../node-client.js')['openClient']>>, self: string, add: (v: Verdict, what: string, fix?: string) => void): Promise<void> {
+  const now = Date.now()
+  let ahead = 0
+  for (const head of (await client.feeds()).filter((f) => f.feed !== self)) {
+    const { record } = await client.record(head.id)
+    ahead = Math.max(ahead, record.timestamp - now)
+  }
+  if (ahead > CLOCK_SKEW_MS) add('warn', `other members' newest records are dated up to ${Math.round(ahead / 60_000)} min ahead of this host's clock`, 'check this host\'s clock (NTP); if it is right, a member\'s clock is ahead')
+  else add('ok', 'clock agrees with the members\' newest records (none dated in the future)')
 }
 
 export function register(program: Command): void {

@@ -61,7 +61,7 @@ async function assertConverged(fed: TestFederation, feed: string, forkSeq: numbe
   }
 }
 
-test('a fork that arrives by sync is found within one sync interval on both nodes, and nobody is banned', async () => {
+test('a fork that arrives by sync is found within one sync interval on both nodes, and nobody is banned', async (t) => {
   const { fed, charlie } = await federation(SYNC_INTERVAL_MS)
   const [x1, x2] = branch(charlie, 2)
   const [y1] = branch(charlie, 1)
@@ -73,6 +73,7 @@ test('a fork that arrives by sync is found within one sync interval on both node
   assert.equal((await bravo.receive([y1!.bytes]))[0]!.verdict, 'accepted')
   await assertConverged(fed, charlie.publicKeyHex, 1)
   const took = Date.now() - started
+  t.diagnostic(`both nodes flagged, one proof set, one digest: ${took} ms after the branches were stored (sync every ${SYNC_INTERVAL_MS} ms)`)
   assert.ok(took < 4 * SYNC_INTERVAL_MS + 2_000, `took ${took} ms`)
   // both branches stay visible where they are held, flagged, and not actionable by default
   const [hit] = await alpha.match([{ type: 'pdq', value: (x2!.record as { body: { signals: { value: string }[] } }).body.signals[0]!.value }])
@@ -117,7 +118,7 @@ test('a fork met by import is found at once, and its proof reaches the other nod
   await assertConverged(fed, erin.publicKeyHex, at.seq + 1)
 })
 
-test('a fork met by gossip (a record that does not link) is resolved by the relay at once, long before the next sync tick', async () => {
+test('a fork met by gossip (a record that does not link) is resolved by the relay at once, long before the next sync tick', async (t) => {
   const { fed, charlie } = await federation(60_000)
   const alpha = fed.node('Alpha')
   const bravo = fed.node('Bravo')
@@ -129,6 +130,8 @@ test('a fork met by gossip (a record that does not link) is resolved by the rela
   // Alpha relays X2 (prev = X1): Bravo, holding Y1, cannot link it
   await waitFor('X2 gossiped', () => internals(alpha.network!).publishUnchecked('records', x2!.bytes), 5_000)
   await assertConverged(fed, charlie.publicKeyHex, 1)
+  t.diagnostic(`converged ${Date.now() - started} ms after the gossip (sync every 60 s)`)
   assert.ok(Date.now() - started < 10_000)
-  assert.ok(bravo.network!.metrics().sync.forksFound >= 1)
+  // found by a sync session the gossip started (whichever side ran it), not by the 60 s tick
+  assert.ok(bravo.network!.metrics().sync.forksFound + alpha.network!.metrics().sync.forksFound >= 1)
 })

@@ -16,6 +16,9 @@ import { fail } from '../errors.js'
 import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
 import { generatePeerKey, generatePsk, peerIdFromKey } from '../net/keys.js'
 import { parseAddress } from '../net/addresses.js'
+
+/** Multiaddr facts for the CLI (doctor), which reaches net/ through node/. */
+export { parseAddress } from '../net/addresses.js'
 import { NODE_CONFIG_FILE } from '../config.js'
 
 export const FILES = {

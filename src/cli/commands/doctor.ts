@@ -82,7 +82,7 @@ async function diagnose(dataDir: string, out: Finding[]): Promise<void> {
     if (!isHashmeshError(err)) throw err
     return add('fail', `config invalid: ${err.message}`, `edit ${join(dir, 'config.json')}, or re-create it with "hashmesh init" flags on a new directory`)
   }
-  const { parseAddress } = await import('../../net/addresses.js')
+  const { parseAddress } = await import('../../node/identity.js')
   const { readRunningNode } = await import('../node-client.js')
   const running = readRunningNode(dir)
 

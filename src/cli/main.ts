@@ -1,16 +1,55 @@
 #!/usr/bin/env node
-/** The hashmesh command line. The only place that prints or exits (see cli/output.ts). */
+/** The hashmesh command line. The only place that prints or exits (see cli/output.ts and cli/fail.ts). */
 import '../shim.js'
-import { Command } from 'commander'
-import { registerCommands } from './commands/index.js'
-import { exitWithError } from './output.js'
+import { Command, CommanderError } from 'commander'
+import { COMMANDS, registerCommands } from './commands/index.js'
+import { requiresData } from './common.js'
+import { CliError, EXIT, exitQuietlyOnEpipe, exitWithError } from './fail.js'
+
+exitQuietlyOnEpipe()
 
 const program = new Command()
 program
   .name('hashmesh')
   .description('Federated sharing of signed perceptual hashes (PDQ, vPDQ, MD5, SHA-256) between member platforms')
   .version('0.1.0')
-  .showHelpAfterError()
-registerCommands(program)
+  .option('--debug', 'print stack traces of errors (or HASHMESH_DEBUG=1)')
+  .exitOverride()
+  .configureOutput({ outputError: () => undefined }) // commander's errors are reworded below, on one line
+  .addHelpText('after', '\nExit codes: 0 ok; 1 a negative answer (no match, invalid records, rejected imports, failed files); 2 an error (hashmesh: CODE: message); 70 a bug.\nRun "hashmesh COMMAND --help" for a command\'s options.')
 
-program.parseAsync(process.argv).catch(exitWithError)
+// --data is required by most commands but checked here, after commander has refused unknown options, so that
+// `status --dta a` says "unknown option '--dta'" rather than that --data is missing.
+program.hook('preAction', (_program, command) => {
+  if (requiresData(command.options) && !command.opts().data) {
+    throw new CliError('USAGE', `"${command.name()}" needs the data directory: --data DIR (or HASHMESH_DATA)`, 'the directory made by "hashmesh init --data DIR --name ORG"')
+  }
+})
+
+function fromCommander(err: CommanderError): CliError | undefined {
+  if (err.exitCode === 0) return undefined // --help, --version
+  const message = err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '')
+  const command = process.argv.slice(2).find((a) => COMMANDS.some((c) => c.name === a))
+  const hint = err.code === 'commander.unknownCommand'
+    ? `the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`
+    : `see "hashmesh ${command ? `${command} ` : ''}--help"`
+  return new CliError('USAGE', message, hint)
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2)
+  await registerCommands(program, args)
+  for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined })
+  try {
+    await program.parseAsync(process.argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const usage = fromCommander(err)
+      if (!usage) process.exit(EXIT.OK)
+      throw usage
+    }
+    throw err
+  }
+}
+
+main().catch(exitWithError)

@@ -1,4 +1,5 @@
-import { isHashmeshError } from '../errors.js'
+/** Printing: stdout for results, stderr for errors (see cli/fail.ts for how failures are worded and exit). */
+export { exitWithError } from './fail.js'
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n')
@@ -10,15 +11,4 @@ export function printLine(line: string): void {
 
 export function printError(line: string): void {
   process.stderr.write(line + '\n')
-}
-
-/** Prints `hashmesh: CODE: message` and exits non-zero. */
-export function exitWithError(err: unknown): never {
-  if (isHashmeshError(err)) {
-    printError(`hashmesh: ${err.code}: ${err.message}`)
-    process.exit(err.code === 'INTERNAL' ? 70 : 1)
-  }
-  const e = err as Error
-  printError(`hashmesh: INTERNAL: ${e?.stack ?? String(err)}`)
-  process.exit(70)
 }

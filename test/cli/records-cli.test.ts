@@ -35,15 +35,15 @@ test('submit signs signals into the feed; bad input exits non-zero with a typed 
     [['--md5', randomPdqHex()], /HASH_INVALID/],
     [['--pdq', randomPdqHex(), '-l', 'behavior:dancing'], /LABEL_INVALID/],
     [['--pdq', randomPdqHex(), '--content-type', 'hologram'], /LABEL_INVALID/],
-    [[], /BAD_REQUEST/],
+    [[], /USAGE/],
   ]
   for (const [args, message] of cases) {
     const r = cli(['submit', '--data', A, ...args])
-    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`)
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
     assert.match(r.stderr, message)
   }
   const missing = cli(['submit', '--data', join(dir.path, 'nope'), '--pdq', randomPdqHex()])
-  assert.equal(missing.code, 1)
+  assert.equal(missing.code, 2)
   assert.match(missing.stderr, /IDENTITY_MISSING/)
 })
 
@@ -83,8 +83,8 @@ test('export, then verify offline: exit 0 when all valid, 1 with a per-record re
   assert.equal(report.entries[1].code, 'ENVELOPE_MISMATCH')
   assert.equal(report.entries[1].id, JSON.parse(lines[1]!).id, 'the report names the record the bytes really are')
   const missing = cli(['verify', join(dir.path, 'missing.jsonl'), '--keys', join(dir.path, 'keys.txt')])
-  assert.equal(missing.code, 1)
-  assert.match(missing.stderr, /BAD_REQUEST/)
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /FILE_NOT_FOUND: no such file or directory: .*missing.jsonl/)
   writeFileSync(join(dir.path, 'gap.jsonl'), [lines[0], lines[2]].join('\n') + '\n')
   const gapped = cli(['verify', join(dir.path, 'gap.jsonl'), '--keys', join(dir.path, 'keys.txt')])
   assert.equal(gapped.code, 1)
@@ -96,7 +96,7 @@ test('export, then verify offline: exit 0 when all valid, 1 with a per-record re
   assert.match(stranger.stdout, /line 1: INVALID {2}UNKNOWN_AUTHOR/)
   assert.match(stranger.stdout, /0 valid, 4 invalid/)
   const noKeys = cli(['verify', exportFile, '--keys', join(dir.path, 'signals.txt')])
-  assert.equal(noKeys.code, 1)
+  assert.equal(noKeys.code, 2)
   assert.match(noKeys.stderr, /BAD_REQUEST/)
 })
 
@@ -113,7 +113,7 @@ test('import verifies every record and reports accepted / duplicate / rejected w
   writeFileSync(join(dir.path, 'alpha.json'), JSON.stringify({ ...alpha, name: 'Alpha' }))
   assert.equal(cli(['roster', 'init', '--federation', 'test', '-m', join(dir.path, 'alpha.json'), '-m', join(B, 'identity.json'), '-o', rosterFile]).code, 0)
   const early = cli(['roster', 'install', rosterFile, '--data', B])
-  assert.equal(early.code, 1)
+  assert.equal(early.code, 2)
   assert.match(early.stderr, /ROSTER_QUORUM/)
   assert.equal(cli(['roster', 'sign', rosterFile, '--data', A]).code, 0)
   assert.equal(cli(['roster', 'sign', rosterFile, '--data', B]).code, 0)

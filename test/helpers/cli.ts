@@ -22,3 +22,18 @@ export function cli(args: string[], options: { input?: string; env?: NodeJS.Proc
 export function cliSpawn(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
 }
+
+/** Runs the CLI without blocking the test process (so several can run at once). */
+export function cliAsync(args: string[], options: { env?: NodeJS.ProcessEnv; closeStdout?: boolean } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    // A reader that goes away at once, as `| head -0` would: the CLI's first write meets EPIPE.
+    if (options.closeStdout) child.stdout.destroy()
+    else child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}

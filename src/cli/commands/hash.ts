@@ -5,12 +5,9 @@
 import type { Command } from 'commander'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadConfig } from '../../config.js'
 import { isHashmeshError } from '../../errors.js'
-import { HashPool } from '../../hash/pool.js'
 import type { ImageFingerprint } from '../../hash/fingerprint.js'
-import { sniffVideoContainer } from '../../hash/media-kind.js'
-import { fingerprintVideoSource, type VideoMediaFingerprint } from '../../node/media.js'
+import type { VideoMediaFingerprint } from '../../node/media.js'
 import { readHead } from './fingerprint-files.js'
 import { parseIntOption, progressBar } from '../common.js'
 import { printError, printJson, printLine } from '../output.js'
@@ -38,6 +35,10 @@ export function register(program: Command): void {
 
 /** Hashes every file, printing results in input order; returns false if any file failed. */
 async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
+  const { loadConfig } = await import('../../config.js')
+  const { HashPool } = await import('../../hash/pool.js')
+  const { sniffVideoContainer } = await import('../../hash/media-kind.js')
+  const { fingerprintVideoSource } = await import('../../node/media.js')
   const config = loadConfig()
   let ok = true
   const files: string[] = []
@@ -53,7 +54,7 @@ async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
     threads: opts.threads || undefined,
     fingerprint: { dihedral: opts.dihedral, maxBytes: config.hash.maxImageBytes, maxPixels: config.hash.maxImagePixels, minQuality: config.hash.minQuality },
   })
-  const progress = progressBar(files.length, 'hashing')
+  const progress = await progressBar(files.length, 'hashing')
   try {
     // Results arrive out of order; start every task, then print each as soon as all before it are done.
     let videoChain: Promise<unknown> = Promise.resolve()

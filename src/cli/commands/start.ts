@@ -1,9 +1,5 @@
 /** start: run the node (match index, p2p, HTTP API) until SIGINT/SIGTERM. */
 import type { Command } from 'commander'
-import pino from 'pino'
-import { loadConfig } from '../../config.js'
-import { runNode } from '../../api/run-node.js'
-import { createPskFile, rotateApiToken } from '../../node/identity.js'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
@@ -16,6 +12,9 @@ export function register(program: Command): void {
     .option('--api-port <port>', 'override api.port', parseIntOption('--api-port'))
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
     .action(async (opts: { data: string; apiPort?: number; logLevel?: string }) => {
+      const { default: pino } = await import('pino')
+      const { loadConfig } = await import('../../config.js')
+      const { runNode } = await import('../../api/run-node.js')
       const config = loadConfig({ dataDir: opts.data })
       // Asynchronous log writes: a synchronous write per line blocked the event loop on the pipe (at trace
       // level, one line per stored record: ~4 % of a node's time in a 10-node, 50 records/s devnet). Each
@@ -46,7 +45,8 @@ export function register(program: Command): void {
     .command('psk')
     .description('write a new pre-shared key file (libp2p pnet) for the federation; share it out of band')
     .requiredOption('-o, --out <file>', 'key file to create (mode 0600)')
-    .action((opts: { out: string }) => {
+    .action(async (opts: { out: string }) => {
+      const { createPskFile } = await import('../../node/identity.js')
       createPskFile(opts.out)
       printLine(`wrote ${opts.out}; give it to every member and set p2p.pskFile on every node`)
     })
@@ -55,7 +55,8 @@ export function register(program: Command): void {
     .command('token')
     .description('rotate the HTTP API bearer token (a running node accepts the new token at once)')
     .addOption(dataOption())
-    .action((opts: { data: string }) => {
+    .action(async (opts: { data: string }) => {
+      const { rotateApiToken } = await import('../../node/identity.js')
       rotateApiToken(opts.data)
       printLine(`new API token written to ${opts.data}/api.token`)
     })

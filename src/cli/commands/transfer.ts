@@ -2,19 +2,16 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { fail } from '../../errors.js'
-import { auditRecords, type AuditItem, type DeclaredEnvelope } from '../../record/audit.js'
-import { rosterFromJson } from '../../record/roster.js'
-import { exportLine } from '../../node/views.js'
-import { fromHex } from '../../record/crypto.js'
-import { dataOption, parseIntOption, progressBar, readLines } from '../common.js'
-import { openClient } from '../node-client.js'
+import type { AuditItem, DeclaredEnvelope } from '../../record/audit.js'
+import { connect } from '../client.js'
+import { dataOption, parseIntOption, progressBar, readLines, requireHex } from '../common.js'
 import { printError, printJson, printLine } from '../output.js'
 
 const IMPORT_BATCH = 500
 const EXPORT_PAGE = 500
 
 /** An export line's signed bytes, and the id, feed and seq it declares beside them (checked against the bytes). */
-function lineBytes(text: string): { bytes?: Uint8Array; error?: string; declared?: DeclaredEnvelope } {
+function lineBytes(fromHex: (hex: string, length: number, what: string) => Uint8Array, text: string): { bytes?: Uint8Array; error?: string; declared?: DeclaredEnvelope } {
   try {
     const { bytes: hex, id, feed, seq } = JSON.parse(text) as { bytes?: unknown } & DeclaredEnvelope
     if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return { error: 'line has no hex "bytes" field' }
@@ -33,10 +30,13 @@ export function register(program: Command): void {
     .option('--feed <key>', 'only this feed (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--since <seq>', 'only records with seq > this', parseIntOption('--since'), 0)
     .action(async (opts: { data: string; feed?: string[]; since: number }) => {
-      const client = await openClient(opts.data)
+      const feeds = opts.feed?.map((f) => requireHex('key', f, '--feed'))
+      const { exportLine } = await import('../../node/views.js')
+      const { fromHex } = await import('../../record/crypto.js')
+      const client = await connect(opts.data)
       try {
-        const heads = (await client.feeds()).filter((h) => !opts.feed || opts.feed.includes(h.feed))
-        const bar = progressBar(heads.reduce((n, h) => n + Math.max(0, h.seq - opts.since), 0), 'export')
+        const heads = (await client.feeds()).filter((h) => !feeds || feeds.includes(h.feed))
+        const bar = await progressBar(heads.reduce((n, h) => n + Math.max(0, h.seq - opts.since), 0), 'export')
         for (const head of heads) {
           for (let seq = opts.since + 1; seq <= head.seq; seq += EXPORT_PAGE) {
             const { records: page } = await client.feed(head.feed, { from: seq, limit: EXPORT_PAGE })
@@ -59,10 +59,10 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { data: string; json?: boolean }) => {
       const lines: { line: number; text: string }[] = []
       for await (const l of readLines(file)) lines.push(l)
-      const client = await openClient(opts.data)
+      const client = await connect(opts.data)
       const counts: Record<string, number> = { accepted: 0, duplicate: 0, pending: 0, rejected: 0 }
       const reasons: Record<string, number> = {}
-      const bar = progressBar(lines.length, 'import')
+      const bar = await progressBar(lines.length, 'import')
       try {
         for (let i = 0; i < lines.length; i += IMPORT_BATCH) {
           const batch = lines.slice(i, i + IMPORT_BATCH)
@@ -101,6 +101,9 @@ export function register(program: Command): void {
     .option('--roster <file>', 'trusted member keys from a roster JSON file')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { keys?: string; roster?: string; json?: boolean }) => {
+      const { auditRecords } = await import('../../record/audit.js')
+      const { rosterFromJson } = await import('../../record/roster.js')
+      const { fromHex } = await import('../../record/crypto.js')
       const members = new Map<string, string>()
       if (opts.roster) for (const m of rosterFromJson(readFileSync(opts.roster, 'utf8')).document.members) members.set(m.key, m.name)
       if (opts.keys) {
@@ -112,7 +115,7 @@ export function register(program: Command): void {
       if (members.size === 0) fail('BAD_REQUEST', 'give the trusted member keys with --keys FILE or --roster FILE')
       const items: AuditItem[] = []
       for await (const { line, text } of readLines(file)) {
-        const { bytes, error, declared } = lineBytes(text)
+        const { bytes, error, declared } = lineBytes(fromHex, text)
         items.push({ line, bytes, parseError: error, declared })
       }
       const report = auditRecords(items, members)

@@ -5,14 +5,15 @@
  *
  * `dist` (default) runs `node dist/src/cli/main.js ARGS` (what `npx hashmesh` runs; `npm ci` builds dist via
  * `prepare`, `npm run build` refreshes it); `tsx` runs `node --import tsx src/cli/main.ts ARGS` (what the
- * tests run; includes tsx's own compile cost). ARGS default to `--help`.
+ * tests run; includes tsx's own compile cost). ARGS default to `--help`. HASHMESH_REPO=DIR measures another
+ * checkout (e.g. an older commit unpacked with `git archive`, its node_modules linked) for a before/after.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-const REPO = fileURLToPath(new URL('../', import.meta.url))
+const REPO = process.env.HASHMESH_REPO ?? fileURLToPath(new URL('../', import.meta.url))
 const separator = process.argv.indexOf('--')
 const own = separator === -1 ? process.argv.slice(2) : process.argv.slice(2, separator)
 const cliArgs = separator === -1 ? ['--help'] : process.argv.slice(separator + 1)
@@ -20,7 +21,7 @@ const { values } = parseArgs({ args: own, options: { runs: { type: 'string', def
 const runs = Number(values.runs)
 const mode = values.mode === 'tsx' ? 'tsx' : 'dist'
 const entry = mode === 'dist' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts']
-if (mode === 'dist' && !existsSync(new URL('../dist/src/cli/main.js', import.meta.url))) {
+if (mode === 'dist' && !existsSync(REPO + '/dist/src/cli/main.js')) {
   console.error('dist/src/cli/main.js is missing: run "npm run build" first')
   process.exit(1)
 }

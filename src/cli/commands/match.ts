@@ -17,7 +17,7 @@ export function describeMatch(m: Matched): string[] {
   for (const r of m.records) {
     lines.push(`  by ${r.member.name ?? r.member.key.slice(0, 12)} on ${new Date(r.timestamp).toISOString().slice(0, 10)} [${r.labels.join(' ')}] ${r.contentType}${r.signatureVerified ? ', signature ok' : ', SIGNATURE BAD'}${r.equivocated ? ', FEED FORKED' : ''} (record ${r.id}, signal ${r.signalIndex})`)
   }
-  const opinions = Object.entries(m.opinions.summary)
+  const opinions = Object.entries(m.opinions.summary).filter(([, n]) => n > 0)
   if (opinions.length) {
     lines.push(`  opinions: ${opinions.map(([o, n]) => `${n} ${o}`).join(', ')} (${m.opinions.members.map((o) => `${o.name ?? o.member.slice(0, 12)}: ${o.opinion}`).join(', ')})`)
   }

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander'
 import { readdir, stat } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { isHashmeshError } from '../../errors.js'
 import type { ImageFingerprint } from '../../hash/fingerprint.js'
@@ -54,7 +55,8 @@ async function hashPaths(paths: string[], opts: HashOptions): Promise<boolean> {
     threads: opts.threads || undefined,
     fingerprint: { dihedral: opts.dihedral, maxBytes: config.hash.maxImageBytes, maxPixels: config.hash.maxImagePixels, minQuality: config.hash.minQuality },
   })
-  const progress = await progressBar(files.length, 'hashing')
+  // ~100 ms a file on one core (images; videos take longer): a bar when the whole should take over 2 s
+  const progress = await progressBar(files.length, 'hashing', { expectedMs: (files.length * 100) / Math.max(1, opts.threads || availableParallelism()) })
   try {
     // Results arrive out of order; start every task, then print each as soon as all before it are done.
     let videoChain: Promise<unknown> = Promise.resolve()

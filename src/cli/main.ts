@@ -29,7 +29,7 @@ program.hook('preAction', (_program, command) => {
 function fromCommander(err: CommanderError): CliError | undefined {
   if (err.exitCode === 0) return undefined // --help, --version
   // commander.help: a command with subcommands was given none; the help is already on stderr
-  const message = err.code === 'commander.help' ? 'give a command (listed above)' : err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '')
+  const message = err.code === 'commander.help' ? 'give a command (listed above)' : err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '').replace(/\.$/, '')
   const command = process.argv.slice(2).find((a) => COMMANDS.some((c) => c.name === a))
   const hint = err.code === 'commander.unknownCommand'
     ? `the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`

@@ -10,7 +10,7 @@ const dir = tempDir('hashmesh-cli-')
 after(() => dir.cleanup())
 const A = join(dir.path, 'a')
 const B = join(dir.path, 'b')
-let alpha: { memberKey: string; peerId: string; dataDir: string; apiToken: string }
+let alpha: { memberKey: string; peerId: string; name: string; apiToken?: string }
 
 test('init creates the identity with secret files at mode 0600 and refuses to overwrite it', () => {
   const r = cli(['init', '--data', A, '--name', 'Alpha', '--json'])
@@ -18,7 +18,8 @@ test('init creates the identity with secret files at mode 0600 and refuses to ov
   alpha = JSON.parse(r.stdout)
   assert.match(alpha.memberKey, /^[0-9a-f]{64}$/)
   assert.match(alpha.peerId, /^12D3KooW/)
-  assert.ok(alpha.apiToken.length >= 32)
+  assert.equal(alpha.apiToken, undefined, 'init --json prints the public member card: no secret')
+  assert.ok(readFileSync(join(A, 'api.token'), 'utf8').trim().length >= 32)
   for (const f of ['member.key', 'peer.key', 'api.token']) assert.equal(statSync(join(A, f)).mode & 0o777, 0o600, f)
   const again = cli(['init', '--data', A, '--name', 'Other'])
   assert.notEqual(again.code, 0)

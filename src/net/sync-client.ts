@@ -306,5 +306,8 @@ async function resolveForks(s: Session, theirs: readonly FeedHead[]): Promise<vo
     s.ctx.counters.sync.forksFound++
     s.ctx.log('feed.fork.found', { peer: s.peerId, feed: their.feed, seq: check.seq, verdict: result?.verdict, code: result?.code })
   }
+  // a feed frozen meanwhile (its proof came by gossip or extras while the records were in flight) explains them
+  const frozen = await s.ctx.replica.forks()
+  for (const feed of s.unlinked) if (frozen.has(feed)) s.unlinked.delete(feed)
   if (s.unlinked.size > 0) penalizeOrStop(s, s.unlinked.size, 'records that do not link to the chain, with no fork behind them')
 }

@@ -3,35 +3,16 @@
  * talk to it over HTTP without importing the store, the network or the node (start-up stays near Node's own);
  * otherwise cli/node-client.ts is imported, and with it everything needed to open the store directly.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { NodeApi } from '../node/contract.js'
 import { HttpNodeClient } from './http-client.js'
+import { findRunningNode, type RunningNodeInfo } from './running-node.js'
+
+export { findRunningNode, type RunningNodeInfo }
 
 /** The names node/identity.ts FILES gives them (importing it would load libp2p's key code). */
-const RUNNING_FILE = 'node.json'
 const API_TOKEN_FILE = 'api.token'
-
-export interface RunningNodeInfo { pid: number; apiUrl: string }
-
-/** The node running on `dataDir`, when its running file names a live process. */
-export function findRunningNode(dataDir: string): RunningNodeInfo | undefined {
-  const path = join(resolve(dataDir), RUNNING_FILE)
-  if (!existsSync(path)) return undefined
-  let info: RunningNodeInfo
-  try {
-    info = JSON.parse(readFileSync(path, 'utf8')) as RunningNodeInfo
-  } catch (err) {
-    if (err instanceof SyntaxError || (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined // half-written or just removed
-    throw err
-  }
-  try {
-    process.kill(info.pid, 0)
-    return info
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? info : undefined // EPERM: alive, another user's; ESRCH: stale file
-  }
-}
 
 export function remoteClient(dataDir: string, running: RunningNodeInfo): HttpNodeClient {
   return new HttpNodeClient(running.apiUrl, readFileSync(join(resolve(dataDir), API_TOKEN_FILE), 'utf8').trim())

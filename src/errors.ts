@@ -50,6 +50,12 @@ export const ERROR_CODES = [
   'BAD_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'NODE_UNREACHABLE',
+  // exchanges (docs/exchanges.md): the source could not be fetched / answered something unreadable
+  'EXCHANGE_FETCH',
+  'EXCHANGE_PAYLOAD',
+  // media fetched by URL (HMA's ?url=)
+  'URL_REFUSED',
+  'URL_FETCH_FAILED',
   'INTERNAL',
 ] as const
 

@@ -22,6 +22,7 @@
  */
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
+import { checkAborted, type AbortOptions } from '../abort.js'
 import { fail, safetyCatch } from '../errors.js'
 import { GOSSIP_LIMITS } from '../constants.js'
 import { AUTHOR_FAULT_CODES, type ReceiveResult } from '../sync/types.js'
@@ -73,14 +74,16 @@ export class Gossip {
     }
   }
 
-  async publish(record: Uint8Array): Promise<void> {
+  async publish(record: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    checkAborted(options.signal)
     if (record.byteLength === 0 || record.byteLength > GOSSIP_LIMITS.maxRecordBytes) {
       fail('RECORD_TOO_LARGE', `record of ${record.byteLength} bytes cannot be gossiped (max ${GOSSIP_LIMITS.maxRecordBytes})`)
     }
     if (await this.send(this.topics.records, record)) this.ctx.counters.gossip.published++
   }
 
-  async publishExtra(bytes: Uint8Array): Promise<void> {
+  async publishExtra(bytes: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    checkAborted(options.signal)
     if (bytes.byteLength === 0 || bytes.byteLength > GOSSIP_LIMITS.maxExtraBytes) {
       fail('PAYLOAD_TOO_LARGE', `extra of ${bytes.byteLength} bytes cannot be gossiped (max ${GOSSIP_LIMITS.maxExtraBytes})`)
     }

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { checkAborted, raceAbort } from '../abort.js'
 import { SYNC_PROTOCOL } from '../protocol-ids.js'
 import { fail, HashmeshError, safetyCatch } from '../errors.js'
 import { newCounters, type NetContext } from './context.js'
@@ -274,8 +275,8 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     },
 
     multiaddrs: () => node.getMultiaddrs().map(String),
-    publish: (record) => gossip.publish(record),
-    publishExtra: (bytes) => gossip.publishExtra(bytes),
+    publish: (record, options = {}) => gossip.publish(record, options),
+    publishExtra: (bytes, options = {}) => gossip.publishExtra(bytes, options),
 
     peers(): PeerInfo[] {
       const byPeer = new Map<string, PeerInfo>()
@@ -299,22 +300,28 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       return [...byPeer.values()]
     },
 
-    async dial(addr) {
+    async dial(addr, options = {}) {
+      checkAborted(options.signal)
       const peerId = p2pPeerOf(addr)
       if (!peerId) fail('BAD_REQUEST', `address "${addr}" must end in /p2p/<peerId>`)
       if (!init.isAllowedPeer(peerId)) fail('PEER_REFUSED', `peer ${peerId} is not allowed by the roster`)
       if (hygiene.isBanned(peerId)) fail('PEER_BANNED', `peer ${peerId} is banned`)
       try {
-        const conn = await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+        const conn = await node.dial(multiaddr(addr), { signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout })
         return conn.remotePeer.toString()
       } catch (cause) {
+        checkAborted(options.signal) // the caller gave up: its reason, not NODE_UNREACHABLE
         fail('NODE_UNREACHABLE', `cannot connect to ${addr}: ${(cause as Error).message}`, { cause })
       }
     },
 
-    async syncNow(peerId?: string): Promise<SyncReport> {
+    async syncNow(peerId?: string, options = {}): Promise<SyncReport> {
       if (state !== 'started') fail('INTERNAL', 'network is not started')
-      return peerId === undefined ? scheduler.syncPeers(connectedPeers(), true) : scheduler.syncPeers([peerId], true, true)
+      checkAborted(options.signal)
+      // sessions are shared with other callers and bounded by their own time-outs: an abort stops the wait
+      const report = peerId === undefined ? scheduler.syncPeers(connectedPeers(), true) : scheduler.syncPeers([peerId], true, true)
+      return raceAbort(report, options.signal)
     },
 
     enforceRoster,

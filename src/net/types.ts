@@ -1,5 +1,6 @@
 /** Public shapes of the network layer: what node.ts configures, calls and listens to. */
 import type { ReplicaAccess, ReceiveVerdict } from '../sync/types.js'
+import type { AbortOptions } from '../abort.js'
 import type { ErrorCode } from '../errors.js'
 
 export type NetLogger = (event: string, fields: Record<string, unknown>) => void
@@ -153,14 +154,14 @@ export interface Network {
   stop(): Promise<void>
   multiaddrs(): string[]
   /** Gossip an encoded record already stored locally. Never throws for lack of peers (sync delivers it later). */
-  publish(record: Uint8Array): Promise<void>
+  publish(record: Uint8Array, options?: AbortOptions): Promise<void>
   /** Gossip an encoded extra (roster version, equivocation proof) already stored locally. */
-  publishExtra(bytes: Uint8Array): Promise<void>
+  publishExtra(bytes: Uint8Array, options?: AbortOptions): Promise<void>
   peers(): PeerInfo[]
   /** Dial a multiaddr (with /p2p/<id>); throws PEER_REFUSED, PEER_BANNED or NODE_UNREACHABLE. */
-  dial(multiaddr: string): Promise<string>
+  dial(multiaddr: string, options?: AbortOptions): Promise<string>
   /** Run a sync session with one peer (dialling it if needed), or with every connected peer; waits for any session already running. Background sessions (on connect, each interval) never dial. */
-  syncNow(peerId?: string): Promise<SyncReport>
+  syncNow(peerId?: string, options?: AbortOptions): Promise<SyncReport>
   /** Close connections to peers the roster no longer allows (also done on every sync tick). */
   enforceRoster(): Promise<void>
   metrics(): NetMetrics

@@ -8,8 +8,14 @@
  *     -> listeners (the match index) see the committed records in feed order
  *
  * Records must already be decoded and signature-verified (VerifiedRecord); membership is the caller's job.
+ *
+ * Every public async method takes `{ signal }`: an aborted signal is a typed error (TIMEOUT, or the
+ * signal's HashmeshError reason) and nothing is read or written. A write that waited for the writer checks
+ * again when its turn comes; records already handed to a LevelDB batch are committed whole (the caller
+ * stops waiting, the batch is never cut in half).
  */
 import { mkdirSync } from 'node:fs'
+import { checkAborted, raceAbort, type AbortOptions } from '../abort.js'
 import { fail } from '../errors.js'
 import { decodeRecord } from '../record/codec.js'
 import { decodeProofPair, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
@@ -129,9 +135,10 @@ export class ReplicaStore {
    * host one LevelDB write per record (a thread-pool round trip each) made the writer the bottleneck.
    * Verdicts are the same as for separate calls in that order; a failed write fails every call in it.
    */
-  appendVerified(records: VerifiedRecord[]): Promise<ReceiveResult[]> {
-    return new Promise((resolve, reject) => {
+  appendVerified(records: VerifiedRecord[], options: AbortOptions = {}): Promise<ReceiveResult[]> {
+    const joined = new Promise<ReceiveResult[]>((resolve, reject) => {
       if (this.closed) fail('STORE_CLOSED', 'the store is closed') // a rejection, as from the writer
+      checkAborted(options.signal)
       let group = this.openGroup
       if (!group || group.records.length + records.length > MAX_GROUP_RECORDS) {
         group = { records: [], callers: [] }
@@ -141,6 +148,7 @@ export class ReplicaStore {
       group.callers.push({ start: group.records.length, count: records.length, resolve, reject })
       for (const r of records) group.records.push(r)
     })
+    return raceAbort(joined, options.signal)
   }
 
   private writeGroup(group: AppendGroup): void {
@@ -162,8 +170,10 @@ export class ReplicaStore {
   }
 
   /** Builds own records from the current head of `feed` and appends them atomically. */
-  appendOwn(feed: string, build: (head: { seq: number; id: string | null }) => VerifiedRecord[]): Promise<VerifiedRecord[]> {
+  appendOwn(feed: string, build: (head: { seq: number; id: string | null }) => VerifiedRecord[], options: AbortOptions = {}): Promise<VerifiedRecord[]> {
+    checkAborted(options.signal)
     return this.exclusive(async () => {
+      checkAborted(options.signal) // waited behind other writes: nothing built or signed yet
       const head = this.heads.get(feed)
       const records = build(head ? { seq: head.seq, id: head.id } : { seq: 0, id: null })
       const plan = this.newPlan()
@@ -222,40 +232,46 @@ export class ReplicaStore {
     return { ...structuredClone(this.counts), feeds: this.heads.size, pending: this.pendingTotal }
   }
 
-  getRecordBytes(id: string): Promise<Uint8Array | undefined> {
+  async getRecordBytes(id: string, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
+    checkAborted(options.signal)
     return this.db.get(recordKey(id))
   }
 
-  getRecordsBytes(ids: string[]): Promise<(Uint8Array | undefined)[]> {
+  async getRecordsBytes(ids: string[], options: AbortOptions = {}): Promise<(Uint8Array | undefined)[]> {
+    checkAborted(options.signal)
     return this.db.getMany(ids.map(recordKey))
   }
 
-  async getRecord(id: string): Promise<VerifiedRecord | undefined> {
+  async getRecord(id: string, options: AbortOptions = {}): Promise<VerifiedRecord | undefined> {
+    checkAborted(options.signal)
     const bytes = await this.db.get(recordKey(id))
     return bytes ? { record: decodeRecord(bytes).record, bytes } : undefined
   }
 
-  async getRecords(ids: string[]): Promise<(VerifiedRecord | undefined)[]> {
+  async getRecords(ids: string[], options: AbortOptions = {}): Promise<(VerifiedRecord | undefined)[]> {
+    checkAborted(options.signal)
     const values = await this.db.getMany(ids.map(recordKey))
     return values.map((bytes) => (bytes ? { record: decodeRecord(bytes).record, bytes } : undefined))
   }
 
   /** Encoded records of `feed` with seq in [fromSeq, fromSeq + limit). */
-  async readRange(feed: string, fromSeq: number, limit: number): Promise<Uint8Array[]> {
+  async readRange(feed: string, fromSeq: number, limit: number, options: AbortOptions = {}): Promise<Uint8Array[]> {
+    checkAborted(options.signal)
     const head = this.heads.get(feed)
     if (!head || fromSeq > head.seq || limit <= 0) return []
     const ids: string[] = []
     const range = { gte: seqKey(feed, Math.max(1, fromSeq)), lt: seqKey(feed, Math.min(head.seq, fromSeq + limit - 1) + 1) }
     for await (const [, id] of this.db.entries(range)) ids.push(decodeText(id))
+    checkAborted(options.signal)
     const values = await this.db.getMany(ids.map(recordKey))
     return values.filter((v): v is Uint8Array => v !== undefined)
   }
 
-  async *iterateFeed(feed: string, fromSeq = 1): AsyncIterable<Uint8Array> {
+  async *iterateFeed(feed: string, fromSeq = 1, options: AbortOptions = {}): AsyncIterable<Uint8Array> {
     const head = this.heads.get(feed)
     if (!head) return
     for (let seq = fromSeq; seq <= head.seq; seq += 512) {
-      for (const bytes of await this.readRange(feed, seq, 512)) yield bytes
+      for (const bytes of await this.readRange(feed, seq, 512, options)) yield bytes
     }
   }
 
@@ -264,7 +280,8 @@ export class ReplicaStore {
     for await (const key of this.db.keys(prefixRange('sig!'))) yield parseSignalIndexKey(key)
   }
 
-  async recordsCarrying(signalKey: string): Promise<{ id: string; index: number }[]> {
+  async recordsCarrying(signalKey: string, options: AbortOptions = {}): Promise<{ id: string; index: number }[]> {
+    checkAborted(options.signal)
     const out: { id: string; index: number }[] = []
     for await (const key of this.db.keys(prefixRange(`sig!${signalKey}!`))) {
       const { id, index } = parseSignalIndexKey(key)
@@ -273,7 +290,8 @@ export class ReplicaStore {
     return out
   }
 
-  async revocation(author: string, signalKey: string): Promise<Revocation | undefined> {
+  async revocation(author: string, signalKey: string, options: AbortOptions = {}): Promise<Revocation | undefined> {
+    checkAborted(options.signal)
     const v = await this.db.get(revocationKey(author, signalKey))
     return v ? decodeJson<Revocation>(v) : undefined
   }
@@ -285,7 +303,8 @@ export class ReplicaStore {
     }
   }
 
-  async opinions(signalKey: string): Promise<OpinionEntry[]> {
+  async opinions(signalKey: string, options: AbortOptions = {}): Promise<OpinionEntry[]> {
+    checkAborted(options.signal)
     const out: OpinionEntry[] = []
     for await (const [key, value] of this.db.entries(prefixRange(`op!${signalKey}!`))) {
       out.push({ member: key.split('!')[2]!, ...decodeJson<Omit<OpinionEntry, 'member'>>(value) })
@@ -315,13 +334,15 @@ export class ReplicaStore {
   }
 
   /** The id of the record this replica holds at (feed, seq). */
-  async idAtSeq(feed: string, seq: number): Promise<string | undefined> {
+  async idAtSeq(feed: string, seq: number, options: AbortOptions = {}): Promise<string | undefined> {
+    checkAborted(options.signal)
     const v = await this.db.get(seqKey(feed, seq))
     return v ? decodeText(v) : undefined
   }
 
   /** The best proof of every flagged feed. */
-  async equivocationProofs(): Promise<EquivocationProof[]> {
+  async equivocationProofs(options: AbortOptions = {}): Promise<EquivocationProof[]> {
+    checkAborted(options.signal)
     return [...this.proofs.values()]
   }
 
@@ -329,8 +350,10 @@ export class ReplicaStore {
    * Offers a proof received from a peer (already verified by the caller): kept when the feed has none or
    * it is better than the one held (an earlier fork), which it then replaces. 'duplicate' otherwise.
    */
-  storeEquivocationProof(proof: EquivocationProof): Promise<'accepted' | 'duplicate'> {
+  async storeEquivocationProof(proof: EquivocationProof, options: AbortOptions = {}): Promise<'accepted' | 'duplicate'> {
+    checkAborted(options.signal)
     return this.exclusive(async () => {
+      checkAborted(options.signal)
       const current = this.proofs.get(proof.feed)
       if (current && !isBetterProof(proof, current)) return 'duplicate'
       const counts = { ...this.counts, equivocations: this.counts.equivocations + (current ? 0 : 1) }
@@ -347,11 +370,16 @@ export class ReplicaStore {
   }
 
   /** Roster versions, by serial (validated by the caller before they are put). */
-  putRosterVersion(serial: number, bytes: Uint8Array): Promise<void> {
-    return this.exclusive(() => this.db.batch([{ type: 'put', key: rosterKey(serial), value: bytes }]))
+  async putRosterVersion(serial: number, bytes: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    checkAborted(options.signal)
+    return this.exclusive(async () => {
+      checkAborted(options.signal)
+      await this.db.batch([{ type: 'put', key: rosterKey(serial), value: bytes }])
+    })
   }
 
-  async rosterVersions(): Promise<Uint8Array[]> {
+  async rosterVersions(options: AbortOptions = {}): Promise<Uint8Array[]> {
+    checkAborted(options.signal)
     const out: Uint8Array[] = []
     for await (const [, value] of this.db.entries(prefixRange('roster!'))) out.push(value)
     return out

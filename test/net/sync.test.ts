@@ -101,3 +101,18 @@ test('large records: short answers (byte budget) are re-asked for their remainde
   assert.ok(report.peers[0]!.requests >= 4, `asked ${report.peers[0]!.requests} times`)
   assert.equal(report.records.pending, 0, 'remainders are asked in order, nothing waits in pending')
 })
+
+test('a caller\'s signal stops its wait (typed error), not the shared session; dial honours it too', { timeout: 15_000 }, async () => {
+  const a = await startNode()
+  const b = await startNode()
+  nodes.push(a, b)
+  await assert.rejects(b.net.dial(a.addr, { signal: AbortSignal.abort() }), { code: 'TIMEOUT' })
+  assert.equal(b.net.peers().length, 0)
+  const big = 'y'.repeat(200 * 1024)
+  for (let i = 0; i < 40; i++) a.replica.append('slow', `${i}:${big}`)
+  await b.net.dial(a.addr, { signal: AbortSignal.timeout(5_000) })
+  await assert.rejects(b.net.syncNow(a.peerId, { signal: AbortSignal.timeout(1) }), { code: 'TIMEOUT' })
+  const report = await b.net.syncNow(a.peerId)
+  assert.equal(report.failed, 0)
+  await waitFor('all 40 arrive', () => b.replica.count('slow') === 40)
+})

@@ -243,3 +243,36 @@ test('a closed store refuses appends and reads with STORE_CLOSED', async () => {
   await assert.rejects(store.appendVerified(chain(alice, 1)), closed)
   await assert.rejects(store.getRecordBytes('ab'.repeat(32)), closed)
 })
+
+test('an aborted signal reads and writes nothing, with a typed error; a queued own write checks again on its turn', () =>
+  withStore(async (store) => {
+    const records = chain(alice, 3)
+    const aborted = AbortSignal.abort()
+    await assert.rejects(store.appendVerified(records, { signal: aborted }), { code: 'TIMEOUT' })
+    assert.equal(store.getCounts().records, 0)
+    await store.appendVerified(records)
+    for (const read of [
+      () => store.readRange(alice.publicKeyHex, 1, 3, { signal: aborted }),
+      () => store.getRecord(records[0]!.record.id, { signal: aborted }),
+      () => store.getRecords([records[0]!.record.id], { signal: aborted }),
+      () => store.getRecordBytes(records[0]!.record.id, { signal: aborted }),
+      () => store.idAtSeq(alice.publicKeyHex, 1, { signal: aborted }),
+      () => store.opinions('x', { signal: aborted }),
+      () => store.rosterVersions({ signal: aborted }),
+    ]) await assert.rejects(read(), { code: 'TIMEOUT' })
+
+    // an own write waiting behind a group commit: aborted while it waits, nothing is built or written
+    const more = chain(bob, 2)
+    const controller = new AbortController()
+    let built = false
+    const busy = store.appendVerified(more)
+    const own = store.appendOwn(alice.publicKeyHex, () => {
+      built = true
+      return []
+    }, { signal: controller.signal })
+    controller.abort()
+    await busy
+    await assert.rejects(own, { code: 'TIMEOUT' })
+    assert.equal(built, false)
+    assert.equal(store.getCounts().records, 5)
+  }))

@@ -169,8 +169,8 @@ export class HashmeshNode {
 
   // ---- use cases: writing ----
 
-  private async appendOwn(build: (head: { seq: number; id: string | null }) => VerifiedRecord[]): Promise<VerifiedRecord[]> {
-    const records = await this.store.appendOwn(this.memberKey, build)
+  private async appendOwn(build: (head: { seq: number; id: string | null }) => VerifiedRecord[], options: AbortOptions): Promise<VerifiedRecord[]> {
+    const records = await this.store.appendOwn(this.memberKey, build, options)
     for (const listener of this.ownRecordListeners) listener(records)
     return records
   }
@@ -188,15 +188,15 @@ export class HashmeshNode {
         position = { seq: rec.record.seq, id: rec.record.id }
       }
       return out
-    })
+    }, options)
     return {
       records: records.map(({ record }) => ({ id: record.id, seq: record.seq, signals: record.kind === 'signals' ? record.body.signals.length : 0 })),
       skipped: plan.skipped,
     }
   }
 
-  async revoke(targetId: string, options: { signal?: number; reason: RevokeReason }): Promise<SignedRecord> {
-    const target = await this.store.getRecord(targetId)
+  async revoke(targetId: string, options: { signal?: number; reason: RevokeReason }, abort: AbortOptions = {}): Promise<SignedRecord> {
+    const target = await this.store.getRecord(targetId, abort)
     if (!target) fail('NOT_FOUND', `no record ${targetId}`)
     if (target.record.author !== this.memberKey) fail('REVOKE_NOT_AUTHOR', 'only the author of a record can revoke its signals')
     if (target.record.kind !== 'signals') fail('RECORD_INVALID', `record ${targetId} is a ${target.record.kind} record, not signals`)
@@ -204,12 +204,12 @@ export class HashmeshNode {
       fail('NOT_FOUND', `record ${targetId} has no signal ${options.signal}`)
     }
     const body = { target: targetId, reason: options.reason, ...(options.signal !== undefined ? { signal: options.signal } : {}) }
-    const [rec] = await this.appendOwn((head) => [createRecord(this.signer, head, 'revoke', body)])
+    const [rec] = await this.appendOwn((head) => [createRecord(this.signer, head, 'revoke', body)], abort)
     return rec!.record
   }
 
-  async opinion(body: OpinionBody): Promise<SignedRecord> {
-    const [rec] = await this.appendOwn((head) => [createRecord(this.signer, head, 'opinion', { ...body, signal: { ...body.signal, value: body.signal.value.toLowerCase() } })])
+  async opinion(body: OpinionBody, options: AbortOptions = {}): Promise<SignedRecord> {
+    const [rec] = await this.appendOwn((head) => [createRecord(this.signer, head, 'opinion', { ...body, signal: { ...body.signal, value: body.signal.value.toLowerCase() } })], options)
     return rec!.record
   }
 
@@ -220,7 +220,8 @@ export class HashmeshNode {
   }
 
   /** Installs a roster version. `trustLocal` (operator action) may install and pin the genesis. */
-  async installRoster(bytes: Uint8Array, trustLocal = false): Promise<ReceiveResult & { roster?: SignedRoster }> {
+  async installRoster(bytes: Uint8Array, trustLocal = false, options: AbortOptions = {}): Promise<ReceiveResult & { roster?: SignedRoster }> {
+    checkAborted(options.signal)
     const result = this.roster.accept(bytes, trustLocal)
     if (result.verdict === 'accepted' && result.roster) {
       const encoded = encodeSignedRoster(result.roster)
@@ -241,14 +242,14 @@ export class HashmeshNode {
 
   // ---- use cases: reading ----
 
-  async getRecord(id: string): Promise<VerifiedRecord> {
-    const rec = await this.store.getRecord(id)
+  async getRecord(id: string, options: AbortOptions = {}): Promise<VerifiedRecord> {
+    const rec = await this.store.getRecord(id, options)
     if (!rec) fail('NOT_FOUND', `no record ${id}`)
     return rec
   }
 
-  async feedRecords(feed: string, fromSeq: number, limit: number): Promise<VerifiedRecord[]> {
-    return (await this.store.readRange(feed, fromSeq, limit)).map((bytes) => ({ record: decodeRecord(bytes).record, bytes }))
+  async feedRecords(feed: string, fromSeq: number, limit: number, options: AbortOptions = {}): Promise<VerifiedRecord[]> {
+    return (await this.store.readRange(feed, fromSeq, limit, options)).map((bytes) => ({ record: decodeRecord(bytes).record, bytes }))
   }
 
   /** Encoded records of `feed` from `fromSeq` on, in order (exports). */

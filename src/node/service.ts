@@ -51,30 +51,28 @@ export class NodeService implements NodeApi {
   }
 
   async revoke(id: string, request: RevokeRequest, options: AbortOptions = {}): Promise<RecordView> {
-    checkAborted(options.signal)
-    const record = await this.node.revoke(id.toLowerCase(), { signal: request.signal, reason: request.reason ?? 'mistake' })
+    const record = await this.node.revoke(id.toLowerCase(), { signal: request.signal, reason: request.reason ?? 'mistake' }, options)
     return recordView(await this.node.getRecord(record.id))
   }
 
   async opinion(body: OpinionBody, options: AbortOptions = {}): Promise<RecordView> {
-    checkAborted(options.signal)
-    const record = await this.node.opinion(body)
+    const record = await this.node.opinion(body, options)
     return recordView(await this.node.getRecord(record.id))
   }
 
-  async record(id: string): Promise<RecordView> {
-    return recordView(await this.node.getRecord(id.toLowerCase()))
+  async record(id: string, options: AbortOptions = {}): Promise<RecordView> {
+    return recordView(await this.node.getRecord(id.toLowerCase(), options))
   }
 
   async feeds() {
     return this.node.feedHeads()
   }
 
-  async feed(feed: string, page: { from?: number; limit?: number }): Promise<FeedPage> {
+  async feed(feed: string, page: { from?: number; limit?: number }, options: AbortOptions = {}): Promise<FeedPage> {
     const key = feed.toLowerCase()
     const head = this.node.head(key)
     if (!head) fail('NOT_FOUND', `no feed ${key}`)
-    return { feed: key, head, records: (await this.node.feedRecords(key, page.from ?? 1, page.limit ?? 100)).map(recordView) }
+    return { feed: key, head, records: (await this.node.feedRecords(key, page.from ?? 1, page.limit ?? 100, options)).map(recordView) }
   }
 
   async importRecords(recordsHex: string[], options: AbortOptions = {}): Promise<ReceiveResult[]> {
@@ -112,9 +110,9 @@ export class NodeService implements NodeApi {
     return { pin, versions }
   }
 
-  async installRoster(roster: RosterJson): Promise<InstallRosterResult> {
+  async installRoster(roster: RosterJson, options: AbortOptions = {}): Promise<InstallRosterResult> {
     const decoded = rosterFromJson(JSON.stringify(roster))
-    const result = await this.node.installRoster(encodeSignedRoster(decoded), this.options.operator ?? false)
+    const result = await this.node.installRoster(encodeSignedRoster(decoded), this.options.operator ?? false, options)
     if (result.verdict === 'rejected') fail(result.code ?? 'ROSTER_INVALID', result.message ?? 'roster rejected')
     return result
   }

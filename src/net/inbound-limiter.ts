@@ -18,6 +18,7 @@
  * A connection leaves the table once authenticated (the roster gate then decides) or closed. Pure
  * bookkeeping with an injected clock; the gater wires it to libp2p.
  */
+import { fullBucket, reserveToken, type TokenBucket } from './token-bucket.js'
 
 /**
  * libp2p's inbound upgrade timeout (its default is 10 s). A handshake is about five round trips (pnet
@@ -74,7 +75,7 @@ export class InboundLimiter {
   private readonly pending = new Set<Entry>()
   private readonly byKey = new Map<string, number>()
   private readonly memberAddresses = new Set<string>()
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
+  private readonly buckets = new Map<string, TokenBucket>()
   private readonly perAddress: number
   private readonly perMemberAddress: number
   private readonly total: number
@@ -149,15 +150,11 @@ export class InboundLimiter {
     let b = this.buckets.get(key)
     if (b) this.buckets.delete(key) // re-insert: Map order doubles as recency
     else {
-      b = { tokens: burst, at: now }
+      b = fullBucket(burst, now)
       if (this.buckets.size >= MAX_RATE_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!)
     }
     this.buckets.set(key, b)
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * this.rate * factor)
-    b.at = now
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
+    return reserveToken(b, now, this.rate * factor, burst) !== undefined
   }
 
   /** Connections counted against the general pool: every pending one beyond the reserve members use. */

@@ -6,6 +6,7 @@
  * banEntries() where bans outlive a restart (restoreBans() at the next start).
  */
 import type { BanEntry } from './types.js'
+import { fullBucket, reserveToken, type TokenBucket } from './token-bucket.js'
 
 /** Invalid items (rejected records or extras, malformed sync messages) a peer may send before a ban. */
 export const MAX_INVALID_PER_PEER = 20
@@ -25,8 +26,7 @@ const MAX_REASON_LENGTH = 200
 
 interface PeerState {
   invalid: number
-  tokens: number
-  refilledAt: number
+  requests: TokenBucket
 }
 
 export interface HygieneOptions {
@@ -62,7 +62,7 @@ export class PeerHygiene {
     if (s) {
       this.peers.delete(peerId) // re-insert: Map order doubles as recency
     } else {
-      s = { invalid: 0, tokens: this.burst, refilledAt: this.now() }
+      s = { invalid: 0, requests: fullBucket(this.burst, this.now()) }
       if (this.peers.size >= MAX_TRACKED_PEERS) this.peers.delete(this.peers.keys().next().value!)
     }
     this.peers.set(peerId, s)
@@ -119,16 +119,8 @@ export class PeerHygiene {
    * is slowed down to it rather than cut off. Returns undefined (refuse) when the wait would exceed maxWaitMs.
    */
   reserveRequestToken(peerId: string, maxWaitMs: number = MAX_RATE_WAIT_MS): number | undefined {
-    const s = this.state(peerId)
-    const now = this.now()
-    s.tokens = Math.min(this.burst, s.tokens + ((now - s.refilledAt) / 1000) * this.rate)
-    s.refilledAt = now
-    const waitMs = s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) / this.rate) * 1000)
-    if (waitMs > maxWaitMs) {
-      this.rateLimitedTotal++
-      return undefined
-    }
-    s.tokens -= 1
+    const waitMs = reserveToken(this.state(peerId).requests, this.now(), this.rate, this.burst, maxWaitMs)
+    if (waitMs === undefined) this.rateLimitedTotal++
     return waitMs
   }
 

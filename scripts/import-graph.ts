@@ -28,7 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['(root)'], // errors.ts, constants.ts, protocol-ids.ts, config.ts, shim.ts, worker-module.ts
   ['hash'],
   ['record'],
-  ['store', 'match', 'bank'],
+  ['store', 'match', 'bank', 'lists'],
   ['sync'],
   ['net'],
   ['node'],

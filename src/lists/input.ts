@@ -1,0 +1,136 @@
+/**
+ * Opening a list: a path or a stream becomes a byte stream, gunzipped when it starts with gzip's magic,
+ * refused when it is a zip (or another archive); its first bytes are kept for the format sniffer. Lines are
+ * split with a bound: a line longer than the limit refuses the whole input as soon as that many bytes
+ * have arrived without a newline, so a 1 GB line is never held (or even read) whole.
+ */
+import { createReadStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { fail } from '../errors.js'
+
+/** Longest line of a line format (bytes). A hashmesh export line of a 1,000-signal record is ~100 KB. */
+export const MAX_LINE_BYTES = 1 << 20
+/** Bytes the sniffer looks at. */
+export const SNIFF_BYTES = 64 * 1024
+
+export interface OpenedInput {
+  /** The (decompressed) bytes, from the start. */
+  stream: Readable
+  /** Up to SNIFF_BYTES of its start, as text. */
+  head: string
+  name: string
+  gzip: boolean
+}
+
+/** Magic numbers of containers we do not read. */
+const ARCHIVES: Array<{ magic: number[]; name: string }> = [
+  { magic: [0x50, 0x4b, 0x03, 0x04], name: 'zip' },
+  { magic: [0x50, 0x4b, 0x05, 0x06], name: 'zip (empty)' },
+  { magic: [0x37, 0x7a, 0xbc, 0xaf], name: '7z' },
+  { magic: [0x42, 0x5a, 0x68], name: 'bzip2' },
+  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a], name: 'xz' },
+  { magic: [0x28, 0xb5, 0x2f, 0xfd], name: 'zstd' },
+  { magic: [0x52, 0x61, 0x72, 0x21], name: 'rar' },
+]
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b)
+}
+
+/** Reads the first `size` bytes of a stream and gives back a stream of every byte, those included. */
+async function peek(source: Readable, size: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
+  const parts: Buffer[] = []
+  let length = 0
+  let done = false
+  while (length < size) {
+    const next = await iterator.next()
+    if (next.done) {
+      done = true
+      break
+    }
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+    parts.push(chunk)
+    length += chunk.length
+  }
+  const head = Buffer.concat(parts)
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head
+    if (done) return
+    for (;;) {
+      const next = await iterator.next()
+      if (next.done) return
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+    }
+  }
+  return { head, stream: Readable.from(replay(), { objectMode: false }) }
+}
+
+/** Opens a path ('-' is stdin) or a stream; gunzips; refuses archives. */
+export async function openInput(input: string | Readable, options: { name?: string } = {}): Promise<OpenedInput> {
+  const name = options.name ?? (typeof input === 'string' ? (input === '-' ? 'stdin' : input) : 'input')
+  const raw = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 })) : input
+  let { head, stream } = await peek(raw, SNIFF_BYTES)
+  const archive = ARCHIVES.find((a) => startsWith(head, a.magic))
+  if (archive) fail('BAD_REQUEST', `${name} is a ${archive.name} archive: unpack it and import the list inside (gzip is read as is)`, { details: { looksLike: archive.name } })
+  const gzip = startsWith(head, [0x1f, 0x8b])
+  if (gzip) {
+    const gunzip = createGunzip()
+    stream.on('error', (err) => gunzip.destroy(err))
+    ;({ head, stream } = await peek(stream.pipe(gunzip), SNIFF_BYTES).catch((cause: unknown) => fail('BAD_REQUEST', `${name}: not a readable gzip file (${(cause as Error).message})`, { cause })))
+    const inner = ARCHIVES.find((a) => startsWith(head, a.magic))
+    if (inner) fail('BAD_REQUEST', `${name} holds a ${inner.name} archive inside gzip: unpack it first`, { details: { looksLike: inner.name } })
+  }
+  let text = head.toString('utf8')
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  if (/[\u0000-\u0008\u000e-\u001a]/.test(text.slice(0, 4096))) {
+    fail('BAD_REQUEST', `${name} is binary, not a text list`, { details: { looksLike: 'binary' } })
+  }
+  return { stream, head: text, name, gzip }
+}
+
+export interface Line { line: number; text: string }
+
+/**
+ * Lines of a byte stream (LF or CRLF; a UTF-8 BOM dropped), numbered from 1, blank ones included (readers
+ * skip them, so line numbers stay those of the file). Refuses the input with PAYLOAD_TOO_LARGE as soon as a
+ * line passes `maxLineBytes` without ending.
+ */
+export async function* boundedLines(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line> {
+  const max = options.maxLineBytes ?? MAX_LINE_BYTES
+  let pending: Buffer | undefined
+  let line = 0
+  let first = true
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      options.signal?.throwIfAborted()
+      let buffer = pending ? Buffer.concat([pending, chunk]) : chunk
+      let start = 0
+      if (first) {
+        first = false
+        if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) start = 3
+      }
+      for (let nl = buffer.indexOf(10, start); nl !== -1; nl = buffer.indexOf(10, start)) {
+        const end = nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl
+        if (end - start > max) tooLong(line + 1, max, options.name)
+        line++
+        yield { line, text: buffer.toString('utf8', start, end) }
+        start = nl + 1
+      }
+      pending = start < buffer.length ? buffer.subarray(start) : undefined
+      if (pending && pending.length > max) tooLong(line + 1, max, options.name)
+      buffer = Buffer.alloc(0)
+    }
+  } finally {
+    stream.destroy()
+  }
+  if (pending && pending.length > 0) {
+    const end = pending[pending.length - 1] === 13 ? pending.length - 1 : pending.length
+    yield { line: line + 1, text: pending.toString('utf8', 0, end) }
+  }
+}
+
+function tooLong(line: number, max: number, name = 'input'): never {
+  fail('PAYLOAD_TOO_LARGE', `${name}: line ${line} is longer than ${max} bytes; refused without reading it whole (is this the right file and format?)`, { details: { line } })
+}

@@ -65,6 +65,10 @@ export const ConfigSchema = Type.Object(
      */
     hma: Type.Object({
       auth: Type.Union([Type.Literal('token'), Type.Literal('none'), Type.Object({ header: Type.String({ pattern: '^[xX]-[A-Za-z0-9-]+$' }) }, { additionalProperties: false })]),
+      /** Hosts `?url=` may fetch media from (exact names, or `*.example.org`); empty: every URL refused (node/media-fetch.ts). */
+      urlHosts: Type.Array(Type.String({ minLength: 1, pattern: '^(\\*\\.)?[A-Za-z0-9.:\\[\\]-]+$' })),
+      urlMaxBytes: Type.Integer({ minimum: 1 }),
+      urlTimeoutMs: Type.Integer({ minimum: 100 }),
     }),
     log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   },

@@ -2,22 +2,23 @@
  * Meta's HMA (OpenMediaMatch 1.1.7) routes at HMA's own paths, parameters, status codes and JSON shapes,
  * over the node's banks (node/banks-service.ts); docs/hma.md lists every route and how each differs.
  * An encapsulated plugin: its error handler answers HMA's `{"message": …}` bodies, its multipart parser
- * takes HMA's uploads (the field name is the content type). Authentication is the app's bearer token by
- * default; config hma.auth may take the token from another header, or none on a loopback-only node.
+ * takes HMA's uploads (the field name is the content type). Each route declares its auth in its route config
+ * (route-auth.ts), which the app's one token check honours: the bearer token by default; config hma.auth
+ * may take the token from another header, or none on a loopback-only node. `?url=` media is fetched by
+ * node/media-fetch.ts (allow-list, size cap, time-out, no private addresses).
  */
-import { isIP } from 'node:net'
-import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
-import { fail, isHashmeshError } from '../errors.js'
+import { fail, HashmeshError, isHashmeshError } from '../errors.js'
 import type { BanksService, MemberBank } from '../node/banks-service.js'
 import { CONTENT_TYPES, type BankConfig, type BankContent, type BankKind, BANK_KINDS } from '../bank/types.js'
 import type { Config } from '../config.js'
 import { toHttpError } from './errors.js'
+import { isLoopbackHost, type RouteAuth } from './route-auth.js'
 
 export interface HmaRoutesOptions {
+  /** The node's banks, with the node's one decode gate (NodeService.banksService). */
   service: BanksService
-  token: string | (() => string)
   /** Largest upload to /h/hash, /m/lookup and /c/bank/…/content (bytes). */
   bodyLimitBytes: number
 }
@@ -31,45 +32,21 @@ export const HMA_ROUTES = [
   '/c/signal_type', '/c/signal_type/index', '/c/content_type',
 ] as const
 
-const HMA_PREFIXES = ['/status', '/site-map', '/h/', '/m/', '/c/']
-const isHmaPath = (url: string | undefined): boolean => {
-  const path = url?.split('?')[0]
-  return path !== undefined && HMA_PREFIXES.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p || path.startsWith(p + '/')))
-}
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  return host === '::1' || host === '[::1]' || host.startsWith('::ffff:127.')
-}
-
 /**
  * hma.auth "none" is allowed only on a node whose API is bound to loopback: refused here (at start)
  * when api.host is anything else.
  */
-export function checkHmaAuth(config: Pick<Config, 'api' | 'hma'>, host = config.api.host): void {
-  if (config.hma.auth === 'none' && !isLoopback(host)) {
+export function checkHmaAuth(config: { api: { host: string }; hma: Pick<Config['hma'], 'auth'> }, host = config.api.host): void {
+  if (config.hma.auth === 'none' && !isLoopbackHost(host)) {
     fail('CONFIG_INVALID', `hma.auth "none" needs api.host on loopback (127.0.0.1 or ::1), not ${host}`, { details: { key: 'hma.auth' } })
   }
 }
 
-/**
- * HMA clients send no bearer token. The app's token check runs before any plugin's hook, so the
- * alternatives are applied where the request enters the server, for HMA paths only: the token found in
- * the configured header becomes the bearer, and with "none" (loopback only) a request arriving on a
- * loopback socket carries the node's token. Every other path keeps the bearer check unchanged.
- */
-function installAuthShim(app: FastifyInstance, auth: Config['hma']['auth'], token: () => string): void {
-  if (auth === 'token') return
-  app.server.prependListener('request', (req: IncomingMessage) => {
-    if (!isHmaPath(req.url) || req.headers.authorization !== undefined) return
-    if (typeof auth === 'object') {
-      const given = req.headers[auth.header.toLowerCase()]
-      if (typeof given === 'string' && given.length > 0) req.headers.authorization = `Bearer ${given}`
-    } else if (isLoopback(req.socket.localAddress ?? '') && isLoopback(req.socket.remoteAddress ?? '')) {
-      req.headers.authorization = `Bearer ${token()}`
-    }
-  })
+/** The route auth of every HMA route, from config hma.auth ("none": loopback connections need no token). */
+export function hmaRouteAuth(auth: Config['hma']['auth']): RouteAuth {
+  if (auth === 'token') return 'bearer'
+  if (auth === 'none') return 'loopback'
+  return { header: auth.header }
 }
 
 function hmaError(reply: FastifyReply, err: unknown): FastifyReply {
@@ -131,21 +108,28 @@ async function uploadedMedia(request: FastifyRequest): Promise<{ contentType: st
   return files[0]!
 }
 
-function urlNotSupported(): never {
-  fail('BAD_REQUEST', 'fetching media by url is not supported yet: upload the file as multipart/form-data', { details: { status: 501 } })
+/** `?url=`, when given (an empty one is a missing one). */
+function urlParam(query: Record<string, unknown>): string | undefined {
+  return typeof query.url === 'string' && query.url.length > 0 ? query.url : undefined
+}
+
+/** `content_type` of a `?url=` request (HMA's), checked by the service. */
+function contentTypeParam(query: Record<string, unknown>): string | undefined {
+  return typeof query.content_type === 'string' && query.content_type.length > 0 ? query.content_type : undefined
 }
 
 export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions): Promise<void> {
   const { service } = options
-  const token = typeof options.token === 'function' ? options.token : () => options.token as string
   checkHmaAuth(service.node.config)
-  installAuthShim(app, service.node.config.hma.auth, token)
+  const auth = hmaRouteAuth(service.node.config.hma.auth)
 
   await app.register(async (hma) => {
     hma.setErrorHandler((err, _request, reply) => hmaError(reply, err))
-    // Out of the /v1 OpenAPI document (/docs): these routes are HMA's, documented in docs/hma.md.
+    // Out of the /v1 OpenAPI document (/docs): these routes are HMA's, documented in docs/hma.md. Each
+    // declares the auth hma.auth sets; the app's token check honours it.
     hma.addHook('onRoute', (route) => {
       route.schema = { ...(route.schema ?? {}), hide: true }
+      route.config = { ...(route.config ?? {}), auth } as typeof route.config
     })
     await hma.register(multipart, { limits: { fileSize: options.bodyLimitBytes, files: 2, fields: 16 }, throwFileSizeLimit: true })
 
@@ -157,13 +141,13 @@ export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions)
     hma.get('/site-map', async () => [...HMA_ROUTES].sort())
 
     // ---- hashing ----
-    hma.get('/h/hash', async (request) => {
-      required(request.query as Record<string, unknown>, 'url')
-      urlNotSupported()
+    hma.get('/h/hash', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      return service.hashUrl(required(query, 'url'), contentTypeParam(query), { signal: clientGone(reply) })
     })
-    hma.post('/h/hash', async (request) => {
+    hma.post('/h/hash', async (request, reply) => {
       const { contentType, bytes } = await uploadedMedia(request)
-      return service.hashMedia(contentType, bytes)
+      return service.hashMedia(contentType, bytes, { signal: clientGone(reply) })
     })
 
     // ---- matching ----
@@ -182,17 +166,8 @@ export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions)
       if (result.suppressedBy.length > 0) void reply.header('x-hashmesh-negative-match', result.suppressedBy.join(','))
       return explain ? { banks: result.banks, suppressed_by: result.suppressedBy, matches: result.matches } : result.banks
     }
-    hma.get('/m/lookup', async (request, reply) => {
-      const query = request.query as Record<string, unknown>
-      if (typeof query.url === 'string' && query.url.length > 0) urlNotSupported()
-      const value = required(query, 'signal')
-      const type = service.checkSignalType(required(query, 'signal_type'))
-      return answer(reply, await service.lookup(type, value, lookupOptions(query)), bool(query.explain))
-    })
-    hma.post('/m/lookup', async (request, reply) => {
-      const query = request.query as Record<string, unknown>
-      const { contentType, bytes } = await uploadedMedia(request)
-      const hashes = await service.hashMedia(contentType, bytes)
+    /** HMA's lookup of media (uploaded or by url): per signal type of its hashes, the banks. */
+    const lookupHashes = async (reply: FastifyReply, query: Record<string, unknown>, hashes: Record<string, string>) => {
       const out: Record<string, unknown> = {}
       const suppressed = new Set<string>()
       for (const [type, value] of Object.entries(hashes)) {
@@ -202,6 +177,18 @@ export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions)
       }
       if (suppressed.size > 0) void reply.header('x-hashmesh-negative-match', [...suppressed].join(','))
       return out
+    }
+    hma.get('/m/lookup', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const url = urlParam(query)
+      if (url !== undefined) return lookupHashes(reply, query, await service.hashUrl(url, contentTypeParam(query), { signal: clientGone(reply) }))
+      const value = required(query, 'signal')
+      const type = service.checkSignalType(required(query, 'signal_type'))
+      return answer(reply, await service.lookup(type, value, lookupOptions(query)), bool(query.explain))
+    })
+    hma.post('/m/lookup', async (request, reply) => {
+      const { contentType, bytes } = await uploadedMedia(request)
+      return lookupHashes(reply, request.query as Record<string, unknown>, await service.hashMedia(contentType, bytes, { signal: clientGone(reply) }))
     })
     hma.post('/m/compare', async (request) => {
       const body = jsonObject(request.body)
@@ -239,14 +226,18 @@ export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions)
       await service.deleteBank(bankParam(request))
       return { message: 'Done' }
     })
-    hma.post('/c/bank/:bank/content', async (request) => {
+    hma.post('/c/bank/:bank/content', async (request, reply) => {
       const bank = bankParam(request)
-      await service.getBank(bank) // 404 before anything is hashed
+      await service.getBank(bank) // 404 before anything is fetched or hashed
       const query = request.query as Record<string, unknown>
-      if (typeof query.url === 'string' && query.url.length > 0) urlNotSupported()
+      const url = urlParam(query)
+      if (url !== undefined) {
+        const signals = await service.hashUrl(url, contentTypeParam(query), { signal: clientGone(reply) })
+        return addedJson(await service.addContent(bank, { signals, metadata: { content_uri: url } }))
+      }
       if (request.isMultipart()) {
         const { contentType, bytes } = await uploadedMedia(request)
-        return addedJson(await service.addContent(bank, { signals: await service.hashMedia(contentType, bytes) }))
+        return addedJson(await service.addContent(bank, { signals: await service.hashMedia(contentType, bytes, { signal: clientGone(reply) }) }))
       }
       const body = request.body === undefined ? {} : jsonObject(request.body)
       if (body.signals === undefined) fail('BAD_REQUEST', 'Neither `url` nor multipart file upload was received')
@@ -287,6 +278,15 @@ export async function hmaRoutes(app: FastifyInstance, options: HmaRoutesOptions)
     })
     hma.get('/c/content_type', async () => Object.keys(CONTENT_TYPES).map((name) => ({ name, enabled: true })))
   })
+}
+
+/** Aborted when the client goes away before its answer is sent: its fetch and decode stop. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new HashmeshError('BAD_REQUEST', 'the client closed the connection'))
+  })
+  return controller.signal
 }
 
 function bankParam(request: FastifyRequest): string {

@@ -12,7 +12,8 @@ import { hammingDistance, parseHash256 } from '../hash/hash256.js'
 import type { SignalType } from '../record/types.js'
 import type { DecodeGate } from '../hash/decode-gate.js'
 import type { AbortOptions } from './abort.js'
-import { createDecodeGate, fingerprintMedia } from './media.js'
+import { createDecodeGate, fingerprintMedia, type MediaFingerprint } from './media.js'
+import { fetchMedia, type FetchedMedia, type MediaFetchOptions } from './media-fetch.js'
 import type { HashmeshNode } from './node.js'
 
 const stores = new WeakMap<HashmeshNode, Promise<BankStore>>()
@@ -21,6 +22,22 @@ const stores = new WeakMap<HashmeshNode, Promise<BankStore>>()
 const FEDERATION_TYPE: Partial<Record<BankSignalType, SignalType>> = { pdq: 'pdq', md5: 'md5', sha256: 'sha256', video_md5: 'md5' }
 
 export interface LookupOptions { seed?: string; bypassCoinflip?: boolean; threshold?: number }
+
+/** Test-only seams of the `?url=` fetcher (a resolver of the test's own, addresses to trust despite the guard). */
+export type UrlFetchSeams = Pick<MediaFetchOptions, 'lookup' | 'trustAddresses'>
+
+export interface BanksServiceOptions {
+  /** The node's decode gate (the /v1 media routes' too): one bound on concurrent decodes per node. */
+  decodeGate?: DecodeGate
+  urlFetch?: UrlFetchSeams
+}
+
+/** HMA's content type of fetched media, from the server's Content-Type; undefined when it does not say. */
+function contentTypeOf(mime: string | undefined): string | undefined {
+  if (mime?.startsWith('image/')) return 'photo'
+  if (mime?.startsWith('video/')) return 'video'
+  return undefined
+}
 
 export interface BankMatch {
   bank: string
@@ -44,13 +61,15 @@ export class BanksService {
   private store: BankStore | undefined
   readonly loaded: Promise<BankStore>
   private readonly gate: DecodeGate
+  private readonly urlFetch: UrlFetchSeams
 
-  constructor(readonly node: HashmeshNode, options: { decodeGate?: DecodeGate } = {}) {
+  constructor(readonly node: HashmeshNode, options: BanksServiceOptions = {}) {
     let loading = stores.get(node)
     if (!loading) stores.set(node, (loading = BankStore.open(node.bankStorage())))
     this.loaded = loading.then((store) => (this.store = store))
     this.loaded.catch(() => undefined) // reported by every call that needs the store
     this.gate = options.decodeGate ?? createDecodeGate(node.config)
+    this.urlFetch = options.urlFetch ?? {}
   }
 
   /** The bank index is loaded and the node's match index built. */
@@ -130,6 +149,10 @@ export class BanksService {
     for (const id of content.records ?? []) await this.node.revoke(id, { reason: 'mistake' })
   }
 
+  async listContent(bank: string): Promise<BankContent[]> {
+    return (await this.banks()).listContent(bank)
+  }
+
   async getContent(bank: string, id: number): Promise<BankContent> {
     return (await this.banks()).getContent(bank, id)
   }
@@ -156,14 +179,34 @@ export class BanksService {
     return name
   }
 
-  /** HMA's hash answer for uploaded media: signal type -> value, for the declared content type. */
-  async hashMedia(contentType: string, bytes: Uint8Array, options: AbortOptions = {}): Promise<Partial<Record<BankSignalType, string>>> {
-    if (!(contentType in CONTENT_TYPES)) fail('BAD_REQUEST', `no such content_type: '${contentType}'`)
+  /**
+   * HMA's hash answer for media: signal type -> value. With a content type (HMA's upload field name or
+   * `content_type`), media of the other kind is refused; without one, the bytes decide.
+   */
+  async hashMedia(contentType: string | undefined, bytes: Uint8Array, options: AbortOptions = {}): Promise<Partial<Record<BankSignalType, string>>> {
+    if (contentType !== undefined && !(contentType in CONTENT_TYPES)) fail('BAD_REQUEST', `no such content_type: '${contentType}'`)
     const fp = await fingerprintMedia(bytes, this.node.config, { gate: this.gate, signal: options.signal })
-    const expected = contentType === 'photo' ? 'image' : 'video'
-    if (fp.kind !== expected) fail('BAD_REQUEST', `the ${contentType} upload is not a ${contentType === 'photo' ? 'supported image' : 'supported video'}`)
-    if (fp.kind === 'image') return { pdq: fp.pdq.hash, md5: fp.md5, sha256: fp.sha256 }
-    return { video_md5: fp.md5, sha256: fp.sha256, ...(fp.vpdq.value ? { vpdq: fp.vpdq.value } : {}) }
+    if (contentType !== undefined) {
+      const expected = contentType === 'photo' ? 'image' : 'video'
+      if (fp.kind !== expected) fail('BAD_REQUEST', `the ${contentType} is not a ${contentType === 'photo' ? 'supported image' : 'supported video'}`)
+    }
+    return bankSignals(fp)
+  }
+
+  /**
+   * Media fetched from `url` under the `?url=` rules (node/media-fetch.ts: hma.urlHosts, hma.urlMaxBytes,
+   * hma.urlTimeoutMs, no loopback or private addresses).
+   */
+  fetchUrl(url: string, options: AbortOptions = {}): Promise<FetchedMedia> {
+    const { urlHosts, urlMaxBytes, urlTimeoutMs } = this.node.config.hma
+    return fetchMedia(url, { allowHosts: urlHosts, maxBytes: urlMaxBytes, timeoutMs: urlTimeoutMs, signal: options.signal, ...this.urlFetch })
+  }
+
+  /** HMA's GET /h/hash?url=: the media at `url`, hashed; its kind from `contentType`, the server's Content-Type, or the bytes. */
+  async hashUrl(url: string, contentType: string | undefined, options: AbortOptions = {}): Promise<Partial<Record<BankSignalType, string>>> {
+    if (contentType !== undefined && !(contentType in CONTENT_TYPES)) fail('BAD_REQUEST', `no such content_type: '${contentType}'`)
+    const fetched = await this.fetchUrl(url, options)
+    return this.hashMedia(contentType ?? contentTypeOf(fetched.contentType), fetched.bytes, options)
   }
 
   /** Enabled local content carrying the signal (HMA's raw lookup: content ids, no coin flip). */
@@ -235,6 +278,11 @@ export interface MemberBank { name: string; matchingEnabledRatio: number; kind: 
 
 function memberBank(name: string, key: string): MemberBank {
   return { name, matchingEnabledRatio: 1, kind: 'member', member: key, createdAt: null, updatedAt: null }
+}
+
+function bankSignals(fp: MediaFingerprint): Partial<Record<BankSignalType, string>> {
+  if (fp.kind === 'image') return { pdq: fp.pdq.hash, md5: fp.md5, sha256: fp.sha256 }
+  return { video_md5: fp.md5, sha256: fp.sha256, ...(fp.vpdq.value ? { vpdq: fp.vpdq.value } : {}) }
 }
 
 function unique(names: string[]): string[] {

@@ -1,9 +1,9 @@
 /**
  * HMA compatibility: the requests of HMA 1.1.7's own API tests (OpenMediaMatch tests test_api.py,
  * test_api_banks.py, test_match_api.py), replayed against the app with the same expected status codes and
- * shapes, then hashmesh's own additions (negative banks, members' feeds as banks). HMA adds content by
- * `?url=`, which hashmesh does not fetch yet: those requests add the same hash with POST /c/bank/<name>/signal,
- * which answers the same shape.
+ * shapes, then hashmesh's own additions (negative banks, members' feeds as banks). HMA's tests add content by
+ * `?url=` from the internet: here those requests add the same hash with POST /c/bank/<name>/signal, which
+ * answers the same shape (`?url=` itself, from a local server, is test/api/hma-url.test.ts).
  */
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
@@ -299,7 +299,9 @@ test('POST /h/hash and /m/lookup take a multipart upload whose field is the cont
   assert.equal(res.statusCode, 200, res.body)
   assert.deepEqual(res.json().pdq, ['UPLOADS'])
   assert.equal((await h.call({ method: 'POST', url: '/h/hash', ...multipart('document', pdqFixture('small.jpg')) })).statusCode, 400)
-  assert.equal((await get('/h/hash?url=https://example.com/a.jpg')).statusCode, 501)
+  const byUrl = await get('/h/hash?url=https://example.com/a.jpg')
+  assert.equal(byUrl.statusCode, 403, 'hma.urlHosts is empty by default: every url refused (hma-url.test.ts fetches)')
+  assert.match(byUrl.json().message, /urlHosts/)
   assert.equal((await get('/h/hash')).statusCode, 400)
 })
 

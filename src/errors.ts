@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'BUSY',
   'TIMEOUT',
   'UNAUTHORIZED',
+  // the web console: a state-changing request without the session's CSRF token
+  'CSRF_REFUSED',
   'BAD_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'NODE_UNREACHABLE',

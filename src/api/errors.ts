@@ -3,6 +3,7 @@ import { isHashmeshError, type ErrorCode } from '../errors.js'
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
+  CSRF_REFUSED: 403,
   NOT_FOUND: 404,
   REVOKE_NOT_AUTHOR: 403,
   ROSTER_QUORUM: 403,

@@ -295,6 +295,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
           direction: conn.direction,
           invalid: invalid[peerId] ?? 0,
           ...(lastSyncAt === undefined ? {} : { lastSyncAt }),
+          ...(conn.rtt === undefined ? {} : { rttMs: conn.rtt }),
         })
       }
       return [...byPeer.values()]

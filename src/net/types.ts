@@ -65,6 +65,8 @@ export interface PeerInfo {
   /** Invalid items received from this peer so far (resets after a ban). */
   invalid: number
   lastSyncAt?: number
+  /** Round-trip time of the connection's last ping (libp2p's connection monitor), ms. */
+  rttMs?: number
 }
 
 export type VerdictCounts = Record<ReceiveVerdict, number>
@@ -85,6 +87,8 @@ export interface PeerSyncReport {
   /** Forks found with this peer (sync/fork-search.ts) and handed to the replica as proofs. */
   forks: number
   durationMs: number
+  /** The peer's feed heads as it announced them at the start of the session (what it has: the console's "here vs peers"). */
+  peerHeads?: Array<{ feed: string; seq: number }>
 }
 
 export interface SyncReport {

@@ -34,6 +34,7 @@ import { receiveRecords } from './receive.js'
 import { RosterState } from './roster-state.js'
 import { equivocationViews, replicaDigestOf, statusOf, type EquivocationView, type NodeStatus } from './status.js'
 import { checkAborted, type AbortOptions } from './abort.js'
+import { ActivityLog } from './activity.js'
 
 export interface NodeOptions { overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }
 
@@ -54,6 +55,8 @@ export interface NodeInternals { store: ReplicaStore; roster: RosterState }
 
 export class HashmeshNode {
   readonly signer: Signer
+  /** The last 24 h minute by minute (in memory): what the console charts. */
+  readonly activity: ActivityLog
   private matcher: Matcher | undefined
   private verifier: ParallelVerifier | undefined
   private network: Network | undefined
@@ -70,6 +73,8 @@ export class HashmeshNode {
     private readonly kv: KeyValueStore,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
+    this.activity = new ActivityLog(identity.memberKey)
+    store.onCommit((records) => this.activity.recordsCommitted(records))
   }
 
   static async open(dataDir: string, options: NodeOptions = {}): Promise<HashmeshNode> {
@@ -114,6 +119,7 @@ export class HashmeshNode {
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
     log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
+    this.network?.on('synced', (report) => this.activity.synced(report))
   }
 
   /** Stops the network, the verifier and the store; safe to call twice. */
@@ -323,7 +329,9 @@ export class HashmeshNode {
   async match(queries: QuerySignal[], options: { threshold?: number } & AbortOptions = {}): Promise<MatchedSignal[]> {
     if (!this.matcher) fail('NODE_UNREACHABLE', 'matching needs a running node: start one with "hashmesh start --data DIR"')
     checkAborted(options.signal)
-    return this.matcher.match(queries, options)
+    const matches = await this.matcher.match(queries, options)
+    this.activity.matched(queries.length, matches.length)
+    return matches
   }
 
   indexStats(): { ready: boolean; pdqHashes: number; memoryBytes: number } {

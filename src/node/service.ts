@@ -17,7 +17,8 @@ import type { ContributionInput } from './contribute.js'
 import { contributionSignals, createDecodeGate, fingerprintMedia, matchQueries, type MediaFingerprint } from './media.js'
 import type { HashmeshNode } from './node.js'
 import { recordView, type RecordView } from './views.js'
-import { BanksService, type UrlFetchSeams } from './banks-service.js'
+import type { ActivityView } from './activity.js'
+import { RosterProposals, type RosterProposalView } from './roster-proposals.js'
 
 const HEX_RECORD = /^([0-9a-fA-F]{2})*$/
 const NOT_HEX: ReceiveResult = { verdict: 'rejected', code: 'RECORD_DECODE', message: 'record is not an even number of hex digits' }
@@ -29,22 +30,38 @@ export interface ServiceOptions {
   ownsNode?: boolean
   /** Calls come from the operator at the data directory (the CLI), who may install and pin a genesis roster. */
   operator?: boolean
-  /** Test-only seams of the HMA routes' `?url=` fetcher. */
-  urlFetch?: UrlFetchSeams
 }
 
 export class NodeService implements NodeApi {
   readonly mode = 'local'
   private readonly gate: DecodeGate
-  private banksServiceInstance: BanksService | undefined
+  private readonly proposals: RosterProposals
 
   constructor(readonly node: HashmeshNode, private readonly options: ServiceOptions = {}) {
     this.gate = options.decodeGate ?? createDecodeGate(node.config)
+    this.proposals = new RosterProposals({
+      current: () => node.rosterView().current,
+      signer: node.signer,
+      install: async (json) => node.installRoster(encodeSignedRoster(rosterFromJson(JSON.stringify(json))), false),
+    })
   }
 
-  /** The node's banks (the HMA routes call it): decodes go through this service's gate, one per node API. */
-  get banksService(): BanksService {
-    return (this.banksServiceInstance ??= new BanksService(this.node, { decodeGate: this.gate, urlFetch: this.options.urlFetch }))
+  /** The last `minutes` minutes of activity (console charts) and what each peer announced at its last sync. */
+  async activity(minutes?: number): Promise<ActivityView> {
+    return this.node.activity.view(minutes)
+  }
+
+  /** Roster proposals held for signing (roster-proposals.ts). */
+  async rosterProposals(): Promise<RosterProposalView[]> {
+    return this.proposals.list()
+  }
+
+  async addRosterProposal(roster: RosterJson): Promise<RosterProposalView> {
+    return this.proposals.add(roster)
+  }
+
+  signRosterProposal(id: string) {
+    return this.proposals.sign(id)
   }
 
   async status(): Promise<StatusView> {

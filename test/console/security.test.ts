@@ -1,0 +1,141 @@
+/**
+ * The console's security rules over app.inject (no browser): login with the API token, the session
+ * cookie's flags, CSRF refusal on every state-changing route, the Content-Security-Policy, logout.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { openApiHarness, type ApiHarness } from '../helpers/api.js'
+import { consoleLogin, ensureConsoleBuilt } from '../helpers/console.js'
+
+let h: ApiHarness
+
+before(async () => {
+  await ensureConsoleBuilt()
+  h = await openApiHarness('console-security')
+})
+after(() => h.close())
+
+describe('console security', () => {
+  it('serves the page shell with a strict CSP and no inline script or style', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/ui' })
+    assert.equal(res.statusCode, 200)
+    const csp = String(res.headers['content-security-policy'])
+    assert.match(csp, /default-src 'self'/)
+    assert.match(csp, /script-src 'self'(;|$)/)
+    assert.match(csp, /style-src 'self'(;|$)/)
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
+    assert.match(csp, /frame-ancestors 'none'/)
+    assert.equal(res.headers['x-content-type-options'], 'nosniff')
+    assert.doesNotMatch(res.body, /<script>|<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i)
+    assert.match(res.body, /<script type="module" src="\/ui\/assets\/app\.js"><\/script>/)
+    for (const page of ['/ui/search', '/ui/records/abc', '/ui/roster']) assert.equal((await h.app.inject({ method: 'GET', url: page })).statusCode, 200, page)
+    const js = await h.app.inject({ method: 'GET', url: '/ui/assets/app.js' })
+    assert.equal(js.statusCode, 200)
+    assert.match(String(js.headers['content-type']), /javascript/)
+    assert.match(String(js.headers['content-security-policy']), /default-src 'self'/)
+  })
+
+  it('needs a session for its data: 401 with {error:{code,message}} without one, whatever the bearer', async () => {
+    for (const url of ['/ui/api/overview', '/ui/api/feeds', '/ui/api/roster']) {
+      const res = await h.app.inject({ method: 'GET', url })
+      assert.equal(res.statusCode, 401, url)
+      assert.equal(res.json().error.code, 'UNAUTHORIZED')
+      assert.equal(typeof res.json().error.message, 'string')
+    }
+    const bearer = await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { authorization: `Bearer ${h.token}` } })
+    assert.equal(bearer.statusCode, 401, 'the console takes its session, not the bearer token')
+    assert.deepEqual((await h.app.inject({ method: 'GET', url: '/ui/api/session' })).json(), { authenticated: false })
+  })
+
+  it('refuses a wrong token, a non-JSON login and a login from another origin', async () => {
+    const wrong = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: 'x'.repeat(h.token.length) } })
+    assert.equal(wrong.statusCode, 401)
+    assert.equal(wrong.json().error.code, 'UNAUTHORIZED')
+    assert.equal(wrong.headers['set-cookie'], undefined)
+    const empty = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: '' } })
+    assert.equal(empty.statusCode, 400)
+    assert.equal(empty.json().error.code, 'BAD_REQUEST')
+    const form = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: `token=${h.token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    assert.ok(form.statusCode === 415 || form.statusCode === 400, `form login: ${form.statusCode}`)
+    assert.equal(form.headers['set-cookie'], undefined)
+    const cross = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: h.token }, headers: { origin: 'http://evil.example' } })
+    assert.equal(cross.statusCode, 403)
+    assert.equal(cross.json().error.code, 'CSRF_REFUSED')
+  })
+
+  it('logs in with the API token: an HttpOnly, SameSite=Strict, Path=/ui cookie with an expiry; the token is never echoed', async () => {
+    const { response, cookie, csrf } = await consoleLogin(h.app, h.token)
+    const setCookie = String(response.headers['set-cookie'])
+    assert.match(setCookie, /^hashmesh_console=[A-Za-z0-9_-]{43};/)
+    assert.match(setCookie, /; HttpOnly/i)
+    assert.match(setCookie, /; SameSite=Strict/i)
+    assert.match(setCookie, /; Path=\/ui(;|$)/)
+    assert.match(setCookie, /; Max-Age=28800/)
+    assert.match(setCookie, /; Expires=/)
+    assert.ok(!setCookie.includes(h.token) && !response.body.includes(h.token), 'the token is not in the cookie or the answer')
+    assert.ok(csrf.length >= 40 && csrf !== cookie.split('=')[1])
+    const session = await h.app.inject({ method: 'GET', url: '/ui/api/session', headers: { cookie } })
+    assert.equal(session.json().authenticated, true)
+    assert.equal(session.json().csrf, csrf)
+    const overview = await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { cookie } })
+    assert.equal(overview.statusCode, 200)
+    assert.equal(overview.json().identity.name, 'console-security')
+  })
+
+  it('refuses every state-changing request without the CSRF token: 403 CSRF_REFUSED, nothing done', async () => {
+    const { cookie, csrf } = await consoleLogin(h.app, h.token)
+    const before = h.node.status().records
+    const changes: Array<{ url: string; payload: unknown }> = [
+      { url: '/ui/api/contributions', payload: { signals: [{ type: 'md5', value: 'a'.repeat(32) }], labels: [] } },
+      { url: '/ui/api/opinions', payload: { signal: { type: 'md5', value: 'a'.repeat(32) }, opinion: 'seen' } },
+      { url: `/ui/api/records/${'a'.repeat(64)}/revoke`, payload: {} },
+      { url: '/ui/api/match', payload: { signals: [{ type: 'md5', value: 'a'.repeat(32) }] } },
+      { url: `/ui/api/roster/proposals/${'a'.repeat(64)}/sign`, payload: {} },
+      { url: '/ui/api/logout', payload: {} },
+    ]
+    for (const { url, payload } of changes) {
+      for (const headers of [{ cookie }, { cookie, 'x-csrf-token': 'wrong' }, { cookie, 'x-csrf-token': csrf.slice(0, -1) }]) {
+        const res = await h.app.inject({ method: 'POST', url, payload: payload as object, headers })
+        assert.equal(res.statusCode, 403, `${url} with ${JSON.stringify(Object.keys(headers))}`)
+        assert.deepEqual(Object.keys(res.json().error).sort(), ['code', 'message'])
+        assert.equal(res.json().error.code, 'CSRF_REFUSED')
+      }
+    }
+    assert.equal(h.node.status().records, before, 'no refused request changed anything')
+    // another session's CSRF token does not do either
+    const other = await consoleLogin(h.app, h.token)
+    const crossed = await h.app.inject({ method: 'POST', url: '/ui/api/contributions', payload: changes[0]!.payload as object, headers: { cookie, 'x-csrf-token': other.csrf } })
+    assert.equal(crossed.statusCode, 403)
+    const ok = await h.app.inject({ method: 'POST', url: '/ui/api/contributions', payload: changes[0]!.payload as object, headers: { cookie, 'x-csrf-token': csrf } })
+    assert.equal(ok.statusCode, 201)
+    assert.equal(ok.json().signed[0].record.kind, 'signals')
+  })
+
+  it('logout ends the session: the old cookie and CSRF token no longer work', async () => {
+    const { cookie, csrf } = await consoleLogin(h.app, h.token)
+    const out = await h.app.inject({ method: 'POST', url: '/ui/api/logout', payload: {}, headers: { cookie, 'x-csrf-token': csrf } })
+    assert.equal(out.statusCode, 200)
+    assert.match(String(out.headers['set-cookie']), /hashmesh_console=;.*Expires=Thu, 01 Jan 1970/)
+    const after = await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { cookie } })
+    assert.equal(after.statusCode, 401)
+    const replay = await h.app.inject({ method: 'POST', url: '/ui/api/contributions', payload: { signals: [{ type: 'md5', value: 'b'.repeat(32) }] }, headers: { cookie, 'x-csrf-token': csrf } })
+    assert.equal(replay.statusCode, 401)
+  })
+
+  it('answers bad input with typed errors', async () => {
+    const { cookie, csrf } = await consoleLogin(h.app, h.token)
+    const headers = { cookie, 'x-csrf-token': csrf }
+    const badHash = await h.app.inject({ method: 'POST', url: '/ui/api/match', payload: { signals: [{ type: 'pdq', value: 'zz' }] }, headers })
+    assert.equal(badHash.statusCode, 400)
+    assert.equal(badHash.json().error.code, 'HASH_INVALID')
+    const notImage = await h.app.inject({ method: 'POST', url: '/ui/api/match', payload: Buffer.from('not an image'), headers: { ...headers, 'content-type': 'image/png' } })
+    assert.equal(notImage.statusCode, 415)
+    const missing = await h.app.inject({ method: 'GET', url: `/ui/api/records/${'c'.repeat(64)}`, headers })
+    assert.equal(missing.statusCode, 404)
+    assert.equal(missing.json().error.code, 'NOT_FOUND')
+    const badProposal = await h.app.inject({ method: 'POST', url: '/ui/api/roster/proposals', payload: { document: {}, signatures: [] }, headers })
+    assert.equal(badProposal.statusCode, 400)
+    const activity = await h.app.inject({ method: 'GET', url: '/ui/api/activity?minutes=5000', headers })
+    assert.equal(activity.statusCode, 400)
+  })
+})

@@ -288,3 +288,17 @@ test('a record the client rejects counts against the server that sent it and is 
   assert.deepEqual(client.penalties, [{ peerId: SERVER, n: 1, reason: 'rejected records in sync' }])
   assert.equal(client.replica.feeds.get(feed), undefined)
 })
+
+test('a feed whose records were rejected is not asked for again in a later round of the same session (one penalty)', async () => {
+  const server = peer()
+  const client = peer()
+  server.replica.trustEverything = true
+  for (let i = 0; i < 1500; i++) server.replica.append('long', `good ${i}`)
+  const feed = feedKey('long')
+  server.replica.appendRaw(feed, makeBadRecord(feed, 1501, 'forged'))
+  const dialer = memoryDialer(createSyncHandler(server.ctx), CLIENT)
+  const report = await runSyncSession(client.ctx, SERVER, dialer.open)
+  assert.equal(report.ok, true)
+  assert.deepEqual([report.records.accepted, report.records.rejected], [1500, 1])
+  assert.deepEqual(client.penalties, [{ peerId: SERVER, n: 1, reason: 'rejected records in sync' }])
+})

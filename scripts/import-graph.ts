@@ -29,7 +29,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['hash'],
   ['record'],
   ['store', 'match', 'bank', 'lists'],
-  ['sync'],
+  ['sync', 'exchange'],
   ['net'],
   ['node'],
   ['api', 'cli'],

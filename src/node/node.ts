@@ -44,6 +44,9 @@ export interface StartOptions {
   traceRecords?: boolean
 }
 
+/** A service that runs while the node runs (node/exchanges.ts): started after the network, stopped before it. */
+export interface AttachedService { start(log: NodeLog): Promise<void>; stop(): Promise<void> }
+
 export interface ContributionResult {
   records: Array<{ id: string; seq: number; signals: number }>
   skipped: Array<{ type: string; value: string; quality?: number; reason: string }>
@@ -63,6 +66,9 @@ export class HashmeshNode {
   private state: 'open' | 'started' | 'closed' = 'open'
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
+  private readonly services: AttachedService[] = []
+  /** Set once start() has started the attached services (with its log). */
+  private servicesLog: NodeLog | undefined
 
   private constructor(
     readonly identity: Identity,
@@ -119,6 +125,8 @@ export class HashmeshNode {
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
     log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
+    this.servicesLog = log
+    for (const service of this.services) await service.start(log)
     this.network?.on('synced', (report) => this.activity.synced(report))
   }
 
@@ -126,6 +134,7 @@ export class HashmeshNode {
   async stop(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
+    for (const service of this.services) await service.stop()
     const network = this.network
     this.network = undefined
     await network?.stop()
@@ -154,6 +163,12 @@ export class HashmeshNode {
       onOwnRecords: (listener) => this.onOwnRecords(listener),
       onRosterChange: (listener) => this.onRosterChange(listener),
     }
+  }
+
+  /** Runs `service` while the node runs: started now when the node already runs, stopped by stop(). */
+  attach(service: AttachedService): void {
+    this.services.push(service)
+    if (this.servicesLog && this.state === 'started') void service.start(this.servicesLog).catch((err: Error) => this.servicesLog?.('error', 'service.start.failed', { message: err.message }))
   }
 
   // ---- events ----

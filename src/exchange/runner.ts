@@ -1,0 +1,111 @@
+/**
+ * One fetch of one exchange: the adapter's updates applied to its bank. A delta page is applied and its
+ * checkpoint saved before the next page is asked for (an interrupted fetch resumes there); a snapshot is
+ * read whole, added as it streams, and only once it has all arrived are the signals the previous fetch had
+ * and this one lacks removed from the bank (a failed or garbage fetch never empties a bank).
+ * Within one delta page deletions are applied before additions.
+ */
+import { fail } from '../errors.js'
+import type { ExchangeStore } from './exchange-store.js'
+import { EXCHANGE_LIMITS, signalKey, type Checkpoint, type ExchangeAdapter, type ExchangeSignal, type ExchangeStatus, type FetchContext } from './types.js'
+
+/** What the runner needs of the banks (node/exchanges.ts implements it over the node's BanksService). */
+export interface BankPort {
+  ensureBank(name: string): Promise<void>
+  /** Adds one signal as bank content; its content id. */
+  add(bank: string, signal: ExchangeSignal): Promise<number>
+  remove(bank: string, contentId: number): Promise<void>
+  deleteBank(name: string): Promise<void>
+}
+
+export interface RunOutcome {
+  result: 'succeeded' | 'unchanged'
+  counts: ExchangeStatus['counts']
+  checkpoint: Checkpoint | null
+  signals: number
+}
+
+const ITEM_BATCH = 1000
+
+export async function runFetch(
+  adapter: ExchangeAdapter,
+  context: FetchContext,
+  store: ExchangeStore,
+  banks: BankPort,
+  saveCheckpoint: (checkpoint: Checkpoint, counts: ExchangeStatus['counts'], signals: number) => Promise<void>,
+): Promise<RunOutcome> {
+  const name = context.config.name
+  await banks.ensureBank(name)
+  const items = await store.items(name)
+  const counts = { added: 0, removed: 0, unchanged: 0, skipped: 0, pages: 0 }
+  let checkpoint = context.checkpoint
+  let unchanged = true
+
+  const add = async (signal: ExchangeSignal, pending: Array<[string, number]>) => {
+    const key = signalKey(signal)
+    if (items.has(key)) {
+      counts.unchanged++
+      return
+    }
+    const id = await banks.add(name, signal)
+    items.set(key, id)
+    pending.push([key, id])
+    counts.added++
+  }
+
+  for await (const update of adapter.fetch(context)) {
+    context.signal.throwIfAborted()
+    counts.pages++
+    if (update.kind === 'unchanged') {
+      checkpoint = update.checkpoint
+      continue
+    }
+    unchanged = false
+    if (update.kind === 'delta') {
+      const removed: string[] = []
+      for (const d of update.deletes) {
+        const key = signalKey(d)
+        const id = items.get(key)
+        if (id === undefined) continue
+        await banks.remove(name, id)
+        items.delete(key)
+        removed.push(key)
+        counts.removed++
+      }
+      const added: Array<[string, number]> = []
+      for (const signal of update.upserts) await add(signal, added)
+      counts.skipped += update.skipped ?? 0
+      await store.writeItems(name, added, removed)
+      checkpoint = update.checkpoint
+      await saveCheckpoint(checkpoint, counts, items.size)
+      continue
+    }
+    // snapshot
+    const seen = new Set<string>()
+    let pending: Array<[string, number]> = []
+    for await (const signal of update.signals) {
+      context.signal.throwIfAborted()
+      const key = signalKey(signal)
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (seen.size > EXCHANGE_LIMITS.maxSnapshotSignals) fail('EXCHANGE_PAYLOAD', `the list has more than ${EXCHANGE_LIMITS.maxSnapshotSignals} signals`)
+      await add(signal, pending)
+      if (pending.length >= ITEM_BATCH) {
+        await store.writeItems(name, pending, [])
+        pending = []
+      }
+    }
+    await store.writeItems(name, pending, [])
+    const gone = [...items.keys()].filter((key) => !seen.has(key))
+    for (const key of gone) {
+      await banks.remove(name, items.get(key)!)
+      items.delete(key)
+      counts.removed++
+    }
+    await store.writeItems(name, [], gone)
+    counts.skipped += update.skipped?.() ?? 0
+    checkpoint = update.checkpoint()
+    await saveCheckpoint(checkpoint, counts, items.size)
+  }
+  return { result: unchanged ? 'unchanged' : 'succeeded', counts, checkpoint, signals: items.size }
+}

@@ -160,6 +160,31 @@ export class BankStore {
     })
   }
 
+  /**
+   * Many content items in one atomic batch (list import, node/list-import.ts): every input is validated
+   * before anything is written, then all are written or none; ids are consecutive.
+   */
+  addContents(bankName: string, inputs: ContentInput[]): Promise<BankContent[]> {
+    return this.exclusive(async () => {
+      const bank = this.requireBank(bankName)
+      const now = Date.now()
+      const added = inputs.map((input, i): BankContent => {
+        const { signals, metadata } = this.validateContent(input)
+        return {
+          id: this.nextId + i, bank: bank.name, signals, note: input.note ?? null, metadata,
+          disableUntilTs: 0, createdAt: now, updatedAt: now, ...(input.records ? { records: input.records } : {}),
+        }
+      })
+      if (added.length === 0) return added
+      const ops: BatchOp[] = added.map((c) => ({ type: 'put', key: itemKey(c.id), value: json(c) }))
+      ops.push({ type: 'put', key: NEXT, value: json(this.nextId + added.length) })
+      await this.kv.batch(ops)
+      this.nextId += added.length
+      for (const content of added) this.indexContent(content)
+      return added
+    })
+  }
+
   /** The content's signals (normalised) and metadata, or the 400 that adding it would answer. */
   validateContent(input: ContentInput): { signals: BankContent['signals']; metadata: BankContentMetadata | null } {
     const signals: BankContent['signals'] = {}

@@ -8,6 +8,8 @@ import { dataOption, parseIntOption, progressBar, readLines, requireHex } from '
 import { printError, printJson, printLine } from '../output.js'
 
 const IMPORT_BATCH = 500
+/** The names `--format` takes (lists/types.ts LIST_FORMATS; not imported, to keep start-up light). */
+const LIST_FORMAT_NAMES = 'jsonl, hashes, hash-tsv, te-local, te-csv, hma, csv, tsv, misp, stix'
 const EXPORT_PAGE = 500
 
 /** An export line's signed bytes, and the id, feed and seq it declares beside them (checked against the bytes). */
@@ -29,7 +31,11 @@ export function register(program: Command): void {
     .addOption(dataOption())
     .option('--feed <key>', 'only this feed (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--since <seq>', 'only records with seq > this', parseIntOption('--since'), 0)
-    .action(async (opts: { data: string; feed?: string[]; since: number }) => {
+    .option('--format <format>', `signals as a list: ${LIST_FORMAT_NAMES} (default: signed records as JSON Lines)`)
+    .option('--bank <name>', 'signals of one bank (a local bank, or a member\'s MEMBER_… bank)')
+    .option('--title <text>', 'MISP event info / STIX identity name')
+    .action(async (opts: { data: string; feed?: string[]; since: number; format?: string; bank?: string; title?: string }) => {
+      if (opts.format !== undefined || opts.bank !== undefined) return (await import('./lists.js')).runListExport(opts)
       const feeds = opts.feed?.map((f) => requireHex('key', f, '--feed'))
       const { exportLine } = await import('../../node/views.js')
       const { fromHex } = await import('../../record/crypto.js')
@@ -52,11 +58,23 @@ export function register(program: Command): void {
 
   program
     .command('import')
-    .description('verify and append records from a JSON Lines export; prints accepted / duplicate / rejected counts')
-    .argument('<file>', 'JSON Lines file (- for stdin)')
+    .description('verify and append records from a JSON Lines export; or, with --format/--bank/--contribute, import a hash list')
+    .argument('<file>', 'JSON Lines file, or a list (- for stdin)')
     .addOption(dataOption())
     .option('--json', 'print the summary as JSON')
-    .action(async (file: string, opts: { data: string; json?: boolean }) => {
+    .option('--format <format>', `list format: ${LIST_FORMAT_NAMES} (sniffed when not given with --bank/--contribute)`)
+    .option('--bank <name>', 'add the list\'s signals to this local bank')
+    .option('--contribute', 'sign the list\'s signals into your feed (records of up to 1,000, labels per line kept)')
+    .option('--dry-run', 'check and count every line, write nothing')
+    .option('--map <spec>', 'csv/tsv columns: hash=COL,type=COL,label=COL,quality=COL,note=COL')
+    .option('--type <type>', 'signal type of lines that name none (pdq, md5, video_md5, sha256, vpdq)')
+    .option('--unknown-labels <mode>', 'labels outside the taxonomy: error (reject the line), drop, keep (as source:…)', 'error')
+    .option('--restart', 'ignore the checkpoint of an earlier import of this file')
+    .option('--quiet', 'no progress bar')
+    .action(async (file: string, opts: { data: string; json?: boolean } & Omit<import('./lists.js').ListImportCliOptions, 'data'>) => {
+      if ((opts.format !== undefined && opts.format !== 'jsonl') || opts.bank || opts.contribute || opts.dryRun) {
+        return (await import('./lists.js')).runListImport(file, opts)
+      }
       const lines: { line: number; text: string }[] = []
       for await (const l of readLines(file)) lines.push(l)
       const client = await connect(opts.data)

@@ -1,0 +1,143 @@
+/**
+ * `import FILE --format F [--bank NAME | --contribute]` and `export --format F [--bank NAME | --feed KEY]` for
+ * hash lists (issue 16). transfer.ts hands over here when a list format, a bank or a contribution is asked
+ * for; signed JSON Lines into the replica stay in transfer.ts. The work is node/list-import.ts and
+ * node/list-export.ts, run in this process on the data directory (the node must not be running: LevelDB
+ * takes one process), or, when a node runs, by its POST /v1/import route.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, realpathSync, statSync } from 'node:fs'
+import { fail } from '../../errors.js'
+import { LIST_FORMATS, type ColumnMap, type ListFormat, type ListSignalType, type ReadOptions, type UnknownLabelMode } from '../../lists/index.js'
+import { progressBar } from '../common.js'
+import { usageError } from '../fail.js'
+import { printError, printJson, printLine } from '../output.js'
+
+export interface ListImportCliOptions {
+  data: string
+  format?: string
+  bank?: string
+  contribute?: boolean
+  dryRun?: boolean
+  map?: string
+  type?: string
+  unknownLabels?: string
+  restart?: boolean
+  json?: boolean
+  quiet?: boolean
+}
+
+export function parseColumnMap(spec: string): ColumnMap {
+  const map: ColumnMap = {}
+  for (const part of spec.split(',')) {
+    const cut = part.indexOf('=')
+    const field = part.slice(0, cut).trim()
+    const column = part.slice(cut + 1).trim()
+    if (cut <= 0 || !column) usageError(`--map takes field=column pairs separated by commas, got "${part}"`, 'e.g. --map hash=pdq_hash,type=hash_type,label=tags')
+    if (field === 'label' || field === 'labels') map.label = [...(map.label ?? []), column]
+    else if (field === 'hash' || field === 'type' || field === 'quality' || field === 'note') map[field] = column
+    else usageError(`--map: unknown field "${field}" (hash, type, label, quality, note)`)
+  }
+  return map
+}
+
+function checkFormat(format: string | undefined): ListFormat | undefined {
+  if (format === undefined) return undefined
+  if (!(LIST_FORMATS as readonly string[]).includes(format)) usageError(`--format must be one of ${LIST_FORMATS.join(', ')}, got "${format}"`)
+  return format as ListFormat
+}
+
+/** A file's identity for the checkpoint: the same file (path, size, mtime, inode) into the same target. */
+function checkpointKey(file: string, format: string | undefined, target: string): string | undefined {
+  if (file === '-') return undefined
+  const info = statSync(file)
+  return createHash('sha256').update(JSON.stringify([realpathSync(file), info.size, info.mtimeMs, info.ino, format ?? 'auto', target])).digest('hex').slice(0, 32)
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++
+  return n
+}
+
+export async function runListImport(file: string, opts: ListImportCliOptions): Promise<void> {
+  if (opts.bank && opts.contribute) usageError('give --bank NAME or --contribute, not both')
+  const format = checkFormat(opts.format)
+  if (!opts.bank && !opts.contribute && !opts.dryRun) usageError(`importing a ${format ?? 'list'} needs a target: --bank NAME or --contribute (or --dry-run to check it)`)
+  const unknownLabels = (opts.unknownLabels ?? 'error') as UnknownLabelMode
+  if (!['error', 'drop', 'keep'].includes(unknownLabels)) usageError(`--unknown-labels must be error, drop or keep, got "${opts.unknownLabels}"`)
+  const { loadTaxonomy } = await import('../../config.js')
+  const { isBankSignalType } = await import('../../bank/types.js')
+  if (opts.type !== undefined && !isBankSignalType(opts.type)) usageError(`--type must be pdq, md5, video_md5, sha256 or vpdq, got "${opts.type}"`)
+  const readOptions: ReadOptions = {
+    format, map: opts.map ? parseColumnMap(opts.map) : undefined, signalType: opts.type as ListSignalType | undefined,
+    unknownLabels, taxonomy: loadTaxonomy(), name: file === '-' ? 'stdin' : file,
+  }
+  const target = opts.bank ? `bank:${opts.bank}` : 'contribute'
+  const key = checkpointKey(file, format, target)
+  const { findRunningNode } = await import('../running-node.js')
+  if (findRunningNode(opts.data)) {
+    fail('STORE_LOCKED', `a node is running on ${opts.data} and list import opens the data directory itself: stop the node (or send the file to its POST /v1/import route)`)
+  }
+  const { readSignals } = await import('../../lists/index.js')
+  const { importList } = await import('../../node/list-import.js')
+  const { HashmeshNode } = await import('../../node/node.js')
+  const total = process.stderr.isTTY && !opts.quiet && file !== '-' ? await countLines(file) : 0
+  const bar = await progressBar(total, opts.dryRun ? 'check' : 'import', { quiet: opts.quiet })
+  const node = await HashmeshNode.open(opts.data)
+  let shown = 0
+  try {
+    const summary = await importList(node, readSignals(file, readOptions), {
+      into: opts.bank ? { bank: opts.bank } : { contribute: true },
+      dryRun: opts.dryRun, checkpointKey: key, restart: opts.restart,
+      onRejected: (r) => printError(`line ${r.line}: ${r.code}: ${r.message}`),
+      onProgress: (lines) => {
+        bar.tick(lines - shown)
+        shown = lines
+      },
+    })
+    bar.stop()
+    if (opts.json) printJson(summary)
+    else {
+      const codes = Object.entries(summary.byCode).map(([c, n]) => `${c}: ${n}`).join(', ')
+      const verb = summary.dryRun ? 'would add' : 'added'
+      const written = opts.bank ? `${summary.written} content items to ${opts.bank}` : `${summary.written} records`
+      printLine(`${summary.lines} lines${summary.resumedAfterLine ? ` (resumed after line ${summary.resumedAfterLine})` : ''}: ${summary.accepted} signals ${verb}${summary.dryRun ? '' : ` (${written})`}, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`)
+    }
+    if (summary.rejected > 0) process.exitCode = 1
+  } finally {
+    bar.stop()
+    await node.close()
+  }
+}
+
+export interface ListExportCliOptions { data: string; format?: string; bank?: string; feed?: string[]; title?: string }
+
+export async function runListExport(opts: ListExportCliOptions): Promise<void> {
+  const format = checkFormat(opts.format) ?? 'jsonl'
+  if (opts.bank && opts.feed) usageError('give --bank NAME or --feed KEY, not both')
+  const { writeSignals } = await import('../../lists/index.js')
+  const { bankSignals, feedSignals } = await import('../../node/list-export.js')
+  const out = process.stdout
+  if (opts.bank) {
+    const { HashmeshNode } = await import('../../node/node.js')
+    const { NodeService } = await import('../../node/service.js')
+    const { findRunningNode } = await import('../running-node.js')
+    if (findRunningNode(opts.data)) fail('STORE_LOCKED', `a node is running on ${opts.data} and bank export opens the data directory itself: stop the node first`)
+    const node = await HashmeshNode.open(opts.data)
+    const service = new NodeService(node, { ownsNode: true, operator: true })
+    try {
+      await writeSignals(bankSignals(node, service, opts.bank), out, format, { title: opts.title ?? `hashmesh bank ${opts.bank}` })
+    } finally {
+      await service.close()
+    }
+    return
+  }
+  const { connect } = await import('../client.js')
+  const client = await connect(opts.data)
+  try {
+    await writeSignals(feedSignals(client, opts.feed), out, format, { title: opts.title ?? 'hashmesh export' })
+  } finally {
+    await client.close()
+  }
+}

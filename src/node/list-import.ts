@@ -1,0 +1,235 @@
+/**
+ * The one import path for hash lists (issue 16): the CLI (`hashmesh import --format`), the API
+ * (POST /v1/import) and the exchanges hand a stream of list items (lists/readSignals) to `importList`, which
+ *
+ *   1. skips the lines a checkpoint says are done (an interrupted import goes on where it stopped);
+ *   2. checks each signal: the reader's verdict (bad hex, length, type, label), the quality gate, a duplicate
+ *      in the input or already in the bank; each rejected line is reported with its number and code;
+ *   3. writes in batches: into a bank (one atomic store batch per batch; a shared bank's signals are also
+ *      signed into this member's feed), or as contributions, grouped by labels, content type and note into
+ *      records of up to 1,000 signals;
+ *   4. after each batch, records the last line done in the checkpoint (data dir, imports/<key>.json).
+ *
+ * `dryRun` does 1 and 2 and counts what would be written.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { RECORD_LIMITS } from '../constants.js'
+import { fail, isHashmeshError } from '../errors.js'
+import type { BankStore } from '../bank/bank-store.js'
+import type { BankContent } from '../bank/types.js'
+import type { LineCode, ListItem, ListRejection, ListSignal } from '../lists/index.js'
+import { checkAborted, type AbortOptions } from './abort.js'
+import { BanksService } from './banks-service.js'
+import type { HashmeshNode } from './node.js'
+
+export type ImportInto = { bank: string } | { contribute: true }
+
+export interface ListImportOptions extends AbortOptions {
+  into: ImportInto
+  dryRun?: boolean
+  /** File identity (lists' caller makes it: path, size, mtime, format, target); no checkpoint without one. */
+  checkpointKey?: string
+  /** Start again from line 1, ignoring (and replacing) a checkpoint. */
+  restart?: boolean
+  /** Signals per write (bank) or lines per group flush (contributions). */
+  batchSize?: number
+  onRejected?: (rejection: ListRejection) => void
+  /** After each batch: lines read so far. */
+  onProgress?: (lines: number) => void
+}
+
+export interface ListImportSummary {
+  /** Last line read. */
+  lines: number
+  /** Signals accepted (added, or would be with dryRun). */
+  accepted: number
+  rejected: number
+  byCode: Partial<Record<LineCode, number>>
+  /** Records signed (contributions) or content items added (bank). */
+  written: number
+  /** Lines skipped because a checkpoint said they were done. */
+  resumedAfterLine: number
+  dryRun: boolean
+}
+
+interface Checkpoint { key: string; line: number; complete: boolean; updatedAt: number }
+
+const BANK_BATCH = 5000
+const CONTRIBUTION_BATCH = 20_000
+
+function checkpointPath(node: HashmeshNode, key: string): string {
+  if (!/^[0-9a-f]{16,64}$/.test(key)) fail('BAD_REQUEST', 'checkpoint key must be 16..64 hex digits')
+  return join(node.identity.dataDir, 'imports', `${key}.json`)
+}
+
+export function readCheckpoint(node: HashmeshNode, key: string): Checkpoint | undefined {
+  const path = checkpointPath(node, key)
+  if (!existsSync(path)) return undefined
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Checkpoint
+  } catch (cause) {
+    if (cause instanceof SyntaxError) return undefined // a torn write: start again, duplicates are caught
+    throw cause
+  }
+}
+
+function writeCheckpoint(node: HashmeshNode, checkpoint: Checkpoint): void {
+  const path = checkpointPath(node, checkpoint.key)
+  mkdirSync(join(node.identity.dataDir, 'imports'), { recursive: true, mode: 0o700 })
+  writeFileSync(path + '.tmp', JSON.stringify(checkpoint))
+  renameSync(path + '.tmp', path)
+}
+
+export async function importList(node: HashmeshNode, items: AsyncIterable<ListItem>, options: ListImportOptions): Promise<ListImportSummary> {
+  const dryRun = options.dryRun ?? false
+  const key = options.checkpointKey
+  const previous = key && !options.restart ? readCheckpoint(node, key) : undefined
+  if (previous?.complete && !dryRun) {
+    fail('BAD_REQUEST', `this file was imported already (checkpoint of ${new Date(previous.updatedAt).toISOString()}); give --restart to import it again`, { details: { status: 409 } })
+  }
+  const skipUntil = previous?.line ?? 0
+  const summary: ListImportSummary = { lines: 0, accepted: 0, rejected: 0, byCode: {}, written: 0, resumedAfterLine: skipUntil, dryRun }
+  const sink = 'bank' in options.into ? await bankSink(node, options.into.bank) : contributionSink(node)
+  const batchSize = options.batchSize ?? ('bank' in options.into ? BANK_BATCH : CONTRIBUTION_BATCH)
+  const reject = (line: number, code: LineCode, message: string): void => {
+    summary.rejected++
+    summary.byCode[code] = (summary.byCode[code] ?? 0) + 1
+    options.onRejected?.({ kind: 'rejected', line, code, message })
+  }
+  const { minQuality, contributeLowQuality } = node.config.hash
+  let pending: ListSignal[] = []
+  let pendingKeys = new Set<string>()
+  let lastLine = skipUntil
+
+  const flush = async (doneThrough: number): Promise<void> => {
+    checkAborted(options.signal)
+    if (!dryRun && pending.length > 0) {
+      const refused = await sink.write(pending, summary, options)
+      for (const r of refused) reject(r.line, r.code, r.message)
+      summary.accepted -= refused.length
+    }
+    pending = []
+    pendingKeys = new Set()
+    if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now() })
+    options.onProgress?.(summary.lines)
+  }
+
+  for await (const item of items) {
+    if (item.line <= skipUntil) continue
+    if (item.line > lastLine) {
+      if (pending.length >= batchSize) await flush(lastLine)
+      lastLine = item.line
+      summary.lines = item.line
+    }
+    if (item.kind === 'rejected') {
+      reject(item.line, item.code, item.message)
+      continue
+    }
+    if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
+      reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
+      continue
+    }
+    const why = sink.unsupported(item)
+    if (why) {
+      reject(item.line, 'UNSUPPORTED', why)
+      continue
+    }
+    const signalKey = `${item.type}:${item.value}`
+    if (pendingKeys.has(signalKey) || sink.has(item)) {
+      reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${pendingKeys.has(signalKey) ? 'earlier in the file' : sink.where}`)
+      continue
+    }
+    pendingKeys.add(signalKey)
+    pending.push(item)
+    summary.accepted++
+  }
+  await flush(lastLine)
+  if (key && !dryRun) writeCheckpoint(node, { key, line: lastLine, complete: true, updatedAt: Date.now() })
+  return summary
+}
+
+interface Sink {
+  /** Where a duplicate was found, in words. */
+  where: string
+  has(item: ListSignal): boolean
+  unsupported(item: ListSignal): string | undefined
+  /** Writes a batch; answers the lines the node refused. */
+  write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions): Promise<ListRejection[]>
+}
+
+async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
+  const service = new BanksService(node)
+  const store: BankStore = await service.loaded
+  const config = store.getBank(bank)
+  if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
+  const shared = config.kind === 'shared'
+  return {
+    where: `in bank ${bank}`,
+    has: (item) => store.lookup(item.type, item.value, 0).some((hit) => hit.bank.name === bank),
+    unsupported: () => undefined,
+    write: async (batch, summary, options) => {
+      const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options) : undefined
+      const added: BankContent[] = await store.addContents(bank, batch.map((s) => ({
+        signals: { [s.type]: s.value },
+        note: s.note ?? null,
+        metadata: s.labels?.length || s.quality !== undefined || s.provenance ? { json: { labels: s.labels, quality: s.quality, provenance: s.provenance } } : undefined,
+        ...(records?.ids.get(s) ? { records: [records.ids.get(s)!] } : {}),
+      })))
+      summary.written += added.length
+      return records?.refused ?? []
+    },
+  }
+}
+
+function contributionSink(node: HashmeshNode): Sink {
+  const seen = new Set<string>()
+  return {
+    where: 'contributed by this import',
+    has: (item) => seen.has(`${item.type}:${item.value}`),
+    unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),
+    write: async (batch, summary, options) => {
+      const { refused, records } = await contributeGroups(node, batch, options)
+      for (const s of batch) seen.add(`${s.type}:${s.value}`)
+      summary.written += records
+      return refused
+    },
+  }
+}
+
+/**
+ * Signs a batch into this member's feed: signals grouped by labels, content type and note (each line keeps its
+ * labels), each group cut into records of up to 1,000. A group the node refuses (a label outside the
+ * taxonomy, …) is reported line by line with the node's code.
+ */
+async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options: AbortOptions): Promise<{ refused: ListRejection[]; records: number; ids: Map<ListSignal, string> }> {
+  const groups = new Map<string, ListSignal[]>()
+  for (const s of batch) {
+    const contentType = s.contentType ?? (s.type === 'video_md5' || s.type === 'vpdq' ? 'video' : 'photo')
+    const groupKey = JSON.stringify([[...(s.labels ?? [])].sort(), contentType, s.note ?? null])
+    let group = groups.get(groupKey)
+    if (!group) groups.set(groupKey, (group = []))
+    group.push(s)
+  }
+  const refused: ListRejection[] = []
+  const ids = new Map<ListSignal, string>()
+  let records = 0
+  for (const [groupKey, group] of groups) {
+    const [labels, contentType, note] = JSON.parse(groupKey) as [string[], string, string | null]
+    for (let i = 0; i < group.length; i += RECORD_LIMITS.maxSignalsPerRecord) {
+      const chunk = group.slice(i, i + RECORD_LIMITS.maxSignalsPerRecord)
+      try {
+        const result = await node.contribute({
+          signals: chunk.map((s) => ({ type: s.type === 'video_md5' ? 'md5' : s.type, value: s.value, quality: s.quality, frames: s.frames })),
+          labels, contentType, ...(note !== null ? { note } : {}),
+        }, options)
+        records += result.records.length
+        if (result.records.length === 1) for (const s of chunk) ids.set(s, result.records[0]!.id)
+      } catch (err) {
+        if (!isHashmeshError(err) || err.code === 'STORE_CLOSED' || err.code === 'INTERNAL') throw err
+        for (const s of chunk) refused.push({ kind: 'rejected', line: s.line, code: 'REFUSED', message: `${err.code}: ${err.message}` })
+      }
+    }
+  }
+  return { refused, records, ids }
+}

@@ -20,3 +20,8 @@ export function bytes(n: number): string {
 export function when(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'
 }
+
+/** "1 signal", "2 signals". */
+export function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`
+}

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { api, ConsoleError } from '../api.js'
 import { TimeChart } from '../chart.js'
-import { ago, bytes, short, when } from '../format.js'
+import { ago, bytes, count, short, when } from '../format.js'
 
 /** How often the page asks for a new overview (the node keeps no state per viewer). */
 export const REFRESH_MS = 5000
@@ -57,9 +57,9 @@ export function Overview() {
       <section class="cards">
         <div class="card"><h3>This node</h3><p class="big">{identity.name}</p><p class="mono" title={identity.key}>member {short(identity.key, 16)}</p><p class="mono" title={identity.peerId}>peer {short(identity.peerId, 16)}</p></div>
         <div class="card"><h3>Federation</h3>{federation ? <><p class="big">{federation.id}</p><p>roster v{federation.rosterSerial}, {federation.members} members</p><p class="mono" title={federation.rosterId}>{short(federation.rosterId, 16)}</p></> : <p>No roster installed</p>}</div>
-        <div class="card"><h3>Store</h3><p class="big" data-testid="signals">{data.counts.signals.toLocaleString('en')} signals</p><p>{data.counts.records.toLocaleString('en')} records in {data.counts.feeds} feeds{data.counts.pending > 0 ? `, ${data.counts.pending} pending` : ''}</p></div>
+        <div class="card"><h3>Store</h3><p class="big" data-testid="signals">{count(data.counts.signals, 'signal')}</p><p>{count(data.counts.records, 'record')} in {count(data.counts.feeds, 'feed')}{data.counts.pending > 0 ? `, ${data.counts.pending} pending` : ''}</p></div>
         <div class="card"><h3>Index</h3><p class="big">{data.index.ready ? 'ready' : 'building…'}</p><p>{data.index.pdqHashes.toLocaleString('en')} PDQ hashes, {bytes(data.index.memoryBytes)}</p></div>
-        <div class={`card ${alertCount > 0 ? 'warn' : ''}`}><h3>Catch-up</h3><p class="big">{data.catchUp.behind === 0 ? 'in step' : `${data.catchUp.behind.toLocaleString('en')} behind`}</p><p>{data.peers.length} peers connected</p></div>
+        <div class={`card ${alertCount > 0 ? 'warn' : ''}`}><h3>Catch-up</h3><p class="big">{data.catchUp.behind === 0 ? 'in step' : `${data.catchUp.behind.toLocaleString('en')} behind`}</p><p>{count(data.peers.length, 'peer')} connected</p></div>
       </section>
 
       <section>

@@ -77,7 +77,7 @@ export function Explained({ matches }: { matches: Matched[] }) {
               ))}
             </tbody>
           </table>
-          <p class="opinions">Opinions: {Object.keys(m.opinions.summary).length === 0 ? 'none yet' : Object.entries(m.opinions.summary).map(([o, n]) => `${o} ${n}`).join(', ')}</p>
+          <p class="opinions">Opinions: {Object.values(m.opinions.summary).every((n) => n === 0) ? 'none yet' : Object.entries(m.opinions.summary).filter(([, n]) => n > 0).map(([o, n]) => `${o} ${n}`).join(', ')}{m.opinions.members.length > 0 ? ` (${m.opinions.members.map((o) => `${o.name ?? short(o.member)}: ${o.opinion}`).join('; ')})` : ''}</p>
         </li>
       ))}
     </ul>

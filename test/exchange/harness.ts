@@ -1,4 +1,5 @@
 /** A real node (LevelDB in a temp dir) with its exchange manager (loopback allowed: test only) and banks. */
+import { createHash } from 'node:crypto'
 import { initDataDir } from '../../src/node/identity.js'
 import { HashmeshNode } from '../../src/node/node.js'
 import { BanksService } from '../../src/node/banks-service.js'
@@ -40,6 +41,6 @@ export async function openExchangeHarness(options: { name?: string; timerMs?: nu
   }
 }
 
-/** Distinct PDQ hashes. */
-export const pdq = (i: number): string => (i.toString(16).padStart(8, '0')).repeat(8)
-export const md5 = (i: number): string => (i.toString(16).padStart(8, 'a')).repeat(4)
+/** PDQ hashes far apart (about 128 bits), and MD5s. */
+export const pdq = (i: number): string => createHash('sha256').update(`exchange pdq ${i}`).digest('hex')
+export const md5 = (i: number): string => createHash('md5').update(`exchange md5 ${i}`).digest('hex')

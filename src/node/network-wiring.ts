@@ -18,6 +18,9 @@ import type { Identity } from './identity.js'
 import type { NodeLog } from './log.js'
 import type { RosterState } from './roster-state.js'
 
+/** How long connections a new roster version no longer allows stay open after it is gossiped. */
+const ROSTER_ENFORCE_GRACE_MS = 3_000
+
 /** What the network wiring needs from the node; the node passes its private parts in. */
 export interface WiringParts {
   identity: Identity
@@ -56,9 +59,9 @@ function levelOf(event: string): 'warn' | 'info' | 'debug' {
 function sentenceOf(event: string, fields: Record<string, unknown>, who: (peer: unknown) => string): string | undefined {
   switch (event) {
     case 'peer.refused':
-      return `refused ${fields.direction} connection ${fields.peer ? `${fields.direction === 'outbound' ? 'to' : 'from'} ${who(fields.peer)}` : `from ${String(fields.address)}`}: ${String(fields.reason)}${Number(fields.unsaidSinceLast) > 0 ? ` (and ${String(fields.unsaidSinceLast)} more since the last line)` : ''}`
+      return `refused ${fields.direction} connection ${fields.peer ? `${fields.direction === 'outbound' ? 'to' : 'from'} ${who(fields.peer)}` : `from ${String(fields.address)}`}: ${fields.removed ? 'this node is not in the current roster' : String(fields.reason)}${Number(fields.unsaidSinceLast) > 0 ? ` (and ${String(fields.unsaidSinceLast)} more since the last line)` : ''}`
     case 'peer.disconnect.roster':
-      return `disconnected ${who(fields.peer)}: not in the current roster`
+      return fields.removed ? `disconnected ${who(fields.peer)}: this node is not in the current roster` : `disconnected ${who(fields.peer)}: not in the current roster`
     case 'peer.banned':
       return `banned ${who(fields.peer)} until ${new Date(Number(fields.until)).toISOString()}: ${String(fields.reason)}`
     case 'catchup.started':
@@ -96,6 +99,8 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
   }
   const netLog = (event: string, fields: Record<string, unknown>): void => {
     const level = levelOf(event)
+    // a removed node refuses every peer itself (below): its lines say that it is the one not listed
+    if (!inRoster && (event === 'peer.refused' || event === 'peer.disconnect.roster')) fields = { ...fields, removed: true }
     const msg = level === 'debug' ? undefined : sentenceOf(event, fields, who)
     log(level, event, msg ? { msg, ...fields } : fields)
   }
@@ -119,7 +124,10 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     allowPrivateAddresses: p2p.allowPrivateAddresses,
     psk: p2p.pskFile ? new Uint8Array(readFileSync(p2p.pskFile)) : undefined,
     federationId: current.document.federation,
-    isAllowedPeer: (peerId) => roster.isAllowedPeer(peerId),
+    // Removed: the members refuse us after each handshake, and libp2p's reconnects (peers it keeps alive)
+    // then looped, ~10 connections a second. A removed node refuses every peer, both ways, until a roster
+    // that lists it again is installed here (doc: "Removed from the roster").
+    isAllowedPeer: (peerId) => inRoster && roster.isAllowedPeer(peerId),
     rosterPeers: () => roster.allowedPeers(),
     replica: replicaAccess(parts),
     syncIntervalMs: p2p.syncIntervalMs,
@@ -164,8 +172,14 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     inRoster = listsUs(parts)
     if (wasIn && !inRoster) sayRemoved()
     if (!wasIn && inRoster) log('info', 'roster.rejoined', { msg: `this node is in the current roster again (serial ${current?.document.serial}): dialling and syncing resume`, serial: current?.document.serial })
-    void network.publishExtra(encodeRosterExtra(rosterBytes)).catch(published('roster'))
-    void network.enforceRoster().catch((err: Error) => log('warn', 'roster.enforce.failed', { message: err.message }))
+    // Gossip the version first and close connections it no longer allows a moment later: a member it
+    // removes then hears of it over the connection still open and stops by itself (new connections are
+    // refused at once). Cut off at once, a removed node never learnt it and kept redialling.
+    const enforce = (): void => void network.enforceRoster().catch((err: Error) => log('warn', 'roster.enforce.failed', { message: err.message }))
+    void network.publishExtra(encodeRosterExtra(rosterBytes)).catch(published('roster')).finally(() => {
+      if (!inRoster) return enforce() // this node was removed: nothing to tell its former peers
+      setTimeout(enforce, ROSTER_ENFORCE_GRACE_MS).unref()
+    })
   })
   store.onEquivocation((proof) => {
     log('warn', 'feed.equivocation', { msg: `equivocation: ${roster.memberName(proof.feed) ?? proof.feed} signed two different records at seq ${proof.seq}; its feed is frozen there`, feed: proof.feed, seq: proof.seq })
@@ -183,9 +197,11 @@ function logSigned(log: NodeLog, records: VerifiedRecord[]): void {
     byKind.set(record.kind, (byKind.get(record.kind) ?? 0) + 1)
     if (record.kind === 'signals') signals += record.body.signals.length
   }
-  const kinds = [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ')
+  // "signed 1 record with 3 signals", "signed 3 records (2 with 150 signals, 1 revoke)"
+  const parts = [...byKind].map(([kind, n]) => (kind === 'signals' ? `${n} with ${signals} signals` : `${n} ${kind}`))
+  const what = byKind.size === 1 && byKind.has('signals') ? ` with ${signals} signals` : ` (${parts.join(', ')})`
   const last = records.at(-1)?.record
-  log('info', 'contribution.signed', { msg: `signed ${records.length} record${records.length === 1 ? '' : 's'} (${kinds}${signals ? `, ${signals} signals` : ''}) up to seq ${last?.seq}`, records: records.length, signals, kinds: Object.fromEntries(byKind), seq: last?.seq })
+  log('info', 'contribution.signed', { msg: `signed ${records.length} record${records.length === 1 ? '' : 's'}${what} up to seq ${last?.seq}`, records: records.length, signals, kinds: Object.fromEntries(byKind), seq: last?.seq })
 }
 
 /** What the API shows of the network: peers, sync state and flat counters for /metrics. */

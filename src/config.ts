@@ -70,6 +70,17 @@ export const ConfigSchema = Type.Object(
       urlMaxBytes: Type.Integer({ minimum: 1 }),
       urlTimeoutMs: Type.Integer({ minimum: 100 }),
     }),
+    /** Flood quarantine (match/flood-quarantine.ts): per-member limits on other members' new signals. */
+    quarantine: Type.Object({
+      enabled: Type.Boolean(),
+      burst: Type.Integer({ minimum: 1 }),
+      signalsPerMinute: Type.Integer({ minimum: 1 }),
+      signalsPerHour: Type.Integer({ minimum: 1 }),
+      /** Release a member's records by itself once it is back under every limit; false: only an operator does. */
+      autoRelease: Type.Boolean(),
+      /** Limits for contributions that name an incident. */
+      incident: Type.Object({ burst: Type.Integer({ minimum: 1 }), signalsPerMinute: Type.Integer({ minimum: 1 }), signalsPerHour: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    }, { additionalProperties: false }),
     log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   },
   { additionalProperties: false },

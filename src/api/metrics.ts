@@ -36,6 +36,15 @@ export function createMetrics(node: HashmeshNode): ApiMetrics {
     name: 'hashmesh_equivocations', help: 'equivocation proofs held', registers: [registry],
     collect() { this.set(node.counts().equivocations) },
   })
+  new Gauge({
+    name: 'hashmesh_local_controls', help: 'flood quarantine and local switches: quarantined records and signals (totals), released records, records held now, switches in force', labelNames: ['counter'], registers: [registry],
+    collect() {
+      const { quarantine, switches } = node.localControls
+      for (const [counter, n] of Object.entries(quarantine.counters)) this.set({ counter }, n)
+      this.set({ counter: 'quarantinedNow' }, quarantine.size)
+      this.set({ counter: 'switches' }, switches.size)
+    },
+  })
   if (node.net) {
     new Gauge({
       name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],

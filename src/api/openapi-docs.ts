@@ -7,8 +7,9 @@
  */
 import type { TSchema } from '@sinclair/typebox'
 import * as S from './schemas.js'
+import { LOCAL_CONTROLS_ROUTE_DOCS } from './local-controls-routes.js'
 
-interface RouteDocs {
+export interface RouteDocs {
   summary: string
   description?: string
   /** Request body by content type (only for routes whose body fastify does not validate itself). */
@@ -70,6 +71,7 @@ export const ROUTE_DOCS: Record<string, RouteDocs> = {
     ok: { 201: { description: 'accepted', schema: S.RosterInstallResponse }, 200: { description: 'duplicate, or pending (its predecessor is not installed yet)', schema: S.RosterInstallResponse } },
     errors: [400, 401],
   },
+  ...LOCAL_CONTROLS_ROUTE_DOCS,
 }
 
 /** The documentation of `method url` as extra fastify schema keys (summary, body, response, security). */

@@ -10,6 +10,8 @@ import { hashmeshRoutes } from './app.js'
 import { BanksService } from '../node/banks-service.js'
 import { hmaRoutes } from './hma-routes.js'
 import { createMetrics } from './metrics.js'
+import { localControlsRoutes } from './local-controls-routes.js'
+import { LocalControlsService } from '../node/local-controls-service.js'
 import { consoleRoutes } from './console/routes.js'
 
 export interface AppOptions {
@@ -38,6 +40,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     bodyLimitBytes: options.bodyLimitBytes,
   })
   const banks = new BanksService(node, { decodeGate: options.decodeGate })
+  await localControlsRoutes(app, { service: new LocalControlsService(node) })
   await hmaRoutes(app, { service: banks, token: options.token, bodyLimitBytes: options.bodyLimitBytes })
   const token = options.token
   await app.register(consoleRoutes, { service, banks, token: typeof token === 'function' ? token : () => token })

@@ -11,6 +11,7 @@ import { signalKey, type SignalType, type SignedRecord } from '../record/types.j
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
+import type { LocalSuppression } from './local-switches.js'
 import { matchableFrameHashes, videoOverlap, VIDEO_MATCH_MIN_QUALITY, DEFAULT_VIDEO_MATCH_THRESHOLDS, type VideoMatchThresholds, type VideoOverlap } from './video-match.js'
 
 export interface QuerySignal {
@@ -32,6 +33,8 @@ export interface MatchRecordView {
   signatureVerified: boolean
   /** The author's feed forked at or before this record (an equivocation proof exists): see docs/protocol.md. */
   equivocated: boolean
+  /** Left out of this match by a local switch or the flood quarantine (local-controls.ts), and why. */
+  local?: LocalSuppression
 }
 
 export interface MatchedSignal {
@@ -55,6 +58,8 @@ export interface MatcherOptions {
   memberName: (key: string) => string | undefined
   /** Frame distance and the query / candidate percentages a video match needs. */
   video?: Partial<VideoMatchThresholds>
+  /** The node's local switches and flood quarantine (local-controls.ts). */
+  local?: { suppression(author: string, recordId: string, signalKey: string, now: number): LocalSuppression | undefined }
 }
 
 /** Signals added to the index per bulk build during a rebuild (bigger batches build faster). */
@@ -203,8 +208,9 @@ export class Matcher {
     const carriers = await this.liveCarriers(key)
     if (carriers.length === 0) return
     const opinions = await this.store.opinions(key)
-    const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index))
-    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated })), opinions, this.options.isMember)
+    const now = Date.now()
+    const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index, key, now))
+    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message })), opinions, this.options.isMember)
     found.set(key, {
       type, value, distance, query,
       ...(frame ? { frames: [frame] } : {}),
@@ -219,9 +225,10 @@ export class Matcher {
     })
   }
 
-  private recordView(record: SignedRecord, signatureVerified: boolean, index: number): MatchRecordView {
+  private recordView(record: SignedRecord, signatureVerified: boolean, index: number, key: string, now: number): MatchRecordView {
     if (record.kind !== 'signals') throw new Error('only signals records carry signals')
     const signal = record.body.signals[index]
+    const local = this.options.local?.suppression(record.author, record.id, key, now)
     return {
       id: record.id,
       member: { key: record.author, name: this.options.memberName(record.author) ?? null },
@@ -232,6 +239,7 @@ export class Matcher {
       quality: signal?.quality ?? null,
       signatureVerified,
       equivocated: isForked(this.store.forkSeq(record.author), record.seq),
+      ...(local ? { local } : {}),
     }
   }
 

@@ -14,16 +14,22 @@ export interface MatchPolicy {
   actOnEquivocated: boolean
 }
 
-/** `equivocated`: the record is at or after the fork of its author's feed. */
-export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean }
+/**
+ * `equivocated`: the record is at or after the fork of its author's feed. `suppressed`: a local switch or
+ * the flood quarantine leaves it out here (local-controls.ts), in words; it then counts for nothing.
+ */
+export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean; suppressed?: string }
 export interface OpinionFacts { member: string; opinion: string }
 
 export interface PolicyDecision { status: 'actionable' | 'filtered'; reasons: string[]; agreeingMembers: number }
 
 export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: OpinionFacts[], isMember: (key: string) => boolean): PolicyDecision {
   const reasons: string[] = []
-  const admitted = carriers.filter((c) => isMember(c.author) && (policy.members === null || policy.members.includes(c.author)))
-  if (admitted.length === 0) reasons.push('no contributor is in the local member policy')
+  const switchedOn = carriers.filter((c) => c.suppressed === undefined)
+  // Every carrier switched off: nothing to act on, whatever opinions say (the switches' words are the reasons).
+  if (switchedOn.length === 0 && carriers.length > 0) reasons.push('every contribution is switched off locally')
+  const admitted = switchedOn.filter((c) => isMember(c.author) && (policy.members === null || policy.members.includes(c.author)))
+  if (admitted.length === 0 && switchedOn.length > 0) reasons.push('no contributor is in the local member policy')
   const trusted = policy.actOnEquivocated ? admitted : admitted.filter((c) => !c.equivocated)
   if (admitted.length > 0 && trusted.length === 0) reasons.push('every contribution comes from a feed that forked (equivocation)')
   const goodQuality = trusted.filter((c) => c.quality === undefined || c.quality >= policy.minQuality)
@@ -33,7 +39,10 @@ export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: 
   if (policy.ignoreFalsePositive && counted.some((o) => o.opinion === 'false_positive')) reasons.push('flagged false positive by a member')
   const agreeing = new Set([...goodQuality.map((c) => c.author), ...counted.filter((o) => o.opinion === 'true_positive').map((o) => o.member)])
   if (agreeing.size < policy.minAgreeingMembers) reasons.push(`${agreeing.size} of ${policy.minAgreeingMembers} required members agree`)
-  return { status: reasons.length === 0 ? 'actionable' : 'filtered', reasons, agreeingMembers: agreeing.size }
+  if (reasons.length === 0) return { status: 'actionable', reasons, agreeingMembers: agreeing.size }
+  // Filtered: say first which contributions this node switched off (an actionable match shows them on its records).
+  const switchedOff = [...new Set(carriers.map((c) => c.suppressed).filter((m): m is string => m !== undefined))]
+  return { status: 'filtered', reasons: [...switchedOff, ...reasons], agreeingMembers: agreeing.size }
 }
 
 export function summariseOpinions(opinions: OpinionFacts[]): Record<string, number> {

@@ -34,6 +34,8 @@ import { receiveRecords } from './receive.js'
 import { RosterState } from './roster-state.js'
 import { equivocationViews, replicaDigestOf, statusOf, type EquivocationView, type NodeStatus } from './status.js'
 import { checkAborted, type AbortOptions } from './abort.js'
+import { LocalControls, quarantineSettings } from '../match/local-controls.js'
+import { logLocalControls } from './local-controls-log.js'
 import { ActivityLog } from './activity.js'
 
 export interface NodeOptions { overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }
@@ -77,6 +79,8 @@ export class HashmeshNode {
     private readonly roster: RosterState,
     /** The replica's key-value store, shared with the banks (bank/bank-store.ts, keys under bank!). */
     private readonly kv: KeyValueStore,
+    /** Switches and flood quarantine: this node's own say over what matches (match/local-controls.ts). */
+    readonly localControls: LocalControls,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
     this.activity = new ActivityLog(identity.memberKey)
@@ -93,7 +97,8 @@ export class HashmeshNode {
     const store = await ReplicaStore.openWith(kv)
     const roster = new RosterState(config.p2p.rosterGenesis, identity.memberKey)
     for (const bytes of await store.rosterVersions()) roster.accept(bytes)
-    return new HashmeshNode(identity, config, store, roster, kv)
+    const localControls = await LocalControls.open(store, kv, quarantineSettings(config.quarantine), identity.memberKey)
+    return new HashmeshNode(identity, config, store, roster, kv, localControls)
   }
 
   get [NODE_INTERNALS](): NodeInternals {
@@ -121,6 +126,8 @@ export class HashmeshNode {
     if (this.state !== 'open') fail('INTERNAL', `node already ${this.state}: a node starts once`)
     this.state = 'started'
     const log = options.log ?? silentLog
+    logLocalControls(this.localControls, log, (key) => this.memberName(key))
+    this.localControls.start()
     this.startVerifier()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
     log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
@@ -139,6 +146,7 @@ export class HashmeshNode {
     this.network = undefined
     await network?.stop()
     await this.verifier?.close()
+    await this.localControls.stop()
     await this.store.close()
   }
 
@@ -335,6 +343,7 @@ export class HashmeshNode {
       pdqThreshold: match.pdqThreshold,
       isMember: (key) => this.roster.isMember(key),
       memberName: (key) => this.memberName(key),
+      local: this.localControls,
       video: { frameThreshold: match.vpdqFrameThreshold, queryPercent: this.config.video.matchQueryPercent, candidatePercent: this.config.video.matchCandidatePercent },
     })
     const signals = await this.matcher.rebuild(progress)

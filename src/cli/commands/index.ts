@@ -28,6 +28,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'roster', summary: 'membership: roster init | propose | sign | install | show', load: () => import('./roster.js') },
   { name: 'psk', summary: 'write a new pre-shared key file (libp2p pnet)', load: () => import('./start.js') },
   { name: 'token', summary: 'rotate the HTTP API bearer token', load: () => import('./start.js') },
+  { name: 'switch', summary: 'local switches: suspend a member\'s feed, disable a signal or record, resume (this node only)', load: () => import('./local-controls.js') },
+  { name: 'quarantine', summary: 'flood quarantine: list records held back from matching, release them', load: () => import('./local-controls.js') },
   { name: 'doctor', summary: 'check a data directory (keys, config, roster, ports, peers) and print what to fix', load: () => import('./doctor.js') },
 ]
 

@@ -1,6 +1,5 @@
 /** Console test helpers: the bundle built once per process, a logged-in session over app.inject. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-// @ts-expect-error plain JavaScript build script (scripts/build-console.mjs), no declarations
 import { buildConsole } from '../../scripts/build-console.mjs'
 
 let built: Promise<unknown> | undefined

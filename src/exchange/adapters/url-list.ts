@@ -1,14 +1,15 @@
 /**
- * `url`: a hash list at an http(s) URL, fetched with If-None-Match / If-Modified-Since from the previous
+ * `url`: a hash list at an http(s) URL (any format lists/ reads, sniffed unless `format` says), fetched with If-None-Match / If-Modified-Since from the previous
  * answer's ETag / Last-Modified (304: nothing changed). A list carries no deletions: each 200 is a snapshot,
  * diffed against the previous one. Size cap and time-out per exchange (`max_bytes`, `timeout_ms`).
  */
+import { Readable } from 'node:stream'
 import { fail } from '../../errors.js'
-import { signalsOfLines, splitLines } from '../signal-lines.js'
-import { bankSignalType } from '../signal-lines.js'
+import type { ListFormat } from '../../lists/index.js'
+import { bankSignalType, signalsOfList } from '../signal-lines.js'
 import { EXCHANGE_LIMITS, stringSetting, type ExchangeAdapter, type FetchContext, type FetchUpdate } from '../types.js'
 import { checkStatus, redactUrl } from './http-answers.js'
-import { signalTypeSetting } from './local-file.js'
+import { FORMAT_FIELD, formatSetting, signalTypeSetting } from './local-file.js'
 
 function positiveInt(settings: Record<string, unknown>, name: string, fallback: number, max: number): number {
   const value = settings[name] ?? fallback
@@ -31,6 +32,7 @@ export function checkHttpUrl(raw: string, name: string): string {
 export const urlListAdapter: ExchangeAdapter = {
   api: 'url',
   settingsFields: [
+    FORMAT_FIELD,
     { name: 'url', type: 'string', required: true, default: null, help: 'http(s) URL of the list (fetched with If-None-Match / If-Modified-Since)', choices: null },
     { name: 'signal_type', type: 'enum', required: false, default: null, help: 'The type of every line, when the lines carry only values', choices: ['pdq', 'video_md5', 'md5', 'sha256', 'vpdq'] },
     { name: 'max_bytes', type: 'number', required: false, default: EXCHANGE_LIMITS.defaultMaxBytes, help: 'Largest list accepted (bytes)', choices: null },
@@ -40,9 +42,11 @@ export const urlListAdapter: ExchangeAdapter = {
   checkSettings(settings) {
     const url = checkHttpUrl(stringSetting(settings, 'url'), 'url')
     const signalType = signalTypeSetting(settings)
+    const format = formatSetting(settings)
     return {
       url,
       ...(signalType ? { signal_type: signalType } : {}),
+      ...(format ? { format } : {}),
       max_bytes: positiveInt(settings, 'max_bytes', EXCHANGE_LIMITS.defaultMaxBytes, 2 ** 31),
       timeout_ms: positiveInt(settings, 'timeout_ms', EXCHANGE_LIMITS.defaultTimeoutMs, 10 * 60_000),
     }
@@ -63,8 +67,8 @@ export const urlListAdapter: ExchangeAdapter = {
     checkStatus(response, 'the list server')
     const checkpoint = { etag: response.headers.etag ?? null, lastModified: response.headers['last-modified'] ?? null, fetchedAt: Date.now() }
     const counts = { skipped: 0, rejected: 0 }
-    const type = bankSignalType(String(settings.signal_type ?? ''))
-    yield { kind: 'snapshot', signals: signalsOfLines(splitLines(response.body), type, counts), checkpoint: () => checkpoint, skipped: () => counts.skipped + counts.rejected }
+    const options = { format: settings.format as ListFormat | undefined, signalType: bankSignalType(String(settings.signal_type ?? '')), name: redactUrl(url), signal: context.signal }
+    yield { kind: 'snapshot', signals: signalsOfList(Readable.from([response.body]), options, counts), checkpoint: () => checkpoint, skipped: () => counts.skipped + counts.rejected }
   },
   checkpointTime: (checkpoint) => (typeof checkpoint.fetchedAt === 'number' ? checkpoint.fetchedAt : null),
 }

@@ -3,9 +3,8 @@
  * Every route calls the node's use-case contract (node/contract.ts) through NodeService; nothing here
  * reaches into the node. server.ts owns the fastify instance, its logger, listen and graceful close.
  * Every route but /v1/health and the OpenAPI document (/docs: it describes routes, not data) needs the
- * bearer token.
+ * bearer token, unless it declares another auth in its route config (route-auth.ts: the HMA routes do).
  */
-import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -17,6 +16,7 @@ import type { NodeService } from '../node/service.js'
 import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import { toHttpError } from './errors.js'
 import { routeDocs } from './openapi-docs.js'
+import { checkRouteAuth, routeAuthOf } from './route-auth.js'
 import type { ApiMetrics } from './metrics.js'
 import * as S from './schemas.js'
 
@@ -29,13 +29,6 @@ export interface RoutesOptions {
 
 // fastify tests this against the whole header, parameters included ("application/octet-stream; x=y").
 const RAW_TYPES = /^(application\/octet-stream|image\/[^;\s]+|video\/[^;\s]+)\s*(;.*)?$/i
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false
-  const given = Buffer.from(header.slice(7))
-  const expected = Buffer.from(token)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
 
 function rawBody(request: FastifyRequest): Uint8Array {
   if (!Buffer.isBuffer(request.body)) fail('MEDIA_UNSUPPORTED', 'send JSON, or the raw media bytes as application/octet-stream, image/* or video/*')
@@ -69,17 +62,8 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } })
   })
   app.addHook('onRequest', async (request) => {
-    // By route, not by URL: '/v1/health?probe=1' is still the health check.
-    if (isOpenRoute(request.routeOptions.url)) return
-    let token: string
-    try {
-      token = currentToken()
-    } catch (cause) {
-      // An unreadable token file (missing, mode not 0600) is the server's fault: 500, details in the log only.
-      fail('INTERNAL', 'cannot read the API token', { cause })
-    }
-    // An empty token file must not let an empty bearer in.
-    if (token.length === 0 || !tokenMatches(request.headers.authorization, token)) fail('UNAUTHORIZED', 'missing or wrong bearer token (see DIR/api.token)')
+    // By route, not by URL: '/v1/health?probe=1' is still the health check. A route may declare its own auth.
+    checkRouteAuth(request, isOpenRoute(request.routeOptions.url) ? 'open' : routeAuthOf(request), currentToken)
   })
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)

@@ -7,7 +7,7 @@ import type { DecodeGate } from '../hash/decode-gate.js'
 import type { HashmeshNode } from '../node/node.js'
 import { NodeService } from '../node/service.js'
 import { hashmeshRoutes } from './app.js'
-import { BanksService } from '../node/banks-service.js'
+import type { UrlFetchSeams } from '../node/banks-service.js'
 import { hmaRoutes } from './hma-routes.js'
 import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
@@ -21,6 +21,8 @@ export interface AppOptions {
   logger?: boolean | object
   /** The gate media routes decode through; by default one from the node's config (hash.maxConcurrentDecodes). */
   decodeGate?: DecodeGate
+  /** Test only: seams of the HMA routes' `?url=` fetcher (node/media-fetch.ts). */
+  urlFetch?: UrlFetchSeams
 }
 
 export interface ApiServer {
@@ -32,16 +34,17 @@ export interface ApiServer {
 /** A ready fastify instance serving the node's API (tests drive it with app.inject, no port opened). */
 export async function buildApp(node: HashmeshNode, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.jsonBodyLimitBytes, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } })
-  const service = new NodeService(node, { decodeGate: options.decodeGate })
+  // One service, so one decode gate, for the /v1 media routes and the HMA routes.
+  const service = new NodeService(node, { decodeGate: options.decodeGate, urlFetch: options.urlFetch })
   await hashmeshRoutes(app, {
     service,
     metrics: createMetrics(node),
     token: options.token,
     bodyLimitBytes: options.bodyLimitBytes,
   })
-  const banks = new BanksService(node, { decodeGate: options.decodeGate })
+  const banks = service.banksService
   await localControlsRoutes(app, { service: new LocalControlsService(node) })
-  await hmaRoutes(app, { service: banks, token: options.token, bodyLimitBytes: options.bodyLimitBytes })
+  await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   const token = options.token
   await app.register(consoleRoutes, { service, banks, token: typeof token === 'function' ? token : () => token })
   return app

@@ -17,6 +17,7 @@ import type { ContributionInput } from './contribute.js'
 import { contributionSignals, createDecodeGate, fingerprintMedia, matchQueries, type MediaFingerprint } from './media.js'
 import type { HashmeshNode } from './node.js'
 import { recordView, type RecordView } from './views.js'
+import { BanksService, type UrlFetchSeams } from './banks-service.js'
 import type { ActivityView } from './activity.js'
 import { RosterProposals, type RosterProposalView } from './roster-proposals.js'
 
@@ -30,11 +31,14 @@ export interface ServiceOptions {
   ownsNode?: boolean
   /** Calls come from the operator at the data directory (the CLI), who may install and pin a genesis roster. */
   operator?: boolean
+  /** Test-only seams of the HMA routes' `?url=` fetcher. */
+  urlFetch?: UrlFetchSeams
 }
 
 export class NodeService implements NodeApi {
   readonly mode = 'local'
   private readonly gate: DecodeGate
+  private banksServiceInstance: BanksService | undefined
   private readonly proposals: RosterProposals
 
   constructor(readonly node: HashmeshNode, private readonly options: ServiceOptions = {}) {
@@ -62,6 +66,11 @@ export class NodeService implements NodeApi {
 
   signRosterProposal(id: string) {
     return this.proposals.sign(id)
+  }
+
+  /** The node's banks (the HMA routes call it): decodes go through this service's gate, one per node API. */
+  get banksService(): BanksService {
+    return (this.banksServiceInstance ??= new BanksService(this.node, { decodeGate: this.gate, urlFetch: this.options.urlFetch }))
   }
 
   async status(): Promise<StatusView> {

@@ -17,6 +17,7 @@ import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import { toHttpError } from './errors.js'
 import { routeDocs } from './openapi-docs.js'
 import { checkRouteAuth, routeAuthOf } from './route-auth.js'
+import { bankRoutes } from './bank-routes.js'
 import type { ApiMetrics } from './metrics.js'
 import * as S from './schemas.js'
 
@@ -149,6 +150,8 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
     const result = await service.installRoster(request.body as RosterJson)
     return reply.status(result.verdict === 'accepted' ? 201 : 200).send(result)
   })
+
+  bankRoutes(app, service.banks)
 }
 
 /** Routes that need no bearer token: the health check, the OpenAPI document with its UI (routes, not data), the console. */

@@ -7,6 +7,7 @@
  */
 import type { TSchema } from '@sinclair/typebox'
 import * as S from './schemas.js'
+import { BANK_ROUTE_DOCS } from './bank-schemas.js'
 import { LOCAL_CONTROLS_ROUTE_DOCS } from './local-controls-routes.js'
 
 export interface RouteDocs {
@@ -72,6 +73,7 @@ export const ROUTE_DOCS: Record<string, RouteDocs> = {
     errors: [400, 401],
   },
   ...LOCAL_CONTROLS_ROUTE_DOCS,
+  ...BANK_ROUTE_DOCS,
 }
 
 /** The documentation of `method url` as extra fastify schema keys (summary, body, response, security). */

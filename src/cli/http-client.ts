@@ -13,11 +13,13 @@ import type { MediaFingerprint } from '../node/media.js'
 import type { EquivocationView } from '../node/status.js'
 import type { OpinionBody } from '../record/types.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
+import { HttpBanksClient } from './http-banks-client.js'
 
-interface Call { method: 'GET' | 'POST'; path: string; json?: unknown; bytes?: Uint8Array; timeoutMs?: number }
+interface Call { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; json?: unknown; bytes?: Uint8Array; timeoutMs?: number }
 
 export class HttpNodeClient implements NodeApi {
   readonly mode = 'remote'
+  readonly banks = new HttpBanksClient((call, options) => this.call(call, options))
   constructor(private readonly baseUrl: string, private readonly token: string) {}
 
   private async call<T>(call: Call, options: AbortOptions = {}): Promise<T> {

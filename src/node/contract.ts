@@ -11,6 +11,7 @@ import type { SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import type { AbortOptions } from './abort.js'
+import type { BanksApi } from './banks-contract.js'
 import type { ContributionInput } from './contribute.js'
 import type { MediaFingerprint } from './media.js'
 import type { NetworkView } from './network-wiring.js'
@@ -19,6 +20,7 @@ import type { EquivocationView, NodeStatus } from './status.js'
 import type { RecordView } from './views.js'
 
 export type { AbortOptions } from './abort.js'
+export type * from './banks-contract.js'
 export type { PeerInfo } from '../net/types.js'
 export type { ContributionInput } from './contribute.js'
 export type { ContributionResult } from './node.js'
@@ -59,5 +61,7 @@ export interface NodeApi {
   /** Installs a roster version; a rejected one is an error (its code), accepted/duplicate/pending a verdict. */
   installRoster(roster: RosterJson, options?: AbortOptions): Promise<InstallRosterResult>
   equivocations(options?: AbortOptions): Promise<EquivocationView[]>
+  /** Banks: curated collections of signals, local, negative or shared (banks-contract.ts). */
+  readonly banks: BanksApi
   close(): Promise<void>
 }

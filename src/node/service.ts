@@ -18,6 +18,7 @@ import { contributionSignals, createDecodeGate, fingerprintMedia, matchQueries, 
 import type { HashmeshNode } from './node.js'
 import { recordView, type RecordView } from './views.js'
 import { BanksService, type UrlFetchSeams } from './banks-service.js'
+import { LocalBanks } from './banks-api.js'
 import type { ActivityView } from './activity.js'
 import { RosterProposals, type RosterProposalView } from './roster-proposals.js'
 
@@ -39,6 +40,7 @@ export class NodeService implements NodeApi {
   readonly mode = 'local'
   private readonly gate: DecodeGate
   private banksServiceInstance: BanksService | undefined
+  private localBanks: LocalBanks | undefined
   private readonly proposals: RosterProposals
 
   constructor(readonly node: HashmeshNode, private readonly options: ServiceOptions = {}) {
@@ -71,6 +73,11 @@ export class NodeService implements NodeApi {
   /** The node's banks (the HMA routes call it): decodes go through this service's gate, one per node API. */
   get banksService(): BanksService {
     return (this.banksServiceInstance ??= new BanksService(this.node, { decodeGate: this.gate, urlFetch: this.options.urlFetch }))
+  }
+
+  /** The /v1 banks contract (banks-contract.ts). */
+  get banks(): LocalBanks {
+    return (this.localBanks ??= new LocalBanks(this.banksService))
   }
 
   async status(): Promise<StatusView> {

@@ -33,6 +33,8 @@ describe('console security', () => {
     assert.equal(js.statusCode, 200)
     assert.match(String(js.headers['content-type']), /javascript/)
     assert.match(String(js.headers['content-security-policy']), /default-src 'self'/)
+    const docs = (await h.call({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, unknown> }
+    assert.deepEqual(Object.keys(docs.paths).filter((p) => p.startsWith('/ui')), [], 'the console is not part of the /v1 OpenAPI document')
   })
 
   it('needs a session for its data: 401 with {error:{code,message}} without one, whatever the bearer', async () => {

@@ -72,6 +72,10 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   const sessions = options.sessions ?? new SessionStore()
   const assets = options.assetsDir ?? CONSOLE_ASSETS
 
+  // The console's routes are the page's, not the /v1 API's: kept out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true }
+  })
   await app.register(cookie)
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('content-security-policy', CONTENT_SECURITY_POLICY)

@@ -8,6 +8,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import * as S from './schemas.js'
 import { BANK_ROUTE_DOCS } from './bank-schemas.js'
+import { EXCHANGE_ROUTE_DOCS } from './exchange-routes.js'
 import { LOCAL_CONTROLS_ROUTE_DOCS } from './local-controls-routes.js'
 
 export interface RouteDocs {
@@ -73,6 +74,7 @@ export const ROUTE_DOCS: Record<string, RouteDocs> = {
     errors: [400, 401],
   },
   ...LOCAL_CONTROLS_ROUTE_DOCS,
+  ...EXCHANGE_ROUTE_DOCS,
   ...BANK_ROUTE_DOCS,
 }
 

@@ -9,6 +9,7 @@ import { NodeService } from '../node/service.js'
 import { hashmeshRoutes } from './app.js'
 import type { UrlFetchSeams } from '../node/banks-service.js'
 import { hmaRoutes } from './hma-routes.js'
+import { registerExchangeRoutes } from './exchange-routes.js'
 import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
 import { LocalControlsService } from '../node/local-controls-service.js'
@@ -45,6 +46,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   const banks = service.banksService
   await localControlsRoutes(app, { service: new LocalControlsService(node) })
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
+  await registerExchangeRoutes(app, node)
   const token = options.token
   await app.register(consoleRoutes, { service, banks, token: typeof token === 'function' ? token : () => token })
   return app

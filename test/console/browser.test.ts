@@ -166,10 +166,21 @@ describe('console in chromium', { skip }, () => {
     assert.doesNotMatch(await page.locator('[data-testid=media]').first().getAttribute('class') ?? '', /shielded/, `revealed: ${remembered}`)
   })
 
-  it('lists feeds, and signs a roster proposal showing what it changes', async () => {
+  it('lists feeds, signs an opinion on another member\'s record, and signs a roster proposal showing what it changes', async () => {
     await go('Records & feeds')
     await page.waitForSelector('[data-testid=feeds] >> text=bob')
     await shot('feeds')
+    // an opinion on bob's record, confirmed first
+    await page.click('[data-testid=feeds] >> text=bob')
+    await page.click('[data-testid=feed-records] a[href^="/ui/records/"]')
+    await page.waitForSelector('[data-testid=record]')
+    await page.selectOption('select >> nth=1', 'false_positive')
+    await page.click('[data-testid=opinion]')
+    assert.match(await page.textContent('[role=alertdialog]') ?? '', /Sign "false_positive" on this signal\?/)
+    await page.click('[data-testid=opinion-confirm]')
+    await page.waitForSelector('[data-testid=done]')
+    const opinions = (await fed.node('alice').node.status()).recordsByKind.opinion
+    assert.equal(opinions, 1)
     // bob proposes adding dave and signs; alice signs in the console, which makes the majority
     const [alice, bob] = fed.members
     const dave = { name: 'dave', key: randomBytes(32).toString('hex'), peers: [] as string[] }

@@ -47,3 +47,18 @@ export const api = {
   get: <T>(path: string) => call<T>('GET', path),
   post: <T>(path: string, body?: unknown, contentType?: string) => call<T>('POST', path, body ?? {}, contentType),
 }
+
+/** Answers asked for before the page knows it is logged in (the overview on a first load: one round trip less). */
+const early = new Map<string, Promise<unknown>>()
+
+export function prefetch(path: string): void {
+  const answer = call('GET', path)
+  answer.catch(() => undefined) // consumed (or dropped) later; a 401 then shows the login form
+  early.set(path, answer)
+}
+
+export function prefetched<T>(path: string): Promise<T> | undefined {
+  const answer = early.get(path)
+  early.delete(path)
+  return answer as Promise<T> | undefined
+}

@@ -1,7 +1,7 @@
 /** The console's entry: session check, login, the navigation and a page per path under /ui. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { api, setCsrf, whenUnauthorized, ConsoleError } from './api.js'
+import { api, prefetch, prefetched, setCsrf, whenUnauthorized, ConsoleError } from './api.js'
 import { navigate, usePath, Link } from './router.js'
 import { Overview } from './pages/overview.js'
 import { Search } from './pages/search.js'
@@ -92,6 +92,7 @@ function App() {
       setSession({ authenticated: false })
     })
     api.get<SessionInfo>('/session').then((s) => {
+      if (!s.authenticated) void prefetched('/overview') // asked before we knew: dropped
       setCsrf(s.csrf)
       setSession(s)
     }, () => setSession({ authenticated: false }))
@@ -123,4 +124,5 @@ function App() {
   )
 }
 
+if (/^\/ui(\/|\/overview)?$/.test(location.pathname)) prefetch('/overview')
 render(<App />, document.getElementById('app')!)

@@ -1,11 +1,11 @@
 /** Overview: who we are, the federation, peers, feeds here vs peers, catch-up, index, alerts, charts; refreshed every 5 s. */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { api, ConsoleError } from '../api.js'
+import { api, ConsoleError, prefetched } from '../api.js'
 import { TimeChart } from '../chart.js'
 import { ago, bytes, count, short, when } from '../format.js'
 
-/** How often the page asks for a new overview (the node keeps no state per viewer). */
-export const REFRESH_MS = 5000
+/** How often the page asks for a new overview (the node keeps no state per viewer): under 5 s with the answer's time. */
+export const REFRESH_MS = 4000
 
 interface Charts { t: number[]; matchRequests: number[]; matchHits: number[]; delayMeanMs: Array<number | null>; received: Record<string, number[]> }
 interface Overview {
@@ -28,7 +28,8 @@ export function Overview() {
   const [day, setDay] = useState<Charts>()
   useEffect(() => {
     let stopped = false
-    const load = () => api.get<Overview>('/overview').then((o) => { if (!stopped) { setData(o); setError(undefined) } }, (e) => setError(e instanceof ConsoleError ? e.message : String(e)))
+    let first = prefetched<Overview>('/overview')
+    const load = () => (first ?? api.get<Overview>('/overview')).finally(() => { first = undefined }).then((o) => { if (!stopped) { setData(o); setError(undefined) } }, (e) => setError(e instanceof ConsoleError ? e.message : String(e)))
     void load()
     const timer = setInterval(load, REFRESH_MS)
     return () => { stopped = true; clearInterval(timer) }

@@ -66,6 +66,7 @@ export async function runSyncSession(ctx: NetContext, peerId: string, open: Open
     io = new FramedStream(stream, ctx.signal)
     const session: Session = { ctx, peerId, io, report, unlinked: new Set(), rejectedFeeds: new Set() }
     const { heads, digest } = await fetchHeads(session)
+    report.peerHeads = heads.map((h) => ({ feed: h.feed, seq: h.seq }))
     if (!sameDigest(digest, extrasDigest(await ctx.replica.extras()))) await fetchExtras(session)
     await fetchMissing(session, heads)
     await resolveForks(session, heads)

@@ -32,6 +32,16 @@ function parseMember(spec: string): RosterMember {
   return { name, key: key.toLowerCase(), peers: peers ? peers.split(',') : [] }
 }
 
+/** A member named by key (64 hex digits) or by its name in the roster (case-insensitive). */
+function memberKeyOf(members: RosterMember[], given: string, flag: string): string {
+  const byKey = members.find((m) => m.key === given.toLowerCase())
+  if (byKey) return byKey.key
+  const byName = members.filter((m) => m.name.toLowerCase() === given.toLowerCase())
+  if (byName.length === 1) return byName[0]!.key
+  const list = members.map((m) => `${m.name} ${m.key.slice(0, 16)}…`).join(', ')
+  fail('BAD_REQUEST', `${flag} ${given}: ${byName.length > 1 ? 'several members have that name; give the member key' : 'no member has that key or name'}; the members are ${list} ("hashmesh roster show --data DIR" prints the full keys)`)
+}
+
 function show(roster: ReturnType<typeof rosterFromJson>): void {
   const d = roster.document
   printLine(`roster ${rosterId(d)}  federation ${d.federation}  serial ${d.serial}${d.prev ? `  prev ${d.prev}` : '  (genesis)'}`)
@@ -39,6 +49,32 @@ function show(roster: ReturnType<typeof rosterFromJson>): void {
     const signed = roster.signatures.some((s) => s.key === m.key) ? 'signed' : 'not signed'
     printLine(`  ${m.name.padEnd(20)} ${m.key}  ${signed}  peers: ${m.peers.join(', ') || '-'}`)
   }
+}
+
+/**
+ * Who has signed, counted as "roster install" will count: every founder for a genesis; after it, a strict
+ * majority of the previous version's members (a signature from anyone else, e.g. the member being added,
+ * does not count). `prev` is that previous version when this node holds it.
+ */
+export function signingProgress(roster: Omit<SignedRoster, 'id'>, prev: SignedRoster | undefined, signerKey: string, file: string): string[] {
+  const signedBy = new Set(roster.signatures.map((s) => s.key))
+  const names = (members: RosterMember[]) => members.map((m) => m.name).join(', ')
+  const install = `install it with "hashmesh roster install ${file} --data DIR"`
+  const doc = roster.document
+  if (!doc.prev) {
+    const missing = doc.members.filter((m) => !signedBy.has(m.key))
+    if (missing.length === 0) return [`every founder has signed: ${install} on every founder's node`]
+    return [`${doc.members.length - missing.length} of ${doc.members.length} founders have signed; still to sign: ${names(missing)} (each runs "hashmesh roster sign ${file} --data DIR")`]
+  }
+  if (!prev) return [`this node does not hold serial ${doc.serial - 1}, the version this one follows, so it cannot count the majority here; "hashmesh roster show ${file}" lists who signed`]
+  const voters = prev.document.members
+  const needed = Math.floor(voters.length / 2) + 1
+  const votes = voters.filter((m) => signedBy.has(m.key)).length
+  const lines: string[] = []
+  if (!voters.some((m) => m.key === signerKey)) lines.push(`note: this member is not in serial ${prev.document.serial}, so its signature does not count toward the majority`)
+  if (votes >= needed) lines.push(`${votes} of the ${voters.length} members of serial ${prev.document.serial} have signed (${needed} needed): ${install} on one member's node; it spreads by gossip`)
+  else lines.push(`${votes} of the ${voters.length} members of serial ${prev.document.serial} have signed; ${needed} needed. Not signed yet: ${names(voters.filter((m) => !signedBy.has(m.key)))}`)
+  return lines
 }
 
 /** The roster versions installed on the node (from the running node, or from its store). */
@@ -115,7 +151,7 @@ export function register(program: Command): void {
     .command('init')
     .description('write an unsigned genesis roster listing the founders')
     .requiredOption('--federation <id>', 'federation id (short lowercase name)')
-    .requiredOption('-m, --member <spec>', 'identity JSON file or NAME:KEY[:PEER,PEER] (repeatable)', collect, [])
+    .requiredOption('-m, --member <spec>', 'a founder\'s member card file (or NAME:KEY[:PEER,PEER]) (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'roster file to write')
     .action((opts: { federation: string; member: string[]; out: string }) => {
       const document: RosterDocument = { federation: opts.federation, serial: 1, prev: null, members: opts.member.map(parseMember), createdAt: Date.now() }
@@ -127,25 +163,25 @@ export function register(program: Command): void {
     .command('propose')
     .description('write the next roster version (add or remove members, change peer ids) for members to sign')
     .addOption(dataOption())
-    .option('--add <spec>', 'member to add (repeatable)', collect, [])
-    .option('--remove <key>', 'member key to remove (repeatable)', collect, [])
-    .option('--set-peers <key=peers>', 'replace a member\'s peer ids: KEY=PEER,PEER (repeatable)', collect, [])
+    .option('--add <card>', 'member to add: its member card file (or NAME:KEY[:PEER,PEER]) (repeatable)', collect, [])
+    .option('--remove <member>', 'member to remove: its member key or name (repeatable)', collect, [])
+    .option('--set-peers <member=peers>', 'replace a member\'s peer ids: KEY=PEER,PEER or NAME=PEER,PEER (repeatable)', collect, [])
     .requiredOption('-o, --out <file>', 'roster file to write')
     .action(async (opts: { data: string; add: string[]; remove: string[]; setPeers: string[]; out: string }) => {
       const current = (await installedVersions(opts.data)).at(-1)
       if (!current) fail('ROSTER_INVALID', 'this node has no roster yet: install the genesis first')
-      let members = current.document.members.filter((m) => !opts.remove.includes(m.key))
-      if (members.length === current.document.members.length && opts.remove.length > 0) fail('BAD_REQUEST', 'no member has the key given to --remove')
+      const removeKeys = opts.remove.map((given) => memberKeyOf(current.document.members, given, '--remove'))
+      let members = current.document.members.filter((m) => !removeKeys.includes(m.key))
       for (const spec of opts.setPeers) {
-        const [key, peers] = spec.split('=')
-        const m = members.find((x) => x.key === key)
-        if (!m) fail('BAD_REQUEST', `no member ${key}`)
+        const [given = '', peers] = spec.split('=')
+        const key = memberKeyOf(members, given, '--set-peers')
         members = members.map((x) => (x.key === key ? { ...x, peers: peers ? peers.split(',') : [] } : x))
       }
       members = [...members, ...opts.add.map(parseMember)]
       const document: RosterDocument = { federation: current.document.federation, serial: current.document.serial + 1, prev: current.id, members, createdAt: Date.now() }
       writeFileSync(opts.out, rosterToJson({ document, signatures: [] }), { flag: 'wx' })
-      printLine(`wrote roster ${rosterId(document)} (serial ${document.serial}); it needs signatures from a majority of the ${current.document.members.length} current members`)
+      const voters = current.document.members
+      printLine(`wrote roster ${rosterId(document)} (serial ${document.serial}) to ${opts.out}; it needs signatures from ${Math.floor(voters.length / 2) + 1} of the ${voters.length} members of serial ${current.document.serial} (${voters.map((m) => m.name).join(', ')}): each runs "hashmesh roster sign ${opts.out} --data DIR"`)
     })
 
   roster
@@ -153,11 +189,14 @@ export function register(program: Command): void {
     .description('add your member signature to a roster file (in place)')
     .argument('<file>')
     .addOption(dataOption())
-    .action((file: string, opts: { data: string }) => {
-      const signer = new Signer(loadIdentity(opts.data).memberKeyPair)
+    .action(async (file: string, opts: { data: string }) => {
+      const identity = loadIdentity(opts.data)
+      const signer = new Signer(identity.memberKeyPair)
       const signed = signRoster(rosterFromJson(readFileSync(file, 'utf8')), signer)
       writeFileSync(file, rosterToJson(signed))
-      printLine(`signed roster ${signed.id} as ${signer.publicKeyHex} (${signed.signatures.length} signatures)`)
+      printLine(`signed roster ${signed.id} (serial ${signed.document.serial}) as ${identity.name} (${signer.publicKeyHex.slice(0, 16)}…)`)
+      const prev = signed.document.prev ? (await installedVersions(opts.data)).find((v) => v.id === signed.document.prev) : undefined
+      for (const line of signingProgress(signed, prev, signer.publicKeyHex, file)) printLine(line)
     })
 
   roster

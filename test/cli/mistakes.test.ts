@@ -24,6 +24,9 @@ before(async () => {
   writeFileSync(file('garbage-signals.txt'), 'hello world, how are you\n')
   writeFileSync(file('keys.txt'), `${HEX64} Someone\n`)
   mkdirSync(file('empty-dir'))
+  // a data directory whose running file names a live process (this test's): "a node runs here"
+  mkdirSync(file('running'))
+  writeFileSync(join(file('running'), 'node.json'), JSON.stringify({ pid: process.pid, apiUrl: 'http://127.0.0.1:9' }))
   busy = createServer()
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
   busyPort = (busy.address() as { port: number }).port
@@ -68,6 +71,8 @@ const MISTAKES: Mistake[] = [
   { what: 'import a file that does not exist', args: () => ['import', file('nosuch.jsonl'), '--data', A], code: 'FILE_NOT_FOUND' },
   { what: 'init over an existing identity', args: () => ['init', '--data', A, '--name', 'Again'], code: 'IDENTITY_EXISTS' },
   { what: 'psk without -o', args: () => ['psk'], code: 'USAGE', message: /required option/ },
+  { what: 'init --bootstrap with a card file that does not exist', args: () => ['init', '--data', file('fresh'), '--name', 'Fresh', '--bootstrap', file('alpha.crad.json')], code: 'FILE_NOT_FOUND', message: /alpha\.crad\.json: no such member card file/ },
+  { what: 'start where a node already runs', args: () => ['start', '--data', file('running')], code: 'STORE_LOCKED', message: /a node already runs on .*running \(pid \d+, .*; stop it first/ },
 ]
 
 /** Runs `tasks` with at most `limit` at once (each is a separate CLI process). */

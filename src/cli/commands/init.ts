@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { CliError } from '../fail.js'
 import { collect, dataOption, parseIntOption } from '../common.js'
 import { printJson, printLine } from '../output.js'
 
@@ -9,7 +10,11 @@ interface InitFlags { data: string; name: string; apiPort?: number; p2pPort?: nu
 
 /** A --bootstrap value: a multiaddr, or a member card file whose addresses are used. */
 function cardOrAddress(value: string): string[] {
-  if (!existsSync(value)) return [value] // a multiaddr is no file
+  if (!existsSync(value)) {
+    // anything that does not start like a multiaddr was meant as a card file (a path may start with "/" too)
+    if (!/^\/(ip4|ip6|dns|dns4|dns6|dnsaddr|p2p)\//.test(value)) throw new CliError('FILE_NOT_FOUND', `--bootstrap ${value}: no such member card file, and not a multiaddr`, 'give the card file another member sent (check the path), or its card address (/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…)')
+    return [value]
+  }
   let card: { addresses?: unknown }
   try {
     card = JSON.parse(readFileSync(value, 'utf8')) as typeof card

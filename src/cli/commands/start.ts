@@ -3,6 +3,8 @@ import type { Command } from 'commander'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
+import { CliError } from '../fail.js'
+import { findRunningNode } from '../running-node.js'
 
 export function register(program: Command): void {
   program
@@ -12,6 +14,8 @@ export function register(program: Command): void {
     .option('--api-port <port>', 'override api.port', parseIntOption('--api-port'))
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
     .action(async (opts: { data: string; apiPort?: number; logLevel?: string }) => {
+      const other = findRunningNode(opts.data)
+      if (other) throw new CliError('STORE_LOCKED', `a node already runs on ${opts.data} (pid ${other.pid}, API ${other.apiUrl})`, `stop it first (kill ${other.pid}); while it runs, commands such as "hashmesh status --data ${opts.data}" talk to it`)
       const { default: pino } = await import('pino')
       const { loadConfig } = await import('../../config.js')
       const { runNode } = await import('../../api/run-node.js')

@@ -15,6 +15,7 @@ export function statusSummary(s: StatusView, mode: 'local' | 'remote'): string[]
     `node        ${mode === 'remote' ? 'running' : 'not running (read from the store)'}`,
     `roster      ${s.roster ? `federation ${s.roster.federation}, serial ${s.roster.serial}, ${s.roster.members} members (${s.roster.id.slice(0, 16)}…)` : 'none installed: p2p is off (see "hashmesh roster install")'}`,
     `replica     ${s.records} records (${Object.entries(s.recordsByKind).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}), ${s.signals} signals, ${s.feeds} feeds, ${s.pending} pending`,
+    ...s.heads.map((h) => `  feed      ${h.member ?? '(not in roster)'} ${h.feed.slice(0, 16)}… seq ${h.seq}${h.equivocating ? ' FORKED' : ''}`),
     `index       ${s.index.ready ? `${s.index.pdqHashes} PDQ hashes, ${(s.index.memoryBytes / MIB).toFixed(1)} MiB` : 'not built (built when the node starts)'}`,
   ]
   if (s.network) {
@@ -26,7 +27,6 @@ export function statusSummary(s: StatusView, mode: 'local' | 'remote'): string[]
   }
   const forked = s.heads.filter((h) => h.equivocating)
   lines.push(`forked      ${forked.length === 0 ? 'none' : forked.map((h) => `${h.member ?? h.feed.slice(0, 12)} at seq ${h.forkSeq}`).join(', ')}`)
-  for (const h of s.heads) lines.push(`  feed      ${h.member ?? '(not in roster)'} ${h.feed.slice(0, 16)}… seq ${h.seq}${h.equivocating ? ' FORKED' : ''}`)
   lines.push(`digest      ${s.replicaDigest} (equal on nodes that have exchanged everything)`)
   return lines
 }

@@ -123,7 +123,7 @@ async function diagnose(dataDir: string, out: Finding[]): Promise<void> {
       if (err) add('fail', `cannot listen on ${l.addr}: ${err.code}`, err.code === 'EADDRINUSE' ? `another process uses port ${l.port}: stop it or choose another port` : `use an address of this host in p2p.listen`)
     }
   }
-  if (p2p.bootstrap.length === 0) add('warn', 'no bootstrap peers: this node waits for others to dial it', 'add another member\'s card address to p2p.bootstrap')
+  if (p2p.bootstrap.length === 0) add('warn', 'no bootstrap peers: this node waits for others to dial it', 'nothing to do if other members bootstrap from this node (they gave its card to "hashmesh init --bootstrap"; the first founder has nobody to bootstrap from); else list another member\'s card address under p2p.bootstrap in DIR/config.json')
 
   // 4. API: free port, or our node answers
   const { host, port } = config.api

@@ -18,6 +18,7 @@ import { toHttpError } from './errors.js'
 import { routeDocs } from './openapi-docs.js'
 import { checkRouteAuth, routeAuthOf } from './route-auth.js'
 import { bankRoutes } from './bank-routes.js'
+import { importRoutes } from './import-routes.js'
 import type { ApiMetrics } from './metrics.js'
 import * as S from './schemas.js'
 
@@ -152,6 +153,7 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
   })
 
   bankRoutes(app, service.banks)
+  importRoutes(app, service)
 }
 
 /** Routes that need no bearer token: the health check, the OpenAPI document with its UI (routes, not data), the console. */

@@ -11,7 +11,7 @@
  */
 import { fail } from '../errors.js'
 import { parseHash256 } from '../hash/hash256.js'
-import { PdqIndex } from '../match/pdq-index.js'
+import { hashToWords, PdqIndex } from '../match/pdq-index.js'
 import type { BatchOp, KeyValueStore } from '../store/level-db.js'
 import {
   checkBankName, contentEnabled, isBankSignalType, MAX_DISABLE_UNTIL_TS, METADATA_KEYS, normaliseSignal,
@@ -180,7 +180,16 @@ export class BankStore {
       ops.push({ type: 'put', key: NEXT, value: json(this.nextId + added.length) })
       await this.kv.batch(ops)
       this.nextId += added.length
-      for (const content of added) this.indexContent(content)
+      // PDQ hashes go into the index in one addMany (one maintenance pass for the batch, not one per add).
+      const pdq = added.filter((c) => c.signals.pdq !== undefined)
+      const ids = new Uint32Array(pdq.length)
+      const words = new Uint32Array(pdq.length * 8)
+      pdq.forEach((c, i) => {
+        ids[i] = c.id
+        hashToWords(parseHash256(c.signals.pdq!), words, i * 8)
+      })
+      for (const content of added) this.indexContent(content, false)
+      if (pdq.length > 0) this.pdq.addMany({ ids, hashes: words })
       return added
     })
   }
@@ -261,11 +270,12 @@ export class BankStore {
     return contentEnabled(content, nowSeconds)
   }
 
-  private indexContent(content: BankContent): void {
+  private indexContent(content: BankContent, withPdq = true): void {
     this.contents.set(content.id, content)
     for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
-      if (type === 'pdq') this.pdq.add(content.id, parseHash256(value))
-      else {
+      if (type === 'pdq') {
+        if (withPdq) this.pdq.add(content.id, parseHash256(value))
+      } else {
         const key = `${type}:${value}`
         let ids = this.exact.get(key)
         if (!ids) this.exact.set(key, (ids = new Set()))

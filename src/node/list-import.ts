@@ -55,7 +55,7 @@ export interface ListImportSummary {
 
 interface Checkpoint { key: string; line: number; complete: boolean; updatedAt: number }
 
-const BANK_BATCH = 5000
+const BANK_BATCH = 50_000
 const CONTRIBUTION_BATCH = 20_000
 
 function checkpointPath(node: HashmeshNode, key: string): string {
@@ -101,50 +101,66 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   let pending: ListSignal[] = []
   let pendingKeys = new Set<string>()
   let lastLine = skipUntil
+  // One batch is written while the next is read: `inflight` is the write under way, `inflightKeys` its signals.
+  let inflight: Promise<void> | undefined
+  let inflightKeys = new Set<string>()
 
   const flush = async (doneThrough: number): Promise<void> => {
     checkAborted(options.signal)
-    if (!dryRun && pending.length > 0) {
-      const refused = await sink.write(pending, summary, options)
-      for (const r of refused) reject(r.line, r.code, r.message)
-      summary.accepted -= refused.length
-    }
+    const batch = pending
+    const keys = pendingKeys
     pending = []
     pendingKeys = new Set()
-    if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now() })
-    options.onProgress?.(summary.lines)
+    await inflight // reading waits here: no line is checked while the two sets change
+    checkAborted(options.signal)
+    inflightKeys = keys
+    inflight = (async () => {
+      if (!dryRun && batch.length > 0) {
+        const refused = await sink.write(batch, summary, options)
+        for (const r of refused) reject(r.line, r.code, r.message)
+        summary.accepted -= refused.length
+      }
+      if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now() })
+      options.onProgress?.(doneThrough)
+    })()
   }
 
-  for await (const item of items) {
-    if (item.line <= skipUntil) continue
-    if (item.line > lastLine) {
-      if (pending.length >= batchSize) await flush(lastLine)
-      lastLine = item.line
-      summary.lines = item.line
+  try {
+    for await (const item of items) {
+      if (item.line <= skipUntil) continue
+      if (item.line > lastLine) {
+        if (pending.length >= batchSize) await flush(lastLine)
+        lastLine = item.line
+        summary.lines = item.line
+      }
+      if (item.kind === 'rejected') {
+        reject(item.line, item.code, item.message)
+        continue
+      }
+      if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
+        reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
+        continue
+      }
+      const why = sink.unsupported(item)
+      if (why) {
+        reject(item.line, 'UNSUPPORTED', why)
+        continue
+      }
+      const signalKey = `${item.type}:${item.value}`
+      if (pendingKeys.has(signalKey) || inflightKeys.has(signalKey) || sink.has(item)) {
+        reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${pendingKeys.has(signalKey) || inflightKeys.has(signalKey) ? 'earlier in the file' : sink.where}`)
+        continue
+      }
+      pendingKeys.add(signalKey)
+      pending.push(item)
+      summary.accepted++
     }
-    if (item.kind === 'rejected') {
-      reject(item.line, item.code, item.message)
-      continue
-    }
-    if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
-      reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
-      continue
-    }
-    const why = sink.unsupported(item)
-    if (why) {
-      reject(item.line, 'UNSUPPORTED', why)
-      continue
-    }
-    const signalKey = `${item.type}:${item.value}`
-    if (pendingKeys.has(signalKey) || sink.has(item)) {
-      reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${pendingKeys.has(signalKey) ? 'earlier in the file' : sink.where}`)
-      continue
-    }
-    pendingKeys.add(signalKey)
-    pending.push(item)
-    summary.accepted++
+  } catch (err) {
+    await inflight?.catch(() => undefined) // the batch under way is written (and checkpointed) before the error goes up
+    throw err
   }
   await flush(lastLine)
+  await inflight
   if (key && !dryRun) writeCheckpoint(node, { key, line: lastLine, complete: true, updatedAt: Date.now() })
   return summary
 }
@@ -164,9 +180,21 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
   const config = store.getBank(bank)
   if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
   const shared = config.kind === 'shared'
+  // Duplicate check without a PDQ index search per line (which scans the index's unbuilt tail): a set of
+  // 52-bit prefixes of what the bank holds; a prefix hit is confirmed by an exact lookup.
+  const prefixes = new Set<number>()
+  const prefixOf = (type: string, value: string): number => parseInt(value.slice(0, 13), 16) + (type === 'pdq' ? 0 : 0.5)
+  for (const content of store.listContent(bank)) for (const [type, value] of Object.entries(content.signals)) if (value) prefixes.add(prefixOf(type, value))
   return {
     where: `in bank ${bank}`,
-    has: (item) => store.lookup(item.type, item.value, 0).some((hit) => hit.bank.name === bank),
+    has: (item) => {
+      const prefix = prefixOf(item.type, item.value)
+      if (!prefixes.has(prefix)) {
+        prefixes.add(prefix) // added now or in this batch; a later line with the same prefix is checked exactly
+        return false
+      }
+      return store.lookup(item.type, item.value, 0).some((hit) => hit.bank.name === bank)
+    },
     unsupported: () => undefined,
     write: async (batch, summary, options) => {
       const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options) : undefined

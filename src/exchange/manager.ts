@@ -262,7 +262,7 @@ export class ExchangeManager {
       await this.store.putStatus(status)
     }
     try {
-      const outcome = await runFetch(adapter, context, this.store, this.parts.banks, save)
+      const outcome = await runFetch(adapter, context, this.store, this.parts.banks, save, status.signals)
       if (signal.aborted) throw signal.reason
       status.lastResult = outcome.result
       status.counts = outcome.counts

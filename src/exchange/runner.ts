@@ -33,15 +33,18 @@ export async function runFetch(
   store: ExchangeStore,
   banks: BankPort,
   saveCheckpoint: (checkpoint: Checkpoint, counts: ExchangeStatus['counts'], signals: number) => Promise<void>,
+  previousSignals = 0,
 ): Promise<RunOutcome> {
   const name = context.config.name
   await banks.ensureBank(name)
-  const items = await store.items(name)
+  // The item table is read only when the source sends something: a 304 costs no scan of it.
+  let items: Map<string, number> | undefined
+  const loadItems = async () => (items ??= await store.items(name))
   const counts = { added: 0, removed: 0, unchanged: 0, skipped: 0, pages: 0 }
   let checkpoint = context.checkpoint
   let unchanged = true
 
-  const add = async (signal: ExchangeSignal, pending: Array<[string, number]>) => {
+  const add = async (items: Map<string, number>, signal: ExchangeSignal, pending: Array<[string, number]>) => {
     const key = signalKey(signal)
     if (items.has(key)) {
       counts.unchanged++
@@ -61,6 +64,7 @@ export async function runFetch(
       continue
     }
     unchanged = false
+    const items = await loadItems()
     if (update.kind === 'delta') {
       const removed: string[] = []
       for (const d of update.deletes) {
@@ -73,7 +77,7 @@ export async function runFetch(
         counts.removed++
       }
       const added: Array<[string, number]> = []
-      for (const signal of update.upserts) await add(signal, added)
+      for (const signal of update.upserts) await add(items, signal, added)
       counts.skipped += update.skipped ?? 0
       await store.writeItems(name, added, removed)
       checkpoint = update.checkpoint
@@ -89,7 +93,7 @@ export async function runFetch(
       if (seen.has(key)) continue
       seen.add(key)
       if (seen.size > EXCHANGE_LIMITS.maxSnapshotSignals) fail('EXCHANGE_PAYLOAD', `the list has more than ${EXCHANGE_LIMITS.maxSnapshotSignals} signals`)
-      await add(signal, pending)
+      await add(items, signal, pending)
       if (pending.length >= ITEM_BATCH) {
         await store.writeItems(name, pending, [])
         pending = []
@@ -107,5 +111,5 @@ export async function runFetch(
     checkpoint = update.checkpoint()
     await saveCheckpoint(checkpoint, counts, items.size)
   }
-  return { result: unchanged ? 'unchanged' : 'succeeded', counts, checkpoint, signals: items.size }
+  return { result: unchanged ? 'unchanged' : 'succeeded', counts, checkpoint, signals: items?.size ?? previousSignals }
 }

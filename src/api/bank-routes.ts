@@ -16,9 +16,10 @@ export function bankRoutes(app: FastifyInstance, banks: BanksApi): void {
   app.patch('/v1/banks/:name', { schema: { params: B.BankParams, body: B.UpdateBankBody } }, async (request) => {
     return banks.update((request.params as Params).name, request.body as UpdateBankInput)
   })
-  app.delete('/v1/banks/:name', { schema: { params: B.BankParams } }, async (request, reply) => {
-    await banks.delete((request.params as Params).name)
-    return reply.status(204).send()
+  app.delete('/v1/banks/:name', { schema: { params: B.BankParams } }, async (request) => {
+    const { name } = request.params as Params
+    await banks.delete(name)
+    return { bank: name, deleted: true }
   })
 
   app.post('/v1/banks/:name/content', { schema: { params: B.BankParams, body: B.AddContentBody } }, async (request, reply) => {
@@ -36,9 +37,9 @@ export function bankRoutes(app: FastifyInstance, banks: BanksApi): void {
     const { name, id } = request.params as IdParams
     return banks.updateContent(name, id, request.body as Static<typeof B.UpdateContentBody>)
   })
-  app.delete('/v1/banks/:name/content/:id', { schema: { params: B.ContentParams } }, async (request, reply) => {
+  app.delete('/v1/banks/:name/content/:id', { schema: { params: B.ContentParams } }, async (request) => {
     const { name, id } = request.params as IdParams
     await banks.deleteContent(name, id)
-    return reply.status(204).send()
+    return { bank: name, id, deleted: true }
   })
 }

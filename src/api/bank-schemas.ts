@@ -65,7 +65,7 @@ export const ContentResponse = open({
   createdAt: Type.Integer(), updatedAt: Type.Integer(), records: Type.Optional(Type.Array(Type.String({ description: 'shared banks: record ids in this member\'s feed' }))),
 }, CONTENT_EXAMPLE)
 export const ContentPageResponse = open({ bank: Type.String(), content: Type.Array(ContentResponse), next: Type.Union([Type.Integer(), Type.Null()]) }, { bank: 'TERROR_PHOTOS', content: [CONTENT_EXAMPLE], next: null })
-const NoContent = { type: 'null', description: 'no body' }
+export const DeletedResponse = open({ bank: Type.String(), id: Type.Optional(Type.Integer()), deleted: Type.Literal(true) }, { bank: 'TERROR_PHOTOS', id: 7, deleted: true })
 
 /** As openapi-docs.ts's RouteDocs (declared again here: that module imports this one). */
 interface BankRouteDocs { summary: string; description?: string; ok: Record<number, { description: string; schema: TSchema | object }>; errors: number[] }
@@ -80,7 +80,7 @@ export const BANK_ROUTE_DOCS: Record<string, BankRouteDocs> = {
   },
   'GET /v1/banks/:name': { summary: 'One bank, with its content count', ok: { 200: { description: 'the bank', schema: BankResponse } }, errors: [400, 401, 404] },
   'PATCH /v1/banks/:name': { summary: 'Rename a bank, or change its kind or matching ratio', ok: { 200: { description: 'the bank as it is now', schema: BankResponse } }, errors: [400, 401, 404] },
-  'DELETE /v1/banks/:name': { summary: 'Delete a bank and its content (a shared bank\'s records are revoked)', ok: { 204: { description: 'deleted', schema: NoContent } }, errors: [400, 401, 404] },
+  'DELETE /v1/banks/:name': { summary: 'Delete a bank and its content (a shared bank\'s records are revoked)', ok: { 200: { description: 'deleted', schema: DeletedResponse } }, errors: [400, 401, 404] },
   'POST /v1/banks/:name/content': { summary: 'Add content: its signals, a note and HMA\'s metadata', ok: { 201: { description: 'the content with its new id', schema: ContentResponse } }, errors: [400, 401, 404] },
   'GET /v1/banks/:name/content': { summary: 'A page of a bank\'s content, in id order', ok: { 200: { description: 'content with ids above `after`; `next` is the next page\'s `after`', schema: ContentPageResponse } }, errors: [400, 401, 404] },
   'GET /v1/banks/:name/content/:id': { summary: 'One content item', ok: { 200: { description: 'the content', schema: ContentResponse } }, errors: [400, 401, 404] },
@@ -89,5 +89,5 @@ export const BANK_ROUTE_DOCS: Record<string, BankRouteDocs> = {
     ok: { 200: { description: 'the content as it is now', schema: ContentResponse } },
     errors: [400, 401, 404],
   },
-  'DELETE /v1/banks/:name/content/:id': { summary: 'Delete one content item (a shared bank\'s records are revoked)', ok: { 204: { description: 'deleted', schema: NoContent } }, errors: [400, 401, 404] },
+  'DELETE /v1/banks/:name/content/:id': { summary: 'Delete one content item (a shared bank\'s records are revoked)', ok: { 200: { description: 'deleted', schema: DeletedResponse } }, errors: [400, 401, 404] },
 }

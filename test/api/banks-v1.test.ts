@@ -21,13 +21,13 @@ after(async () => {
 })
 beforeEach(async () => {
   for (const bank of (await h.call({ method: 'GET', url: '/v1/banks' })).json().banks as Array<{ name: string; kind: string }>) {
-    if (bank.kind !== 'member') assert.equal((await h.call({ method: 'DELETE', url: `/v1/banks/${bank.name}` })).statusCode, 204)
+    if (bank.kind !== 'member') assert.equal((await h.call({ method: 'DELETE', url: `/v1/banks/${bank.name}` })).statusCode, 200)
   }
 })
 
 const json = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => h.call({ method, url, ...(payload ? { payload } : {}) })
 
-test('bank lifecycle: create (201), list, get with content count, rename and ratio (PATCH), delete (204, then 404)', async () => {
+test('bank lifecycle: create (201), list, get with content count, rename and ratio (PATCH), delete (200, then 404)', async () => {
   const created = await json('POST', '/v1/banks', { name: 'TERROR_PHOTOS', kind: 'negative', matchingEnabledRatio: 0.5 })
   assert.equal(created.statusCode, 201, created.body)
   assert.equal(created.json().name, 'TERROR_PHOTOS')
@@ -41,7 +41,9 @@ test('bank lifecycle: create (201), list, get with content count, rename and rat
   assert.equal(renamed.json().name, 'ALLOWED_PHOTOS')
   assert.equal((await json('GET', '/v1/banks/TERROR_PHOTOS')).statusCode, 404)
   assert.equal((await json('GET', '/v1/banks/ALLOWED_PHOTOS')).json().matchingEnabledRatio, 1)
-  assert.equal((await json('DELETE', '/v1/banks/ALLOWED_PHOTOS')).statusCode, 204)
+  const deleted = await json('DELETE', '/v1/banks/ALLOWED_PHOTOS')
+  assert.equal(deleted.statusCode, 200)
+  assert.deepEqual(deleted.json(), { bank: 'ALLOWED_PHOTOS', deleted: true })
   const gone = await json('DELETE', '/v1/banks/ALLOWED_PHOTOS')
   assert.equal(gone.statusCode, 404)
   assert.equal(errorCode(gone), 'NOT_FOUND')
@@ -79,7 +81,7 @@ test('content: add with signals, note and metadata (201), page through, get, dis
   assert.equal((await json('PATCH', `/v1/banks/CURATED/content/${ids[0]}`, { disableUntilTs: 1000 })).json().enabled, true)
   assert.deepEqual(await lookup(), ['CURATED'])
 
-  assert.equal((await json('DELETE', `/v1/banks/CURATED/content/${ids[0]}`)).statusCode, 204)
+  assert.deepEqual((await json('DELETE', `/v1/banks/CURATED/content/${ids[0]}`)).json(), { bank: 'CURATED', id: ids[0], deleted: true })
   assert.equal((await json('DELETE', `/v1/banks/CURATED/content/${ids[0]}`)).statusCode, 404)
   assert.equal((await json('GET', `/v1/banks/CURATED/content/${ids[0]}`)).statusCode, 404)
   assert.equal((await json('GET', '/v1/banks/CURATED')).json().contentCount, 4)

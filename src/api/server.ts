@@ -13,6 +13,8 @@ import { registerExchangeRoutes } from './exchange-routes.js'
 import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
 import { LocalControlsService } from '../node/local-controls-service.js'
+import { incidentRoutes } from './incident-routes.js'
+import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 
 export interface AppOptions {
@@ -44,11 +46,13 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
     bodyLimitBytes: options.bodyLimitBytes,
   })
   const banks = service.banksService
-  await localControlsRoutes(app, { service: new LocalControlsService(node) })
+  const localControls = new LocalControlsService(node)
+  await localControlsRoutes(app, { service: localControls })
+  await incidentRoutes(app, { service: new IncidentsService(node) })
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   await registerExchangeRoutes(app, node)
   const token = options.token
-  await app.register(consoleRoutes, { service, banks, token: typeof token === 'function' ? token : () => token })
+  await app.register(consoleRoutes, { service, banks, localControls, token: typeof token === 'function' ? token : () => token })
   return app
 }
 

@@ -9,6 +9,7 @@ import { Feeds, FeedPage, RecordPage } from './pages/records.js'
 import { Contribute } from './pages/contribute.js'
 import { Roster } from './pages/roster.js'
 import { Banks, NotYet } from './pages/banks.js'
+import { Quarantine } from './pages/quarantine.js'
 import './app.css'
 
 interface SessionInfo { authenticated: boolean; csrf?: string; expiresAt?: number }
@@ -22,7 +23,7 @@ const NAV: Array<{ path: string; label: string; ready: boolean }> = [
   { path: '/ui/roster', label: 'Roster', ready: true },
   { path: '/ui/banks', label: 'Banks', ready: true },
   { path: '/ui/incidents', label: 'Incidents', ready: false },
-  { path: '/ui/quarantine', label: 'Quarantine', ready: false },
+  { path: '/ui/quarantine', label: 'Quarantine', ready: true },
 ]
 
 function Login({ onLogin }: { onLogin: (s: SessionInfo) => void }) {
@@ -77,7 +78,7 @@ function Page({ path }: { path: string }) {
     case 'incidents':
       return <NotYet what="Incidents" />
     case 'quarantine':
-      return <NotYet what="Quarantine" />
+      return <Quarantine />
     default:
       return <p>No page {path}. <Link href="/ui/overview">Overview</Link></p>
   }

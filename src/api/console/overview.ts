@@ -20,8 +20,16 @@ export interface ChartSeries {
   received: Record<string, number[]>
 }
 
-export async function buildOverview(service: NodeService, minutes = OVERVIEW_MINUTES, bucketMinutes = 1) {
-  const [status, peers, equivocations, activity] = await Promise.all([service.status(), service.peers(), service.equivocations(), service.activity(minutes)])
+export interface OverviewOptions {
+  minutes?: number
+  bucketMinutes?: number
+  /** Records held in the flood quarantine, when the node has one. */
+  quarantined?: () => Promise<number>
+}
+
+export async function buildOverview(service: NodeService, options: OverviewOptions = {}) {
+  const { minutes = OVERVIEW_MINUTES, bucketMinutes = 1 } = options
+  const [status, peers, equivocations, activity, quarantined] = await Promise.all([service.status(), service.peers(), service.equivocations(), service.activity(minutes), options.quarantined?.() ?? null])
   const nameOfKey = new Map(status.heads.map((h) => [h.feed, h.member]))
   const roster = await service.roster()
   const current = roster.versions.at(-1)
@@ -72,8 +80,8 @@ export async function buildOverview(service: NodeService, minutes = OVERVIEW_MIN
       bans: Object.entries(bannedUntil).filter(([, until]) => until > now).map(([peerId, until]) => ({ peerId, member: memberOfPeer.get(peerId) ?? null, until })),
       refusedConnections: metrics?.connectionsRefused ?? 0,
       refusedByReason: Object.fromEntries(Object.entries(metrics?.connectionsRefusedByReason ?? {}).filter(([, n]) => n > 0)),
-      /** Quarantined contributions: a slot for when quarantine exists (issue 17 item 6). */
-      quarantined: null,
+      /** Other members' records held by the flood quarantine (null: the node has none). */
+      quarantined,
     },
     sync: network?.sync ?? null,
     charts: chartSeries(activity, (key) => nameOfKey.get(key) ?? key.slice(0, 8), bucketMinutes),

@@ -20,6 +20,7 @@ import { loadTaxonomy, PROJECT_ROOT } from '../../config.js'
 import { fail } from '../../errors.js'
 import type { RosterJson } from '../../node/contract.js'
 import type { BanksService } from '../../node/banks-service.js'
+import type { LocalControlsApi } from '../../node/local-controls-service.js'
 import type { NodeService } from '../../node/service.js'
 import { tryDecodeAndVerify } from '../../record/codec.js'
 import { fromHex } from '../../record/crypto.js'
@@ -50,6 +51,8 @@ export const CONTENT_SECURITY_POLICY = [
 export interface ConsoleOptions {
   service: NodeService
   banks?: BanksService
+  /** Local switches and the flood quarantine (issue 18), when the node has them: the Quarantine page. */
+  localControls?: LocalControlsApi
   token: () => string
   sessions?: SessionStore
   /** Where the built bundle is; CONSOLE_ASSETS by default. */
@@ -58,6 +61,7 @@ export interface ConsoleOptions {
 
 const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const ProposalParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }) })
+const ReleaseBody = Type.Object({ records: Type.Array(Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false })
 const ActivityQuery = Type.Object({ minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })), bucket: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })) })
 
 const PAGES = ['', '/', '/overview', '/search', '/records', '/records/*', '/feeds/*', '/contribute', '/roster', '/banks', '/incidents', '/quarantine', '/login']
@@ -145,10 +149,11 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   })
 
   // ---- overview ----
-  app.get(`${CONSOLE_PREFIX}/api/overview`, async () => buildOverview(service))
+  const quarantined = options.localControls ? async () => (await options.localControls!.quarantine()).records.length : undefined
+  app.get(`${CONSOLE_PREFIX}/api/overview`, async () => buildOverview(service, { quarantined }))
   app.get(`${CONSOLE_PREFIX}/api/activity`, { schema: { querystring: ActivityQuery } }, async (request) => {
     const { minutes, bucket } = request.query as Static<typeof ActivityQuery>
-    return (await buildOverview(service, minutes ?? 1440, bucket ?? 15)).charts
+    return (await buildOverview(service, { minutes: minutes ?? 1440, bucketMinutes: bucket ?? 15 })).charts
   })
 
   // ---- search ----
@@ -213,6 +218,17 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   app.post(`${CONSOLE_PREFIX}/api/roster/proposals/:id/sign`, { schema: { params: ProposalParams } }, async (request) => {
     const { id } = request.params as Static<typeof ProposalParams>
     return service.signRosterProposal(id)
+  })
+
+  // ---- quarantine (flood quarantine of other members' records, node/local-controls-service.ts) ----
+  app.get(`${CONSOLE_PREFIX}/api/quarantine`, async () => {
+    if (!options.localControls) return { available: false }
+    return { available: true, ...(await options.localControls.quarantine()) }
+  })
+  app.post(`${CONSOLE_PREFIX}/api/quarantine/release`, { schema: { body: ReleaseBody } }, async (request) => {
+    if (!options.localControls) fail('NOT_FOUND', 'this node has no quarantine')
+    const { records } = request.body as Static<typeof ReleaseBody>
+    return options.localControls.releaseQuarantine({ records, by: 'console' })
   })
 
   // ---- banks (src/bank, the HMA /c/ routes) ----

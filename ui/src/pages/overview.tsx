@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { api, ConsoleError, prefetched } from '../api.js'
 import { TimeChart } from '../chart.js'
 import { ago, bytes, count, short, when } from '../format.js'
+import { Link } from '../router.js'
 
 /** How often the page asks for a new overview (the node keeps no state per viewer): under 5 s with the answer's time. */
 export const REFRESH_MS = 4000
@@ -50,7 +51,7 @@ export function Overview() {
   }, [charts])
   if (!data) return <p>{error ?? 'Loading the overview…'}</p>
   const { identity, federation, alerts } = data
-  const alertCount = alerts.equivocations.length + alerts.bans.length + (alerts.refusedConnections > 0 ? 1 : 0)
+  const alertCount = alerts.equivocations.length + alerts.bans.length + (alerts.refusedConnections > 0 ? 1 : 0) + (alerts.quarantined ? 1 : 0)
   return (
     <div class="overview" data-testid="overview">
       <h1>Overview</h1>
@@ -69,8 +70,8 @@ export function Overview() {
           {alerts.equivocations.map((e) => <li class="bad" key={e.feed}>Equivocation: {e.member ?? short(e.feed)} signed two records at seq {e.seq}; its feed is frozen there.</li>)}
           {alerts.bans.map((b) => <li class="bad" key={b.peerId}>Banned peer {b.member ?? ''} {short(b.peerId, 12)} until {when(b.until)}</li>)}
           {alerts.refusedConnections > 0 && <li class="warn">Refused connections: {alerts.refusedConnections} ({Object.entries(alerts.refusedByReason).map(([r, n]) => `${r} ${n}`).join(', ')})</li>}
-          {alerts.quarantined === null ? null : <li class="warn">{alerts.quarantined} contributions quarantined</li>}
-          {alertCount === 0 && <li class="ok">No alerts: no equivocation, no ban, no refused connection.</li>}
+          {alerts.quarantined ? <li class="warn">{alerts.quarantined} records of other members held in quarantine (not matched): <Link href="/ui/quarantine">review</Link></li> : null}
+          {alertCount === 0 && <li class="ok">No alerts: no equivocation, no ban, no refused connection{alerts.quarantined === 0 ? ', nothing in quarantine' : ''}.</li>}
         </ul>
       </section>
 

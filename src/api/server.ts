@@ -13,8 +13,6 @@ import { registerExchangeRoutes } from './exchange-routes.js'
 import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
 import { LocalControlsService } from '../node/local-controls-service.js'
-import { incidentRoutes } from './incident-routes.js'
-import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 
 export interface AppOptions {
@@ -48,7 +46,6 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   const banks = service.banksService
   const localControls = new LocalControlsService(node)
   await localControlsRoutes(app, { service: localControls })
-  await incidentRoutes(app, { service: new IncidentsService(node) })
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   await registerExchangeRoutes(app, node)
   const token = options.token

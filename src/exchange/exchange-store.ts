@@ -58,6 +58,12 @@ export class ExchangeStore {
     if (ops.length > 0) await this.kv.batch(ops)
   }
 
+  async clearItems(name: string): Promise<void> {
+    const ops: BatchOp[] = []
+    for await (const key of this.kv.keys(range(`${ITEM}${name}!`))) ops.push({ type: 'del', key })
+    if (ops.length > 0) await this.kv.batch(ops)
+  }
+
   /** Forgets the exchange: config, state and item table. */
   async remove(name: string): Promise<void> {
     const ops: BatchOp[] = [{ type: 'del', key: CFG + name }, { type: 'del', key: STATE + name }]

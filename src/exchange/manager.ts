@@ -274,10 +274,11 @@ export class ExchangeManager {
       status.nextRunAt = config.enabled ? this.now() + config.intervalSeconds * 1000 : null
       this.log('info', 'exchange.fetched', { name, api: config.api, result: outcome.result, ...outcome.counts, signals: outcome.signals, ms: this.now() - started })
     } catch (err) {
-      if (signal.aborted && !this.exchanges.has(name)) return { ...status, runningSince: null }
-      if (signal.aborted && !this.running && !isHashmeshError(err)) {
+      if (signal.aborted) {
+        // Stopped with the node, or the exchange removed: not a failure; the next run resumes from the saved checkpoint.
         status.runningSince = null
-        return { ...status } // stopped with the node: the next start resumes from the saved checkpoint
+        if (this.exchanges.has(name)) await this.store.putStatus(status)
+        return { ...status }
       }
       const code: ErrorCode = isHashmeshError(err) ? err.code : 'INTERNAL'
       if (!isHashmeshError(err)) this.log('error', 'exchange.fetch.bug', { name, message: (err as Error).message, stack: (err as Error).stack })

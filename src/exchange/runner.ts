@@ -11,7 +11,8 @@ import { EXCHANGE_LIMITS, signalKey, type Checkpoint, type ExchangeAdapter, type
 
 /** What the runner needs of the banks (node/exchanges.ts implements it over the node's BanksService). */
 export interface BankPort {
-  ensureBank(name: string): Promise<void>
+  /** Makes the bank when it is not there; true when it had to (the item table is then stale). */
+  ensureBank(name: string): Promise<boolean>
   /** Adds one signal as bank content; its content id. */
   add(bank: string, signal: ExchangeSignal): Promise<number>
   remove(bank: string, contentId: number): Promise<void>
@@ -36,7 +37,8 @@ export async function runFetch(
   previousSignals = 0,
 ): Promise<RunOutcome> {
   const name = context.config.name
-  await banks.ensureBank(name)
+  // A bank deleted by hand (or renamed) is made anew, empty: what the item table says it held is gone.
+  if (await banks.ensureBank(name)) await store.clearItems(name)
   // The item table is read only when the source sends something: a 304 costs no scan of it.
   let items: Map<string, number> | undefined
   const loadItems = async () => (items ??= await store.items(name))

@@ -53,9 +53,11 @@ function bankPort(banks: BanksService): BankPort {
     async ensureBank(name) {
       try {
         await banks.getBank(name)
+        return false
       } catch (err) {
         if (!isHashmeshError(err, 'NOT_FOUND')) throw err
         await banks.createBank({ name, kind: 'local' })
+        return true
       }
     },
     // A local or negative bank is written to its BankStore directly (2.5x the rate through BanksService,

@@ -156,6 +156,25 @@ test('local_file exchange: re-read when it changes, diffed (deleted lines leave 
   assert.equal((await h.exchanges.fetchNow('FILE_MISSING')).error?.code, 'EXCHANGE_FETCH')
 })
 
+test('a bank deleted by hand is made anew and refilled by the next fetch; removing an exchange mid-fetch stops it quietly', async () => {
+  const path = join(h.dataDir, 'refill.txt')
+  writeFileSync(path, `${pdq(60)}\n${pdq(61)}\n`)
+  await h.exchanges.create({ name: 'REFILL', api: 'local_file', settings: { path, signal_type: 'pdq' }, enabled: false })
+  assert.equal((await h.exchanges.fetchNow('REFILL')).signals, 2)
+  await h.banks.deleteBank('REFILL')
+  utimesSync(path, new Date(), new Date(Date.now() + 5000))
+  const refilled = await h.exchanges.fetchNow('REFILL')
+  assert.equal(refilled.counts.added, 2)
+  assert.equal((await h.bankSignals('REFILL')).length, 2)
+  await h.exchanges.create({ name: 'URL_REMOVED', api: 'url', settings: { url: `${server.url}/slow.txt` }, enabled: false })
+  const running = h.exchanges.fetchNow('URL_REMOVED')
+  await new Promise((r) => setTimeout(r, 100))
+  await h.exchanges.remove('URL_REMOVED')
+  assert.equal((await running).error, null, 'an aborted fetch is not a failure')
+  assert.ok(!h.logs.some((l) => l.includes('exchange.fetch.bug')), 'no error logged')
+  await assert.rejects(h.banks.getBank('URL_REMOVED'), (err: unknown) => isHashmeshError(err, 'NOT_FOUND'))
+})
+
 test('removing an exchange removes its bank; removing one that is not there is not an error', async () => {
   await h.exchanges.remove('FILE_LIST')
   await assert.rejects(h.banks.getBank('FILE_LIST'), (err: unknown) => isHashmeshError(err, 'NOT_FOUND'))

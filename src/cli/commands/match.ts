@@ -6,6 +6,7 @@ import { connect, findRunningNode, remoteClient } from '../client.js'
 import { collect, dataOption, parseIntOption, requireHex } from '../common.js'
 import { CliError, EXIT, usageError } from '../fail.js'
 import { printJson, printLine } from '../output.js'
+import { memberNames } from '../member-names.js'
 
 type Matched = MatchResponse['matches'][number]
 
@@ -74,6 +75,7 @@ export function register(program: Command): void {
       const peers = await client.peers()
       if (opts.json) return printJson({ peers })
       if (peers.length === 0) printLine(status.network ? 'no peers connected' : 'p2p is off (no roster installed)')
-      for (const p of peers) printLine(`${p.peerId}  ${p.direction}  ${p.addresses.join(' ')}  invalid=${p.invalid}`)
+      const names = peers.length ? (await memberNames(client)).byPeer : new Map<string, string>()
+      for (const p of peers) printLine(`${(names.get(p.peerId) ?? '(not in roster)').padEnd(16)} ${p.peerId}  ${p.direction}  ${p.addresses.join(' ')}  invalid=${p.invalid}`)
     })
 }

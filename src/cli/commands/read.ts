@@ -4,11 +4,12 @@ import type { StatusView } from '../../node/contract.js'
 import { connect } from '../client.js'
 import { dataOption, parseIntOption, requireHex } from '../common.js'
 import { printJson, printLine } from '../output.js'
+import { memberNames } from '../member-names.js'
 
 const MIB = 1024 * 1024
 
 /** The status as a few readable lines; `--json` gives all of it. */
-export function statusSummary(s: StatusView, mode: 'local' | 'remote'): string[] {
+export function statusSummary(s: StatusView, mode: 'local' | 'remote', peerNames: Map<string, string> = new Map()): string[] {
   const lines = [
     `member      ${s.member.name} (${s.member.key})`,
     `peer id     ${s.peerId}`,
@@ -19,7 +20,7 @@ export function statusSummary(s: StatusView, mode: 'local' | 'remote'): string[]
     `index       ${s.index.ready ? `${s.index.pdqHashes} PDQ hashes, ${(s.index.memoryBytes / MIB).toFixed(1)} MiB` : 'not built (built when the node starts)'}`,
   ]
   if (s.network) {
-    lines.push(`peers       ${s.network.peers} connected${s.network.peerList.length ? `: ${s.network.peerList.map((p) => `${p.peerId.slice(-8)} (${p.direction})`).join(', ')}` : ''}`)
+    lines.push(`peers       ${s.network.peers} connected${s.network.peerList.length ? `: ${s.network.peerList.map((p) => `${peerNames.get(p.peerId) ?? p.peerId.slice(-8)} (${p.direction})`).join(', ')}` : ''}`)
     lines.push(`sync        ${s.network.sync.sessionsSucceeded} sessions ok, ${s.network.sync.sessionsFailed} failed`)
     if (s.network.addresses.length) lines.push(`listening   ${s.network.addresses.join(' ')}`)
   } else {
@@ -42,7 +43,8 @@ export function register(program: Command): void {
       try {
         const status = await client.status()
         if (opts.json) return printJson(status)
-        for (const line of statusSummary(status, client.mode)) printLine(line)
+        const names = status.network?.peerList.length ? (await memberNames(client)).byPeer : undefined
+        for (const line of statusSummary(status, client.mode, names)) printLine(line)
       } finally {
         await client.close()
       }
@@ -61,7 +63,9 @@ export function register(program: Command): void {
       const client = await connect(opts.data, { preferRemote: true })
       try {
         if (!feed) {
-          for (const head of await client.feeds()) opts.json ? printJson(head) : printLine(`${head.feed}  seq ${head.seq}  head ${head.id}`)
+          const heads = await client.feeds()
+          const names = !opts.json && heads.length ? (await memberNames(client)).byKey : new Map<string, string>()
+          for (const head of heads) opts.json ? printJson(head) : printLine(`${(names.get(head.feed) ?? '(not in roster)').padEnd(16)} ${head.feed}  seq ${head.seq}  head ${head.id}`)
           return
         }
         for (const { record } of (await client.feed(feed, { from: opts.from, limit: opts.limit })).records) {

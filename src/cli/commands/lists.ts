@@ -76,9 +76,8 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const target = opts.bank ? `bank:${opts.bank}` : 'contribute'
   const key = checkpointKey(file, format, target)
   const { findRunningNode } = await import('../running-node.js')
-  if (findRunningNode(opts.data)) {
-    fail('STORE_LOCKED', `a node is running on ${opts.data} and list import opens the data directory itself: stop the node (or send the file to its POST /v1/import route)`)
-  }
+  const running = findRunningNode(opts.data)
+  if (running) return importThroughNode(file, opts, running.apiUrl, key)
   const { readSignals } = await import('../../lists/index.js')
   const { importList } = await import('../../node/list-import.js')
   const { HashmeshNode } = await import('../../node/node.js')
@@ -97,18 +96,54 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
       },
     })
     bar.stop()
-    if (opts.json) printJson(summary)
-    else {
-      const codes = Object.entries(summary.byCode).map(([c, n]) => `${c}: ${n}`).join(', ')
-      const verb = summary.dryRun ? 'would add' : 'added'
-      const written = opts.bank ? `${summary.written} content items to ${opts.bank}` : `${summary.written} records`
-      printLine(`${summary.lines} lines${summary.resumedAfterLine ? ` (resumed after line ${summary.resumedAfterLine})` : ''}: ${summary.accepted} signals ${verb}${summary.dryRun ? '' : ` (${written})`}, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`)
-    }
-    if (summary.rejected > 0) process.exitCode = 1
+    printSummary(summary, opts)
   } finally {
     bar.stop()
     await node.close()
   }
+}
+
+/** A node runs on the data directory: the file is streamed to its POST /v1/import (same path, same checks). */
+async function importThroughNode(file: string, opts: ListImportCliOptions, apiUrl: string, key: string | undefined): Promise<void> {
+  const { readFileSync } = await import('node:fs')
+  const { join, resolve } = await import('node:path')
+  const { Readable } = await import('node:stream')
+  const token = readFileSync(join(resolve(opts.data), 'api.token'), 'utf8').trim()
+  const query = new URLSearchParams()
+  if (opts.format) query.set('format', opts.format)
+  if (opts.bank) query.set('bank', opts.bank)
+  if (opts.contribute) query.set('contribute', 'true')
+  if (opts.dryRun) query.set('dryRun', 'true')
+  if (opts.map) query.set('map', opts.map)
+  if (opts.type) query.set('type', opts.type)
+  if (opts.unknownLabels) query.set('unknownLabels', opts.unknownLabels)
+  if (opts.restart) query.set('restart', 'true')
+  if (key) query.set('key', key)
+  const body = Readable.toWeb(file === '-' ? process.stdin : createReadStream(file)) as ReadableStream
+  const res = await fetch(`${apiUrl}/v1/import?${query}`, {
+    method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+  } as RequestInit)
+  const answer = await res.json() as { error?: { code: string; message: string } } & RemoteSummary
+  if (!res.ok || answer.error) fail((answer.error?.code ?? 'INTERNAL') as 'BAD_REQUEST', answer.error?.message ?? `the node answered ${res.status}`)
+  for (const r of answer.rejections) printError(`line ${r.line}: ${r.code}: ${r.message}`)
+  if (answer.rejectionsLeftOut > 0) printError(`… and ${answer.rejectionsLeftOut} more rejected lines`)
+  printSummary(answer, opts)
+}
+
+interface RemoteSummary {
+  lines: number; accepted: number; rejected: number; byCode: Record<string, number>; written: number; resumedAfterLine: number; dryRun: boolean
+  rejections: Array<{ line: number; code: string; message: string }>; rejectionsLeftOut: number
+}
+
+function printSummary(summary: Omit<RemoteSummary, 'rejections' | 'rejectionsLeftOut'>, opts: ListImportCliOptions): void {
+  if (opts.json) printJson({ lines: summary.lines, accepted: summary.accepted, rejected: summary.rejected, byCode: summary.byCode, written: summary.written, resumedAfterLine: summary.resumedAfterLine, dryRun: summary.dryRun })
+  else {
+    const codes = Object.entries(summary.byCode).map(([c, n]) => `${c}: ${n}`).join(', ')
+    const verb = summary.dryRun ? 'would add' : 'added'
+    const written = opts.bank ? `${summary.written} content items to ${opts.bank}` : `${summary.written} records`
+    printLine(`${summary.lines} lines${summary.resumedAfterLine ? ` (resumed after line ${summary.resumedAfterLine})` : ''}: ${summary.accepted} signals ${verb}${summary.dryRun ? '' : ` (${written})`}, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`)
+  }
+  if (summary.rejected > 0) process.exitCode = 1
 }
 
 export interface ListExportCliOptions { data: string; format?: string; bank?: string; feed?: string[]; title?: string }

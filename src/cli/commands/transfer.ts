@@ -5,6 +5,7 @@ import { fail } from '../../errors.js'
 import type { AuditItem, DeclaredEnvelope } from '../../record/audit.js'
 import { connect } from '../client.js'
 import { dataOption, parseIntOption, progressBar, readLines, requireHex } from '../common.js'
+import { usageError } from '../fail.js'
 import { printError, printJson, printLine } from '../output.js'
 
 const IMPORT_BATCH = 500
@@ -21,6 +22,16 @@ function lineBytes(fromHex: (hex: string, length: number, what: string) => Uint8
   } catch (err) {
     if (err instanceof SyntaxError) return { error: 'line is not JSON' }
     throw err
+  }
+}
+
+/** Signed JSON Lines are the default: a list in another format is named, with the flags it needs. */
+async function refuseOtherList(file: string): Promise<void> {
+  const { openList } = await import('../../lists/index.js')
+  const { sniffed, stream } = await openList(file)
+  stream.destroy()
+  if (sniffed.format && sniffed.format !== 'jsonl') {
+    usageError(`${file} looks like ${sniffed.format}, not signed JSON Lines`, `import it with --format ${sniffed.format} and --bank NAME or --contribute (or --dry-run)`)
   }
 }
 
@@ -75,6 +86,7 @@ export function register(program: Command): void {
       if ((opts.format !== undefined && opts.format !== 'jsonl') || opts.bank || opts.contribute || opts.dryRun) {
         return (await import('./lists.js')).runListImport(file, opts)
       }
+      if (file !== '-') await refuseOtherList(file)
       const lines: { line: number; text: string }[] = []
       for await (const l of readLines(file)) lines.push(l)
       const client = await connect(opts.data)

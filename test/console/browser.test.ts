@@ -205,6 +205,10 @@ describe('console in chromium', { skip }, () => {
     await go('Banks')
     await page.waitForSelector('[data-testid=banks]')
     await shot('banks')
+    await go('Quarantine')
+    await page.waitForSelector('[data-testid=quarantine]')
+    assert.match(await page.textContent('[data-testid=quarantine]') ?? '', /Nothing held/)
+    await shot('quarantine')
     assert.deepEqual(cspViolations, [], 'the console itself breaks no rule of its CSP')
     const outcome = await page.evaluate(async () => {
       const seen = new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true }))

@@ -15,7 +15,7 @@ export function TimeChart({ title, series, data, testid }: { title: string; seri
       title,
       width: Math.max(280, host.current.clientWidth || 380),
       height: 160,
-      series: [{}, ...series.map((label, i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false }))],
+      series: [{}, ...series.map((label, i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false, points: { show: true, size: 4 } }))],
       axes: [{}, { size: 48 }],
       legend: { show: true },
     }

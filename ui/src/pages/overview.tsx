@@ -61,7 +61,7 @@ export function Overview() {
         <div class="card"><h3>Federation</h3>{federation ? <><p class="big">{federation.id}</p><p>roster v{federation.rosterSerial}, {federation.members} members</p><p class="mono" title={federation.rosterId}>{short(federation.rosterId, 16)}</p></> : <p>No roster installed</p>}</div>
         <div class="card"><h3>Store</h3><p class="big" data-testid="signals">{count(data.counts.signals, 'signal')}</p><p>{count(data.counts.records, 'record')} in {count(data.counts.feeds, 'feed')}{data.counts.pending > 0 ? `, ${data.counts.pending} pending` : ''}</p></div>
         <div class="card"><h3>Index</h3><p class="big">{data.index.ready ? 'ready' : 'building…'}</p><p>{data.index.pdqHashes.toLocaleString('en')} PDQ hashes, {bytes(data.index.memoryBytes)}</p></div>
-        <div class={`card ${alertCount > 0 ? 'warn' : ''}`}><h3>Catch-up</h3><p class="big">{data.catchUp.behind === 0 ? 'in step' : `${data.catchUp.behind.toLocaleString('en')} behind`}</p><p>{count(data.peers.length, 'peer')} connected</p></div>
+        <div class={`card ${data.catchUp.behind > 0 ? 'warn' : ''}`}><h3>Catch-up</h3><p class="big">{data.catchUp.behind === 0 ? 'in step' : `${data.catchUp.behind.toLocaleString('en')} behind`}</p><p>{count(data.peers.length, 'peer')} connected</p></div>
       </section>
 
       <section>

@@ -47,7 +47,10 @@ export function asNetError(err: unknown, what: string): HashmeshError {
   if (isHashmeshError(err)) return err
   const e = err as { name?: string; message?: string }
   const name = e?.name ?? ''
-  const message = `${what}: ${e?.message ?? String(err)}`
+  // a stream or connection may reject with the DOM Event that ended it: it has a type, no message
+  // (operators saw "open sync stream: [object Event]")
+  const detail = err instanceof Event ? (err.type === 'close' ? 'the connection closed' : `the connection ended (${err.type})`) : e?.message ?? String(err)
+  const message = `${what}: ${detail}`
   if (name === 'TimeoutError' || name === 'AbortError') return new HashmeshError('TIMEOUT', message, { cause: err })
   if (name === 'InvalidDataLengthError' || name === 'InvalidMessageLengthError' || name === 'InvalidDataLengthLengthError') {
     return new HashmeshError('PROTOCOL', message, { cause: err })

@@ -35,7 +35,7 @@ export const EXCHANGE_ROUTE_DOCS = {
   'GET /v1/exchanges': { summary: 'Exchanges (sources that fill a bank of their name on a schedule) with their fetch status', ok: { 200: { description: 'every exchange', schema: ExchangeList } }, errors: [401] },
   'POST /v1/exchanges': {
     summary: 'Create an exchange (and its bank): {name, api, settings, enabled?, intervalSeconds?}',
-    description: 'APIs: local_file, url, hashmesh (a member\'s feed), tat (Tech Against Terrorism TCAP), fb_threatexchange (Meta ThreatExchange). The first fetch runs at once when the node runs.',
+    description: 'APIs: local_file, url, hashmesh (a member\'s feed), tat (Tech Against Terrorism TCAP), fb_threatexchange (Meta ThreatExchange), sample (python-threatexchange\'s example signals). The first fetch runs at once when the node runs.',
     ok: { 201: { description: 'the exchange', schema: ExchangeView } },
     errors: [400, 401],
   },

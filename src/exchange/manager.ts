@@ -10,6 +10,7 @@ import { fail, isHashmeshError, type ErrorCode } from '../errors.js'
 import type { KeyValueStore } from '../store/level-db.js'
 import { federationAdapter } from './adapters/federation.js'
 import { localFileAdapter } from './adapters/local-file.js'
+import { sampleAdapter } from './adapters/sample.js'
 import { tcapAdapter } from './adapters/tcap.js'
 import { threatExchangeAdapter } from './adapters/threatexchange.js'
 import { urlListAdapter } from './adapters/url-list.js'
@@ -41,7 +42,7 @@ export interface ExchangeComponents {
 export interface CreateExchangeInput { name: unknown; api: unknown; settings?: unknown; enabled?: unknown; intervalSeconds?: unknown }
 export interface UpdateExchangeInput { enabled?: unknown; intervalSeconds?: unknown }
 
-const ALL_ADAPTERS = [localFileAdapter, urlListAdapter, federationAdapter, tcapAdapter, threatExchangeAdapter]
+const ALL_ADAPTERS = [localFileAdapter, urlListAdapter, federationAdapter, tcapAdapter, threatExchangeAdapter, sampleAdapter]
 
 function emptyStatus(name: string): ExchangeStatus {
   return {

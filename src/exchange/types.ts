@@ -9,7 +9,7 @@ import type { BankSignalType } from '../bank/types.js'
 import type { HttpGet } from './http.js'
 
 /** The exchange APIs hashmesh has, by HMA's api names where HMA has one (`fb_threatexchange`, `tat`). */
-export const EXCHANGE_APIS = ['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange'] as const
+export const EXCHANGE_APIS = ['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange', 'sample'] as const
 export type ExchangeApi = (typeof EXCHANGE_APIS)[number]
 
 export const isExchangeApi = (name: unknown): name is ExchangeApi => typeof name === 'string' && (EXCHANGE_APIS as readonly string[]).includes(name)

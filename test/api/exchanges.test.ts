@@ -47,7 +47,8 @@ after(async () => {
 test('HMA test_exchange_api_set_auth: apis listed; auth support and whether it is set, set and unset by credential_json; the secret never comes back', async () => {
   const apis = await call({ method: 'GET', url: '/c/exchanges/apis' })
   assert.equal(apis.statusCode, 200)
-  assert.deepEqual(new Set(apis.json()), new Set(['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange']))
+  assert.deepEqual(new Set(apis.json()), new Set(['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange', 'sample']))
+  assert.deepEqual((await call({ method: 'GET', url: '/c/exchanges/api/sample' })).json(), { supports_authentification: false, has_set_authentification: false })
   assert.deepEqual((await call({ method: 'GET', url: '/c/exchanges/api/local_file' })).json(), { supports_authentification: false, has_set_authentification: false })
   assert.deepEqual((await call({ method: 'GET', url: '/c/exchanges/api/fb_threatexchange' })).json(), { supports_authentification: true, has_set_authentification: false })
   const set = await call({ method: 'POST', url: '/c/exchanges/api/fb_threatexchange', payload: { credential_json: { api_token: '12345789|000000000000-secret' } } })
@@ -106,6 +107,23 @@ test('HMA test_exchange_delete and test_exchange_get_fetch_status: delete of a m
   assert.equal((await call({ method: 'GET', url: '/c/bank/BAR_EXCHANGE' })).statusCode, 200)
   assert.equal((await call({ method: 'DELETE', url: '/c/exchange/BAR_EXCHANGE' })).statusCode, 200)
   assert.equal((await call({ method: 'GET', url: '/c/bank/BAR_EXCHANGE' })).statusCode, 404)
+})
+
+test('HMA test_exchange_delete and test_exchange_get_fetch_status verbatim, with the sample API; a fetch of it fills the bank with the python-threatexchange examples', async () => {
+  assert.equal((await call({ method: 'POST', url: '/c/exchanges', payload: { api: 'sample', bank: 'FOO_EXCHANGE', api_json: {} } })).statusCode, 201)
+  const deleted = await call({ method: 'DELETE', url: '/c/exchange/FOO_EXCHANGE' })
+  assert.equal(deleted.statusCode, 200)
+  assert.equal(deleted.json().message, 'Exchange deleted')
+  assert.equal((await call({ method: 'POST', url: '/c/exchanges', payload: { api: 'sample', bank: 'BAR_EXCHANGE', api_json: {} } })).statusCode, 201)
+  const status = await call({ method: 'GET', url: '/c/exchange/BAR_EXCHANGE/status' })
+  assert.equal(status.statusCode, 200)
+  for (const key of ['checkpoint_ts', 'running_fetch_start_ts', 'last_fetch_complete_ts', 'last_fetch_succeeded', 'up_to_date', 'fetched_items']) assert.ok(key in status.json(), key)
+  const fetched = (await call({ method: 'POST', url: '/v1/exchanges/BAR_EXCHANGE/fetch' })).json()
+  assert.equal(fetched.status.signals, 18)
+  assert.deepEqual((await call({ method: 'GET', url: '/m/lookup?signal=f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22&signal_type=pdq&bypass_coinflip=true' })).json(), ['BAR_EXCHANGE'])
+  const after = (await call({ method: 'GET', url: '/c/exchange/BAR_EXCHANGE/status' })).json()
+  assert.deepEqual({ ok: after.last_fetch_succeeded, up: after.up_to_date, items: after.fetched_items }, { ok: true, up: true, items: 18 })
+  assert.equal((await call({ method: 'DELETE', url: '/c/exchange/BAR_EXCHANGE' })).statusCode, 200)
 })
 
 test('HMA create refusals: no bank, a bank name off the rule, no api, an unknown api, api_json not an object, bad api_json, a name a bank has', async () => {

@@ -11,7 +11,7 @@ import { CliError, EXIT, usageError } from '../fail.js'
 import { printJson, printLine } from '../output.js'
 import { exchangesClient, type ExchangeView, type ExchangesClient } from '../exchanges-client.js'
 
-const APIS = ['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange']
+const APIS = ['local_file', 'url', 'hashmesh', 'tat', 'fb_threatexchange', 'sample']
 
 async function withClient<T>(dataDir: string, work: (client: ExchangesClient) => Promise<T>): Promise<T> {
   const client = await exchangesClient(dataDir)
@@ -66,6 +66,8 @@ function settingsOf(opts: AddOptions): Record<string, unknown> {
       return { member: opts.member, labels: opts.label }
     case 'tat':
       return { ...(opts.mode ? { mode: opts.mode } : {}), ...(opts.baseUrl ? { base_url: opts.baseUrl } : {}) }
+    case 'sample':
+      return {}
     case 'fb_threatexchange':
       need(opts.privacyGroup, '--privacy-group ID')
       return { privacy_group: opts.privacyGroup, ...(opts.baseUrl ? { base_url: opts.baseUrl } : {}) }

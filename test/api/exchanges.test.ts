@@ -25,6 +25,8 @@ let token: string
 let dir: { path: string; cleanup: () => void }
 let server: MockServer
 let list = ''
+/** Every line the API's logger writes (trace level: requests, bodies' sizes, errors). */
+const apiLog: string[] = []
 const call = (options: InjectOptions) => app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...(options.headers ?? {}) } })
 
 before(async () => {
@@ -33,7 +35,7 @@ before(async () => {
   node = await HashmeshNode.open(dir.path, { env: {} })
   await node.enableMatching()
   exchangesOf(node, { allowLoopbackForTests: true, minTimerMs: 3_600_000 }) // before buildApp: the routes use this one
-  app = await buildApp(node, { token, ...TEST_LIMITS })
+  app = await buildApp(node, { token, ...TEST_LIMITS, logger: { level: 'trace', stream: { write: (line: string) => apiLog.push(line) } } })
   await app.ready()
   server = await mockServer((req) => (req.url === '/list' ? { body: list } : { status: 404 }))
 })
@@ -175,6 +177,8 @@ test('/v1/exchanges: create, fetch from a 127.0.0.1 mock, the HMA lookup answers
   assert.deepEqual(apis.find((a: { api: string }) => a.api === 'tat').credentialFields, ['username', 'password'])
   const creds = await call({ method: 'PUT', url: '/v1/exchanges/apis/tat/credentials', payload: { username: 'u', password: 'p-secret' } })
   assert.deepEqual(creds.json(), { api: 'tat', hasCredentials: true })
+  assert.ok(apiLog.length > 10, 'the API logged the requests')
+  assert.doesNotMatch(apiLog.join('\n'), /p-secret|000000000000-secret/, 'no credential in the API log')
   assert.deepEqual((await call({ method: 'DELETE', url: '/v1/exchanges/V1_LIST' })).json(), { deleted: true })
   assert.equal((await call({ method: 'GET', url: '/v1/exchanges/V1_LIST' })).statusCode, 404)
 })

@@ -124,6 +124,21 @@ describe('console security', () => {
     assert.equal(replay.statusCode, 401)
   })
 
+  it('search explains matches in this node\'s own banks too, and lists the banks', async () => {
+    const { cookie, csrf } = await consoleLogin(h.app, h.token)
+    const headers = { cookie, 'x-csrf-token': csrf }
+    const md5 = '0cc175b9c0f1b6a831c399e269772661'
+    const none = await h.app.inject({ method: 'POST', url: '/ui/api/match', payload: { signals: [{ type: 'md5', value: md5 }] }, headers })
+    assert.deepEqual(none.json().banks, [])
+    assert.equal((await h.call({ method: 'POST', url: '/c/banks', payload: { name: 'CONSOLE_BANK' } })).statusCode, 201)
+    assert.equal((await h.call({ method: 'POST', url: '/c/bank/CONSOLE_BANK/signal', payload: { md5 } })).statusCode, 200)
+    const hit = await h.app.inject({ method: 'POST', url: '/ui/api/match', payload: { signals: [{ type: 'md5', value: md5 }] }, headers })
+    assert.equal(hit.statusCode, 200)
+    assert.deepEqual(hit.json().banks.map((b: { type: string; banks: Array<{ bank: string; kind: string; distance: number }> }) => [b.type, b.banks[0]!.bank, b.banks[0]!.kind, b.banks[0]!.distance]), [['md5', 'CONSOLE_BANK', 'local', 0]])
+    const listed = await h.app.inject({ method: 'GET', url: '/ui/api/banks', headers })
+    assert.ok(listed.json().banks.some((b: { name: string }) => b.name === 'CONSOLE_BANK'))
+  })
+
   it('answers bad input with typed errors', async () => {
     const { cookie, csrf } = await consoleLogin(h.app, h.token)
     const headers = { cookie, 'x-csrf-token': csrf }

@@ -20,6 +20,8 @@ import { loadTaxonomy, PROJECT_ROOT } from '../../config.js'
 import { fail } from '../../errors.js'
 import type { RosterJson } from '../../node/contract.js'
 import type { BanksService } from '../../node/banks-service.js'
+import type { MediaFingerprint } from '../../node/media.js'
+import { isBankSignalType } from '../../bank/types.js'
 import type { LocalControlsApi } from '../../node/local-controls-service.js'
 import type { NodeService } from '../../node/service.js'
 import { tryDecodeAndVerify } from '../../record/codec.js'
@@ -161,10 +163,13 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     const query = request.query as Static<typeof S.MediaQuery>
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) fail('MEDIA_EMPTY', 'the dropped file is empty')
-      return service.matchMedia(request.body, query)
+      const result = await service.matchMedia(request.body, query)
+      return { ...result, banks: await bankMatches(options.banks, mediaSignals(result.query)) }
     }
     const body = checkBody(S.MatchBody, request.body)
-    return service.match({ signals: body.signals.map((s) => ({ type: s.type as SignalType, value: s.value })), threshold: body.threshold })
+    const signals = body.signals.map((s) => ({ type: s.type as SignalType, value: s.value }))
+    const result = await service.match({ signals, threshold: body.threshold })
+    return { ...result, banks: await bankMatches(options.banks, signals) }
   })
 
   // ---- records and feeds ----
@@ -236,6 +241,29 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     if (!options.banks) return { available: false, banks: [] }
     return { available: true, banks: await options.banks.listBanks() }
   })
+}
+
+/** The query's signals that banks hold (PDQ, MD5, SHA-256 of a dropped image). */
+function mediaSignals(fp: MediaFingerprint): Array<{ type: string; value: string }> {
+  if (fp.kind === 'image') return [{ type: 'pdq', value: fp.pdq.hash }, { type: 'md5', value: fp.md5 }, { type: 'sha256', value: fp.sha256 }]
+  return [] // a video's vPDQ here is the digest of its frame list, not HMA's frame hashes
+}
+
+/**
+ * Matches in this node's own banks (local, negative, shared; src/bank) for each query signal, as HMA's
+ * lookup explains them, coin flip bypassed (a reviewer sees every bank). Member banks are left out: the
+ * federation's matches are already listed. Asked only when the node has banks of its own.
+ */
+async function bankMatches(banks: BanksService | undefined, signals: Array<{ type: string; value: string }>) {
+  if (!banks || !(await banks.listBanks()).some((b) => b.kind !== 'member')) return []
+  const out: Array<{ type: string; value: string; banks: Array<{ bank: string; kind: string; distance: number; contentId?: number }>; suppressedBy: string[] }> = []
+  for (const s of signals) {
+    if (!isBankSignalType(s.type) || s.type === 'vpdq') continue
+    const found = await banks.lookup(s.type, s.value, { bypassCoinflip: true })
+    const local = found.matches.filter((m) => m.kind !== 'member').map((m) => ({ bank: m.bank, kind: m.kind, distance: m.distance, contentId: m.contentId }))
+    if (local.length > 0) out.push({ type: s.type, value: s.value, banks: local, suppressedBy: found.suppressedBy })
+  }
+  return out
 }
 
 /** The page shell: one stylesheet and one module script, both files of ours (no inline code). */

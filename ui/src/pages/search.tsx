@@ -15,7 +15,8 @@ export interface Matched {
   opinions: { summary: Record<string, number>; members: Array<{ member: string; name: string | null; opinion: string }> }
   frames?: unknown[]
 }
-interface MediaResult { query: { kind: string; pdq?: { hash: string; quality: number }; md5?: string; sha256?: string }; matches: Matched[] }
+export interface BankHit { type: string; value: string; banks: Array<{ bank: string; kind: string; distance: number; contentId?: number }>; suppressedBy: string[] }
+interface MediaResult { query: { kind: string; pdq?: { hash: string; quality: number }; md5?: string; sha256?: string }; matches: Matched[]; banks?: BankHit[] }
 interface Dropped { key: string; name: string; url: string; video: boolean; result?: MediaResult; error?: string }
 
 const REVEALED = 'hashmesh.revealed'
@@ -84,9 +85,24 @@ export function Explained({ matches }: { matches: Matched[] }) {
   )
 }
 
+/** Matches in this node's own banks (src/bank), as HMA's lookup explains them. */
+export function BankHits({ hits }: { hits?: BankHit[] }) {
+  if (!hits || hits.length === 0) return null
+  return (
+    <ul class="bankhits" data-testid="bank-hits">
+      {hits.map((h) => (
+        <li key={`${h.type}:${h.value}`}>
+          Banks — {h.type.toUpperCase()} {short(h.value, 16)}: {h.banks.map((b) => `${b.bank} (${b.kind}, distance ${b.distance}${b.contentId !== undefined ? `, content ${b.contentId}` : ''})`).join('; ')}
+          {h.suppressedBy.length > 0 && <strong> — withheld by negative bank {h.suppressedBy.join(', ')}</strong>}
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 export function Search() {
   const [text, setText] = useState('')
-  const [hashResult, setHashResult] = useState<Matched[]>()
+  const [hashResult, setHashResult] = useState<{ matches: Matched[]; banks?: BankHit[] }>()
   const [error, setError] = useState<string>()
   const [dropped, setDropped] = useState<Dropped[]>([])
   const [revealed, setRevealed] = useState(revealedSet)
@@ -96,7 +112,7 @@ export function Search() {
     e.preventDefault()
     setError(undefined)
     try {
-      setHashResult((await api.post<{ matches: Matched[] }>('/match', { signals: signalsOf(text) })).matches)
+      setHashResult(await api.post<{ matches: Matched[]; banks?: BankHit[] }>('/match', { signals: signalsOf(text) }))
     } catch (err) {
       setError(err instanceof ConsoleError ? `${err.code}: ${err.message}` : String(err))
     }
@@ -130,7 +146,7 @@ export function Search() {
         <button type="submit">Search</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
-      {hashResult && <section data-testid="hash-results"><h2>Hash results</h2><Explained matches={hashResult} /></section>}
+      {hashResult && <section data-testid="hash-results"><h2>Hash results</h2><Explained matches={hashResult.matches} /><BankHits hits={hashResult.banks} /></section>}
 
       <div
         class={`dropzone ${over ? 'over' : ''}`}
@@ -156,7 +172,7 @@ export function Search() {
             <div class="explain">
               <h3>{d.name}</h3>
               {d.result?.query.pdq && <p class="mono">PDQ {d.result.query.pdq.hash} (quality {d.result.query.pdq.quality})</p>}
-              {d.error ? <p class="error">{d.error}</p> : d.result ? <Explained matches={d.result.matches} /> : <p>Hashing and matching…</p>}
+              {d.error ? <p class="error">{d.error}</p> : d.result ? <><Explained matches={d.result.matches} /><BankHits hits={d.result.banks} /></> : <p>Hashing and matching…</p>}
             </div>
           </section>
         )

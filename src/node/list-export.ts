@@ -4,12 +4,9 @@
  * status). Feed signals that their author revoked are left out; every record in the replica was verified
  * on the way in, so their signature status is `valid`.
  */
-import type { BankContent } from '../bank/types.js'
 import type { ExportSignal, Provenance } from '../lists/index.js'
 import type { SignalsBody } from '../record/types.js'
-import type { NodeApi } from './contract.js'
-import { BanksService } from './banks-service.js'
-import type { HashmeshNode } from './node.js'
+import type { BankContentView, NodeApi } from './contract.js'
 
 const PAGE = 500
 
@@ -47,16 +44,20 @@ export async function* feedSignals(api: NodeApi, feeds?: string[]): AsyncGenerat
   }
 }
 
-/** Signals of a local bank (a member's read-only bank is its feed: use feedSignals). */
-export async function* bankSignals(node: HashmeshNode, api: NodeApi, bank: string): AsyncGenerator<ExportSignal> {
-  const service = new BanksService(node)
-  const store = await service.loaded
-  const memberFeed = service.memberBanks().get(bank)
-  if (memberFeed !== undefined && !store.getBank(bank)) return yield* feedSignals(api, [memberFeed])
-  for (const content of store.listContent(bank)) yield* contentSignals(content, node.memberKey)
+/** Signals of a bank, through the banks contract (in process or over HTTP); a member's bank is its feed. */
+export async function* bankSignals(api: NodeApi, bank: string): AsyncGenerator<ExportSignal> {
+  const view = await api.banks.get(bank)
+  if (view.kind === 'member') return yield* feedSignals(api, [view.member!])
+  const memberKey = (await api.status()).member.key
+  for (let after = 0; ;) {
+    const page = await api.banks.listContent(bank, { after, limit: PAGE })
+    for (const content of page.content) yield* contentSignals(content, memberKey)
+    if (page.next === null || page.content.length === 0) return
+    after = page.next
+  }
 }
 
-function* contentSignals(content: BankContent, memberKey: string): Generator<ExportSignal> {
+function* contentSignals(content: BankContentView, memberKey: string): Generator<ExportSignal> {
   const extra = (content.metadata?.json ?? {}) as { labels?: unknown; quality?: unknown; provenance?: unknown }
   const labels = Array.isArray(extra.labels) ? extra.labels.filter((l): l is string => typeof l === 'string') : []
   const given = typeof extra.provenance === 'object' && extra.provenance !== null ? (extra.provenance as Provenance) : undefined

@@ -163,7 +163,7 @@ test('export -> import round trip in every format: the same signals and labels (
     await importList(node, Readable.from([]) as unknown as AsyncIterable<ListItem>, { into: { bank: 'ROUND' } })
     await importList(node, (async function* () { for (const [i, s] of source.entries()) yield { kind: 'signal' as const, line: i + 1, ...s } })(), { into: { bank: 'ROUND' } })
     const fromBank: ExportSignal[] = []
-    for await (const s of bankSignals(node, service, 'ROUND')) fromBank.push(s)
+    for await (const s of bankSignals(service, 'ROUND')) fromBank.push(s)
     assert.deepEqual(norm(fromBank, true, true), norm(source, true, true))
   } finally {
     await close()

@@ -2,8 +2,8 @@
  * `import FILE --format F [--bank NAME | --contribute]` and `export --format F [--bank NAME | --feed KEY]` for
  * hash lists (issue 16). transfer.ts hands over here when a list format, a bank or a contribution is asked
  * for; signed JSON Lines into the replica stay in transfer.ts. The work is node/list-import.ts and
- * node/list-export.ts, run in this process on the data directory (the node must not be running: LevelDB
- * takes one process), or, when a node runs, by its POST /v1/import route.
+ * node/list-export.ts: import runs in this process on the data directory, or, when a node runs, by its
+ * POST /v1/import route; export reads through the node contract (the running node, or the store).
  */
 import { createHash } from 'node:crypto'
 import { createReadStream, realpathSync, statSync } from 'node:fs'
@@ -154,24 +154,11 @@ export async function runListExport(opts: ListExportCliOptions): Promise<void> {
   const { writeSignals } = await import('../../lists/index.js')
   const { bankSignals, feedSignals } = await import('../../node/list-export.js')
   const out = process.stdout
-  if (opts.bank) {
-    const { HashmeshNode } = await import('../../node/node.js')
-    const { NodeService } = await import('../../node/service.js')
-    const { findRunningNode } = await import('../running-node.js')
-    if (findRunningNode(opts.data)) fail('STORE_LOCKED', `a node is running on ${opts.data} and bank export opens the data directory itself: stop the node first`)
-    const node = await HashmeshNode.open(opts.data)
-    const service = new NodeService(node, { ownsNode: true, operator: true })
-    try {
-      await writeSignals(bankSignals(node, service, opts.bank), out, format, { title: opts.title ?? `hashmesh bank ${opts.bank}` })
-    } finally {
-      await service.close()
-    }
-    return
-  }
   const { connect } = await import('../client.js')
-  const client = await connect(opts.data)
+  const client = await connect(opts.data, { preferRemote: true })
   try {
-    await writeSignals(feedSignals(client, opts.feed), out, format, { title: opts.title ?? 'hashmesh export' })
+    const signals = opts.bank ? bankSignals(client, opts.bank) : feedSignals(client, opts.feed)
+    await writeSignals(signals, out, format, { title: opts.title ?? (opts.bank ? `hashmesh bank ${opts.bank}` : 'hashmesh export') })
   } finally {
     await client.close()
   }

@@ -31,9 +31,12 @@ function fromCommander(err: CommanderError): CliError | undefined {
   // commander.help: a command with subcommands was given none; the help is already on stderr
   const message = err.code === 'commander.help' ? 'give a command (listed above)' : err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '').replace(/\.$/, '')
   const command = process.argv.slice(2).find((a) => COMMANDS.some((c) => c.name === a))
+  // commander's own suggestion sits on the message's second line, "(Did you mean status?)"
+  const suggestion = /\(Did you mean (\S+?)\?\)/.exec(err.message)?.[1]
+  const didYouMean = suggestion ? `did you mean ${suggestion}? ` : ''
   const hint = err.code === 'commander.unknownCommand'
-    ? `the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`
-    : `see "hashmesh ${command ? `${command} ` : ''}--help"`
+    ? `${didYouMean}the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`
+    : `${didYouMean}see "hashmesh ${command ? `${command} ` : ''}--help"`
   return new CliError('USAGE', message, hint)
 }
 

@@ -48,7 +48,7 @@ const MISTAKES: Mistake[] = [
   { what: 'submit --signals a directory', args: () => ['submit', '--data', A, '--signals', dir.path], code: 'IS_A_DIRECTORY' },
   { what: 'submit an empty directory', args: () => ['submit', file('empty-dir'), '--data', A], code: 'USAGE', message: /no files found/ },
   { what: 'start on an API port already in use', args: () => ['start', '--data', A, '--api-port', String(busyPort)], code: 'PORT_IN_USE', message: /already in use; .*--api-port/, logs: true },
-  { what: 'a misspelt option (--dta)', args: () => ['status', '--dta', A], code: 'USAGE', message: /unknown option '--dta'/ },
+  { what: 'a misspelt option (--dta)', args: () => ['status', '--dta', A], code: 'USAGE', message: /unknown option '--dta'; did you mean --data\?/ },
   { what: 'no --data', args: () => ['status'], code: 'USAGE', message: /--data DIR/ },
   { what: '--data names a directory with no identity', args: () => ['status', '--data', file('nowhere')], code: 'IDENTITY_MISSING', message: /hashmesh init/ },
   { what: 'revoke an id that is not an id', args: () => ['revoke', 'xyz', '--data', A], code: 'USAGE', message: /record id must be 64 hex digits/ },
@@ -72,6 +72,7 @@ const MISTAKES: Mistake[] = [
   { what: 'init over an existing identity', args: () => ['init', '--data', A, '--name', 'Again'], code: 'IDENTITY_EXISTS' },
   { what: 'psk without -o', args: () => ['psk'], code: 'USAGE', message: /required option/ },
   { what: 'init --bootstrap with a card file that does not exist', args: () => ['init', '--data', file('fresh'), '--name', 'Fresh', '--bootstrap', file('alpha.crad.json')], code: 'FILE_NOT_FOUND', message: /alpha\.crad\.json: no such member card file/ },
+  { what: 'a misspelt command gets commander\'s suggestion', args: () => ['stauts', '--data', A], code: 'USAGE', message: /unknown command 'stauts'; did you mean status\? the commands are/ },
   { what: 'start where a node already runs', args: () => ['start', '--data', file('running')], code: 'STORE_LOCKED', message: /a node already runs on .*running \(pid \d+, .*; stop it first/ },
 ]
 

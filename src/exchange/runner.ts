@@ -13,8 +13,8 @@ import { EXCHANGE_LIMITS, signalKey, type Checkpoint, type ExchangeAdapter, type
 export interface BankPort {
   /** Makes the bank when it is not there; true when it had to (the item table is then stale). */
   ensureBank(name: string): Promise<boolean>
-  /** Adds one signal as bank content; its content id. */
-  add(bank: string, signal: ExchangeSignal): Promise<number>
+  /** Adds signals as bank content (one item each, in one write where the bank allows); their content ids, in order. */
+  addMany(bank: string, signals: ExchangeSignal[]): Promise<number[]>
   remove(bank: string, contentId: number): Promise<void>
   deleteBank(name: string): Promise<void>
 }
@@ -46,16 +46,26 @@ export async function runFetch(
   let checkpoint = context.checkpoint
   let unchanged = true
 
-  const add = async (items: Map<string, number>, signal: ExchangeSignal, pending: Array<[string, number]>) => {
+  // New signals are queued and written ITEM_BATCH at a time (bank content and item table, each one batch).
+  const queued = new Map<string, ExchangeSignal>()
+  const flush = async (items: Map<string, number>) => {
+    if (queued.size === 0) return
+    const keys = [...queued.keys()]
+    const ids = await banks.addMany(name, [...queued.values()])
+    queued.clear()
+    const added = keys.map((key, i): [string, number] => [key, ids[i]!])
+    for (const [key, id] of added) items.set(key, id)
+    await store.writeItems(name, added, [])
+    counts.added += added.length
+  }
+  const add = async (items: Map<string, number>, signal: ExchangeSignal) => {
     const key = signalKey(signal)
-    if (items.has(key)) {
+    if (items.has(key) || queued.has(key)) {
       counts.unchanged++
       return
     }
-    const id = await banks.add(name, signal)
-    items.set(key, id)
-    pending.push([key, id])
-    counts.added++
+    queued.set(key, signal)
+    if (queued.size >= ITEM_BATCH) await flush(items)
   }
 
   for await (const update of adapter.fetch(context)) {
@@ -78,30 +88,25 @@ export async function runFetch(
         removed.push(key)
         counts.removed++
       }
-      const added: Array<[string, number]> = []
-      for (const signal of update.upserts) await add(items, signal, added)
+      await store.writeItems(name, [], removed)
+      for (const signal of update.upserts) await add(items, signal)
+      await flush(items)
       counts.skipped += update.skipped ?? 0
-      await store.writeItems(name, added, removed)
       checkpoint = update.checkpoint
       await saveCheckpoint(checkpoint, counts, items.size)
       continue
     }
     // snapshot
     const seen = new Set<string>()
-    let pending: Array<[string, number]> = []
     for await (const signal of update.signals) {
       context.signal.throwIfAborted()
       const key = signalKey(signal)
       if (seen.has(key)) continue
       seen.add(key)
       if (seen.size > EXCHANGE_LIMITS.maxSnapshotSignals) fail('EXCHANGE_PAYLOAD', `the list has more than ${EXCHANGE_LIMITS.maxSnapshotSignals} signals`)
-      await add(items, signal, pending)
-      if (pending.length >= ITEM_BATCH) {
-        await store.writeItems(name, pending, [])
-        pending = []
-      }
+      await add(items, signal)
     }
-    await store.writeItems(name, pending, [])
+    await flush(items)
     const gone = [...items.keys()].filter((key) => !seen.has(key))
     for (const key of gone) {
       await banks.remove(name, items.get(key)!)

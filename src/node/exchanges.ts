@@ -60,13 +60,15 @@ function bankPort(banks: BanksService): BankPort {
         return true
       }
     },
-    // A local or negative bank is written to its BankStore directly (2.5x the rate through BanksService,
-    // which checks member banks and signs shared content per call); a shared one goes through BanksService.
-    async add(bank, signal) {
-      const input = { signals: { [signal.type]: signal.value }, note: signal.note ?? null, metadata: signal.sourceId ? { content_id: signal.sourceId } : undefined }
+    // A local or negative bank takes a batch in one atomic store write (BankStore.addContents); a shared one
+    // goes through BanksService item by item, which signs each into this member's feed.
+    async addMany(bank, signals) {
+      const inputs = signals.map((signal) => ({ signals: { [signal.type]: signal.value }, note: signal.note ?? null, metadata: signal.sourceId ? { content_id: signal.sourceId } : undefined }))
       const store = await banks.loaded
-      const content = store.getBank(bank)?.kind === 'shared' ? await banks.addContent(bank, input) : await store.addContent(bank, input)
-      return content.id
+      if (store.getBank(bank)?.kind !== 'shared') return (await store.addContents(bank, inputs)).map((c) => c.id)
+      const ids: number[] = []
+      for (const input of inputs) ids.push((await banks.addContent(bank, input)).id)
+      return ids
     },
     async remove(bank, contentId) {
       const store = await banks.loaded

@@ -6,6 +6,11 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { openApiHarness, type ApiHarness } from '../helpers/api.js'
 import { consoleLogin, ensureConsoleBuilt } from '../helpers/console.js'
+import Fastify from 'fastify'
+import { consoleRoutes } from '../../src/api/console/routes.js'
+import { NodeService } from '../../src/node/service.js'
+import { tempDir } from '../helpers/tmp.js'
+import { toHttpError } from '../../src/api/errors.js'
 
 let h: ApiHarness
 
@@ -137,6 +142,25 @@ describe('console security', () => {
     assert.deepEqual(hit.json().banks.map((b: { type: string; banks: Array<{ bank: string; kind: string; distance: number }> }) => [b.type, b.banks[0]!.bank, b.banks[0]!.kind, b.banks[0]!.distance]), [['md5', 'CONSOLE_BANK', 'local', 0]])
     const listed = await h.app.inject({ method: 'GET', url: '/ui/api/banks', headers })
     assert.ok(listed.json().banks.some((b: { name: string }) => b.name === 'CONSOLE_BANK'))
+  })
+
+  it('says plainly when the bundle was not built', async () => {
+    const empty = tempDir('hashmesh-console-unbuilt-')
+    const app = Fastify()
+    app.setErrorHandler((err, _request, reply) => {
+      const { status, body } = toHttpError(err)
+      void reply.status(status).send(body)
+    })
+    try {
+      await app.register(consoleRoutes, { service: new NodeService(h.node), token: () => h.token, assetsDir: empty.path })
+      const res = await app.inject({ method: 'GET', url: '/ui' })
+      assert.equal(res.statusCode, 404)
+      assert.equal(res.json().error.code, 'NOT_FOUND')
+      assert.match(res.json().error.message, /console is not built: run "npm run build"/)
+    } finally {
+      await app.close()
+      empty.cleanup()
+    }
   })
 
   it('answers bad input with typed errors', async () => {

@@ -110,7 +110,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     await app.register(fastifyStatic, { root: assets, prefix: `${CONSOLE_PREFIX}/assets/`, decorateReply: false, index: false, cacheControl: true, maxAge: 60_000 })
   }
   const shell = async (_request: FastifyRequest, reply: FastifyReply) => {
-    if (!built) fail('NODE_UNREACHABLE', 'the console is not built: run "npm run build" (scripts/build-console.mjs)')
+    if (!built) fail('NOT_FOUND', 'the console is not built: run "npm run build" (scripts/build-console.mjs) and restart the node')
     return reply.type('text/html; charset=utf-8').send(pageShell())
   }
   for (const page of PAGES) app.get(`${CONSOLE_PREFIX}${page}`, shell)

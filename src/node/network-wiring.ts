@@ -17,6 +17,7 @@ import { banFile } from './ban-file.js'
 import type { Identity } from './identity.js'
 import type { NodeLog } from './log.js'
 import type { RosterState } from './roster-state.js'
+import type { IncidentWiring } from './incident-wiring.js'
 
 /** How long connections a new roster version no longer allows stay open after it is gossiped. */
 const ROSTER_ENFORCE_GRACE_MS = 3_000
@@ -32,6 +33,8 @@ export interface WiringParts {
   receiveExtra(bytes: Uint8Array): Promise<ReceiveResult>
   onOwnRecords(listener: (records: VerifiedRecord[]) => void): void
   onRosterChange(listener: (roster: Uint8Array) => void): void
+  /** The incidents fast path (incident-wiring.ts). */
+  incidents?: IncidentWiring
 }
 
 export function replicaAccess(parts: WiringParts): ReplicaAccess {
@@ -90,11 +93,18 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     return undefined
   }
   const { p2p } = config
-  /** "Name (12D3…abcd)" for a peer id, or the id alone when the roster does not know it. */
+  // names of every member node seen in a roster version since start: a member just removed is still
+  // named in the lines that disconnect and refuse it
+  const formerNames = new Map<string, string>()
+  const rememberNames = (): void => {
+    for (const m of roster.current?.document.members ?? []) for (const p of m.peers) formerNames.set(p, m.name)
+  }
+  rememberNames()
+  /** "Name (12D3…abcd)" for a peer id, or the id alone when no roster since start knew it. */
   const who = (peer: unknown): string => {
     const id = String(peer)
     const key = roster.memberOfPeer(id)
-    const name = key ? roster.memberName(key) : undefined
+    const name = key ? roster.memberName(key) : formerNames.get(id)
     return name ? `${name} (${id.slice(0, 8)}…${id.slice(-4)})` : id
   }
   const netLog = (event: string, fields: Record<string, unknown>): void => {
@@ -135,6 +145,7 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
     bans: banFile(identity.dataDir),
     logger: netLog,
     dormant: () => !inRoster,
+    priority: parts.incidents?.access,
   })
   if (!inRoster) sayRemoved()
   // One line per stored record at trace level: when it arrived here (benchmarks measure propagation with
@@ -147,6 +158,7 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
   const published = (what: string) => (err: Error) => log('warn', 'gossip.publish.failed', { what, message: err.message })
   parts.onOwnRecords((records) => {
     for (const { bytes } of records) void network.publish(bytes).catch(published('record'))
+    for (const envelope of parts.incidents?.priorityOf(records) ?? []) void network.publishPriority?.(envelope)
     logSigned(log, records)
   })
   network.on('peer:connect', ({ peerId }) => log('info', 'peer.connected', { msg: `connected to ${who(peerId)}`, peer: peerId }))
@@ -162,7 +174,9 @@ export async function startNetwork(parts: WiringParts, log: NodeLog, traceRecord
       ok: report.ok,
     })
   })
+  parts.incidents?.onNotice((envelope) => void network.publishPriority?.(envelope))
   parts.onRosterChange((rosterBytes) => {
+    rememberNames()
     const current = roster.current
     if (current) {
       const { serial, members } = current.document

@@ -78,6 +78,9 @@ test('a roster change is logged everywhere; the removed member says "not in the 
   assert.match(String(removed.fields.msg), /not in the current roster \(serial 2\)/)
   assert.match(String(removed.fields.msg), /roster propose --add/)
   await waitFor('Alpha drops Charlie', () => !fed.node('Alpha').network!.peers().some((p) => p.peerId === charlieM!.identity.peerId), 15_000)
+  // the member that removed Charlie still names it
+  const dropped = await waitFor('Alpha logs the disconnection', () => lines('Alpha', 'peer.disconnected', 'info').filter((l) => l.fields.peer === charlieM!.identity.peerId).at(-1))
+  assert.match(String(dropped.fields.msg), /^disconnected from Charlie \(12D3KooW…/)
 
   // sessions already under way end; then, ten sync intervals later: no session started, no dial, one removal line
   await new Promise((r) => setTimeout(r, 1_000))

@@ -50,7 +50,9 @@ export async function runNode(dataDir: string, options: RunNodeOptions = {}): Pr
   const network = node.net
   const runningFile = join(node.identity.dataDir, FILES.running)
   writeFileSync(runningFile, JSON.stringify({ pid: process.pid, apiUrl: api.url, peerId: node.identity.peerId, multiaddrs: network?.multiaddrs() ?? [] }, null, 2) + '\n')
-  log('info', 'node.started', { api: api.url, peerId: node.identity.peerId, p2p: network?.multiaddrs() ?? 'off (no roster)' })
+  const p2p = network?.multiaddrs() ?? 'off (no roster)'
+  const msg = `node started: API on ${api.url}, p2p ${Array.isArray(p2p) ? `on ${p2p.join(', ') || 'no address'}` : p2p}`
+  log('info', 'node.started', { msg, api: api.url, peerId: node.identity.peerId, p2p })
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {

@@ -129,8 +129,8 @@ export class HashmeshNode {
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
     this.localControls.start()
     this.startVerifier()
-    const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { signals: done }))
-    log('info', 'index.ready', { signals: index.signals, ms: Math.round(index.ms) })
+    const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
+    log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
     for (const service of this.services) await service.start(log)

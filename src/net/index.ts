@@ -45,6 +45,8 @@ export interface NetInternals {
 }
 
 const FEDERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** How long the ping at connect (a peer's first latency figure) may take. */
+const CONNECT_PING_TIMEOUT_MS = 5_000
 /** How long stop() waits for running sync sessions before stopping libp2p anyway. */
 const STOP_DRAIN_MS = 3_000
 /** Delay between a new connection and the next round of roster dials (identify and the DHT settle first). */
@@ -75,6 +77,8 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   }
   const privateKey = privateKeyFromBytes(init.peerPrivateKey)
   const hygiene = new PeerHygiene()
+  /** Round-trip time of the ping sent at connect, until the connection monitor has its own (conn.rtt). */
+  const connectRtt = new Map<string, number>()
   const counters = newCounters()
   const log = init.logger ?? (() => {})
   try {
@@ -251,10 +255,15 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       node.addEventListener('peer:connect', (evt) => {
         const peerId = evt.detail.toString()
         events.emit('peer:connect', { peerId })
+        // One ping now: the connection monitor's first comes only CONNECTION_PING_INTERVAL_MS later.
+        void node.services.ping.ping(evt.detail, { signal: AbortSignal.timeout(CONNECT_PING_TIMEOUT_MS) }).then((rtt) => { connectRtt.set(peerId, rtt) }, safetyCatch)
         scheduler.onConnect(peerId)
         dialRosterSoon()
       })
-      node.addEventListener('peer:disconnect', (evt) => events.emit('peer:disconnect', { peerId: evt.detail.toString() }))
+      node.addEventListener('peer:disconnect', (evt) => {
+        connectRtt.delete(evt.detail.toString())
+        events.emit('peer:disconnect', { peerId: evt.detail.toString() })
+      })
       gossip.start()
       scheduler.start()
       if (!dormant()) void redialBootstrap().then(() => dialRoster())
@@ -295,7 +304,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
           direction: conn.direction,
           invalid: invalid[peerId] ?? 0,
           ...(lastSyncAt === undefined ? {} : { lastSyncAt }),
-          ...(conn.rtt === undefined ? {} : { rttMs: conn.rtt }),
+          ...(conn.rtt === undefined && !connectRtt.has(peerId) ? {} : { rttMs: conn.rtt ?? connectRtt.get(peerId)! }),
         })
       }
       return [...byPeer.values()]

@@ -96,6 +96,8 @@ describe('console in chromium', { skip }, () => {
       const t = document.querySelector('[data-testid=peers]')?.textContent ?? ''
       return t.includes('bob') && t.includes('carol')
     }, undefined, { timeout: 15_000 })
+    // latency from the ping sent at connect (each row: "N ms")
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=peers] tbody tr')].every((tr) => / \d+ ms$|^\d+ ms$/.test(tr.children[3]?.textContent ?? '')), undefined, { timeout: 10_000 })
     const cards = await page.textContent('[data-testid=overview]')
     assert.match(cards ?? '', /devnet/)
     assert.match(cards ?? '', /3 members/)

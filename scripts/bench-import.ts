@@ -1,6 +1,6 @@
 /**
  * Import benchmark (issue 16): a CSV of random PDQ hashes into a local bank, and as contributions (signed,
- * 1,000 per record), through the one import path the CLI uses (lists/readSignals -> node/importList), on a
+ * 1,000 per record), through the one import path the CLI uses (lists/readSignalBatches -> node/importList), on a
  * fresh data directory.
  *
  *   npx tsx scripts/bench-import.ts [--lines 1000000] [--contribute-lines 1000000] [--keep]
@@ -14,7 +14,7 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { readSignals } from '../src/lists/index.js'
+import { readSignalBatches } from '../src/lists/index.js'
 import { BanksService } from '../src/node/banks-service.js'
 import { initDataDir } from '../src/node/identity.js'
 import { importList } from '../src/node/list-import.js'
@@ -46,7 +46,7 @@ async function phase(name: string, node: HashmeshNode, file: string, lines: numb
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
-  const summary = await importList(node, readSignals(file, { format: 'csv', map: { hash: 'pdq_hash', label: ['tags'] }, signalType: 'pdq' }), { into })
+  const summary = await importList(node, readSignalBatches(file, { format: 'csv', map: { hash: 'pdq_hash', label: ['tags'] }, signalType: 'pdq' }), { into })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const used = process.cpuUsage(cpu)
   const cpuSeconds = (used.user + used.system) / 1e6

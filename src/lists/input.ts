@@ -94,10 +94,10 @@ export interface Line { line: number; text: string }
 
 /**
  * Lines of a byte stream (LF or CRLF; a UTF-8 BOM dropped), numbered from 1, blank ones included (readers
- * skip them, so line numbers stay those of the file). Refuses the input with PAYLOAD_TOO_LARGE as soon as a
- * line passes `maxLineBytes` without ending.
+ * skip them, so line numbers stay those of the file), in batches: one per chunk read (fewer awaits per line).
+ * Refuses the input with PAYLOAD_TOO_LARGE as soon as a line passes `maxLineBytes` without ending.
  */
-export async function* boundedLines(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line> {
+export async function* boundedLineBatches(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line[]> {
   const max = options.maxLineBytes ?? MAX_LINE_BYTES
   let pending: Buffer | undefined
   let line = 0
@@ -105,30 +105,35 @@ export async function* boundedLines(stream: Readable, options: { maxLineBytes?: 
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       options.signal?.throwIfAborted()
-      let buffer = pending ? Buffer.concat([pending, chunk]) : chunk
+      const buffer = pending ? Buffer.concat([pending, chunk]) : chunk
       let start = 0
       if (first) {
         first = false
         if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) start = 3
       }
+      const batch: Line[] = []
       for (let nl = buffer.indexOf(10, start); nl !== -1; nl = buffer.indexOf(10, start)) {
         const end = nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl
         if (end - start > max) tooLong(line + 1, max, options.name)
-        line++
-        yield { line, text: buffer.toString('utf8', start, end) }
+        batch.push({ line: ++line, text: buffer.toString('utf8', start, end) })
         start = nl + 1
       }
       pending = start < buffer.length ? buffer.subarray(start) : undefined
       if (pending && pending.length > max) tooLong(line + 1, max, options.name)
-      buffer = Buffer.alloc(0)
+      if (batch.length > 0) yield batch
     }
   } finally {
     stream.destroy()
   }
   if (pending && pending.length > 0) {
     const end = pending[pending.length - 1] === 13 ? pending.length - 1 : pending.length
-    yield { line: line + 1, text: pending.toString('utf8', 0, end) }
+    yield [{ line: line + 1, text: pending.toString('utf8', 0, end) }]
   }
+}
+
+/** The same lines one by one. */
+export async function* boundedLines(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line> {
+  for await (const batch of boundedLineBatches(stream, options)) yield* batch
 }
 
 function tooLong(line: number, max: number, name = 'input'): never {

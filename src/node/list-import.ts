@@ -81,7 +81,8 @@ function writeCheckpoint(node: HashmeshNode, checkpoint: Checkpoint): void {
   renameSync(path + '.tmp', path)
 }
 
-export async function importList(node: HashmeshNode, items: AsyncIterable<ListItem>, options: ListImportOptions): Promise<ListImportSummary> {
+/** `items`: list items one by one (lists/readSignals), or in arrays (lists/readSignalBatches, faster). */
+export async function importList(node: HashmeshNode, items: AsyncIterable<ListItem | ListItem[]>, options: ListImportOptions): Promise<ListImportSummary> {
   const dryRun = options.dryRun ?? false
   const key = options.checkpointKey
   const previous = key && !options.restart ? readCheckpoint(node, key) : undefined
@@ -126,7 +127,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   }
 
   try {
-    for await (const item of items) {
+    for await (const batchOrItem of items) for (const item of Array.isArray(batchOrItem) ? batchOrItem : [batchOrItem]) {
       if (item.line <= skipUntil) continue
       if (item.line > lastLine) {
         if (pending.length >= batchSize) await flush(lastLine)

@@ -78,7 +78,7 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const { findRunningNode } = await import('../running-node.js')
   const running = findRunningNode(opts.data)
   if (running) return importThroughNode(file, opts, running.apiUrl, key)
-  const { readSignals } = await import('../../lists/index.js')
+  const { readSignalBatches } = await import('../../lists/index.js')
   const { importList } = await import('../../node/list-import.js')
   const { HashmeshNode } = await import('../../node/node.js')
   const total = process.stderr.isTTY && !opts.quiet && file !== '-' ? await countLines(file) : 0
@@ -86,7 +86,7 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const node = await HashmeshNode.open(opts.data)
   let shown = 0
   try {
-    const summary = await importList(node, readSignals(file, readOptions), {
+    const summary = await importList(node, readSignalBatches(file, readOptions), {
       into: opts.bank ? { bank: opts.bank } : { contribute: true },
       dryRun: opts.dryRun, checkpointKey: key, restart: opts.restart,
       onRejected: (r) => printError(`line ${r.line}: ${r.code}: ${r.message}`),

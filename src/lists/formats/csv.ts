@@ -12,7 +12,7 @@
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { fail } from '../../errors.js'
-import { boundedLines, type Line } from '../input.js'
+import { boundedLineBatches, type Line } from '../input.js'
 import { DEFAULT_LABEL_SEPARATOR, listSignalType, reject, shorten, toItem } from '../signal.js'
 import type { ColumnMap, ExportSignal, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
 
@@ -85,65 +85,89 @@ function quotes(text: string): number {
   return n
 }
 
-/** Records of the file: { line, cells } or a rejection of a line that is not CSV. */
-async function* records(lines: AsyncIterable<Line>, delimiter: string): AsyncGenerator<{ line: number; cells: string[] } | ListItem> {
-  const iterator = lines[Symbol.asyncIterator]()
+type CsvRecord = { line: number; cells: string[] } | ListItem
+
+/**
+ * Records of the file, a batch of lines at a time: { line, cells }, or a rejection of a line that is not CSV.
+ * A record with an odd number of quotes goes on over the next lines (of this batch or the next ones).
+ */
+async function* records(batches: AsyncIterable<Line[]>, delimiter: string): AsyncGenerator<CsvRecord[]> {
   const replay: Line[] = []
-  const next = async (): Promise<Line | undefined> => replay.shift() ?? (await iterator.next()).value ?? undefined
-  for (let current = await next(); current; current = await next()) {
-    const { line, text } = current
-    if (text.trim() === '') continue
-    if (!text.includes('"')) {
-      yield { line, cells: text.split(delimiter) }
-      continue
-    }
-    let record = text
-    let count = quotes(text)
-    const gathered: Line[] = []
-    while (count % 2 === 1 && gathered.length < MAX_QUOTED_LINES) {
-      const more = await next()
-      if (!more) break
-      gathered.push(more)
-      record += '\n' + more.text
-      count += quotes(more.text)
-    }
-    if (count % 2 === 1) {
-      yield reject(line, 'MALFORMED', `a quoted field opened on this line is not closed${gathered.length ? ` within ${gathered.length} lines (read again on their own)` : ''}`)
-      replay.unshift(...gathered)
-      continue
-    }
+  let open: { first: Line; gathered: Line[]; text: string; quotes: number } | undefined
+  const out: CsvRecord[] = []
+  const complete = (first: Line, text: string): void => {
     try {
-      const rows = parseCsv(record, { delimiter, relax_column_count: true, bom: false }) as string[][]
-      if (rows.length !== 1) yield reject(line, 'MALFORMED', `expected one record, found ${rows.length}`)
-      else yield { line, cells: rows[0]! }
+      const rows = parseCsv(text, { delimiter, relax_column_count: true, bom: false }) as string[][]
+      out.push(rows.length === 1 ? { line: first.line, cells: rows[0]! } : reject(first.line, 'MALFORMED', `expected one record, found ${rows.length}`))
     } catch (err) {
       if (!(err instanceof Error) || !('code' in err)) throw err
-      yield reject(line, 'MALFORMED', `not CSV: ${(err as Error).message}`)
+      out.push(reject(first.line, 'MALFORMED', `not CSV: ${err.message}`))
     }
   }
+  const give = (current: Line): void => {
+    if (open) {
+      open.gathered.push(current)
+      open.text += '\n' + current.text
+      open.quotes += quotes(current.text)
+      if (open.quotes % 2 === 0) {
+        complete(open.first, open.text)
+        open = undefined
+      } else if (open.gathered.length >= MAX_QUOTED_LINES) abandon()
+      return
+    }
+    const { line, text } = current
+    if (text.trim() === '') return
+    if (!text.includes('"')) {
+      out.push({ line, cells: text.split(delimiter) })
+      return
+    }
+    const count = quotes(text)
+    if (count % 2 === 0) complete(current, text)
+    else open = { first: current, gathered: [], text, quotes: count }
+  }
+  /** An unclosed quote: its first line is reported, the lines after it are read again on their own. */
+  const abandon = (): void => {
+    const { first, gathered } = open!
+    open = undefined
+    out.push(reject(first.line, 'MALFORMED', `a quoted field opened on this line is not closed${gathered.length ? ` within ${gathered.length} lines (read again on their own)` : ''}`))
+    replay.push(...gathered)
+    while (replay.length > 0) give(replay.shift()!)
+  }
+  for await (const batch of batches) {
+    for (const current of batch) give(current)
+    if (out.length > 0) yield out.splice(0)
+  }
+  while (open) abandon()
+  if (out.length > 0) yield out.splice(0)
 }
 
 /** csv, tsv and te-csv. */
-export async function* readCsv(stream: Readable, options: ReadOptions, variant: 'csv' | 'tsv' | 'te-csv'): AsyncGenerator<ListItem> {
+export async function* readCsv(stream: Readable, options: ReadOptions, variant: 'csv' | 'tsv' | 'te-csv'): AsyncGenerator<ListItem[]> {
   const name = options.name ?? 'input'
   const delimiter = variant === 'tsv' ? '\t' : ','
   const separator = variant === 'te-csv' ? /\s+/ : (options.labelSeparator ?? DEFAULT_LABEL_SEPARATOR)
   let plan: Plan | undefined
   let width = 0
-  for await (const record of records(boundedLines(stream, options), delimiter)) {
+  for await (const batch of records(boundedLineBatches(stream, options), delimiter)) {
+    const out: ListItem[] = []
+    for (const record of batch) readRow(record, out)
+    if (out.length > 0) yield out
+  }
+
+  function readRow(record: CsvRecord, out: ListItem[]): void {
     if ('kind' in record) {
-      yield record
-      continue
+      out.push(record)
+      return
     }
     const { line, cells } = record
     if (!plan) {
       plan = planColumns(cells, variant === 'te-csv' ? { hash: 'signal_str', type: 'signal_type', label: ['tags'] } : options.map, variant === 'te-csv', name)
       width = cells.length
-      continue
+      return
     }
     if (cells.length !== width) {
-      yield reject(line, 'MALFORMED', `${cells.length} columns where the header has ${width}`)
-      continue
+      out.push(reject(line, 'MALFORMED', `${cells.length} columns where the header has ${width}`))
+      return
     }
     const cell = (i: number | undefined): string | undefined => (i === undefined ? undefined : cells[i]!.trim())
     const labels = plan.labels.flatMap((i) => cells[i]!.split(separator)).filter(Boolean)
@@ -155,24 +179,24 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
     if (plan.collab !== undefined && cell(plan.collab)) provenance.source = cell(plan.collab)
     const category = cell(plan.category)
     if (category === 'NEGATIVE_CLASS') {
-      yield reject(line, 'UNSUPPORTED', `category NEGATIVE_CLASS (a non-match in collaboration "${shorten(provenance.source ?? '')}"): not imported as a positive signal`)
-      continue
+      out.push(reject(line, 'UNSUPPORTED', `category NEGATIVE_CLASS (a non-match in collaboration "${shorten(provenance.source ?? '')}"): not imported as a positive signal`))
+      return
     }
     let any = false
     for (const hash of plan.hashes) {
       const value = cells[hash.index]!.trim()
       if (plan.hashes.length > 1 && value === '') continue // a row of a multi-hash CSV need not fill every column
       any = true
-      yield toItem(line, {
+      out.push(toItem(line, {
         type: cell(plan.type) || hash.type, // a type column wins over a type-named hash column
         value,
         quality: cell(plan.quality),
         labels,
         note: cell(plan.note) || undefined,
         provenance: Object.keys(provenance).length > 0 ? provenance : undefined,
-      }, options)
+      }, options))
     }
-    if (!any) yield reject(line, 'MALFORMED', 'no hash in any hash column')
+    if (!any) out.push(reject(line, 'MALFORMED', 'no hash in any hash column'))
   }
 }
 

@@ -12,7 +12,8 @@
  * Event tags come after the attributes in MISP's own exports, so the event is read twice (metadata, then
  * items); a stream is spooled to a temporary file first.
  *
- * Write: one event; each signal is a `file` object with one attribute (relation md5, sha256 or pdq), its
+ * Write: one event (no event-level distribution: the receiving MISP applies its default, and signals without a
+ * `source:misp-dist-N` label inherit it); each signal is a `file` object with one attribute (relation md5, sha256 or pdq), its
  * labels as tags (except `source:misp-dist-N`, which is its distribution), and the federation provenance in
  * the object's comment: `hashmesh member=<key> record=<id> signature=<status>`.
  */
@@ -141,7 +142,7 @@ export function mispWriter(options: WriteOptions = {}): ListWriter {
   const date = new Date(now).toISOString().slice(0, 10)
   let first = true
   return {
-    head: () => `{"Event":{"uuid":${JSON.stringify(randomUUID())},"info":${JSON.stringify(options.title ?? 'hashmesh export')},"date":"${date}","timestamp":"${Math.floor(now / 1000)}","distribution":"0","threat_level_id":"4","analysis":"2","Object":[\n`,
+    head: () => `{"Event":{"uuid":${JSON.stringify(randomUUID())},"info":${JSON.stringify(options.title ?? 'hashmesh export')},"date":"${date}","timestamp":"${Math.floor(now / 1000)}","threat_level_id":"4","analysis":"2","Object":[\n`,
     item: (s: ExportSignal) => {
       const relation = s.type === 'video_md5' ? 'md5' : s.type
       if (relation === 'vpdq') return ''

@@ -198,7 +198,7 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
     },
     unsupported: () => undefined,
     write: async (batch, summary, options) => {
-      const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options) : undefined
+      const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options, true) : undefined
       const added: BankContent[] = await store.addContents(bank, batch.map((s) => ({
         signals: { [s.type]: s.value },
         note: s.note ?? null,
@@ -231,20 +231,20 @@ function contributionSink(node: HashmeshNode): Sink {
  * labels), each group cut into records of up to 1,000. A group the node refuses (a label outside the
  * taxonomy, …) is reported line by line with the node's code.
  */
-async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options: AbortOptions): Promise<{ refused: ListRejection[]; records: number; ids: Map<ListSignal, string> }> {
-  const groups = new Map<string, ListSignal[]>()
+async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options: AbortOptions, wantIds = false): Promise<{ refused: ListRejection[]; records: number; ids: Map<ListSignal, string> }> {
+  const groups = new Map<string, { labels: string[]; contentType: string; note: string | null; signals: ListSignal[] }>()
   for (const s of batch) {
     const contentType = s.contentType ?? (s.type === 'video_md5' || s.type === 'vpdq' ? 'video' : 'photo')
-    const groupKey = JSON.stringify([[...(s.labels ?? [])].sort(), contentType, s.note ?? null])
+    const labels = s.labels ?? []
+    const groupKey = `${labels.join('\u0001')}\u0000${contentType}\u0000${s.note ?? '\u0002'}`
     let group = groups.get(groupKey)
-    if (!group) groups.set(groupKey, (group = []))
-    group.push(s)
+    if (!group) groups.set(groupKey, (group = { labels, contentType, note: s.note ?? null, signals: [] }))
+    group.signals.push(s)
   }
   const refused: ListRejection[] = []
   const ids = new Map<ListSignal, string>()
   let records = 0
-  for (const [groupKey, group] of groups) {
-    const [labels, contentType, note] = JSON.parse(groupKey) as [string[], string, string | null]
+  for (const { labels, contentType, note, signals: group } of groups.values()) {
     for (let i = 0; i < group.length; i += RECORD_LIMITS.maxSignalsPerRecord) {
       const chunk = group.slice(i, i + RECORD_LIMITS.maxSignalsPerRecord)
       try {
@@ -253,7 +253,7 @@ async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options
           labels, contentType, ...(note !== null ? { note } : {}),
         }, options)
         records += result.records.length
-        if (result.records.length === 1) for (const s of chunk) ids.set(s, result.records[0]!.id)
+        if (wantIds && result.records.length === 1) for (const s of chunk) ids.set(s, result.records[0]!.id)
       } catch (err) {
         if (!isHashmeshError(err) || err.code === 'STORE_CLOSED' || err.code === 'INTERNAL') throw err
         for (const s of chunk) refused.push({ kind: 'rejected', line: s.line, code: 'REFUSED', message: `${err.code}: ${err.message}` })

@@ -108,6 +108,26 @@ test('contributions: records of up to 1,000 signals, grouped so each line keeps 
   }
 })
 
+test('a shared bank: the imported signals are also signed into this member\'s feed, and each content names its record', async () => {
+  const { node, service, close } = await openNode('sharer')
+  try {
+    const banks = new BanksService(node)
+    await banks.createBank({ name: 'SHARED_LIST', kind: 'shared' })
+    const rows = ['hash,type,labels', `${pdqHex(11)},pdq,behavior:propaganda`, `${'e'.repeat(32)},video_md5,behavior:propaganda`, `${pdqHex(12)},pdq,`]
+    const summary = await importList(node, readSignals(csv(rows), { format: 'csv', taxonomy }), { into: { bank: 'SHARED_LIST' } })
+    assert.equal(summary.written, 3)
+    const content = (await banks.loaded).listContent('SHARED_LIST')
+    const head = (await service.feeds()).find((h) => h.feed === node.memberKey)!
+    const records = (await service.feed(head.feed, { from: 1, limit: 10 })).records.map((r) => r.record)
+    assert.equal(records.length, 3, 'three groups by labels and content type (the video MD5 apart)')
+    for (const c of content) assert.ok(c.records?.length === 1 && records.some((r) => r.id === c.records![0]), `content ${c.id} names its record`)
+    const video = records.find((r) => r.kind === 'signals' && r.body.signals.some((s) => s.value === 'e'.repeat(32)))
+    assert.ok(video && video.kind === 'signals' && video.body.contentType === 'video' && video.body.signals[0]!.type === 'md5')
+  } finally {
+    await close()
+  }
+})
+
 const norm = (items: Array<ListItem | ExportSignal>, withQuality: boolean, withLabels: boolean): string[] =>
   items.filter((i) => !('kind' in i) || i.kind === 'signal').map((i) => {
     const s = i as ExportSignal

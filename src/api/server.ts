@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
 import { LocalControlsService } from '../node/local-controls-service.js'
 import { consoleRoutes } from './console/routes.js'
+import { consolePasswordReader } from './console/password.js'
 
 export interface AppOptions {
   token: string | (() => string)
@@ -49,7 +50,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   await registerExchangeRoutes(app, node)
   const token = options.token
-  await app.register(consoleRoutes, { service, banks, localControls, token: typeof token === 'function' ? token : () => token })
+  await app.register(consoleRoutes, { service, banks, localControls, token: typeof token === 'function' ? token : () => token, password: consolePasswordReader(node.identity.dataDir) })
   return app
 }
 

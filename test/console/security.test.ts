@@ -11,6 +11,8 @@ import { consoleRoutes } from '../../src/api/console/routes.js'
 import { NodeService } from '../../src/node/service.js'
 import { tempDir } from '../helpers/tmp.js'
 import { toHttpError } from '../../src/api/errors.js'
+import { chmodSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 let h: ApiHarness
 
@@ -51,7 +53,7 @@ describe('console security', () => {
     }
     const bearer = await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { authorization: `Bearer ${h.token}` } })
     assert.equal(bearer.statusCode, 401, 'the console takes its session, not the bearer token')
-    assert.deepEqual((await h.app.inject({ method: 'GET', url: '/ui/api/session' })).json(), { authenticated: false })
+    assert.deepEqual((await h.app.inject({ method: 'GET', url: '/ui/api/session' })).json(), { authenticated: false, login: 'token' })
   })
 
   it('refuses a wrong token, a non-JSON login and a login from another origin', async () => {
@@ -142,6 +144,31 @@ describe('console security', () => {
     assert.deepEqual(hit.json().banks.map((b: { type: string; banks: Array<{ bank: string; kind: string; distance: number }> }) => [b.type, b.banks[0]!.bank, b.banks[0]!.kind, b.banks[0]!.distance]), [['md5', 'CONSOLE_BANK', 'local', 0]])
     const listed = await h.app.inject({ method: 'GET', url: '/ui/api/banks', headers })
     assert.ok(listed.json().banks.some((b: { name: string }) => b.name === 'CONSOLE_BANK'))
+  })
+
+  it('takes DIR/console.password instead of the API token when that file exists (0600, 12+ characters)', async () => {
+    const file = join(h.dataDir, 'console.password')
+    const password = 'reviewers-only-' + 'x'.repeat(8)
+    writeFileSync(file, password + '\n', { mode: 0o600 })
+    try {
+      assert.equal((await h.app.inject({ method: 'GET', url: '/ui/api/session' })).json().login, 'password')
+      const byToken = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: h.token } })
+      assert.equal(byToken.statusCode, 401)
+      assert.match(byToken.json().error.message, /console password/)
+      const byPassword = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: password } })
+      assert.equal(byPassword.statusCode, 200)
+      chmodSync(file, 0o644)
+      const unsafe = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: password } })
+      assert.equal(unsafe.statusCode, 500, 'a password file others can read is refused')
+      assert.equal(unsafe.json().error.code, 'INTERNAL')
+      writeFileSync(file, 'short\n', { mode: 0o600 })
+      chmodSync(file, 0o600)
+      assert.equal((await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: 'short' } })).statusCode, 500)
+    } finally {
+      rmSync(file, { force: true })
+    }
+    assert.equal((await h.app.inject({ method: 'GET', url: '/ui/api/session' })).json().login, 'token')
+    assert.equal((await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: h.token } })).statusCode, 200)
   })
 
   it('says plainly when the bundle was not built', async () => {

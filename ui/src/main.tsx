@@ -12,7 +12,7 @@ import { Banks, NotYet } from './pages/banks.js'
 import { Quarantine } from './pages/quarantine.js'
 import './app.css'
 
-interface SessionInfo { authenticated: boolean; csrf?: string; expiresAt?: number }
+interface SessionInfo { authenticated: boolean; csrf?: string; expiresAt?: number; login?: 'token' | 'password' }
 
 /** Navigation: the pages there are, and slots for capabilities still to come (greyed, never hidden). */
 const NAV: Array<{ path: string; label: string; ready: boolean }> = [
@@ -26,7 +26,7 @@ const NAV: Array<{ path: string; label: string; ready: boolean }> = [
   { path: '/ui/quarantine', label: 'Quarantine', ready: true },
 ]
 
-function Login({ onLogin }: { onLogin: (s: SessionInfo) => void }) {
+function Login({ onLogin, kind }: { onLogin: (s: SessionInfo) => void; kind: 'token' | 'password' }) {
   const [token, setToken] = useState('')
   const [error, setError] = useState<string>()
   const submit = async (e: Event) => {
@@ -45,10 +45,10 @@ function Login({ onLogin }: { onLogin: (s: SessionInfo) => void }) {
       <h1>hashmesh console</h1>
       <form onSubmit={submit} data-testid="login-form">
         <label>
-          API token
+          {kind === 'password' ? 'Console password' : 'API token'}
           <input type="password" name="token" autocomplete="current-password" value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} required />
         </label>
-        <p class="hint">The token in DIR/api.token. It is sent once; the console then keeps a session cookie, never the token.</p>
+        <p class="hint">{kind === 'password' ? 'The password in DIR/console.password' : 'The token in DIR/api.token'}. It is sent once; the console then keeps a session cookie, never the {kind}.</p>
         <button type="submit">Log in</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
@@ -100,12 +100,12 @@ function App() {
   }, [])
   if (!session) return <p class="loading">Loading…</p>
   if (!session.authenticated) {
-    return <Login onLogin={(s) => { setCsrf(s.csrf); setSession(s); if (path === '/ui/login') navigate('/ui/overview') }} />
+    return <Login kind={session.login ?? 'token'} onLogin={(s) => { setCsrf(s.csrf); setSession(s); if (path === '/ui/login') navigate('/ui/overview') }} />
   }
   const logout = async () => {
     await api.post('/logout').catch(() => undefined)
     setCsrf(undefined)
-    setSession({ authenticated: false })
+    setSession(await api.get<SessionInfo>('/session').catch(() => ({ authenticated: false })))
   }
   return (
     <div class="shell">

@@ -56,6 +56,8 @@ export interface ConsoleOptions {
   /** Local switches and the flood quarantine (issue 18), when the node has them: the Quarantine page. */
   localControls?: LocalControlsApi
   token: () => string
+  /** DIR/console.password (password.ts): when it gives one, the login takes it instead of the API token. */
+  password?: () => string | undefined
   sessions?: SessionStore
   /** Where the built bundle is; CONSOLE_ASSETS by default. */
   assetsDir?: string
@@ -118,20 +120,15 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   // ---- session ----
   app.get(`${CONSOLE_PREFIX}/api/session`, async (request) => {
     const session = sessions.get(request.cookies[SESSION_COOKIE])
-    return session ? { authenticated: true, csrf: session.csrf, expiresAt: session.expiresAt } : { authenticated: false }
+    return session ? { authenticated: true, csrf: session.csrf, expiresAt: session.expiresAt } : { authenticated: false, login: loginSecret(options).kind }
   })
 
   app.post(`${CONSOLE_PREFIX}/api/login`, async (request, reply) => {
     // JSON only (a cross-site form cannot send it without a CORS preflight), and from our own origin.
     checkSameOrigin(request)
     const { token } = checkBody(LoginBody, request.body)
-    let expected: string
-    try {
-      expected = options.token()
-    } catch (cause) {
-      fail('INTERNAL', 'cannot read the API token', { cause })
-    }
-    if (!sameSecret(token, expected)) fail('UNAUTHORIZED', 'wrong token: use the API token in DIR/api.token')
+    const { secret, kind } = loginSecret(options)
+    if (!sameSecret(token, secret)) fail('UNAUTHORIZED', kind === 'password' ? 'wrong password: use the console password (DIR/console.password)' : 'wrong token: use the API token in DIR/api.token')
     const session = sessions.create()
     void reply.setCookie(SESSION_COOKIE, session.id, {
       path: CONSOLE_PREFIX,
@@ -281,6 +278,17 @@ function pageShell(): string {
 <body><div id="app"></div></body>
 </html>
 `
+}
+
+/** What the login takes: the console password when DIR/console.password exists, else the API token. */
+function loginSecret(options: ConsoleOptions): { secret: string; kind: 'password' | 'token' } {
+  try {
+    const password = options.password?.()
+    return password === undefined ? { secret: options.token(), kind: 'token' } : { secret: password, kind: 'password' }
+  } catch (cause) {
+    // unreadable or unsafe (mode, length): the server's fault, details in the log only
+    fail('INTERNAL', 'cannot read the console password or the API token', { cause })
+  }
 }
 
 /** A login must come from a page of this origin when the browser says where it comes from. */

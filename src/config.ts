@@ -81,6 +81,8 @@ export const ConfigSchema = Type.Object(
       /** Limits for contributions that name an incident. */
       incident: Type.Object({ burst: Type.Integer({ minimum: 1 }), signalsPerMinute: Type.Integer({ minimum: 1 }), signalsPerHour: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
     }, { additionalProperties: false }),
+    /** Incidents (node/incidents.ts): act on an open incident's contributions without minAgreeingMembers. */
+    incident: Type.Object({ autoAct: Type.Boolean() }, { additionalProperties: false }),
     log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   },
   { additionalProperties: false },

@@ -24,6 +24,17 @@ export function recordsTopic(federationId: string): string {
   return `${PROTOCOL_PREFIX}/records/1/${federationId}`
 }
 
+/**
+ * Gossip topic of a federation's incidents fast path (docs/protocol.md §9): incident notices and
+ * contributions naming an open incident, each in a small envelope, flood-published.
+ */
+export function incidentsTopic(federationId: string): string {
+  return `${PROTOCOL_PREFIX}/incidents/1/${federationId}`
+}
+
+/** Catch-up of open incidents right after a connection: the server writes its open notices and closes. */
+export const INCIDENTS_PROTOCOL = `${PROTOCOL_PREFIX}/incidents/1.0.0`
+
 /** Gossip topic of a federation's extras (roster versions, equivocation proofs): one encoded extra per message. */
 export function extrasTopic(federationId: string): string {
   return `${PROTOCOL_PREFIX}/extras/1/${federationId}`

@@ -45,6 +45,18 @@ export function createMetrics(node: HashmeshNode): ApiMetrics {
       this.set({ counter: 'switches' }, switches.size)
     },
   })
+  new Gauge({
+    name: 'hashmesh_incidents', help: 'incident notices kept, duplicate and refused (by code), incidents open, contributions naming an unknown or closed incident', labelNames: ['counter'], registers: [registry],
+    collect() {
+      const { accepted, duplicate, rejected, contributionsUnknownIncident, contributionsClosedIncident } = node.incidents.counters
+      this.set({ counter: 'noticesAccepted' }, accepted)
+      this.set({ counter: 'noticesDuplicate' }, duplicate)
+      for (const [code, n] of Object.entries(rejected)) this.set({ counter: `noticesRejected_${code}` }, n)
+      this.set({ counter: 'open' }, node.incidents.openNotices().length)
+      this.set({ counter: 'contributionsUnknownIncident' }, contributionsUnknownIncident)
+      this.set({ counter: 'contributionsClosedIncident' }, contributionsClosedIncident)
+    },
+  })
   if (node.net) {
     new Gauge({
       name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],

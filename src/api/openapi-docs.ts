@@ -11,6 +11,7 @@ import { BANK_ROUTE_DOCS } from './bank-schemas.js'
 import { EXCHANGE_ROUTE_DOCS } from './exchange-routes.js'
 import { IMPORT_ROUTE_DOCS } from './import-routes.js'
 import { LOCAL_CONTROLS_ROUTE_DOCS } from './local-controls-routes.js'
+import { INCIDENT_ROUTE_DOCS } from './incident-routes.js'
 
 export interface RouteDocs {
   summary: string
@@ -75,8 +76,9 @@ export const ROUTE_DOCS: Record<string, RouteDocs> = {
     errors: [400, 401],
   },
   ...LOCAL_CONTROLS_ROUTE_DOCS,
-  ...EXCHANGE_ROUTE_DOCS,
+  ...INCIDENT_ROUTE_DOCS,
   ...BANK_ROUTE_DOCS,
+  ...EXCHANGE_ROUTE_DOCS,
   ...IMPORT_ROUTE_DOCS,
 }
 

@@ -13,6 +13,8 @@ import { registerExchangeRoutes } from './exchange-routes.js'
 import { createMetrics } from './metrics.js'
 import { localControlsRoutes } from './local-controls-routes.js'
 import { LocalControlsService } from '../node/local-controls-service.js'
+import { incidentRoutes } from './incident-routes.js'
+import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 import { consolePasswordReader } from './console/password.js'
 
@@ -47,6 +49,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   const banks = service.banksService
   const localControls = new LocalControlsService(node)
   await localControlsRoutes(app, { service: localControls })
+  await incidentRoutes(app, { service: new IncidentsService(node) })
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   await registerExchangeRoutes(app, node)
   const token = options.token

@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path'
 import { fail, ERROR_CODES, type ErrorCode } from '../errors.js'
 import { DEFAULT_TIMEOUTS, withDefaultTimeout, type AbortOptions } from '../node/abort.js'
 import type { LocalControlsApi, QuarantineView, QuarantinedView, ReleaseRequest, SwitchRequest, SwitchView } from '../node/local-controls-service.js'
+import type { DeclareRequest, IncidentsApi, IncidentView, UpdateRequest } from '../node/incidents-service.js'
 import { findRunningNode } from './running-node.js'
 
-export type LocalControlsClient = LocalControlsApi & { mode: 'local' | 'remote'; close(): Promise<void> }
+export type LocalControlsClient = LocalControlsApi & IncidentsApi & { mode: 'local' | 'remote'; close(): Promise<void> }
 
 class HttpLocalControls implements LocalControlsClient {
   readonly mode = 'remote'
@@ -49,14 +50,35 @@ class HttpLocalControls implements LocalControlsClient {
   }
   quarantine(options?: AbortOptions) { return this.call<QuarantineView>('GET', '/v1/quarantine', undefined, options) }
   releaseQuarantine(request: ReleaseRequest, options?: AbortOptions) { return this.call<{ released: QuarantinedView[] }>('POST', '/v1/quarantine/release', request, options) }
+  async incidents(query: { all?: boolean } = {}, options?: AbortOptions) {
+    return (await this.call<{ incidents: IncidentView[] }>('GET', `/v1/incidents${query.all ? '?all=true' : ''}`, undefined, options)).incidents
+  }
+  incident(id: string, options?: AbortOptions) { return this.call<IncidentView>('GET', `/v1/incidents/${encodeURIComponent(id)}`, undefined, options) }
+  declareIncident(request: DeclareRequest, options?: AbortOptions) { return this.call<IncidentView>('POST', '/v1/incidents', request, options) }
+  updateIncident(id: string, request: UpdateRequest, options?: AbortOptions) { return this.call<IncidentView>('POST', `/v1/incidents/${encodeURIComponent(id)}/update`, request, options) }
+  closeIncident(id: string, request: { description?: string }, options?: AbortOptions) { return this.call<IncidentView>('POST', `/v1/incidents/${encodeURIComponent(id)}/close`, request, options) }
   async close() {}
 }
 
 export async function connectLocalControls(dataDir: string): Promise<LocalControlsClient> {
   const running = findRunningNode(dataDir)
   if (running) return new HttpLocalControls(running.apiUrl, readFileSync(join(resolve(dataDir), 'api.token'), 'utf8').trim())
-  const [{ HashmeshNode }, { LocalControlsService }] = await Promise.all([import('../node/node.js'), import('../node/local-controls-service.js')])
+  const [{ HashmeshNode }, { LocalControlsService }, { IncidentsService }] = await Promise.all([import('../node/node.js'), import('../node/local-controls-service.js'), import('../node/incidents-service.js')])
   const node = await HashmeshNode.open(dataDir)
-  const service = new LocalControlsService(node)
-  return Object.assign(service, { mode: 'local' as const, close: () => node.close() })
+  const controls = new LocalControlsService(node)
+  const incidents = new IncidentsService(node)
+  return {
+    mode: 'local',
+    close: () => node.close(),
+    switches: () => controls.switches(),
+    setSwitch: (r) => controls.setSwitch(r),
+    resumeSwitch: (k, t) => controls.resumeSwitch(k, t),
+    quarantine: () => controls.quarantine(),
+    releaseQuarantine: (r) => controls.releaseQuarantine(r),
+    incidents: (q) => incidents.incidents(q),
+    incident: (id) => incidents.incident(id),
+    declareIncident: (r) => incidents.declareIncident(r),
+    updateIncident: (id, r) => incidents.updateIncident(id, r),
+    closeIncident: (id, r) => incidents.closeIncident(id, r),
+  }
 }

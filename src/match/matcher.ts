@@ -33,6 +33,8 @@ export interface MatchRecordView {
   signatureVerified: boolean
   /** The author's feed forked at or before this record (an equivocation proof exists): see docs/protocol.md. */
   equivocated: boolean
+  /** The open incident this contribution names. */
+  incident?: string
   /** Left out of this match by a local switch or the flood quarantine (local-controls.ts), and why. */
   local?: LocalSuppression
 }
@@ -58,6 +60,8 @@ export interface MatcherOptions {
   memberName: (key: string) => string | undefined
   /** Frame distance and the query / candidate percentages a video match needs. */
   video?: Partial<VideoMatchThresholds>
+  /** The open incident a record names (node/incidents.ts), for incident.autoAct. */
+  incidentOf?: (record: SignedRecord) => string | undefined
   /** The node's local switches and flood quarantine (local-controls.ts). */
   local?: { suppression(author: string, recordId: string, signalKey: string, now: number): LocalSuppression | undefined }
 }
@@ -210,7 +214,7 @@ export class Matcher {
     const opinions = await this.store.opinions(key)
     const now = Date.now()
     const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index, key, now))
-    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message })), opinions, this.options.isMember)
+    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message, incident: r.incident })), opinions, this.options.isMember)
     found.set(key, {
       type, value, distance, query,
       ...(frame ? { frames: [frame] } : {}),
@@ -229,6 +233,7 @@ export class Matcher {
     if (record.kind !== 'signals') throw new Error('only signals records carry signals')
     const signal = record.body.signals[index]
     const local = this.options.local?.suppression(record.author, record.id, key, now)
+    const incident = this.options.incidentOf?.(record)
     return {
       id: record.id,
       member: { key: record.author, name: this.options.memberName(record.author) ?? null },
@@ -239,6 +244,7 @@ export class Matcher {
       quality: signal?.quality ?? null,
       signatureVerified,
       equivocated: isForked(this.store.forkSeq(record.author), record.seq),
+      ...(incident ? { incident } : {}),
       ...(local ? { local } : {}),
     }
   }

@@ -12,13 +12,15 @@ export interface MatchPolicy {
   minAgreeingMembers: number
   /** Count contributions a forked feed made from its fork on (docs/protocol.md, "Forks"); default false. */
   actOnEquivocated: boolean
+  /** Act on a contribution naming an open incident without minAgreeingMembers (config incident.autoAct). */
+  incidentAutoAct?: boolean
 }
 
 /**
  * `equivocated`: the record is at or after the fork of its author's feed. `suppressed`: a local switch or
  * the flood quarantine leaves it out here (local-controls.ts), in words; it then counts for nothing.
  */
-export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean; suppressed?: string }
+export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean; suppressed?: string; incident?: string }
 export interface OpinionFacts { member: string; opinion: string }
 
 export interface PolicyDecision { status: 'actionable' | 'filtered'; reasons: string[]; agreeingMembers: number }
@@ -38,7 +40,9 @@ export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: 
   if (policy.ignoreDisputed && counted.some((o) => o.opinion === 'disputed')) reasons.push('disputed by a member')
   if (policy.ignoreFalsePositive && counted.some((o) => o.opinion === 'false_positive')) reasons.push('flagged false positive by a member')
   const agreeing = new Set([...goodQuality.map((c) => c.author), ...counted.filter((o) => o.opinion === 'true_positive').map((o) => o.member)])
-  if (agreeing.size < policy.minAgreeingMembers) reasons.push(`${agreeing.size} of ${policy.minAgreeingMembers} required members agree`)
+  // incident.autoAct: one good contribution naming an open incident is enough
+  const incidentBacked = policy.incidentAutoAct === true && goodQuality.some((c) => c.incident !== undefined)
+  if (agreeing.size < policy.minAgreeingMembers && !incidentBacked) reasons.push(`${agreeing.size} of ${policy.minAgreeingMembers} required members agree`)
   if (reasons.length === 0) return { status: 'actionable', reasons, agreeingMembers: agreeing.size }
   // Filtered: say first which contributions this node switched off (an actionable match shows them on its records).
   const switchedOff = [...new Set(carriers.map((c) => c.suppressed).filter((m): m is string => m !== undefined))]

@@ -13,7 +13,7 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { checkAborted, raceAbort } from '../abort.js'
-import { SYNC_PROTOCOL } from '../protocol-ids.js'
+import { INCIDENTS_PROTOCOL, SYNC_PROTOCOL } from '../protocol-ids.js'
 import { fail, HashmeshError, safetyCatch } from '../errors.js'
 import { newCounters, type NetContext } from './context.js'
 import { createGater } from './gater.js'
@@ -22,6 +22,7 @@ import { addressKey, InboundLimiter, INBOUND_UPGRADE_TIMEOUT_MS } from './inboun
 import { privateKeyFromBytes } from './keys.js'
 import { assembleNode, type HashmeshLibp2p } from './node-assembly.js'
 import { PeerHygiene } from './peer-hygiene.js'
+import { PriorityChannel } from './priority.js'
 import { RefusalLog } from './refusals.js'
 import { dialMissingRosterPeers } from './roster-dialer.js'
 import { DIAL_TIMEOUT_MS } from './stream-io.js'
@@ -136,6 +137,13 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
   const dormant = (): boolean => init.dormant?.() ?? false
   const gossip = new Gossip(node.services.pubsub, ctx, init.federationId, (peerId) => (dormant() ? Promise.resolve(undefined) : scheduler.syncPeer(peerId, true)))
   const connectedPeers = (): string[] => node.getPeers().map(String)
+  const priority = init.priority
+    ? new PriorityChannel(node.services.pubsub, ctx, init.federationId, init.priority, () => (dormant() ? Promise.resolve() : scheduler.syncPeers(connectedPeers(), true)), (peerId) => {
+        const conn = node.getConnections(peerIdFromString(peerId)).find((c) => c.status === 'open')
+        if (!conn) throw new HashmeshError('NODE_UNREACHABLE', `not connected to ${peerId}`)
+        return conn.newStream(INCIDENTS_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      })
+    : undefined
 
   const enforceRoster = async (): Promise<void> => {
     for (const peerId of connectedPeers()) {
@@ -236,7 +244,10 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       await redialBootstrap()
       await dialRoster()
     },
-    onReport: (report) => events.emit('synced', report),
+    onReport: (report) => {
+      events.emit('synced', report)
+      void priority?.catchUp(report.peerId)
+    },
     dormant,
   })
 
@@ -252,6 +263,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
         maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
       })
+      if (priority) await node.handle(INCIDENTS_PROTOCOL, priority.handler(), { maxInboundStreams: 2, maxOutboundStreams: 2 })
       node.addEventListener('peer:connect', (evt) => {
         const peerId = evt.detail.toString()
         events.emit('peer:connect', { peerId })
@@ -265,6 +277,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         events.emit('peer:disconnect', { peerId: evt.detail.toString() })
       })
       gossip.start()
+      priority?.start()
       scheduler.start()
       if (!dormant()) void redialBootstrap().then(() => dialRoster())
       log('net.started', { peerId: network.peerId, addresses: network.multiaddrs() })
@@ -278,7 +291,9 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
       clearTimeout(rosterTimer)
       await Promise.race([scheduler.drain(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS).unref())])
       gossip.stop()
+      priority?.stop()
       await node.unhandle(SYNC_PROTOCOL).catch(safetyCatch) // libp2p already stopping
+      if (priority) await node.unhandle(INCIDENTS_PROTOCOL).catch(safetyCatch)
       await node.stop()
       log('net.stopped', { peerId: network.peerId })
     },
@@ -286,6 +301,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
     multiaddrs: () => node.getMultiaddrs().map(String),
     publish: (record, options = {}) => gossip.publish(record, options),
     publishExtra: (bytes, options = {}) => gossip.publishExtra(bytes, options),
+    ...(priority ? { publishPriority: (message: Uint8Array) => priority.publish(message), priorityCounters: () => ({ ...priority.counters }) } : {}),
 
     peers(): PeerInfo[] {
       const byPeer = new Map<string, PeerInfo>()
@@ -341,6 +357,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         ...counters,
         peersConnected: node.getPeers().length,
         inbound: limiter.stats(),
+        ...(priority ? { priority: { ...priority.counters } } : {}),
         hygiene: {
           invalidTotal: hygiene.invalidTotal,
           bansTotal: hygiene.bansTotal,

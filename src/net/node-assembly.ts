@@ -16,7 +16,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { preSharedKey } from '@libp2p/pnet'
 import type { ConnectionProtector, PrivateKey } from '@libp2p/interface'
 import { GOSSIP_LIMITS } from '../constants.js'
-import { dhtProtocol, extrasTopic, recordsTopic } from '../protocol-ids.js'
+import { dhtProtocol, extrasTopic, incidentsTopic, recordsTopic } from '../protocol-ids.js'
 import { INBOUND_UPGRADE_TIMEOUT_MS, PENDING_RESERVED_FOR_MEMBERS, PENDING_TOTAL } from './inbound-limiter.js'
 import type { InboundGate } from './gater.js'
 
@@ -119,7 +119,7 @@ export async function assembleNode(init: AssemblyInit): Promise<HashmeshLibp2p> 
         ignoreDuplicatePublishError: true,
         emitSelf: false,
         maxInboundDataLength: GOSSIP_LIMITS.maxRpcBytes,
-        allowedTopics: [recordsTopic(init.federationId), extrasTopic(init.federationId)],
+        allowedTopics: [recordsTopic(init.federationId), extrasTopic(init.federationId), incidentsTopic(init.federationId)],
         // Every peer here passed the roster gate, and members often share an address (one host in tests
         // and devnets, NAT on a LAN). Gossipsub's default penalises more than 10 peers per IP so hard that
         // with 20 nodes on 127.0.0.1 every peer was graylisted and gossip delivered nothing (sync did).

@@ -1,5 +1,5 @@
 /** Public shapes of the network layer: what node.ts configures, calls and listens to. */
-import type { ReplicaAccess, ReceiveVerdict } from '../sync/types.js'
+import type { ReplicaAccess, ReceiveResult, ReceiveVerdict } from '../sync/types.js'
 import type { AbortOptions } from '../abort.js'
 import type { ErrorCode } from '../errors.js'
 
@@ -33,6 +33,16 @@ export interface NetworkInit {
    * sync sessions until a roster lists it again. Explicit syncNow and dial still run.
    */
   dormant?: () => boolean
+  /** The incidents fast path (priority.ts); without it the node neither subscribes nor serves it. */
+  priority?: PriorityAccess
+}
+
+/** What the incidents fast path (priority.ts) needs from the node. */
+export interface PriorityAccess {
+  /** An incidents-topic message (notice or record envelope): verified and kept, with a verdict. */
+  receive(message: Uint8Array, fromPeer?: string): Promise<ReceiveResult & { notice?: boolean }>
+  /** Envelopes of the notices of the incidents open here (sent to a peer that asks on connect). */
+  openNotices(): Uint8Array[]
 }
 
 /** A ban as persisted: the peer, when it ends (ms since the epoch) and why. */
@@ -161,6 +171,10 @@ export interface Network {
   publish(record: Uint8Array, options?: AbortOptions): Promise<void>
   /** Gossip an encoded extra (roster version, equivocation proof) already stored locally. */
   publishExtra(bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  /** An incidents-topic envelope to every connected subscriber (priority.ts); false when nobody got it. */
+  publishPriority?(message: Uint8Array): Promise<boolean>
+  /** Counters of the incidents fast path, when it runs. */
+  priorityCounters?(): Record<string, number>
   peers(): PeerInfo[]
   /** Dial a multiaddr (with /p2p/<id>); throws PEER_REFUSED, PEER_BANNED or NODE_UNREACHABLE. */
   dial(multiaddr: string, options?: AbortOptions): Promise<string>

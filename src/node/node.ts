@@ -36,6 +36,8 @@ import { equivocationViews, replicaDigestOf, statusOf, type EquivocationView, ty
 import { checkAborted, type AbortOptions } from './abort.js'
 import { LocalControls, quarantineSettings } from '../match/local-controls.js'
 import { logLocalControls } from './local-controls-log.js'
+import { IncidentBook } from './incidents.js'
+import { incidentWiring } from './incident-wiring.js'
 import { ActivityLog } from './activity.js'
 
 export interface NodeOptions { overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }
@@ -81,6 +83,8 @@ export class HashmeshNode {
     private readonly kv: KeyValueStore,
     /** Switches and flood quarantine: this node's own say over what matches (match/local-controls.ts). */
     readonly localControls: LocalControls,
+    /** Incident notices and the contributions naming each incident (incidents.ts). */
+    readonly incidents: IncidentBook,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
     this.activity = new ActivityLog(identity.memberKey)
@@ -97,8 +101,10 @@ export class HashmeshNode {
     const store = await ReplicaStore.openWith(kv)
     const roster = new RosterState(config.p2p.rosterGenesis, identity.memberKey)
     for (const bytes of await store.rosterVersions()) roster.accept(bytes)
-    const localControls = await LocalControls.open(store, kv, quarantineSettings(config.quarantine), identity.memberKey)
-    return new HashmeshNode(identity, config, store, roster, kv, localControls)
+    const incidents = await IncidentBook.open(kv, (key) => roster.isMember(key))
+    store.onCommit((records) => incidents.observe(records))
+    const localControls = await LocalControls.open(store, kv, quarantineSettings(config.quarantine), identity.memberKey, (record) => incidents.incidentOf(record))
+    return new HashmeshNode(identity, config, store, roster, kv, localControls, incidents)
   }
 
   get [NODE_INTERNALS](): NodeInternals {
@@ -170,6 +176,7 @@ export class HashmeshNode {
       receiveExtra: (bytes) => receiveExtra(extras, bytes),
       onOwnRecords: (listener) => this.onOwnRecords(listener),
       onRosterChange: (listener) => this.onRosterChange(listener),
+      incidents: incidentWiring(this.incidents, (records) => this.receive(records)),
     }
   }
 
@@ -206,6 +213,7 @@ export class HashmeshNode {
 
   async contribute(input: ContributionInput, options: AbortOptions = {}): Promise<ContributionResult> {
     const plan = planContribution(input, loadTaxonomy(), this.config.hash)
+    this.incidents.checkContribution(input.labels)
     checkAborted(options.signal)
     const now = Date.now()
     const records = await this.appendOwn((head) => {
@@ -339,7 +347,9 @@ export class HashmeshNode {
         ignoreFalsePositive: match.ignoreFalsePositive,
         minAgreeingMembers: match.minAgreeingMembers,
         actOnEquivocated: match.actOnEquivocated,
+        incidentAutoAct: this.config.incident.autoAct,
       },
+      incidentOf: (record) => this.incidents.incidentOf(record),
       pdqThreshold: match.pdqThreshold,
       isMember: (key) => this.roster.isMember(key),
       memberName: (key) => this.memberName(key),

@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'token', summary: 'rotate the HTTP API bearer token', load: () => import('./start.js') },
   { name: 'switch', summary: 'local switches: suspend a member\'s feed, disable a signal or record, resume (this node only)', load: () => import('./local-controls.js') },
   { name: 'quarantine', summary: 'flood quarantine: list records held back from matching, release them', load: () => import('./local-controls.js') },
+  { name: 'incident', summary: 'incidents: declare | update | close | list | show (the crisis fast path)', load: () => import('./local-controls.js') },
   { name: 'bank', summary: 'banks (HMA\'s curated signal collections): bank create | list | add | disable | delete | show', load: () => import('./bank.js') },
   { name: 'exchange', summary: 'exchanges: sources filling a bank of their name on a schedule: exchange add | list | show | fetch | remove | credentials', load: () => import('./exchange.js') },
   { name: 'doctor', summary: 'check a data directory (keys, config, roster, ports, peers) and print what to fix', load: () => import('./doctor.js') },

@@ -9,6 +9,7 @@ import { usageError } from '../fail.js'
 import { connectLocalControls, type LocalControlsClient } from '../local-controls-client.js'
 import { printJson, printLine } from '../output.js'
 import type { QuarantinedView, SwitchView } from '../../node/local-controls-service.js'
+import type { IncidentView } from '../../node/incidents-service.js'
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -61,6 +62,7 @@ function oneTarget(opts: TargetOptions, allowed: Array<keyof TargetOptions>): { 
 }
 
 export function register(program: Command): void {
+  registerIncident(program)
   const sw = program.command('switch').description('local switches: suspend a member\'s feed, disable a signal or record, resume (this node only)')
 
   sw.command('list').description('switches in force').addOption(dataOption()).option('--json', 'print JSON')
@@ -129,5 +131,56 @@ export function register(program: Command): void {
       const { released } = await withClient(opts.data, (c) => c.releaseQuarantine({ ...request, by: opts.by ?? operator() }))
       if (opts.json) return printJson({ released })
       printLine(`released ${released.length} record${released.length === 1 ? '' : 's'}; they match again`)
+    })
+}
+
+function incidentLines(i: IncidentView): string[] {
+  const lines = [`${i.id}  ${i.state.toUpperCase()} ${i.severity}  ${i.title}  (by ${i.declaredBy.name ?? i.declaredBy.key.slice(0, 12)}, ${new Date(i.start).toISOString()} to ${new Date(i.expiry).toISOString()}${i.reference ? `, ref ${i.reference}` : ''})`]
+  if (i.description) lines.push(`  ${i.description}`)
+  for (const c of i.contributions) lines.push(`  record ${c.record} by ${c.member.name ?? c.member.key.slice(0, 12)} seq ${c.seq}: ${c.signals} signals, here ${c.latencyMs} ms after signing`)
+  return lines
+}
+
+export function registerIncident(program: Command): void {
+  const inc = program.command('incident').description('incidents: declare | update | close | list | show (crisis fast path)')
+  inc.command('list', { isDefault: true }).description('open incidents (--all: every one known) with their contributions').addOption(dataOption()).option('--all', 'closed and expired too').option('--json', 'print JSON')
+    .action(async (opts: { data: string; all?: boolean; json?: boolean }) => {
+      const incidents = await withClient(opts.data, (c) => c.incidents({ all: opts.all }))
+      if (opts.json) return printJson({ incidents })
+      if (incidents.length === 0) printLine(opts.all ? 'no incidents known' : 'no open incident')
+      for (const i of incidents) for (const line of incidentLines(i)) printLine(line)
+    })
+  inc.command('show').argument('<id>', 'incident id (32 hex digits)').addOption(dataOption()).option('--json', 'print JSON')
+    .action(async (id: string, opts: { data: string; json?: boolean }) => {
+      const i = await withClient(opts.data, (c) => c.incident(id))
+      if (opts.json) printJson(i)
+      else for (const line of incidentLines(i)) printLine(line)
+    })
+  const fields = (c: Command) => c
+    .option('--severity <level>', 'low, medium, high or critical')
+    .option('--description <text>', 'what members should share')
+    .option('--reference <text>', 'e.g. a CIP reference')
+    .option('--for <duration>', 'expires after this long (default 24h; at most 30d)')
+    .option('--json', 'print JSON')
+  fields(inc.command('declare').description('declare an incident: a signed notice every member gets at once').argument('<title>').addOption(dataOption()))
+    .action(async (title: string, opts: { data: string; severity?: string; description?: string; reference?: string; for?: string; json?: boolean }) => {
+      const expiry = opts.for ? untilFrom({ for: opts.for }) ?? undefined : undefined
+      const i = await withClient(opts.data, (c) => c.declareIncident({ title, severity: opts.severity ?? 'high', description: opts.description, reference: opts.reference, expiry }))
+      if (opts.json) return printJson(i)
+      for (const line of incidentLines(i)) printLine(line)
+      printLine(`contributions name it with --labels incident:${i.id}`)
+    })
+  fields(inc.command('update').description('update an incident you declared').argument('<id>').addOption(dataOption()).option('--title <text>'))
+    .action(async (id: string, opts: { data: string; title?: string; severity?: string; description?: string; reference?: string; for?: string; json?: boolean }) => {
+      const expiry = opts.for ? untilFrom({ for: opts.for }) ?? undefined : undefined
+      const i = await withClient(opts.data, (c) => c.updateIncident(id, { title: opts.title, severity: opts.severity, description: opts.description, reference: opts.reference, expiry }))
+      if (opts.json) printJson(i)
+      else for (const line of incidentLines(i)) printLine(line)
+    })
+  inc.command('close').description('close an incident you declared').argument('<id>').addOption(dataOption()).option('--description <text>', 'closing note').option('--json', 'print JSON')
+    .action(async (id: string, opts: { data: string; description?: string; json?: boolean }) => {
+      const i = await withClient(opts.data, (c) => c.closeIncident(id, { description: opts.description }))
+      if (opts.json) printJson(i)
+      else for (const line of incidentLines(i)) printLine(line)
     })
 }

@@ -1,0 +1,137 @@
+/**
+ * The incidents fast path under load (issue 18): N member processes (scripts/lib/devnet.ts, each
+ * `hashmesh start`), background traffic of R records a second on the records topic from every member but
+ * the first, one incident declared, then K contributions naming it (round-robin over the members, one
+ * every --gap ms). For every contribution and every other member: the time from its signing (the record's
+ * own timestamp) to its being stored, and so matchable, on that member (the member's incident view,
+ * `receivedHere`; one clock: one machine). Prints p50/p90/p99/max, lost, and the machine's load.
+ *
+ *   npx tsx scripts/bench-incident.ts [--members 10] [--background 20] [--contributions 50] [--gap 200] [--json]
+ *
+ * Target (issue 18): p99 ≤ 500 ms and 0 lost with 10 members, 20 records/s and 50 contributions.
+ */
+import '../src/shim.js'
+import { loadavg } from 'node:os'
+import { apiClient, createDevnet, type DevnetMember } from './lib/devnet.js'
+
+const args = process.argv.slice(2)
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : fallback
+}
+const MEMBERS = opt('members', 10)
+const BACKGROUND_PER_SECOND = opt('background', 20)
+const CONTRIBUTIONS = opt('contributions', 50)
+const GAP_MS = opt('gap', 200)
+const json = args.includes('--json')
+const say = (line: string) => { if (!json) console.log(line) }
+const pdq = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+interface IncidentView { contributions: Array<{ record: string; signedAt: number; receivedHere: number }> }
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe().catch(() => undefined)
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+const names = Array.from({ length: MEMBERS }, (_, i) => `M${String(i + 1).padStart(2, '0')}`)
+const devnet = await createDevnet({ names, syncIntervalMs: 15_000 })
+const load: number[][] = [loadavg()]
+try {
+  let started = Date.now()
+  await Promise.all(names.map((n) => devnet.start(n)))
+  say(`${MEMBERS} members started in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const clients = new Map(devnet.members.map((m: DevnetMember) => [m.name, apiClient(m)]))
+  const api = (name: string) => clients.get(name)!
+  started = Date.now()
+  await Promise.all(names.map((n) => waitFor(`${n} connected`, async () => (await api(n).get<{ peers: unknown[] }>('/v1/peers')).peers.length >= Math.min(3, MEMBERS - 1), 120_000, 250)))
+  say(`connected in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  await sleep(2_000) // subscriptions and meshes settle
+
+  const incident = await api(names[0]!).post<{ id: string }>('/v1/incidents', { title: 'bench incident', severity: 'critical' })
+  await Promise.all(names.map((n) => waitFor(`${n} has the incident`, async () => (await api(n).get<{ incidents: Array<{ id: string }> }>('/v1/incidents')).incidents.some((i) => i.id === incident.id), 60_000)))
+  say(`incident ${incident.id} on every member`)
+
+  // background traffic on the records topic
+  let background = 0
+  let backgroundFailed = 0
+  let stop = false
+  const backgroundLoop = (async () => {
+    const others = names.slice(1)
+    let next = Date.now()
+    while (!stop) {
+      const name = others[background % others.length]!
+      background++
+      void api(name).post('/v1/contributions', { signals: [{ type: 'pdq', value: pdq(), quality: 90 }], labels: [] }).catch(() => backgroundFailed++)
+      next += 1000 / BACKGROUND_PER_SECOND
+      await sleep(Math.max(0, next - Date.now()))
+    }
+  })()
+  await sleep(3_000)
+  load.push(loadavg())
+
+  const contributed: Array<{ id: string; author: string; value: string }> = []
+  for (let i = 0; i < CONTRIBUTIONS; i++) {
+    const author = names[i % names.length]!
+    const value = pdq()
+    const result = await api(author).post<{ records: Array<{ id: string }> }>('/v1/contributions', { signals: [{ type: 'pdq', value, quality: 95 }], labels: [`incident:${incident.id}`] })
+    contributed.push({ id: result.records[0]!.id, author, value })
+    await sleep(GAP_MS)
+  }
+  load.push(loadavg())
+  // give stragglers up to 30 s, then measure
+  const ids = new Set(contributed.map((c) => c.id))
+  const views = new Map<string, IncidentView>()
+  await waitFor('every contribution on every member', async () => {
+    let all = true
+    for (const n of names) {
+      const view = await api(n).get<IncidentView>(`/v1/incidents/${incident.id}`)
+      views.set(n, view)
+      if (view.contributions.filter((c) => ids.has(c.record)).length < ids.size) all = false
+    }
+    return all
+  }, 30_000, 1_000).catch(() => undefined)
+  stop = true
+  await backgroundLoop
+  load.push(loadavg())
+
+  const latencies: number[] = []
+  let lost = 0
+  for (const c of contributed) {
+    for (const n of names) {
+      if (n === c.author) continue
+      const seen = views.get(n)?.contributions.find((x) => x.record === c.id)
+      if (!seen) lost++
+      else latencies.push(seen.receivedHere - seen.signedAt)
+    }
+  }
+  // matchable, not only stored: ask every member about the last contribution
+  const last = contributed.at(-1)!
+  let matchable = 0
+  for (const n of names) {
+    const m = (await api(n).post<{ matches: unknown[] }>('/v1/match', { signals: [{ type: 'pdq', value: last.value }] })).matches
+    if (m.length > 0) matchable++
+  }
+  latencies.sort((a, b) => a - b)
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN
+  const result = {
+    members: MEMBERS, backgroundPerSecond: BACKGROUND_PER_SECOND, backgroundSent: background, backgroundFailed, contributions: CONTRIBUTIONS,
+    samples: latencies.length, lost, p50: pct(50), p90: pct(90), p99: pct(99), max: latencies.at(-1), lastMatchableOn: matchable,
+    load: load.map((l) => l.map((x) => x.toFixed(2)).join(' ')),
+  }
+  if (json) console.log(JSON.stringify(result))
+  else {
+    say(`${CONTRIBUTIONS} incident contributions x ${MEMBERS - 1} other members = ${latencies.length + lost} deliveries; lost ${lost}; background ${background} records (${backgroundFailed} failed)`)
+    say(`signing -> matchable: p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms (target p99 ≤ 500 ms, 0 lost)`)
+    say(`last contribution matchable on ${matchable} of ${MEMBERS} members`)
+    say(`load average (1/5/15 min) before, during, after: ${result.load.join(' | ')}`)
+  }
+} finally {
+  await devnet.close()
+}

@@ -1,0 +1,188 @@
+/**
+ * The incidents fast path (docs/protocol.md §9): a third gossip topic, incidentsTopic(federationId), for
+ * incident notices and contributions that name an open incident, published to every connected subscriber
+ * (gossipsub floodPublish for this topic only, not just the mesh); and INCIDENTS_PROTOCOL, a one-shot
+ * stream on which a peer sends the notices of its open incidents, asked right after a connection, so a
+ * node that joins mid-incident has them before its first sync session ends. A new notice starts a sync
+ * round with every connected peer (at most one per PRIORITY_SYNC_MIN_GAP_MS).
+ *
+ * A node that predates incidents neither subscribes to the topic nor speaks the protocol: it never gets
+ * either (the contributions reach it on the records topic and by sync, as ordinary records).
+ *
+ * Penalties: only a message that cannot be an honest relay's (it does not decode, its signature fails,
+ * it is oversized) counts against the sender. A notice refused for reasons of time or local state (expired
+ * here, rate limited, unknown incident) is ignored: clocks and arrival orders differ between honest nodes.
+ */
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { safetyCatch } from '../errors.js'
+import { incidentsTopic, INCIDENTS_PROTOCOL } from '../protocol-ids.js'
+import type { ReceiveResult } from '../sync/types.js'
+import type { NetContext } from './context.js'
+import type { PriorityAccess } from './types.js'
+import { FramedStream } from './stream-io.js'
+
+
+/** Largest incidents-topic message (an envelope around a record at its 256 KiB bound). */
+export const MAX_PRIORITY_MESSAGE_BYTES = 256 * 1024 + 64
+/** Notices sent or taken on one catch-up stream. */
+export const MAX_CATCHUP_NOTICES = 64
+/** Smallest gap between two sync rounds started by new notices. */
+export const PRIORITY_SYNC_MIN_GAP_MS = 1_000
+const SENDER_FAULTS = new Set(['RECORD_DECODE', 'RECORD_TOO_LARGE', 'SIGNATURE_INVALID', 'RECORD_VERSION'])
+
+export class PriorityChannel {
+  readonly topic: string
+  private lastRound = 0
+  readonly counters = { published: 0, publishNoPeers: 0, accepted: 0, duplicate: 0, ignored: 0, rejected: 0, catchUpNotices: 0, catchUpFailed: 0, syncRounds: 0 }
+
+  constructor(
+    private readonly pubsub: GossipSub,
+    private readonly ctx: NetContext,
+    federationId: string,
+    private readonly access: PriorityAccess,
+    /** A sync round with every connected peer. */
+    private readonly syncAll: () => Promise<unknown>,
+    /** A stream of INCIDENTS_PROTOCOL to a connected peer. */
+    private readonly openCatchUp: (peerId: string) => Promise<Stream>,
+  ) {
+    this.topic = incidentsTopic(federationId)
+  }
+
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId; subscriptions: Array<{ topic: string; subscribe: boolean }> }>): void => {
+    // a peer (newly) on the topic: what it has open, we take (it does the same with ours)
+    if (evt.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)) void this.catchUp(evt.detail.peerId.toString())
+  }
+
+  start(): void {
+    this.pubsub.topicValidators.set(this.topic, (peer, msg) => this.validate(peer, msg))
+    this.pubsub.subscribe(this.topic)
+    this.pubsub.addEventListener('subscription-change', this.onSubscriptionChange as unknown as EventListener)
+  }
+
+  stop(): void {
+    this.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange as unknown as EventListener)
+    this.pubsub.topicValidators.delete(this.topic)
+    try {
+      this.pubsub.unsubscribe(this.topic)
+    } catch (err) {
+      if (!/not started/.test((err as Error).message)) throw err
+    }
+  }
+
+  /** To every connected subscriber of the topic, mesh or not; never throws (sync delivers what this misses). */
+  async publish(message: Uint8Array): Promise<boolean> {
+    if (this.pubsub.getSubscribers(this.topic).length === 0) {
+      this.counters.publishNoPeers++
+      return false
+    }
+    try {
+      // the implementation takes per-message options (floodPublish overrides the node-wide false); its interface type does not list them
+      await (this.pubsub as unknown as { publish(topic: string, data: Uint8Array, opts: { floodPublish: boolean }): Promise<unknown> }).publish(this.topic, message, { floodPublish: true })
+      this.counters.published++
+      return true
+    } catch (err) {
+      if (!/NoPeersSubscribedToTopic|Duplicate/.test(String((err as Error).message ?? err))) this.ctx.log('priority.publish.failed', { message: (err as Error).message })
+      this.counters.publishNoPeers++
+      return false
+    }
+  }
+
+  private async validate(peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    const peerId = peer.toString()
+    if (msg.data.byteLength === 0 || msg.data.byteLength > MAX_PRIORITY_MESSAGE_BYTES) {
+      this.ctx.penalize(peerId, 1, `incidents topic message of ${msg.data.byteLength} bytes`)
+      return TopicValidatorResult.Reject
+    }
+    const result = await this.receive(msg.data, peerId)
+    if (!result) return TopicValidatorResult.Ignore
+    if (result.verdict === 'accepted' || result.verdict === 'pending') return TopicValidatorResult.Accept
+    if (result.verdict === 'rejected' && SENDER_FAULTS.has(result.code ?? '')) {
+      this.ctx.log('priority.rejected', { peer: peerId, code: result.code, message: result.message })
+      this.ctx.penalize(peerId, 1, `rejected incidents topic message: ${result.code}`)
+      return TopicValidatorResult.Reject
+    }
+    return TopicValidatorResult.Ignore
+  }
+
+  private async receive(data: Uint8Array, peerId: string): Promise<(ReceiveResult & { notice?: boolean }) | undefined> {
+    let result: ReceiveResult & { notice?: boolean }
+    try {
+      result = await this.access.receive(data, peerId)
+    } catch (err) {
+      this.ctx.log('priority.receive.failed', { peer: peerId, message: (err as Error).message })
+      return undefined
+    }
+    if (result.verdict === 'accepted' || result.verdict === 'pending') this.counters.accepted++
+    else if (result.verdict === 'duplicate') this.counters.duplicate++
+    else if (SENDER_FAULTS.has(result.code ?? '')) this.counters.rejected++
+    else this.counters.ignored++
+    if (result.verdict === 'accepted' && result.notice) this.syncRoundSoon()
+    return result
+  }
+
+  /** A new incident notice: a sync round with every peer now (contributions may already be on their way). */
+  private syncRoundSoon(): void {
+    const now = Date.now()
+    if (now - this.lastRound < PRIORITY_SYNC_MIN_GAP_MS) return
+    this.lastRound = now
+    this.counters.syncRounds++
+    void this.syncAll().catch(safetyCatch) // each session reports its own failures
+  }
+
+  /** Serves INCIDENTS_PROTOCOL: the open notices, one frame each, then close. */
+  handler(): (stream: Stream, connection: Connection) => Promise<void> {
+    return async (stream) => {
+      const io = new FramedStream(stream, this.ctx.signal)
+      try {
+        for (const notice of this.access.openNotices().slice(0, MAX_CATCHUP_NOTICES)) await io.write(notice)
+        await io.close()
+      } catch (err) {
+        io.abort(err)
+        safetyCatch(err)
+      }
+    }
+  }
+
+  private readonly catchingUp = new Set<string>()
+
+  /**
+   * Asks a peer for its open incidents: when it joins the topic and after each sync session with it (the
+   * repair path for a notice published before the peer's subscription was known). A peer without the
+   * protocol (an older node): nothing to do.
+   */
+  async catchUp(peerId: string): Promise<void> {
+    if (this.catchingUp.has(peerId) || this.ctx.signal.aborted) return
+    this.catchingUp.add(peerId)
+    try {
+      await this.catchUpFrom(peerId)
+    } finally {
+      this.catchingUp.delete(peerId)
+    }
+  }
+
+  private async catchUpFrom(peerId: string): Promise<void> {
+    let stream: Stream
+    try {
+      stream = await this.openCatchUp(peerId)
+    } catch (err) {
+      safetyCatch(err) // an older node, or gone again
+      return
+    }
+    const io = new FramedStream(stream, this.ctx.signal)
+    try {
+      for (let i = 0; i < MAX_CATCHUP_NOTICES; i++) {
+        const frame = await io.read()
+        if (frame === null) break
+        this.counters.catchUpNotices++
+        const result = await this.receive(frame, peerId)
+        if (result?.verdict === 'rejected' && SENDER_FAULTS.has(result.code ?? '')) this.ctx.penalize(peerId, 1, `rejected incident notice on catch-up: ${result.code}`)
+      }
+      await io.close()
+    } catch (err) {
+      this.counters.catchUpFailed++
+      io.abort(err)
+      safetyCatch(err)
+    }
+  }
+}

@@ -53,7 +53,15 @@ export interface ListImportSummary {
   dryRun: boolean
 }
 
-interface Checkpoint { key: string; line: number; complete: boolean; updatedAt: number }
+interface Checkpoint {
+  key: string
+  line: number
+  complete: boolean
+  updatedAt: number
+  /** Contributions: this member's feed head when `line` was done. Records past it on resume were signed by a
+   * batch whose checkpoint was never written (a crash between the two): their signals count as done. */
+  feedSeq?: number
+}
 
 const BANK_BATCH = 50_000
 const CONTRIBUTION_BATCH = 20_000
@@ -92,6 +100,8 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const skipUntil = previous?.line ?? 0
   const summary: ListImportSummary = { lines: 0, accepted: 0, rejected: 0, byCode: {}, written: 0, resumedAfterLine: skipUntil, dryRun }
   const sink = 'bank' in options.into ? await bankSink(node, options.into.bank) : contributionSink(node)
+  if (previous && sink.resume) await sink.resume(previous)
+  else if (key && !dryRun) writeCheckpoint(node, { key, line: 0, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
   const batchSize = options.batchSize ?? ('bank' in options.into ? BANK_BATCH : CONTRIBUTION_BATCH)
   const reject = (line: number, code: LineCode, message: string): void => {
     summary.rejected++
@@ -121,7 +131,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
         for (const r of refused) reject(r.line, r.code, r.message)
         summary.accepted -= refused.length
       }
-      if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now() })
+      if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
       options.onProgress?.(doneThrough)
     })()
   }
@@ -167,6 +177,10 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
 }
 
 interface Sink {
+  /** Before reading: what a checkpoint left (contributions: records signed after it). */
+  resume?(checkpoint: Checkpoint): Promise<void>
+  /** Extra checkpoint fields after a write. */
+  mark?(): Partial<Checkpoint>
   /** Where a duplicate was found, in words. */
   where: string
   has(item: ListSignal): boolean
@@ -213,7 +227,21 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
 
 function contributionSink(node: HashmeshNode): Sink {
   const seen = new Set<string>()
+  const ownSeq = (): number => node.head(node.memberKey)?.seq ?? 0
   return {
+    resume: async (checkpoint) => {
+      if (checkpoint.feedSeq === undefined) return
+      for (let seq = checkpoint.feedSeq + 1; seq <= ownSeq(); seq += 500) {
+        for (const { record } of await node.feedRecords(node.memberKey, seq, 500)) {
+          if (record.kind !== 'signals') continue
+          for (const s of record.body.signals) {
+            seen.add(`${s.type}:${s.value}`)
+            if (s.type === 'md5') seen.add(`video_md5:${s.value}`)
+          }
+        }
+      }
+    },
+    mark: () => ({ feedSeq: ownSeq() }),
     where: 'contributed by this import',
     has: (item) => seen.has(`${item.type}:${item.value}`),
     unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),

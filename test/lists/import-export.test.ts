@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { readSignals, writeSignals, LIST_FORMATS, type ExportSignal, type ListFormat, type ListItem, type ListRejection } from '../../src/lists/index.js'
 import { importList, readCheckpoint } from '../../src/node/list-import.js'
@@ -123,6 +124,30 @@ test('a shared bank: the imported signals are also signed into this member\'s fe
     for (const c of content) assert.ok(c.records?.length === 1 && records.some((r) => r.id === c.records![0]), `content ${c.id} names its record`)
     const video = records.find((r) => r.kind === 'signals' && r.body.signals.some((s) => s.value === 'e'.repeat(32)))
     assert.ok(video && video.kind === 'signals' && video.body.contentType === 'video' && video.body.signals[0]!.type === 'md5')
+  } finally {
+    await close()
+  }
+})
+
+test('contributions: a crash between a batch and its checkpoint does not sign that batch twice', async () => {
+  const { node, service, close } = await openNode('crasher')
+  try {
+    const rows = ['hash', ...Array.from({ length: 250 }, (_, i) => pdqHex(7000 + i))]
+    const key = 'cd'.repeat(16)
+    const read = () => readSignals(csv(rows), { format: 'csv', signalType: 'pdq' })
+    const stop = new AbortController()
+    await assert.rejects(importList(node, read(), { into: { contribute: true }, checkpointKey: key, batchSize: 100, signal: stop.signal, onProgress: () => stop.abort() }))
+    assert.equal(readCheckpoint(node, key)!.line, 101)
+    // as if the process died after signing lines 2..101 but before their checkpoint: the first one is back
+    writeFileSync(join(node.identity.dataDir, 'imports', `${key}.json`), JSON.stringify({ key, line: 0, complete: false, updatedAt: 0, feedSeq: 0 }))
+    const rejected: ListRejection[] = []
+    const resumed = await importList(node, read(), { into: { contribute: true }, checkpointKey: key, batchSize: 100, onRejected: (r) => rejected.push(r) })
+    assert.equal(resumed.accepted, 150)
+    assert.equal(rejected.length, 100)
+    assert.ok(rejected.every((r) => r.code === 'DUPLICATE'))
+    const head = (await service.feeds()).find((h) => h.feed === node.memberKey)!
+    const signals = (await service.feed(head.feed, { from: 1, limit: 100 })).records.reduce((n, r) => n + (r.record.kind === 'signals' ? r.record.body.signals.length : 0), 0)
+    assert.equal(signals, 250, 'each line signed once')
   } finally {
     await close()
   }

@@ -168,7 +168,7 @@ export function registerIncident(program: Command): void {
       const i = await withClient(opts.data, (c) => c.declareIncident({ title, severity: opts.severity ?? 'high', description: opts.description, reference: opts.reference, expiry }))
       if (opts.json) return printJson(i)
       for (const line of incidentLines(i)) printLine(line)
-      printLine(`contributions name it with --labels incident:${i.id}`)
+      printLine(`contributions name it with: hashmesh submit … --label incident:${i.id}`)
     })
   fields(inc.command('update').description('update an incident you declared').argument('<id>').addOption(dataOption()).option('--title <text>'))
     .action(async (id: string, opts: { data: string; title?: string; severity?: string; description?: string; reference?: string; for?: string; json?: boolean }) => {

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     const running = await runNode(fed.members[0]!.dataDir)
     const startMs = performance.now() - t
     const status = running.node.status()
-    console.log(`data: ${status.signals.toLocaleString('en')} signals in ${status.records.toLocaleString('en')} records, ${status.feeds} feeds, roster of ${status.roster?.members} members; filled in ${round(fillMs / 1000, 1)} s, imported in ${round(importMs / 1000, 1)} s, node started (index rebuilt) in ${round(startMs / 1000, 1)} s`)
+    const held = running.node.localControls.quarantine.list().length
+    console.log(`data: ${status.signals.toLocaleString('en')} signals in ${status.records.toLocaleString('en')} records, ${status.feeds} feeds, roster of ${status.roster?.members} members, ${held.toLocaleString('en')} records held by the flood quarantine (imported in bursts); filled in ${round(fillMs / 1000, 1)} s, imported in ${round(importMs / 1000, 1)} s, node started (index rebuilt) in ${round(startMs / 1000, 1)} s`)
 
     // baseline: the node with no console open
     await sleep(3000)

@@ -37,6 +37,12 @@ export const CSRF_HEADER = 'x-csrf-token'
 /** Where the built bundle lives (scripts/build-console.mjs writes it). */
 export const CONSOLE_ASSETS = join(PROJECT_ROOT, 'dist', 'ui')
 
+/**
+ * How long the overview reuses the quarantine's count: the quarantine answers with every entry (sorted,
+ * grouped by member), ~100 ms with 10,000 records held, too much to ask every few seconds.
+ */
+export const QUARANTINE_COUNT_TTL_MS = 60_000
+
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
@@ -148,7 +154,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   })
 
   // ---- overview ----
-  const quarantined = options.localControls ? async () => (await options.localControls!.quarantine()).records.length : undefined
+  const quarantined = options.localControls ? cachedFor(QUARANTINE_COUNT_TTL_MS, async () => (await options.localControls!.quarantine()).records.length) : undefined
   app.get(`${CONSOLE_PREFIX}/api/overview`, async () => buildOverview(service, { quarantined }))
   app.get(`${CONSOLE_PREFIX}/api/activity`, { schema: { querystring: ActivityQuery } }, async (request) => {
     const { minutes, bucket } = request.query as Static<typeof ActivityQuery>
@@ -278,6 +284,16 @@ function pageShell(): string {
 <body><div id="app"></div></body>
 </html>
 `
+}
+
+/** The answer of `ask`, reused for `ttlMs` (a failed answer too, so a failing source is not hammered). */
+function cachedFor<T>(ttlMs: number, ask: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; answer: Promise<T> } | undefined
+  return () => {
+    const now = Date.now()
+    if (!last || now - last.at >= ttlMs) last = { at: now, answer: ask() }
+    return last.answer
+  }
 }
 
 /** What the login takes: the console password when DIR/console.password exists, else the API token. */

@@ -72,3 +72,22 @@ test('BankStore over the in-memory key-value store: rename moves content, delete
   await assert.rejects(store.createBank({ name: 'lower' }, none), /UPPER/)
   await assert.rejects(store.addContent('NOPE', { signals: { pdq } }), /not found/)
 })
+
+test('a bank store of 150,000 items reopens whole: ids continue past the largest, every PDQ hash is found (no argument-spread overflow)', async () => {
+  const kv = new MemoryKeyValueStore()
+  const store = await BankStore.open(kv)
+  await store.createBank({ name: 'BIG' }, () => false)
+  const hashes: string[] = []
+  for (let done = 0; done < 150_000; done += 5000) {
+    const batch = Array.from({ length: 5000 }, () => randomPdqHex())
+    hashes.push(batch[0]!, batch[4999]!)
+    await store.addContents('BIG', batch.map((pdq, i) => ({ signals: i % 2 === 0 ? { pdq } : { pdq, md5: (done + i).toString(16).padStart(32, '0') } })))
+  }
+  const reopened = await BankStore.open(kv)
+  assert.equal(reopened.contentCount, 150_000)
+  assert.equal(reopened.pdqCount(), 150_000)
+  for (const pdq of hashes) assert.equal(reopened.lookup('pdq', flipBits(pdq, 5), 31)[0]?.distance, 5)
+  assert.equal(reopened.lookup('md5', (1).toString(16).padStart(32, '0'), 0).length, 1)
+  const added = await reopened.addContent('BIG', { signals: { pdq: randomPdqHex() } })
+  assert.equal(added.id, 150_001)
+})

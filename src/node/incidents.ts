@@ -21,6 +21,11 @@ import type { ReceiveResult } from '../sync/types.js'
 export const MAX_DECLARATIONS_PER_HOUR = 5
 /** Incidents open at once, all members together; a declaration past this is refused (RATE_LIMITED). */
 export const MAX_OPEN_INCIDENTS = 64
+/**
+ * Contributions naming an incident not known yet, kept (in memory) for when its declaration arrives: a
+ * node joining mid-incident may sync the records before it has the notice.
+ */
+export const MAX_WAITING_CONTRIBUTIONS = 10_000
 /** A notice may be signed at most this far in the future of this node's clock. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000
 const NOTICE = 'incident!'
@@ -47,6 +52,8 @@ export interface IncidentCounters {
 export class IncidentBook {
   private readonly incidents = new Map<string, IncidentState>()
   private readonly declarations = new Map<string, number[]>()
+  private readonly waiting = new Map<string, IncidentContribution[]>()
+  private waitingTotal = 0
   private readonly listeners: Array<(state: IncidentState, bytes: Uint8Array) => void> = []
   readonly counters: IncidentCounters = { accepted: 0, duplicate: 0, rejected: {}, contributionsUnknownIncident: 0, contributionsClosedIncident: 0 }
 
@@ -128,15 +135,19 @@ export class IncidentBook {
       const id = incidentLabelOf(record.body.labels)
       if (id === undefined) continue
       const s = this.incidents.get(id)
+      const c: IncidentContribution = { record: record.id, author: record.author, seq: record.seq, signals: record.body.signals.length, timestamp: record.timestamp, receivedAt: now }
       if (!s) {
         this.counters.contributionsUnknownIncident++
+        if (this.waitingTotal < MAX_WAITING_CONTRIBUTIONS) {
+          this.waiting.set(id, [...(this.waiting.get(id) ?? []), c])
+          this.waitingTotal++
+        }
         continue
       }
       if (this.stateOf(s, now) !== 'open') {
         this.counters.contributionsClosedIncident++
         continue
       }
-      const c: IncidentContribution = { record: record.id, author: record.author, seq: record.seq, signals: record.body.signals.length, timestamp: record.timestamp, receivedAt: now }
       s.contributions.set(c.record, c)
       ops.push({ type: 'put', key: `${CONTRIBUTION}${id}!${c.record}`, value: json(c) })
     }
@@ -165,6 +176,14 @@ export class IncidentBook {
       : { notice, bytes, history: [], contributions: new Map() }
     state.history.push({ id: notice.id, action: notice.action, revision: notice.revision, receivedAt: now })
     this.incidents.set(notice.incident, state)
+    const waiting = this.waiting.get(notice.incident)
+    if (waiting) {
+      // contributions that arrived before the declaration: theirs now (counted unknown when they came)
+      this.waiting.delete(notice.incident)
+      this.waitingTotal -= waiting.length
+      for (const c of waiting) state.contributions.set(c.record, c)
+      void this.kv.batch(waiting.map((c) => ({ type: 'put' as const, key: `${CONTRIBUTION}${notice.incident}!${c.record}`, value: json(c) }))).catch(safetyCatch)
+    }
     if (notice.action === 'declare') this.declarations.set(notice.author, [...(this.declarations.get(notice.author) ?? []), now])
     this.counters.accepted++
     for (const listener of this.listeners) listener(state, bytes)

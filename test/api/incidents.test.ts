@@ -7,7 +7,8 @@ import { IncidentBook, MAX_DECLARATIONS_PER_HOUR } from '../../src/node/incident
 import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { signIncidentNotice } from '../../src/record/incident.js'
 import { TEST_LIMITS } from '../helpers/api.js'
-import { memberFromByte, randomPdqHex } from '../helpers/records.js'
+import { memberFromByte, randomPdqHex, signalsBody } from '../helpers/records.js'
+import { createRecord } from '../../src/record/build.js'
 import { tempDir } from '../helpers/tmp.js'
 
 test('incidents over HTTP: declare, contributions name it (label), listed with when each arrived; autoAct acts without minAgreeingMembers; bad input refused with codes', async () => {
@@ -93,8 +94,15 @@ test('incident notices from peers: a non-member, an update by another member, an
   assert.equal((await book.receive(Uint8Array.from([1, 2, 3]), now)).code, 'RECORD_DECODE')
   assert.deepEqual(book.counters.rejected, { UNKNOWN_AUTHOR: 1, REVOKE_NOT_AUTHOR: 1, NOT_FOUND: 1, RECORD_INVALID: 1, RECORD_DECODE: 1 })
   assert.equal((await book.receive(signIncidentNotice({ ...declare, action: 'update', revision: 2, severity: 'critical' }, alpha).bytes, now)).verdict, 'accepted')
+  // a contribution that arrives before its incident's declaration (a node joining mid-incident) is attached when it comes
+  const early = createRecord(bravo, { seq: 0, id: null }, 'signals', signalsBody([randomPdqHex()], [`incident:${'12'.repeat(16)}`]), now)
+  book.observe([early.record], now)
+  assert.equal(book.counters.contributionsUnknownIncident, 1)
+  assert.equal((await book.receive(signIncidentNotice({ ...declare, incident: '12'.repeat(16) }, alpha).bytes, now + 10)).verdict, 'accepted')
+  assert.deepEqual([...book.get('12'.repeat(16))!.contributions.keys()], [early.record.id])
   const reopened = await IncidentBook.open(kv, (k) => members.has(k))
   assert.equal(reopened.get('ab'.repeat(16))?.notice.severity, 'critical')
-  assert.equal(reopened.openNotices(now).length, 1)
+  assert.equal(reopened.openNotices(now).length, 2)
+  assert.deepEqual([...reopened.get('12'.repeat(16))!.contributions.keys()], [early.record.id], 'kept in the store')
   assert.equal(reopened.openNotices(now + 2 * 3_600_000).length, 0, 'expired')
 })

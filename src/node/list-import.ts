@@ -272,20 +272,21 @@ async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options
   const refused: ListRejection[] = []
   const ids = new Map<ListSignal, string>()
   let records = 0
+  // One contribute call per group: the node cuts it into records of up to 1,000 and appends them in one
+  // batch (one durable write for the group, not one per record).
   for (const { labels, contentType, note, signals: group } of groups.values()) {
-    for (let i = 0; i < group.length; i += RECORD_LIMITS.maxSignalsPerRecord) {
-      const chunk = group.slice(i, i + RECORD_LIMITS.maxSignalsPerRecord)
-      try {
-        const result = await node.contribute({
-          signals: chunk.map((s) => ({ type: s.type === 'video_md5' ? 'md5' : s.type, value: s.value, quality: s.quality, frames: s.frames })),
-          labels, contentType, ...(note !== null ? { note } : {}),
-        }, options)
-        records += result.records.length
-        if (wantIds && result.records.length === 1) for (const s of chunk) ids.set(s, result.records[0]!.id)
-      } catch (err) {
-        if (!isHashmeshError(err) || err.code === 'STORE_CLOSED' || err.code === 'INTERNAL') throw err
-        for (const s of chunk) refused.push({ kind: 'rejected', line: s.line, code: 'REFUSED', message: `${err.code}: ${err.message}` })
+    try {
+      const result = await node.contribute({
+        signals: group.map((s) => ({ type: s.type === 'video_md5' ? 'md5' : s.type, value: s.value, quality: s.quality, frames: s.frames })),
+        labels, contentType, ...(note !== null ? { note } : {}),
+      }, options)
+      records += result.records.length
+      if (wantIds && result.records.length === Math.ceil(group.length / RECORD_LIMITS.maxSignalsPerRecord)) {
+        group.forEach((s, i) => ids.set(s, result.records[Math.floor(i / RECORD_LIMITS.maxSignalsPerRecord)]!.id))
       }
+    } catch (err) {
+      if (!isHashmeshError(err) || err.code === 'STORE_CLOSED' || err.code === 'INTERNAL') throw err
+      for (const s of group) refused.push({ kind: 'rejected', line: s.line, code: 'REFUSED', message: `${err.code}: ${err.message}` })
     }
   }
   return { refused, records, ids }

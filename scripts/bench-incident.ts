@@ -130,7 +130,7 @@ try {
     say(`${CONTRIBUTIONS} incident contributions x ${MEMBERS - 1} other members = ${latencies.length + lost} deliveries; lost ${lost}; background ${background} records (${backgroundFailed} failed)`)
     say(`signing -> matchable: p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms (target p99 ≤ 500 ms, 0 lost)`)
     say(`last contribution matchable on ${matchable} of ${MEMBERS} members`)
-    say(`load average (1/5/15 min) before, during, after: ${result.load.join(' | ')}`)
+    say(`load average (1/5/15 min) at start | background running | contributions done | end: ${result.load.join(' | ')}`)
   }
 } finally {
   await devnet.close()

@@ -1,0 +1,235 @@
+/**
+ * HMA drop-in benchmark (issue 14, Performance), in one run:
+ *
+ *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2]
+ *
+ * 1. Fills a data directory: N random PDQ signals in the member's own feed (the federation index /v1/match
+ *    searches) and N random PDQ signals spread over --banks local banks (the bank index /m/lookup searches,
+ *    besides the federation).
+ * 2. Restart with the API listening BEFORE the node's match index and the banks are rebuilt (what an HMA
+ *    load balancer sees during a restart): a child process asks GET /status back to back for the whole
+ *    rebuild and reports its latency (p50/p99/max) and the 503 INDEX-NOT-LOADED / 200 I-AM-ALIVE counts.
+ *    Target: max ≤ 10 ms.
+ * 3. autocannon (a child process, so the load generator does not share the server's event loop) against
+ *    GET /m/lookup?signal=…&signal_type=pdq and POST /v1/match {signals:[pdq]}, alternately for --rounds
+ *    rounds, with --planted of the queries near a stored hash (0..31 bits flipped). Target: /m/lookup req/s
+ *    ≥ /v1/match req/s.
+ * Prints `uptime`'s load before and after: the figures are only comparable at a similar load.
+ */
+import '../src/shim.js'
+import { fork } from 'node:child_process'
+import { randomBytes, randomInt } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { request } from 'node:http'
+import { FILES, initDataDir } from '../src/node/identity.js'
+import { HashmeshNode } from '../src/node/node.js'
+import { startApiServer } from '../src/api/server.js'
+import { NodeService } from '../src/node/service.js'
+import { fillOwnFeed } from './lib/bench-fill.js'
+import { tempDir } from '../test/helpers/tmp.js'
+
+const THRESHOLD = 31
+const BANK_BATCH = 5_000
+
+interface LoadPlan { kind: 'lookup' | 'match'; url: string; token: string; planted: string[]; plantedFraction: number; duration: number; connections: number }
+interface LoadResult { requestsPerSecond: number; total: number; latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number; plantedMatched: number; planted: number }
+interface StatusPlan { url: string; token: string }
+interface StatusResult { count: number; codes: Record<string, number>; p50: number; p99: number; max: number; ms: number }
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
+const mem = () => `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`
+
+function flipRandomBits(hex: string, bits: number): string {
+  const bytes = Buffer.from(hex, 'hex')
+  const flipped = new Set<number>()
+  while (flipped.size < bits) flipped.add(randomInt(256))
+  for (const bit of flipped) bytes[bit >> 3]! ^= 1 << (bit & 7)
+  return bytes.toString('hex')
+}
+
+function query(planted: string[], fraction: number): { value: string; planted: boolean } {
+  if (Math.random() < fraction) return { value: flipRandomBits(planted[randomInt(planted.length)]!, randomInt(THRESHOLD + 1)), planted: true }
+  return { value: randomBytes(32).toString('hex'), planted: false }
+}
+
+// ---- child processes ----
+
+async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const moduleName = 'autocannon' // no type declarations: the fields used are read below
+  const { default: autocannon } = (await import(moduleName)) as { default: (opts: object) => Promise<any> }
+  let planted = 0
+  let plantedMatched = 0
+  const auth = { authorization: `Bearer ${plan.token}` }
+  const result = await autocannon({
+    url: plan.url,
+    connections: plan.connections,
+    duration: plan.duration,
+    requests: [{
+      ...(plan.kind === 'match' ? { method: 'POST', path: '/v1/match', headers: { ...auth, 'content-type': 'application/json' } } : { method: 'GET', path: '/m/lookup', headers: auth }),
+      setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => {
+        const q = query(plan.planted, plan.plantedFraction)
+        context.planted = q.planted
+        if (plan.kind === 'match') return { ...req, body: JSON.stringify({ signals: [{ type: 'pdq', value: q.value }] }) }
+        return { ...req, path: `/m/lookup?signal=${q.value}&signal_type=pdq&bypass_coinflip=true` }
+      },
+      onResponse: (status: number, body: string, context: Record<string, unknown>) => {
+        if (status !== 200 || !context.planted) return
+        planted++
+        const parsed = JSON.parse(body) as { matches?: unknown[] } | unknown[]
+        if ((Array.isArray(parsed) ? parsed : parsed.matches ?? []).length > 0) plantedMatched++
+      },
+    }],
+  })
+  return {
+    requestsPerSecond: result.requests.average, total: result.requests.total,
+    latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    non2xx: result.non2xx, errors: result.errors, planted, plantedMatched,
+  }
+}
+
+/** GET /status back to back on one keep-alive connection until it has answered 200 for a second; latency per answer. */
+async function pollStatus(plan: StatusPlan): Promise<StatusResult> {
+  const { Agent } = await import('node:http')
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const times: number[] = []
+  const codes: Record<string, number> = {}
+  let readySince: number | undefined
+  const started = performance.now()
+  while (readySince === undefined || performance.now() - readySince < 1000) {
+    const t0 = performance.now()
+    const status = await new Promise<number>((resolve) => {
+      const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
+        res.resume()
+        res.once('end', () => resolve(res.statusCode ?? 0))
+      })
+      req.once('error', () => resolve(-1))
+      req.end()
+    })
+    if (times.length === 0) process.send!('up')
+    times.push(performance.now() - t0)
+    codes[status] = (codes[status] ?? 0) + 1
+    if (status === 200) readySince ??= performance.now()
+    else readySince = undefined
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  times.sort((a, b) => a - b)
+  const at = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] ?? 0
+  return { count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started }
+}
+
+/** A child process running `role` on `plan`; `up` resolves when it says it is working (the poller's first answer). */
+function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise<void> } {
+  const proc = fork(fileURLToPath(import.meta.url), [role], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let isUp: () => void = () => undefined
+  const up = new Promise<void>((resolve) => (isUp = resolve))
+  const result = new Promise<T>((resolve, reject) => {
+    proc.on('message', (m) => (m === 'up' ? isUp() : resolve(m as T)))
+    proc.once('error', reject)
+    proc.once('exit', (code) => code !== 0 && reject(new Error(`${role} exited with ${code}`)))
+  })
+  proc.send(plan)
+  return { result, up }
+}
+
+// ---- the benchmark ----
+
+async function fill(dataDir: string, n: number, banks: number): Promise<{ bankPlanted: string[] }> {
+  let t0 = performance.now()
+  await fillOwnFeed(dataDir, Math.ceil(n / 1000), 1000)
+  console.log(`fill: ${n.toLocaleString('en')} PDQ signals in the own feed (records of 1,000): ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  t0 = performance.now()
+  const node = await HashmeshNode.open(dataDir)
+  const service = new NodeService(node)
+  const store = await service.banksService.loaded
+  const bankPlanted: string[] = []
+  const perBank = Math.ceil(n / banks)
+  for (let b = 0; b < banks; b++) {
+    const name = `BENCH_BANK_${b}`
+    await service.banks.create({ name })
+    for (let done = 0; done < perBank; ) {
+      const count = Math.min(BANK_BATCH, perBank - done)
+      const pool = randomBytes(32 * count)
+      const inputs = Array.from({ length: count }, (_, i) => ({ signals: { pdq: pool.toString('hex', 32 * i, 32 * i + 32) } }))
+      if (bankPlanted.length < 10_000) bankPlanted.push(...inputs.slice(0, 20).map((x) => x.signals.pdq))
+      await store.addContents(name, inputs)
+      done += count
+    }
+  }
+  console.log(`fill: ${(perBank * banks).toLocaleString('en')} PDQ signals in ${banks} banks (batches of ${BANK_BATCH}): ${((performance.now() - t0) / 1000).toFixed(1)} s; ${mem()}`)
+  await node.close()
+  return { bankPlanted }
+}
+
+async function main(): Promise<void> {
+  const n = option('n', 1_000_000)
+  const banks = option('banks', 10)
+  const plan = { duration: option('duration', 10), connections: option('connections', 4), plantedFraction: option('planted', 0.1) }
+  const rounds = option('rounds', 2)
+  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version}, ${availableParallelism()} cores, load average ${load()}`)
+  const dir = tempDir('hashmesh-bench-hma-')
+  try {
+    await initDataDir(dir.path, { name: 'bench-member' })
+    const token = readFileSync(join(dir.path, FILES.apiToken), 'utf8').trim()
+    const { bankPlanted } = await fill(dir.path, n, banks)
+
+    // Restart: the API listens first, then the node rebuilds its index (and the banks load) under /status polling.
+    const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })
+    const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
+    try {
+      const poller = child<StatusResult>('--status', { url: api.url, token })
+      await poller.up // the poller has its first answer (503: the index is not built yet)
+      const loop = monitorEventLoopDelay({ resolution: 1 })
+      loop.enable()
+      const t0 = performance.now()
+      await node.start()
+      const rebuildMs = performance.now() - t0
+      const ready = await fetch(`${api.url}/status`, { headers: { authorization: `Bearer ${token}` } })
+      const s = await poller.result
+      loop.disable()
+      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${ready.status}; ${mem()}`)
+      console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
+
+      const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
+      const plans: Record<'lookup' | 'match', LoadPlan> = {
+        lookup: { kind: 'lookup', url: api.url, token, planted: bankPlanted, ...plan },
+        match: { kind: 'match', url: api.url, token, planted: fedPlanted, ...plan },
+      }
+      for (const kind of ['lookup', 'match'] as const) await child<LoadResult>('--load', { ...plans[kind], duration: 2 }).result // warm-up
+      const figures: Record<string, number[]> = { lookup: [], match: [] }
+      for (let round = 1; round <= rounds; round++) {
+        for (const kind of ['lookup', 'match'] as const) {
+          const cpu = process.cpuUsage()
+          const r = await child<LoadResult>('--load', plans[kind]).result
+          const used = process.cpuUsage(cpu)
+          figures[kind]!.push(r.requestsPerSecond)
+          const label = kind === 'lookup' ? 'GET /m/lookup?signal=…&signal_type=pdq' : 'POST /v1/match {pdq}'
+          console.log(`round ${round} ${label.padEnd(40)} ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s (${r.total} in ${plan.duration} s), latency ms p50 ${r.latency.p50} p99 ${r.latency.p99} max ${r.latency.max}, non-2xx ${r.non2xx}, errors ${r.errors}, planted matched ${r.plantedMatched}/${r.planted}, server CPU ${((used.user + used.system) / 1000 / Math.max(1, r.total)).toFixed(2)} ms/req; load ${load()}`)
+        }
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+      console.log(`result: /m/lookup ${mean(figures.lookup!).toFixed(0)} req/s vs /v1/match ${mean(figures.match!).toFixed(0)} req/s (ratio ${(mean(figures.lookup!) / mean(figures.match!)).toFixed(2)}; target ≥ 1); load average ${load()}`)
+    } finally {
+      await api.close()
+      await node.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+}
+
+if (process.argv.includes('--load')) {
+  process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
+} else if (process.argv.includes('--status')) {
+  process.once('message', (plan) => void pollStatus(plan as StatusPlan).then((r) => process.send!(r, () => process.exit(0))))
+} else {
+  await main()
+}

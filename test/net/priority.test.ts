@@ -1,0 +1,55 @@
+/**
+ * The incidents fast path (net/priority.ts) on real libp2p nodes: messages flood-published to every
+ * subscriber, open notices taken from a peer on connect, a node without the fast path (as a node from
+ * before incidents) untouched and nobody penalised, garbage counted against its sender.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { PriorityAccess } from '../../src/net/index.js'
+import { startNode, stopAll, waitFor, type TestNode } from './helpers.js'
+
+function fakeAccess(openNotices: Uint8Array[] = []): PriorityAccess & { got: string[] } {
+  const got: string[] = []
+  return {
+    got,
+    async receive(message) {
+      if (message[0] === 0xff) return { verdict: 'rejected', code: 'RECORD_DECODE', message: 'not an envelope' }
+      const text = Buffer.from(message).toString()
+      if (got.includes(text)) return { verdict: 'duplicate' }
+      got.push(text)
+      return { verdict: 'accepted', notice: text.startsWith('notice') }
+    },
+    openNotices: () => openNotices,
+  }
+}
+
+test('incidents topic: every subscriber gets a message; a node without the fast path is untouched; a late joiner takes the open notices; garbage is counted', { timeout: 90_000 }, async () => {
+  const nodes: TestNode[] = []
+  try {
+    const a = fakeAccess([Buffer.from('notice-open-1')])
+    const b = fakeAccess()
+    const alpha = await startNode({ priority: a })
+    const bravo = await startNode({ priority: b, bootstrap: [alpha.addr] })
+    const old = await startNode({ bootstrap: [alpha.addr] }) // no fast path: a node from before incidents
+    nodes.push(alpha, bravo, old)
+    await waitFor('connected', () => alpha.net.peers().length >= 2, 20_000)
+    await waitFor('Bravo took Alpha\'s open notice on connect', () => b.got.includes('notice-open-1'), 20_000)
+
+    await waitFor('published to Bravo', async () => (await alpha.net.publishPriority!(Buffer.from(`record-${Date.now()}`))) === true, 20_000)
+    await waitFor('Bravo got the record envelope', () => b.got.some((m) => m.startsWith('record-')), 10_000)
+    assert.equal(old.net.publishPriority, undefined, 'a node without the fast path has no incidents topic')
+
+    // garbage on the topic: rejected and counted against the sender
+    await bravo.net.publishPriority!(Uint8Array.from([0xff, 1, 2, 3]))
+    await waitFor('Alpha counted Bravo\'s garbage', () => (alpha.net.metrics().hygiene.invalidByPeer[bravo.peerId] ?? 0) >= 1, 10_000)
+
+    // nobody penalised the node without the fast path, nor by it
+    assert.equal(alpha.net.metrics().hygiene.invalidByPeer[old.peerId] ?? 0, 0)
+    assert.deepEqual(old.net.metrics().hygiene.invalidByPeer, {})
+    assert.equal(old.net.peers().length >= 1, true, 'still connected')
+    const counters = alpha.net.priorityCounters!()
+    assert.ok(counters.published >= 1 && counters.rejected >= 1, JSON.stringify(counters))
+  } finally {
+    await stopAll(nodes)
+  }
+})

@@ -4,7 +4,7 @@ import { initDataDir } from '../../src/node/identity.js'
 import { cliAsync } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 
-test('CLI: switch suspend / disable / list / resume, quarantine and incidents on a stopped node\'s store; usage mistakes exit 2', { timeout: 120_000 }, async () => {
+test('CLI: switch suspend / disable / list / resume and incident declare on a stopped node\'s store; a usage mistake exits 2', { timeout: 120_000 }, async () => {
   const dir = tempDir('hashmesh-switch-cli-')
   try {
     await initDataDir(dir.path, { name: 'Ops' })
@@ -22,23 +22,15 @@ test('CLI: switch suspend / disable / list / resume, quarantine and incidents on
     assert.equal(JSON.parse(disabled.stdout).target, `md5:${md5}`)
     assert.equal(badFor.code, 2)
     assert.match(badFor.stderr, /^hashmesh: USAGE: --for must be a duration/)
-    const badSignal = await cliAsync(['switch', 'disable', '--signal', 'pdq:12', '--data', dir.path])
-    assert.equal(badSignal.code, 2)
-    assert.match(badSignal.stderr, /^hashmesh: HASH_INVALID: a pdq value is 64 hex digits/)
     const listed = await cliAsync(['switch', 'list', '--json', '--data', dir.path])
     assert.equal(listed.code, 0, listed.stderr)
     const kinds = (JSON.parse(listed.stdout) as { switches: Array<{ kind: string; target: string }> }).switches.map((s) => `${s.kind}:${s.target}`)
     assert.ok(kinds.includes(`member:${member}`))
     const resumed = await cliAsync(['switch', 'resume', '--member', member, '--data', dir.path])
     assert.equal(resumed.code, 0, resumed.stderr)
-    const quarantine = await cliAsync(['quarantine', '--data', dir.path])
-    assert.equal(quarantine.stdout.trim(), 'nothing in quarantine')
     const declared = await cliAsync(['incident', 'declare', 'Attack stream', '--severity', 'critical', '--for', '6h', '--json', '--data', dir.path])
     assert.equal(declared.code, 0, declared.stderr)
     assert.equal(JSON.parse(declared.stdout).state, 'open')
-    const bad = await cliAsync(['incident', 'declare', 'x', '--severity', 'nope', '--data', dir.path])
-    assert.equal(bad.code, 2)
-    assert.match(bad.stderr, /BAD_REQUEST: severity must be one of/)
   } finally {
     dir.cleanup()
   }

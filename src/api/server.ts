@@ -49,11 +49,12 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
   const banks = service.banksService
   const localControls = new LocalControlsService(node)
   await localControlsRoutes(app, { service: localControls })
-  await incidentRoutes(app, { service: new IncidentsService(node) })
+  const incidents = new IncidentsService(node)
+  await incidentRoutes(app, { service: incidents })
   await hmaRoutes(app, { service: banks, bodyLimitBytes: options.bodyLimitBytes })
   await registerExchangeRoutes(app, node)
   const token = options.token
-  await app.register(consoleRoutes, { service, banks, localControls, token: typeof token === 'function' ? token : () => token, password: consolePasswordReader(node.identity.dataDir) })
+  await app.register(consoleRoutes, { service, banks, localControls, incidents, token: typeof token === 'function' ? token : () => token, password: consolePasswordReader(node.identity.dataDir) })
   return app
 }
 

@@ -25,11 +25,13 @@ export interface OverviewOptions {
   bucketMinutes?: number
   /** Records held in the flood quarantine, when the node has one. */
   quarantined?: () => Promise<number>
+  /** Incidents declared and still open, when the node has incidents. */
+  openIncidents?: () => Promise<Array<{ id: string; title: string; severity: string }>>
 }
 
 export async function buildOverview(service: NodeService, options: OverviewOptions = {}) {
   const { minutes = OVERVIEW_MINUTES, bucketMinutes = 1 } = options
-  const [status, peers, equivocations, activity, quarantined] = await Promise.all([service.status(), service.peers(), service.equivocations(), service.activity(minutes), options.quarantined?.() ?? null])
+  const [status, peers, equivocations, activity, quarantined, incidents] = await Promise.all([service.status(), service.peers(), service.equivocations(), service.activity(minutes), options.quarantined?.() ?? null, options.openIncidents?.() ?? null])
   const nameOfKey = new Map(status.heads.map((h) => [h.feed, h.member]))
   const roster = await service.roster()
   const current = roster.versions.at(-1)
@@ -82,6 +84,8 @@ export async function buildOverview(service: NodeService, options: OverviewOptio
       refusedByReason: Object.fromEntries(Object.entries(metrics?.connectionsRefusedByReason ?? {}).filter(([, n]) => n > 0)),
       /** Other members' records held by the flood quarantine (null: the node has none). */
       quarantined,
+      /** Open incidents (null: the node has none). */
+      incidents,
     },
     sync: network?.sync ?? null,
     charts: chartSeries(activity, (key) => nameOfKey.get(key) ?? key.slice(0, 8), bucketMinutes),

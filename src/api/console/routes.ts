@@ -23,6 +23,7 @@ import type { BanksService } from '../../node/banks-service.js'
 import type { MediaFingerprint } from '../../node/media.js'
 import { isBankSignalType } from '../../bank/types.js'
 import type { LocalControlsApi } from '../../node/local-controls-service.js'
+import type { IncidentsApi } from '../../node/incidents-service.js'
 import type { NodeService } from '../../node/service.js'
 import { tryDecodeAndVerify } from '../../record/codec.js'
 import { fromHex } from '../../record/crypto.js'
@@ -61,6 +62,8 @@ export interface ConsoleOptions {
   banks?: BanksService
   /** Local switches and the flood quarantine (issue 18), when the node has them: the Quarantine page. */
   localControls?: LocalControlsApi
+  /** Declared incidents (the crisis fast path), when the node has them: the Incidents page and overview alerts. */
+  incidents?: IncidentsApi
   token: () => string
   /** DIR/console.password (password.ts): when it gives one, the login takes it instead of the API token. */
   password?: () => string | undefined
@@ -71,6 +74,7 @@ export interface ConsoleOptions {
 
 const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const ProposalParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }) })
+const IncidentsQuery = Type.Object({ all: Type.Optional(Type.Boolean()) })
 const ReleaseBody = Type.Object({ records: Type.Array(Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false })
 const ActivityQuery = Type.Object({ minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })), bucket: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })) })
 
@@ -155,7 +159,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
 
   // ---- overview ----
   const quarantined = options.localControls ? cachedFor(QUARANTINE_COUNT_TTL_MS, async () => (await options.localControls!.quarantine()).records.length) : undefined
-  app.get(`${CONSOLE_PREFIX}/api/overview`, async () => buildOverview(service, { quarantined }))
+  const openIncidents = options.incidents ? async () => (await options.incidents!.incidents()).filter((i) => i.state === 'open').map((i) => ({ id: i.id, title: i.title, severity: i.severity })) : undefined
+  app.get(`${CONSOLE_PREFIX}/api/overview`, async () => buildOverview(service, { quarantined, openIncidents }))
   app.get(`${CONSOLE_PREFIX}/api/activity`, { schema: { querystring: ActivityQuery } }, async (request) => {
     const { minutes, bucket } = request.query as Static<typeof ActivityQuery>
     return (await buildOverview(service, { minutes: minutes ?? 1440, bucketMinutes: bucket ?? 15 })).charts
@@ -226,6 +231,13 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   app.post(`${CONSOLE_PREFIX}/api/roster/proposals/:id/sign`, { schema: { params: ProposalParams } }, async (request) => {
     const { id } = request.params as Static<typeof ProposalParams>
     return service.signRosterProposal(id)
+  })
+
+  // ---- incidents ----
+  app.get(`${CONSOLE_PREFIX}/api/incidents`, { schema: { querystring: IncidentsQuery } }, async (request) => {
+    if (!options.incidents) return { available: false, incidents: [] }
+    const { all } = request.query as Static<typeof IncidentsQuery>
+    return { available: true, incidents: await options.incidents.incidents({ all: all ?? false }) }
   })
 
   // ---- quarantine (flood quarantine of other members' records, node/local-controls-service.ts) ----

@@ -171,6 +171,18 @@ describe('console security', () => {
     assert.equal((await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: h.token } })).statusCode, 200)
   })
 
+  it('lists declared incidents and counts the open ones among the overview\'s alerts', async () => {
+    const { cookie } = await consoleLogin(h.app, h.token)
+    assert.deepEqual((await h.app.inject({ method: 'GET', url: '/ui/api/incidents', headers: { cookie } })).json(), { available: true, incidents: [] })
+    const declared = await h.call({ method: 'POST', url: '/v1/incidents', payload: { title: 'Console test attack', severity: 'high' } })
+    assert.equal(declared.statusCode, 201, declared.body)
+    const listed = (await h.app.inject({ method: 'GET', url: '/ui/api/incidents', headers: { cookie } })).json()
+    assert.deepEqual(listed.incidents.map((i: { title: string; state: string }) => [i.title, i.state]), [['Console test attack', 'open']])
+    const overview = (await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { cookie } })).json()
+    assert.deepEqual(overview.alerts.incidents.map((i: { title: string; severity: string }) => [i.title, i.severity]), [['Console test attack', 'high']])
+    assert.equal((await h.app.inject({ method: 'GET', url: '/ui/api/incidents?all=maybe', headers: { cookie } })).statusCode, 400)
+  })
+
   it('says plainly when the bundle was not built', async () => {
     const empty = tempDir('hashmesh-console-unbuilt-')
     const app = Fastify()

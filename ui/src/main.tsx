@@ -8,8 +8,9 @@ import { Search } from './pages/search.js'
 import { Feeds, FeedPage, RecordPage } from './pages/records.js'
 import { Contribute } from './pages/contribute.js'
 import { Roster } from './pages/roster.js'
-import { Banks, NotYet } from './pages/banks.js'
+import { Banks } from './pages/banks.js'
 import { Quarantine } from './pages/quarantine.js'
+import { Incidents } from './pages/incidents.js'
 import './app.css'
 
 interface SessionInfo { authenticated: boolean; csrf?: string; expiresAt?: number; login?: 'token' | 'password' }
@@ -22,7 +23,7 @@ const NAV: Array<{ path: string; label: string; ready: boolean }> = [
   { path: '/ui/contribute', label: 'Contribute', ready: true },
   { path: '/ui/roster', label: 'Roster', ready: true },
   { path: '/ui/banks', label: 'Banks', ready: true },
-  { path: '/ui/incidents', label: 'Incidents', ready: false },
+  { path: '/ui/incidents', label: 'Incidents', ready: true },
   { path: '/ui/quarantine', label: 'Quarantine', ready: true },
 ]
 
@@ -76,7 +77,7 @@ function Page({ path }: { path: string }) {
     case 'banks':
       return <Banks />
     case 'incidents':
-      return <NotYet what="Incidents" />
+      return <Incidents />
     case 'quarantine':
       return <Quarantine />
     default:

@@ -1,4 +1,4 @@
-/** Banks (src/bank, managed through the HMA /c/ routes), and the slots for pages still to come. */
+/** Banks (src/bank, managed through the HMA /c/ routes and /v1/banks). */
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api.js'
 
@@ -23,6 +23,3 @@ export function Banks() {
   )
 }
 
-export function NotYet({ what }: { what: string }) {
-  return <div><h1>{what}</h1><p>This node has no {what.toLowerCase()} capability yet; the page will appear here when it does.</p></div>
-}

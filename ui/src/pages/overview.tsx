@@ -18,7 +18,7 @@ interface Overview {
   peers: Array<{ peerId: string; member: string | null; direction: string; rttMs: number | null; lastSyncAt: number | null; lastSyncOk: boolean | null; invalid: number }>
   members: Array<{ name: string; key: string; own: boolean; here: number; behind: number; equivocating: boolean; peersReport: Array<{ peer: string; member: string | null; seq: number }> }>
   catchUp: { behind: number; sessions: Array<{ peerId: string; member: string | null; at: number; ok: boolean; missingAtStart: number; accepted: number }> }
-  alerts: { equivocations: Array<{ feed: string; member: string | null; seq: number }>; bans: Array<{ peerId: string; member: string | null; until: number }>; refusedConnections: number; refusedByReason: Record<string, number>; quarantined: null | number }
+  alerts: { equivocations: Array<{ feed: string; member: string | null; seq: number }>; bans: Array<{ peerId: string; member: string | null; until: number }>; refusedConnections: number; refusedByReason: Record<string, number>; quarantined: null | number; incidents: null | Array<{ id: string; title: string; severity: string }> }
   charts: Charts
 }
 
@@ -51,7 +51,7 @@ export function Overview() {
   }, [charts])
   if (!data) return <p>{error ?? 'Loading the overview…'}</p>
   const { identity, federation, alerts } = data
-  const alertCount = alerts.equivocations.length + alerts.bans.length + (alerts.refusedConnections > 0 ? 1 : 0) + (alerts.quarantined ? 1 : 0)
+  const alertCount = alerts.equivocations.length + alerts.bans.length + (alerts.refusedConnections > 0 ? 1 : 0) + (alerts.quarantined ? 1 : 0) + (alerts.incidents?.length ?? 0)
   return (
     <div class="overview" data-testid="overview">
       <h1>Overview</h1>
@@ -70,6 +70,7 @@ export function Overview() {
           {alerts.equivocations.map((e) => <li class="bad" key={e.feed}>Equivocation: {e.member ?? short(e.feed)} signed two records at seq {e.seq}; its feed is frozen there.</li>)}
           {alerts.bans.map((b) => <li class="bad" key={b.peerId}>Banned peer {b.member ?? ''} {short(b.peerId, 12)} until {when(b.until)}</li>)}
           {alerts.refusedConnections > 0 && <li class="warn">Refused connections: {alerts.refusedConnections} ({Object.entries(alerts.refusedByReason).map(([r, n]) => `${r} ${n}`).join(', ')})</li>}
+          {alerts.incidents?.map((i) => <li class="bad" key={i.id}>Open incident ({i.severity}): {i.title} — <Link href="/ui/incidents">see it</Link></li>)}
           {alerts.quarantined ? <li class="warn">{alerts.quarantined} records of other members held in quarantine (not matched): <Link href="/ui/quarantine">review</Link></li> : null}
           {alertCount === 0 && <li class="ok">No alerts: no equivocation, no ban, no refused connection{alerts.quarantined === 0 ? ', nothing in quarantine' : ''}.</li>}
         </ul>

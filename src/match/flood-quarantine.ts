@@ -209,7 +209,11 @@ export class FloodQuarantine {
   /** Members with records in quarantine, with their windows' counts now and whether they are still over. */
   memberStates(now = Date.now()): Array<{ member: string; records: number; signals: number; window: { burst: number; minute: number; hour: number }; overLimit: boolean }> {
     const byMember = new Map<string, QuarantineEntry[]>()
-    for (const e of this.entries.values()) byMember.set(e.author, [...(byMember.get(e.author) ?? []), e])
+    for (const e of this.entries.values()) {
+      const list = byMember.get(e.author)
+      if (list) list.push(e)
+      else byMember.set(e.author, [e])
+    }
     return [...byMember].map(([member, entries]) => {
       const m = this.member(member)
       const sums = m.normal.advance(now)

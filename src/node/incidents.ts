@@ -139,7 +139,9 @@ export class IncidentBook {
       if (!s) {
         this.counters.contributionsUnknownIncident++
         if (this.waitingTotal < MAX_WAITING_CONTRIBUTIONS) {
-          this.waiting.set(id, [...(this.waiting.get(id) ?? []), c])
+          const list = this.waiting.get(id)
+          if (list) list.push(c)
+          else this.waiting.set(id, [c])
           this.waitingTotal++
         }
         continue

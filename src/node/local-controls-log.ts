@@ -16,7 +16,11 @@ export function logLocalControls(controls: LocalControls, log: NodeLog, memberNa
   const flush = () => {
     timer = undefined
     const byMember = new Map<string, QuarantineEntry[]>()
-    for (const e of pending) byMember.set(e.author, [...(byMember.get(e.author) ?? []), e])
+    for (const e of pending) {
+      const list = byMember.get(e.author)
+      if (list) list.push(e)
+      else byMember.set(e.author, [e])
+    }
     pending = []
     for (const [member, entries] of byMember) {
       const last = entries.at(-1)!

@@ -263,7 +263,7 @@ async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options
   const groups = new Map<string, { labels: string[]; contentType: string; note: string | null; signals: ListSignal[] }>()
   for (const s of batch) {
     const contentType = s.contentType ?? (s.type === 'video_md5' || s.type === 'vpdq' ? 'video' : 'photo')
-    const labels = s.labels ?? []
+    const labels = s.labels && s.labels.length > 1 ? [...s.labels].sort() : (s.labels ?? []) // one group per label set, in any order
     const groupKey = `${labels.join('\u0001')}\u0000${contentType}\u0000${s.note ?? '\u0002'}`
     let group = groups.get(groupKey)
     if (!group) groups.set(groupKey, (group = { labels, contentType, note: s.note ?? null, signals: [] }))

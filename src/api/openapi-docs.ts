@@ -38,6 +38,7 @@ const ERRORS: Record<number, string> = {
   413: 'body larger than api.bodyLimitBytes / api.jsonBodyLimitBytes (PAYLOAD_TOO_LARGE)',
   415: 'unsupported media type (MEDIA_UNSUPPORTED)',
   422: 'the image or video could not be decoded (MEDIA_UNDECODABLE, …)',
+  429: 'over a rate limit, e.g. more incident declarations than allowed in an hour (RATE_LIMITED)',
   503: 'the media decoder\'s queue is full (BUSY); retry after the Retry-After header\'s seconds',
 }
 

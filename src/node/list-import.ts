@@ -35,7 +35,7 @@ export interface ListImportOptions extends AbortOptions {
   /** Signals per write (bank) or lines per group flush (contributions). */
   batchSize?: number
   onRejected?: (rejection: ListRejection) => void
-  /** After each batch: lines read so far. */
+  /** Lines read so far: after each batch, and every PROGRESS_EVERY lines. */
   onProgress?: (lines: number) => void
 }
 
@@ -64,6 +64,8 @@ interface Checkpoint {
 }
 
 const BANK_BATCH = 50_000
+/** Progress is told at least this often (lines), between batches too. */
+const PROGRESS_EVERY = 10_000
 const CONTRIBUTION_BATCH = 20_000
 
 function checkpointPath(node: HashmeshNode, key: string): string {
@@ -112,6 +114,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   let pending: ListSignal[] = []
   let pendingKeys = new Set<string>()
   let lastLine = skipUntil
+  let shown = skipUntil
   // One batch is written while the next is read: `inflight` is the write under way, `inflightKeys` its signals.
   let inflight: Promise<void> | undefined
   let inflightKeys = new Set<string>()
@@ -141,6 +144,8 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
       if (item.line <= skipUntil) continue
       if (item.line > lastLine) {
         if (pending.length >= batchSize) await flush(lastLine)
+        else if (item.line - shown >= PROGRESS_EVERY) options.onProgress?.(item.line)
+        if (item.line - shown >= PROGRESS_EVERY) shown = item.line
         lastLine = item.line
         summary.lines = item.line
       }

@@ -54,9 +54,15 @@ function checkpointKey(file: string, format: string | undefined, target: string)
   return createHash('sha256').update(JSON.stringify([realpathSync(file), info.size, info.mtimeMs, info.ino, format ?? 'auto', target])).digest('hex').slice(0, 32)
 }
 
+/** Lines of a plain file, for the progress bar (0, no bar, for a gzip file: its lines are not countable as is). */
 async function countLines(file: string): Promise<number> {
   let n = 0
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++
+  let first = true
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    if (first && chunk[0] === 0x1f && chunk[1] === 0x8b) return 0
+    first = false
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++
+  }
   return n
 }
 
@@ -91,6 +97,7 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
       dryRun: opts.dryRun, checkpointKey: key, restart: opts.restart,
       onRejected: (r) => printError(`line ${r.line}: ${r.code}: ${r.message}`),
       onProgress: (lines) => {
+        if (lines <= shown) return // a batch's write ends after later lines were told
         bar.tick(lines - shown)
         shown = lines
       },

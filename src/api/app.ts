@@ -67,6 +67,13 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
     // By route, not by URL: '/v1/health?probe=1' is still the health check. A route may declare its own auth.
     checkRouteAuth(request, isOpenRoute(request.routeOptions.url) ? 'open' : routeAuthOf(request), currentToken)
   })
+  // While the node starts (its index is rebuilt, which takes a while at millions of signals), the API
+  // already listens: status routes answer (HMA's /status says 503 INDEX-NOT-LOADED), the rest 503 BUSY.
+  app.addHook('preHandler', async (request) => {
+    if (service.node.starting && !answersWhileStarting(request.routeOptions.url)) {
+      fail('BUSY', 'the node is starting: its match index is being built; retry in a few seconds')
+    }
+  })
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)
   })
@@ -157,6 +164,13 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
 }
 
 /** Routes that need no bearer token: the health check, the OpenAPI document with its UI (routes, not data), the console. */
+const STATUS_ROUTES: ReadonlySet<string> = new Set(['/v1/health', '/v1/status', '/metrics', '/status', '/status/live', '/site-map', '/m/index/status'])
+
+function answersWhileStarting(url: string | undefined): boolean {
+  if (url === undefined) return true // not found: the 404 handler answers
+  return STATUS_ROUTES.has(url) || url === '/docs' || url.startsWith('/docs/') || ((url === '/ui' || url.startsWith('/ui/')) && !url.startsWith('/ui/api/'))
+}
+
 function isOpenRoute(url: string | undefined): boolean {
   // /ui: the console checks its own session cookie (console/routes.ts); the bearer token is for programs.
   return url === '/v1/health' || url === '/docs' || (url?.startsWith('/docs/') ?? false) || url === '/ui' || (url?.startsWith('/ui/') ?? false)

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { ConfigOverrides } from '../config.js'
 import { FILES, apiTokenReader } from '../node/identity.js'
 import type { NodeLog } from '../node/log.js'
+import { safetyCatch } from '../errors.js'
 import { HashmeshNode } from '../node/node.js'
 import { startApiServer, type ApiServer } from './server.js'
 
@@ -34,7 +35,8 @@ export async function runNode(dataDir: string, options: RunNodeOptions = {}): Pr
   const node = await HashmeshNode.open(dataDir, { overrides: options.overrides })
   let api: ApiServer | undefined
   try {
-    await node.start({ log, traceRecords: options.traceRecords })
+    // The API listens first: a port in use fails before the index rebuild, and a load balancer watching
+    // /status sees 503 INDEX-NOT-LOADED (not a refused connection) while the index is built.
     api = await startApiServer(node, {
       host: node.config.api.host,
       port: node.config.api.port,
@@ -43,7 +45,9 @@ export async function runNode(dataDir: string, options: RunNodeOptions = {}): Pr
       jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes,
       logger: options.apiLogger,
     })
+    await node.start({ log, traceRecords: options.traceRecords })
   } catch (err) {
+    await api?.close().catch(safetyCatch) // the start's own error is the one to report
     await node.stop()
     throw err
   }

@@ -68,6 +68,7 @@ export class HashmeshNode {
   private verifier: ParallelVerifier | undefined
   private network: Network | undefined
   private state: 'open' | 'started' | 'closed' = 'open'
+  private startingNow = false
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
   private readonly services: AttachedService[] = []
@@ -127,10 +128,24 @@ export class HashmeshNode {
 
   // ---- lifecycle ----
 
+  /** True while start() runs (index rebuild, network): the HTTP API answers only its status routes meanwhile. */
+  get starting(): boolean {
+    return this.startingNow
+  }
+
   /** Starts everything a member runs: verifier, match index, network. A node starts once. */
   async start(options: StartOptions = {}): Promise<void> {
     if (this.state !== 'open') fail('INTERNAL', `node already ${this.state}: a node starts once`)
     this.state = 'started'
+    this.startingNow = true
+    try {
+      await this.startParts(options)
+    } finally {
+      this.startingNow = false
+    }
+  }
+
+  private async startParts(options: StartOptions): Promise<void> {
     const log = options.log ?? silentLog
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
     this.localControls.start()

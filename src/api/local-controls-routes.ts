@@ -19,7 +19,8 @@ const RID = 'e'.repeat(64)
 export const SwitchBody = Type.Object({
   kind: lit(SWITCH_KINDS),
   target: Type.String({ maxLength: 80, description: 'member: feed key; record: record id; signal: TYPE:VALUE (e.g. pdq:f8f8…)' }),
-  until: Type.Optional(Type.Union([Type.Integer({ description: 'ms since the epoch; absent or null: until resumed' }), Type.Null()])),
+  // null first: with the app's coerceTypes, ajv would turn null into 0 trying the integer branch first
+  until: Type.Optional(Type.Union([Type.Null(), Type.Integer({ description: 'ms since the epoch; absent or null: until resumed' })])),
   reason: Type.Optional(Type.String({ maxLength: RECORD_LIMITS.maxReasonLength })),
   by: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SWITCH_BY_LENGTH, description: 'who sets it (shown in match results)' })),
 }, { additionalProperties: false })

@@ -57,14 +57,14 @@ export function createMetrics(node: HashmeshNode): ApiMetrics {
       this.set({ counter: 'contributionsClosedIncident' }, contributionsClosedIncident)
     },
   })
-  if (node.net) {
-    new Gauge({
-      name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],
-      collect() {
-        for (const [counter, n] of Object.entries(node.networkCounters())) this.set({ counter }, n)
-      },
-    })
-  }
+  // Registered whether or not the network runs yet: runNode builds the API before node.start() (e6e1313),
+  // so a check of node.net here left a running node's /metrics without any p2p counter. Empty without a network.
+  new Gauge({
+    name: 'hashmesh_p2p', help: 'peer-to-peer counters (see docs/operations.md)', labelNames: ['counter'], registers: [registry],
+    collect() {
+      for (const [counter, n] of Object.entries(node.networkCounters())) this.set({ counter }, n)
+    },
+  })
   return {
     registry,
     observeRequest(route, method, status, seconds) {

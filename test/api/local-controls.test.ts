@@ -19,7 +19,7 @@ test('switches over HTTP: set, explained in /v1/match within 1 s, listed, kept a
     assert.equal((await match()).status, 'actionable')
 
     const started = Date.now()
-    const set = await call({ method: 'POST', url: '/v1/switches', payload: { kind: 'signal', target: `pdq:${value.toUpperCase()}`, reason: 'under review', by: 'duty-officer' } })
+    const set = await call({ method: 'POST', url: '/v1/switches', payload: { kind: 'signal', target: `pdq:${value.toUpperCase()}`, until: null, reason: 'under review', by: 'duty-officer' } })
     assert.equal(set.statusCode, 201, set.body)
     assert.equal(set.json().target, `pdq:${value}`, 'the signal is stored lowercase')
     const off = await match()

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { apiClient, createDevnet } from '../../scripts/lib/devnet.js'
 import { waitFor } from '../helpers/federation.js'
 import { randomPdqHex } from '../helpers/records.js'
+import { cliAsync } from '../helpers/cli.js'
 
 interface Incident { id: string; state: string; contributions: Array<{ record: string; latencyMs: number }> }
 interface Match { status: string; reasons: string[]; records: Array<{ incident?: string }> }
@@ -35,8 +36,8 @@ test('incidents: declared and contributed on one member, on the others within se
     }, 15_000, 25)
     const elapsed = Date.now() - signedAt
     assert.equal(matched.records[0]!.incident, incident.id, 'autoAct: actionable with 1 of 2 members, because it names the open incident')
-    const metrics = await fetch(devnet.member('Bravo').apiUrl + '/metrics', { headers: { authorization: `Bearer ${devnet.member('Bravo').token}` } }).then((r) => r.text())
-    assert.match(metrics, /hashmesh_p2p\{counter="priority_accepted"\} [1-9]/, 'Bravo took them from the incidents topic')
+    const status = await bravo.get<{ network: { metrics: { priority?: { accepted: number } } } }>('/v1/status')
+    assert.ok((status.network.metrics.priority?.accepted ?? 0) >= 1, 'Bravo took them from the incidents topic')
     const onBravo = (await bravo.get<Incident>(`/v1/incidents/${incident.id}`)).contributions
     assert.deepEqual(onBravo.map((c) => c.record), [contributed.records[0]!.id])
     console.log(`# contribution matchable on Bravo ${elapsed} ms after signing (Bravo's own count: ${onBravo[0]!.latencyMs} ms)`)
@@ -52,6 +53,14 @@ test('incidents: declared and contributed on one member, on the others within se
     }, 30_000, 50)
     assert.equal(onCharlie.records[0]!.incident, incident.id)
     console.log(`# Charlie, started mid-incident, acts on it ${Date.now() - joinedAt} ms after its start began`)
+
+    // an operator on Charlie suspends Alpha's feed with the CLI (over Charlie's API): off for the next match, nothing sent
+    const suspended = await cliAsync(['switch', 'suspend', devnet.member('Alpha').identity.memberKey, '--reason', 'key compromise suspected', '--by', 'duty-officer', '--data', devnet.member('Charlie').dataDir])
+    assert.equal(suspended.code, 0, suspended.stderr)
+    const off = (await charlie.post<{ matches: Match[] }>('/v1/match', { signals: [{ type: 'pdq', value }] })).matches[0]!
+    assert.equal(off.status, 'filtered')
+    assert.match(off.reasons[0]!, /^member feed suspended locally at .* by duty-officer: key compromise suspected$/)
+    assert.equal((await bravo.post<{ matches: Match[] }>('/v1/match', { signals: [{ type: 'pdq', value }] })).matches[0]!.status, 'actionable', 'on Charlie only')
 
     // bad input across the API: a contribution naming an unknown incident, a declaration already expired
     await assert.rejects(charlie.post('/v1/contributions', { signals: [{ type: 'pdq', value: randomPdqHex() }], labels: [`incident:${'0'.repeat(32)}`] }), /404 NOT_FOUND/)

@@ -19,6 +19,8 @@ import type { ReceiveResult } from '../sync/types.js'
 
 /** Declarations one member may make in any hour; more are refused (RATE_LIMITED). */
 export const MAX_DECLARATIONS_PER_HOUR = 5
+/** Notices of any kind (updates and closes too) one member may have kept in any hour. */
+export const MAX_NOTICES_PER_HOUR = 60
 /** Incidents open at once, all members together; a declaration past this is refused (RATE_LIMITED). */
 export const MAX_OPEN_INCIDENTS = 64
 /**
@@ -52,6 +54,7 @@ export interface IncidentCounters {
 export class IncidentBook {
   private readonly incidents = new Map<string, IncidentState>()
   private readonly declarations = new Map<string, number[]>()
+  private readonly notices = new Map<string, number[]>()
   private readonly waiting = new Map<string, IncidentContribution[]>()
   private waitingTotal = 0
   private readonly listeners: Array<(state: IncidentState, bytes: Uint8Array) => void> = []
@@ -187,6 +190,7 @@ export class IncidentBook {
       void this.kv.batch(waiting.map((c) => ({ type: 'put' as const, key: `${CONTRIBUTION}${notice.incident}!${c.record}`, value: json(c) }))).catch(safetyCatch)
     }
     if (notice.action === 'declare') this.declarations.set(notice.author, [...(this.declarations.get(notice.author) ?? []), now])
+    this.notices.set(notice.author, [...(this.notices.get(notice.author) ?? []), now])
     this.counters.accepted++
     for (const listener of this.listeners) listener(state, bytes)
     return { verdict: 'accepted', id: notice.id }
@@ -198,6 +202,9 @@ export class IncidentBook {
     if (n.timestamp > now + MAX_CLOCK_SKEW_MS) fail('RECORD_INVALID', 'incident notice signed in the future')
     const existing = this.incidents.get(n.incident)
     if (existing && existing.notice.author === n.author && (existing.notice.id === n.id || existing.notice.revision >= n.revision)) return 'duplicate'
+    const lastHour = (this.notices.get(n.author) ?? []).filter((t) => t > now - 3_600_000)
+    this.notices.set(n.author, lastHour)
+    if (lastHour.length >= MAX_NOTICES_PER_HOUR) fail('RATE_LIMITED', `member ${n.author.slice(0, 16)}… sent ${lastHour.length} incident notices in the last hour (limit ${MAX_NOTICES_PER_HOUR})`)
     if (n.action === 'declare') {
       if (existing) fail('RECORD_INVALID', `incident ${n.incident} was already declared`)
       if (n.expiry <= now) fail('RECORD_INVALID', `incident expiry ${new Date(n.expiry).toISOString()} is in the past`)

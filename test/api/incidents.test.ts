@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildApp } from '../../src/api/server.js'
 import { initDataDir } from '../../src/node/identity.js'
 import { HashmeshNode } from '../../src/node/node.js'
-import { IncidentBook, MAX_DECLARATIONS_PER_HOUR } from '../../src/node/incidents.js'
+import { IncidentBook, MAX_DECLARATIONS_PER_HOUR, MAX_NOTICES_PER_HOUR } from '../../src/node/incidents.js'
 import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { signIncidentNotice } from '../../src/record/incident.js'
 import { TEST_LIMITS } from '../helpers/api.js'
@@ -100,6 +100,13 @@ test('incident notices from peers: a non-member, an update by another member, an
   assert.equal(book.counters.contributionsUnknownIncident, 1)
   assert.equal((await book.receive(signIncidentNotice({ ...declare, incident: '12'.repeat(16) }, alpha).bytes, now + 10)).verdict, 'accepted')
   assert.deepEqual([...book.get('12'.repeat(16))!.contributions.keys()], [early.record.id])
+  // a flood of updates is limited too
+  let refusedUpdate: string | undefined
+  for (let revision = 3; revision < MAX_NOTICES_PER_HOUR + 5 && !refusedUpdate; revision++) {
+    const r = await book.receive(signIncidentNotice({ ...declare, action: 'update', revision, severity: 'critical' }, alpha).bytes, now)
+    if (r.verdict !== 'accepted') refusedUpdate = r.code
+  }
+  assert.equal(refusedUpdate, 'RATE_LIMITED')
   const reopened = await IncidentBook.open(kv, (k) => members.has(k))
   assert.equal(reopened.get('ab'.repeat(16))?.notice.severity, 'critical')
   assert.equal(reopened.openNotices(now).length, 2)

@@ -4,7 +4,7 @@
  * split with a bound: a line longer than the limit refuses the whole input as soon as that many bytes
  * have arrived without a newline, so a 1 GB line is never held (or even read) whole.
  */
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { fail } from '../errors.js'
@@ -70,6 +70,7 @@ async function peek(source: Readable, size: number): Promise<{ head: Buffer; str
 /** Opens a path ('-' is stdin) or a stream; gunzips; refuses archives. */
 export async function openInput(input: string | Readable, options: { name?: string } = {}): Promise<OpenedInput> {
   const name = options.name ?? (typeof input === 'string' ? (input === '-' ? 'stdin' : input) : 'input')
+  if (typeof input === 'string' && input !== '-' && statSync(input).isDirectory()) fail('BAD_REQUEST', `${input} is a directory, not a list file`)
   const raw = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 })) : input
   let { head, stream } = await peek(raw, SNIFF_BYTES)
   const archive = ARCHIVES.find((a) => startsWith(head, a.magic))

@@ -15,7 +15,7 @@ import { PassThrough, Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { loadTaxonomy } from '../config.js'
-import { fail } from '../errors.js'
+import { fail, HashmeshError } from '../errors.js'
 import { isBankSignalType } from '../bank/types.js'
 import { checkListFormat, readSignalBatches, type ColumnMap, type ListRejection, type ListSignalType, type UnknownLabelMode } from '../lists/index.js'
 import { importList } from '../node/list-import.js'
@@ -85,8 +85,13 @@ export function importRoutes(app: FastifyInstance, service: NodeService): void {
       delete request.headers['content-length'] // the parser's length check is for the body it reads: none
       return new PassThrough().end() as unknown as typeof payload
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const query = request.query as Static<typeof ImportQuery>
+    // A client that goes away stops the import after the batch under way (its checkpoint is kept).
+    const gone = new AbortController()
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort(new HashmeshError('BAD_REQUEST', 'the client closed the connection'))
+    })
     const body = (request as unknown as Record<symbol, Readable>)[BODY]
     if (!body) fail('BAD_REQUEST', 'no request body')
     if (query.bank && query.contribute) fail('BAD_REQUEST', 'give bank or contribute, not both')
@@ -101,10 +106,11 @@ export function importRoutes(app: FastifyInstance, service: NodeService): void {
       unknownLabels: (query.unknownLabels ?? 'error') as UnknownLabelMode,
       taxonomy: loadTaxonomy(),
       name: 'the request body',
+      signal: gone.signal,
     })
     const summary = await importList(service.node, items, {
       into: query.bank ? { bank: query.bank } : { contribute: true },
-      dryRun: query.dryRun, checkpointKey: query.key, restart: query.restart,
+      dryRun: query.dryRun, checkpointKey: query.key, restart: query.restart, signal: gone.signal,
       onRejected: (r) => (rejections.length < MAX_REPORTED ? rejections.push(r) : leftOut++),
     })
     return { ...summary, rejections: rejections.map(({ line, code, message }) => ({ line, code, message })), rejectionsLeftOut: leftOut }

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { fail } from '../errors.js'
 import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
+import type { Steps } from './steps.js'
 
 export type ExactDigestBytes = 16 | 32
 
@@ -94,6 +95,31 @@ export class ExactIndex {
 
   memoryBytes(): number {
     return this.valueWords.byteLength + this.slotIds.byteLength + this.byValue.memoryBytes() + this.byId.memoryBytes() + this.freeSlots.length * 8
+  }
+
+  /**
+   * Makes room for `size` entries in all (value slots and both tables) in steps of `step` elements (see
+   * steps.ts), so a bulk load that follows never stops for a large resize. No add or remove meanwhile.
+   */
+  *reserveSteps(size: number, step: number): Steps<void> {
+    if (size > this.capacity) {
+      const capacity = size
+      const values = new Uint32Array(capacity * this.wordsPerValue)
+      const ids = new Uint32Array(capacity)
+      const used = this.used
+      for (let from = 0; from < used; from += step) {
+        const to = Math.min(used, from + step)
+        values.set(this.valueWords.subarray(from * this.wordsPerValue, to * this.wordsPerValue), from * this.wordsPerValue)
+        ids.set(this.slotIds.subarray(from, to), from)
+        yield
+      }
+      if (this.used !== used) throw new Error('ExactIndex changed while it was growing')
+      this.valueWords = values
+      this.slotIds = ids
+      this.capacity = capacity
+    }
+    yield* this.byValue.reserveSteps(size, step)
+    yield* this.byId.reserveSteps(size, step)
   }
 
   private slotOf(entryId: number): number {

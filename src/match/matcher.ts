@@ -10,6 +10,7 @@ import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
+import { Pacer } from './steps.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
 import type { LocalSuppression } from './local-switches.js'
 import { matchableFrameHashes, videoOverlap, VIDEO_MATCH_MIN_QUALITY, DEFAULT_VIDEO_MATCH_THRESHOLDS, type VideoMatchThresholds, type VideoOverlap } from './video-match.js'
@@ -86,22 +87,24 @@ export class Matcher {
     return this.ready
   }
 
-  /** Rebuilds the in-memory view from the store. */
+  /** Rebuilds the in-memory view from the store, yielding to the event loop every few ms (the API answers meanwhile). */
   async rebuild(progress?: (done: number) => void): Promise<number> {
     let done = 0
     let batch: string[] = []
+    const pacer = new Pacer()
     for await (const { signalKey: key, id } of this.store.iterateSignalIndex()) {
+      if (pacer.due()) await pacer.pause()
       const cut = key.indexOf(':')
       const type = key.slice(0, cut)
       if (type === 'pdq') batch.push(key.slice(cut + 1))
       else if (type === 'vpdq') await this.addVideoFrames(id, key.slice(cut + 1))
       if (++done % REBUILD_BATCH === 0) {
-        this.catalog.addSignals(batch)
+        await this.catalog.addSignalsAsync(batch)
         batch = []
         progress?.(done)
       }
     }
-    this.catalog.addSignals(batch)
+    await this.catalog.addSignalsAsync(batch)
     this.ready = true
     return done
   }

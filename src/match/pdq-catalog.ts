@@ -16,6 +16,7 @@
 import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex } from './exact-index.js'
 import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
+import { STEP_ELEMENTS, rampedStep, runStepsAsync, type Steps } from './steps.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
@@ -37,6 +38,8 @@ export class PdqCatalog {
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private firstBufferedAt = 0
   private lastBufferedAt = 0
+  /** True while addSignalsAsync runs: the write-behind buffer is not flushed meanwhile. */
+  private building = false
 
   get size(): number {
     this.flush()
@@ -55,6 +58,11 @@ export class PdqCatalog {
       this.flushTimer = null
     }
     if (this.writeBehind.length === 0) return
+    if (this.building) {
+      // Not into an index being built: addSignalsAsync flushes what arrived meanwhile when it is done.
+      this.armFlushTimer(WRITE_BEHIND_IDLE_MS)
+      return
+    }
     const batch = this.writeBehind
     this.writeBehind = []
     this.addSignals(batch)
@@ -113,9 +121,51 @@ export class PdqCatalog {
     if (this.writeBehind.length > 0) this.flush()
     const ids = new Uint32Array(hexes.length)
     const words = new Uint32Array(hexes.length * 8)
+    const n = this.collectSignals(hexes, 0, hexes.length, ids, words, 0)
+    if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
+  }
+
+  /**
+   * addSignals for the start-up rebuild: the same result, built in steps (parsing, the exact index, the
+   * PdqIndex's segment build) that yield to the event loop every few ms, so the API keeps answering.
+   * Nothing else may change the catalog until it resolves (buffered adds wait for it).
+   */
+  async addSignalsAsync(hexes: readonly string[], sliceMs?: number): Promise<void> {
+    if (this.building) throw new Error('the PDQ catalog is already being built')
+    if (this.writeBehind.length > 0) this.flush()
+    this.building = true
+    try {
+      await runStepsAsync(this.addSignalsSteps(hexes, STEP_ELEMENTS), sliceMs)
+    } finally {
+      this.building = false
+    }
+    if (this.writeBehind.length > 0) this.flush()
+  }
+
+  private *addSignalsSteps(hexes: readonly string[], step: number): Steps<void> {
+    // Room for every hash up front, grown in steps: no table resize of a million entries in one go.
+    yield* this.entries.reserveSteps(this.entries.size + hexes.length, step)
+    if (this.isSignal.length < this.nextId + hexes.length) {
+      const grown = new Uint8Array(this.nextId + hexes.length)
+      grown.set(this.isSignal)
+      this.isSignal = grown
+    }
+    const ids = new Uint32Array(hexes.length)
+    const words = new Uint32Array(hexes.length * 8)
     let n = 0
-    for (const hex of hexes) {
-      const hash = parseHash256(hex)
+    for (let from = 0, k = 0; from < hexes.length; k++) {
+      const to = Math.min(hexes.length, from + rampedStep(k, step))
+      n = this.collectSignals(hexes, from, to, ids, words, n)
+      from = to
+      yield
+    }
+    if (n > 0) yield* this.index.addManySteps({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) }, step)
+  }
+
+  /** Parses hexes[from, to): marks known hashes as signals, allocates new ones into ids/words from n; returns the new n. */
+  private collectSignals(hexes: readonly string[], from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
+    for (let i = from; i < to; i++) {
+      const hash = parseHash256(hexes[i]!)
       const known = this.find(hash)
       if (known !== undefined) {
         this.isSignal[known] = 1
@@ -127,7 +177,7 @@ export class PdqCatalog {
       hashToWords(hash, words, n * 8)
       n++
     }
-    if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
+    return n
   }
 
   addFrame(hex: string, ref: FrameRef): void {

@@ -17,6 +17,7 @@ import { fail } from '../errors.js'
 import { HASH256_BYTES, type Hash256 } from '../hash/hash256.js'
 import { PdqSegment, WORDS_PER_HASH, scanSlots, type PdqMatch, type SlotStorage } from './pdq-segment.js'
 import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
+import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
 
 export type { PdqMatch } from './pdq-segment.js'
 
@@ -61,6 +62,8 @@ export class PdqIndex {
   private wantedId = 0
   private readonly holdsWantedId = (slot: number): boolean => this.storage.slotIds[slot] === this.wantedId
   private readonly scratchWords = new Uint32Array(WORDS_PER_HASH)
+  /** True while a stepped bulk add runs (addManyAsync): every other write and search is refused meanwhile. */
+  private building = false
 
   constructor(options: PdqIndexOptions = {}) {
     this.capacity = Math.max(MIN_CAPACITY, options.initialCapacity ?? 0)
@@ -74,6 +77,7 @@ export class PdqIndex {
 
   /** Adds or replaces the hash of `entryId`; adding the same id with the same hash is a no-op. */
   add(entryId: number, hash: Hash256): void {
+    this.assertIdle()
     checkEntryId(entryId)
     hashToWords(hash, this.scratchWords)
     this.append(entryId, this.scratchWords, 0)
@@ -82,26 +86,52 @@ export class PdqIndex {
 
   /** Bulk add: `hashes` holds 8 words per entry (see hashToWords), in the order of `ids`. */
   addMany(entries: { ids: Uint32Array; hashes: Uint32Array }): void {
-    const { ids, hashes } = entries
-    if (!(ids instanceof Uint32Array)) fail('BAD_REQUEST', 'ids must be a Uint32Array')
-    if (!(hashes instanceof Uint32Array) || hashes.length !== ids.length * WORDS_PER_HASH) {
-      fail('HASH_INVALID', `hashes must be a Uint32Array of ${ids.length * WORDS_PER_HASH} words (8 per id)`)
-    }
+    this.assertIdle()
+    const { ids, hashes } = checkBulk(entries)
     this.ensureCapacity(this.used + ids.length)
     // Size the id table once instead of rehashing ~log2(n) times on the way up.
     if (this.slotById.size === 0 && this.used === 0) this.slotById.clear(ids.length)
-    // In blocks: first load each id's home bucket (independent misses overlap), then append from cache.
-    let touched = 0
-    for (let from = 0; from < ids.length; from += APPEND_BLOCK) {
-      const to = Math.min(ids.length, from + APPEND_BLOCK)
-      for (let i = from; i < to; i++) touched ^= this.slotById.touch(mixUint32(ids[i]!))
-      for (let i = from; i < to; i++) this.append(ids[i]!, hashes, i * WORDS_PER_HASH)
-    }
-    appendSink ^= touched
+    this.appendRange(ids, hashes, 0, ids.length)
     this.maintain()
   }
 
+  /**
+   * addMany for the start-up builds (millions of hashes): the same work in steps (storage growth, appends,
+   * the segment build), yielding to the event loop every few ms, so the HTTP API keeps answering. The
+   * resulting index is the same as addMany's. Nothing else may use the index until it resolves: add,
+   * addMany, remove and search throw meanwhile (at start-up nothing else writes: the API answers 503
+   * and the network is not started).
+   */
+  async addManyAsync(entries: { ids: Uint32Array; hashes: Uint32Array }, sliceMs?: number): Promise<void> {
+    this.assertIdle()
+    await runStepsAsync(this.addManySteps(entries, STEP_ELEMENTS), sliceMs)
+  }
+
+  /** addManyAsync as steps of `step` elements, for a caller composing a larger stepped build. */
+  *addManySteps(entries: { ids: Uint32Array; hashes: Uint32Array }, step: number): Steps<void> {
+    this.assertIdle()
+    const { ids, hashes } = checkBulk(entries)
+    this.building = true
+    try {
+      yield* this.growSteps(this.used + ids.length, step)
+      if (this.slotById.size === 0 && this.used === 0) this.slotById.clear(ids.length)
+      else yield* this.slotById.reserveSteps(this.slotById.size + ids.length, step)
+      for (let from = 0, k = 0; from < ids.length; k++) {
+        const to = Math.min(ids.length, from + rampedStep(k, step))
+        this.appendRange(ids, hashes, from, to)
+        from = to
+        yield
+      }
+      const next = this.nextMaintenance()
+      if (next === 'all') yield* this.rebuildAllSteps(step)
+      else if (next === 'delta') yield* this.rebuildDeltaSteps(step)
+    } finally {
+      this.building = false
+    }
+  }
+
   remove(entryId: number): boolean {
+    this.assertIdle()
     checkEntryId(entryId)
     const slot = this.slotOf(entryId)
     if (slot < 0) return false
@@ -124,6 +154,7 @@ export class PdqIndex {
 
   /** Every entry within `threshold` of `query`, sorted by distance then entry id. Reuses `out`. */
   search(query: Hash256, threshold: number = DEFAULT_PDQ_THRESHOLD, out: PdqMatch[] = []): PdqMatch[] {
+    this.assertIdle()
     if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_PDQ_THRESHOLD) {
       fail('BAD_REQUEST', `threshold must be an integer from 0 to ${MAX_PDQ_THRESHOLD}`)
     }
@@ -151,6 +182,21 @@ export class PdqIndex {
       overflowEntries: this.used - this.deltaEnd,
       tombstones: this.tombstones,
     }
+  }
+
+  private assertIdle(): void {
+    if (this.building) throw new Error('the PDQ index is being built (addManyAsync): nothing may use it until that resolves')
+  }
+
+  /** In blocks: first load each id's home bucket (independent misses overlap), then append from cache. */
+  private appendRange(ids: Uint32Array, hashes: Uint32Array, start: number, end: number): void {
+    let touched = 0
+    for (let from = start; from < end; from += APPEND_BLOCK) {
+      const to = Math.min(end, from + APPEND_BLOCK)
+      for (let i = from; i < to; i++) touched ^= this.slotById.touch(mixUint32(ids[i]!))
+      for (let i = from; i < to; i++) this.append(ids[i]!, hashes, i * WORDS_PER_HASH)
+    }
+    appendSink ^= touched
   }
 
   private slotOf(entryId: number): number {
@@ -184,27 +230,30 @@ export class PdqIndex {
 
   /** Keeps the tail short and tombstones few; each rebuild is paid for by the adds/removes before it. */
   private maintain(): void {
-    if (this.tombstones > Math.max(MIN_TOMBSTONES_TO_COMPACT, this.live * TOMBSTONE_FRACTION_TO_COMPACT)) {
-      this.rebuildAll()
-      return
-    }
-    const deltaSlots = this.deltaEnd - this.mainEnd
-    const overflowLimit = clamp(deltaSlots * OVERFLOW_FRACTION_OF_DELTA, MIN_OVERFLOW_LIMIT, MAX_OVERFLOW_LIMIT)
-    if (this.used - this.deltaEnd <= overflowLimit) return
-    if (this.used - this.mainEnd > this.mainEnd * DELTA_FRACTION_OF_MAIN) {
-      this.rebuildAll()
-    } else {
-      this.delta = null
-      this.delta = PdqSegment.build(this.storage, this.mainEnd, this.used)
-      this.deltaEnd = this.used
-    }
+    const next = this.nextMaintenance()
+    if (next === 'all') runSteps(this.rebuildAllSteps(Infinity))
+    else if (next === 'delta') runSteps(this.rebuildDeltaSteps(Infinity))
   }
 
-  private rebuildAll(): void {
+  private nextMaintenance(): 'none' | 'all' | 'delta' {
+    if (this.tombstones > Math.max(MIN_TOMBSTONES_TO_COMPACT, this.live * TOMBSTONE_FRACTION_TO_COMPACT)) return 'all'
+    const deltaSlots = this.deltaEnd - this.mainEnd
+    const overflowLimit = clamp(deltaSlots * OVERFLOW_FRACTION_OF_DELTA, MIN_OVERFLOW_LIMIT, MAX_OVERFLOW_LIMIT)
+    if (this.used - this.deltaEnd <= overflowLimit) return 'none'
+    return this.used - this.mainEnd > this.mainEnd * DELTA_FRACTION_OF_MAIN ? 'all' : 'delta'
+  }
+
+  private *rebuildDeltaSteps(step: number): Steps<void> {
+    this.delta = null
+    this.delta = yield* PdqSegment.buildSteps(this.storage, this.mainEnd, this.used, step)
+    this.deltaEnd = this.used
+  }
+
+  private *rebuildAllSteps(step: number): Steps<void> {
     this.main = null // let the old tables go before the new ones are allocated
     this.delta = null
-    this.compact()
-    this.main = PdqSegment.build(this.storage, 0, this.used)
+    this.compact() // one pass, and none at start-up (a fresh index has no tombstones)
+    this.main = yield* PdqSegment.buildSteps(this.storage, 0, this.used, step)
     this.mainEnd = this.deltaEnd = this.used
   }
 
@@ -226,6 +275,23 @@ export class PdqIndex {
     this.tombstones = 0
     this.slotById.clear(to)
     for (let slot = 0; slot < to; slot++) this.slotById.insert(slot, mixUint32(slotIds[slot]!))
+  }
+
+  /** ensureCapacity, copying in steps of `step` slots. */
+  private *growSteps(slots: number, step: number): Steps<void> {
+    if (slots <= this.capacity) return
+    const capacity = Math.max(slots, Math.ceil(this.capacity * GROWTH))
+    const grown = allocateStorage(capacity)
+    const old = this.storage
+    for (let from = 0; from < this.used; from += step) {
+      const to = Math.min(this.used, from + step)
+      grown.hashWords.set(old.hashWords.subarray(from * WORDS_PER_HASH, to * WORDS_PER_HASH), from * WORDS_PER_HASH)
+      grown.slotIds.set(old.slotIds.subarray(from, to), from)
+      grown.removed.set(old.removed.subarray(from, to), from)
+      yield
+    }
+    this.storage = grown
+    this.capacity = capacity
   }
 
   private ensureCapacity(slots: number): void {
@@ -269,6 +335,15 @@ function allocateStorage(capacity: number): SlotStorage {
     slotIds: new Uint32Array(capacity),
     removed: new Uint8Array(capacity),
   }
+}
+
+function checkBulk(entries: { ids: Uint32Array; hashes: Uint32Array }): { ids: Uint32Array; hashes: Uint32Array } {
+  const { ids, hashes } = entries
+  if (!(ids instanceof Uint32Array)) fail('BAD_REQUEST', 'ids must be a Uint32Array')
+  if (!(hashes instanceof Uint32Array) || hashes.length !== ids.length * WORDS_PER_HASH) {
+    fail('HASH_INVALID', `hashes must be a Uint32Array of ${ids.length * WORDS_PER_HASH} words (8 per id)`)
+  }
+  return entries
 }
 
 function checkEntryId(entryId: number): void {

@@ -15,6 +15,7 @@
  * so no per-query "seen" set is needed and non-matching candidates touch nothing but their hash.
  */
 import { ballSize, xorMasksWithinRadius } from './bit-neighbours.js'
+import { runSteps, type Steps } from './steps.js'
 
 export interface PdqMatch {
   entryId: number
@@ -74,14 +75,29 @@ export class PdqSegment {
 
   /** Indexes the live slots in [lo, hi). */
   static build(storage: SlotStorage, lo: number, hi: number): PdqSegment {
+    return runSteps(PdqSegment.buildSteps(storage, lo, hi, Infinity))
+  }
+
+  /**
+   * The build as steps of at most `step` elements per bulk loop (see steps.ts): the same passes in the
+   * same order, so the segment is identical whatever the step. The caller must not change the slots of
+   * [lo, hi) until the generator is done (PdqIndex refuses writes meanwhile).
+   */
+  static *buildSteps(storage: SlotStorage, lo: number, hi: number, step: number): Steps<PdqSegment> {
     const { hashWords, removed } = storage
     let n = 0
-    for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) n++
-    const layout = chooseLayout(n)
+    for (let from = lo; from < hi; from += step) {
+      n += countLive(removed, from, Math.min(hi, from + step))
+      if (from + step < hi) yield
+    }
+    const layout = yield* chooseLayoutSteps(n)
     if (layout === null) return new PdqSegment(lo, hi, n, null, [], [], [])
     const liveSlots = new Uint32Array(n)
     n = 0
-    for (let slot = lo; slot < hi; slot++) if (removed[slot] === 0) liveSlots[n++] = slot
+    for (let from = lo; from < hi; from += step) {
+      n = collectLive(removed, from, Math.min(hi, from + step), liveSlots, n)
+      if (from + step < hi) yield
+    }
     const heads: Int32Array[] = []
     const runs: Uint32Array[] = []
     const occupied: (Int32Array | null)[] = []
@@ -94,55 +110,48 @@ export class PdqSegment {
     for (let c = 0; c < layout.widths.length; c++) {
       const width = layout.widths[c]!
       const bitOffset = layout.bitOffsets[c]!
-      const word = bitOffset >>> 5
-      const shift = bitOffset & 31
-      const mask = (1 << width) - 1
-      if (shift + width > 32) {
-        for (let k = 0, up = 32 - shift; k < n; k++) {
-          const b = liveSlots[k]! * WORDS_PER_HASH + word
-          values[k] = ((hashWords[b]! >>> shift) | (hashWords[b + 1]! << up)) & mask
-        }
-      } else {
-        for (let k = 0; k < n; k++) values[k] = (hashWords[liveSlots[k]! * WORDS_PER_HASH + word]! >>> shift) & mask
+      for (let from = 0; from < n; from += step) {
+        extractChunkValues(hashWords, liveSlots, values, from, Math.min(n, from + step), bitOffset, width)
+        yield
       }
       const lowBits = width >>> 1
-      radixPass(values, liveSlots, tmpValues, tmpSlots, n, 0, lowBits)
-      radixPass(tmpValues, tmpSlots, values, sortedSlots, n, lowBits, width - lowBits)
+      yield* radixPassSteps(values, liveSlots, tmpValues, tmpSlots, n, 0, lowBits, step)
+      yield* radixPassSteps(tmpValues, tmpSlots, values, sortedSlots, n, lowBits, width - lowBits, step)
       // values[] is now sorted: one walk sizes the runs, a second fills heads and runs.
       let runWords = 0
       for (let k = 0; k < n; ) {
-        let end = k + 1
-        while (end < n && values[end] === values[k]) end++
-        if (end - k > 1) runWords += 1 + end - k
-        k = end
+        const walked = sizeRuns(values, n, k, Math.min(n, k + step))
+        runWords += walked.runWords
+        k = walked.end
+        if (k < n) yield
       }
       if (runWords >= RUN_MASK || hi >= EMPTY_HEAD) throw new RangeError('segment too large for 31-bit heads')
-      const head = new Int32Array(1 << width).fill(EMPTY_HEAD)
+      const size = 1 << width
+      const head = new Int32Array(size)
+      for (let from = 0; from < size; from += step * 16) {
+        head.fill(EMPTY_HEAD, from, Math.min(size, from + step * 16))
+        if (from + step * 16 < size) yield
+      }
       const run = new Uint32Array(runWords)
-      let at = 0
-      for (let k = 0; k < n; ) {
-        const value = values[k]!
-        let end = k + 1
-        while (end < n && values[end] === value) end++
-        if (end === k + 1) {
-          head[value] = sortedSlots[k]!
-        } else {
-          head[value] = MULTI_HEAD | at
-          run[at++] = end - k
-          for (let j = k; j < end; j++) run[at++] = sortedSlots[j]!
-        }
-        k = end
+      const fill = { k: 0, at: 0 }
+      while (fill.k < n) {
+        fillHeads(values, sortedSlots, n, head, run, fill, Math.min(n, fill.k + step))
+        if (fill.k < n) yield
       }
       // Sparse tables (most buckets empty) get a 1-bit-per-bucket occupancy map: 32x smaller than the
       // heads, so it stays in cache and in the TLB's reach, and most probes stop there.
       let occ: Int32Array | null = null
-      if (n < (1 << width) * OCCUPANCY_BELOW_DENSITY) {
-        occ = new Int32Array((1 << width) >>> 5)
-        for (let k = 0; k < n; k++) occ[values[k]! >>> 5]! |= 1 << (values[k]! & 31)
+      if (n < size * OCCUPANCY_BELOW_DENSITY) {
+        occ = new Int32Array(size >>> 5)
+        for (let from = 0; from < n; from += step) {
+          markOccupied(values, occ, from, Math.min(n, from + step))
+          if (from + step < n) yield
+        }
       }
       occupied.push(occ)
       heads.push(head)
       runs.push(run)
+      yield
     }
     return new PdqSegment(lo, hi, n, layout, heads, runs, occupied)
   }
@@ -266,20 +275,99 @@ export class PdqSegment {
   }
 }
 
-/** One stable counting-sort pass on `bits` bits of the values starting at bit `shift`. */
-function radixPass(
-  values: Uint32Array, slots: Uint32Array, outValues: Uint32Array, outSlots: Uint32Array, n: number, shift: number, bits: number,
-): void {
+/** One stable counting-sort pass on `bits` bits of the values starting at bit `shift`, in steps. */
+function* radixPassSteps(
+  values: Uint32Array, slots: Uint32Array, outValues: Uint32Array, outSlots: Uint32Array, n: number, shift: number, bits: number, step: number,
+): Steps<void> {
   const mask = (1 << bits) - 1
   const counts = new Uint32Array((1 << bits) + 1)
-  for (let k = 0; k < n; k++) counts[((values[k]! >>> shift) & mask) + 1]!++
+  for (let from = 0; from < n; from += step) {
+    countDigits(values, counts, from, Math.min(n, from + step), shift, mask)
+    yield
+  }
   for (let d = 0; d < mask + 1; d++) counts[d + 1]! += counts[d]!
-  for (let k = 0; k < n; k++) {
+  for (let from = 0; from < n; from += step) {
+    scatter(values, slots, outValues, outSlots, counts, from, Math.min(n, from + step), shift, mask)
+    yield
+  }
+}
+
+function countDigits(values: Uint32Array, counts: Uint32Array, from: number, to: number, shift: number, mask: number): void {
+  for (let k = from; k < to; k++) counts[((values[k]! >>> shift) & mask) + 1]!++
+}
+
+function scatter(
+  values: Uint32Array, slots: Uint32Array, outValues: Uint32Array, outSlots: Uint32Array, counts: Uint32Array, from: number, to: number, shift: number, mask: number,
+): void {
+  for (let k = from; k < to; k++) {
     const value = values[k]!
     const at = counts[(value >>> shift) & mask]!++
     outValues[at] = value
     outSlots[at] = slots[k]!
   }
+}
+
+function countLive(removed: Uint8Array, from: number, to: number): number {
+  let n = 0
+  for (let slot = from; slot < to; slot++) if (removed[slot] === 0) n++
+  return n
+}
+
+function collectLive(removed: Uint8Array, from: number, to: number, out: Uint32Array, n: number): number {
+  for (let slot = from; slot < to; slot++) if (removed[slot] === 0) out[n++] = slot
+  return n
+}
+
+/** values[k] = the chunk's bits of the hash in slot liveSlots[k], for k in [from, to). */
+function extractChunkValues(hashWords: Uint32Array, liveSlots: Uint32Array, values: Uint32Array, from: number, to: number, bitOffset: number, width: number): void {
+  const word = bitOffset >>> 5
+  const shift = bitOffset & 31
+  const mask = (1 << width) - 1
+  if (shift + width > 32) {
+    for (let k = from, up = 32 - shift; k < to; k++) {
+      const b = liveSlots[k]! * WORDS_PER_HASH + word
+      values[k] = ((hashWords[b]! >>> shift) | (hashWords[b + 1]! << up)) & mask
+    }
+  } else {
+    for (let k = from; k < to; k++) values[k] = (hashWords[liveSlots[k]! * WORDS_PER_HASH + word]! >>> shift) & mask
+  }
+}
+
+/** Walks the runs of equal sorted values starting at k until one ends at or after `until`. */
+function sizeRuns(values: Uint32Array, n: number, k: number, until: number): { runWords: number; end: number } {
+  let runWords = 0
+  while (k < until) {
+    let end = k + 1
+    while (end < n && values[end] === values[k]) end++
+    if (end - k > 1) runWords += 1 + end - k
+    k = end
+  }
+  return { runWords, end: k }
+}
+
+/** Fills heads and runs from the sorted values, from fill.k until a run ends at or after `until`. */
+function fillHeads(values: Uint32Array, sortedSlots: Uint32Array, n: number, head: Int32Array, run: Uint32Array, fill: { k: number; at: number }, until: number): void {
+  let k = fill.k
+  let at = fill.at
+  while (k < until) {
+    const value = values[k]!
+    let end = k + 1
+    while (end < n && values[end] === value) end++
+    if (end === k + 1) {
+      head[value] = sortedSlots[k]!
+    } else {
+      head[value] = MULTI_HEAD | at
+      run[at++] = end - k
+      for (let j = k; j < end; j++) run[at++] = sortedSlots[j]!
+    }
+    k = end
+  }
+  fill.k = k
+  fill.at = at
+}
+
+function markOccupied(values: Uint32Array, occ: Int32Array, from: number, to: number): void {
+  for (let k = from; k < to; k++) occ[values[k]! >>> 5]! |= 1 << (values[k]! & 31)
 }
 
 /** Linear scan of slots [lo, hi): the overflow tail, tiny segments, and very large thresholds. */
@@ -340,6 +428,11 @@ let candidates = new Uint32Array(8192)
  * memory budget. Null when a scan is cheaper than any index.
  */
 export function chooseLayout(n: number): ChunkLayout | null {
+  return runSteps(chooseLayoutSteps(n))
+}
+
+/** chooseLayout in steps of one candidate layout each (a few ms in all, at start-up with a cold JIT). */
+function* chooseLayoutSteps(n: number): Steps<ChunkLayout | null> {
   if (n < SCAN_BELOW_ENTRIES) return null
   const budget = Math.min(MAX_OFFSETS_BYTES, n * OFFSETS_BYTES_PER_ENTRY)
   let best: { layout: ChunkLayout; cost: number } | null = null
@@ -352,6 +445,7 @@ export function chooseLayout(n: number): ChunkLayout | null {
       if (bytes > budget) continue
       const { cost } = planRadii(layout.widths, n, LAYOUT_THRESHOLD)
       if (best === null || cost < best.cost) best = { layout, cost }
+      yield
     }
   }
   return best === null ? null : best.layout

@@ -4,6 +4,8 @@
  * object per entry. Several slots may share a key hash (multi-map): callers walk the probe run and
  * compare keys themselves. Linear probing with backward-shift deletion, so no tombstones build up.
  */
+import type { Steps } from './steps.js'
+
 const EMPTY = 0 // buckets hold slot + 1
 const MAX_LOAD = 0.7
 const MIN_CAPACITY = 16
@@ -86,6 +88,33 @@ export class SlotHashTable {
     this.buckets = new Uint32Array(capacityFor(expectedSize))
     this.mask = this.buckets.length - 1
     this.count = 0
+  }
+
+  /**
+   * Grows the table (if needed) so `expectedSize` slots fit without a resize, rehashing in steps of
+   * `step` buckets (see steps.ts). Lookups see the old table until the new one is complete; the caller
+   * must not insert or delete meanwhile.
+   */
+  *reserveSteps(expectedSize: number, step: number): Steps<void> {
+    const capacity = capacityFor(expectedSize)
+    if (capacity <= this.buckets.length) return
+    const old = this.buckets
+    const count = this.count
+    const grown = new Uint32Array(capacity)
+    const mask = capacity - 1
+    for (let from = 0; from < old.length; from += step) {
+      const to = Math.min(old.length, from + step)
+      for (let i = from; i < to; i++) {
+        if (old[i] === EMPTY) continue
+        let pos = this.hashOfSlot(old[i]! - 1) & mask
+        while (grown[pos] !== EMPTY) pos = (pos + 1) & mask
+        grown[pos] = old[i]!
+      }
+      yield
+    }
+    if (this.buckets !== old || this.count !== count) throw new Error('SlotHashTable changed while it was growing')
+    this.buckets = grown
+    this.mask = mask
   }
 
   private place(slot: number, hash: number): void {

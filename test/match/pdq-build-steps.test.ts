@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict'
+import { randomBytes, randomInt } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { isHashmeshError } from '../../src/errors.js'
+import { ExactIndex } from '../../src/match/exact-index.js'
+import { PdqCatalog } from '../../src/match/pdq-catalog.js'
+import { PdqIndex, hashToWords, wordsToHash } from '../../src/match/pdq-index.js'
+import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
+import { runSteps } from '../../src/match/steps.js'
+
+/** n hashes: random ones plus near-duplicates (1..24 bits flipped) of earlier ones, 8 words each. */
+function randomWords(n: number): Uint32Array {
+  const words = new Uint32Array(n * WORDS_PER_HASH)
+  const bytes = randomBytes(n * 32)
+  for (let i = 0; i < n; i++) hashToWords(bytes.subarray(i * 32, i * 32 + 32), words, i * WORDS_PER_HASH)
+  for (let i = 1; i < n; i += 3) {
+    const from = randomInt(i)
+    words.copyWithin(i * WORDS_PER_HASH, from * WORDS_PER_HASH, (from + 1) * WORDS_PER_HASH)
+    for (let f = randomInt(1, 25); f > 0; f--) {
+      const bit = randomInt(256)
+      words[i * WORDS_PER_HASH + (bit >>> 5)]! ^= 1 << (bit & 31)
+    }
+  }
+  return words
+}
+
+function ids(n: number, first = 0): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => first + i * 7) // not dense: the id table is exercised
+}
+
+/** Queries: stored hashes with 0..31 bits flipped, plus random ones. */
+function queries(words: Uint32Array, count: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  const n = words.length / WORDS_PER_HASH
+  for (let q = 0; q < count; q++) {
+    if (q % 4 === 3) {
+      out.push(Uint8Array.from(randomBytes(32)))
+      continue
+    }
+    const hash = wordsToHash(words, randomInt(n) * WORDS_PER_HASH)
+    for (let f = randomInt(32); f > 0; f--) {
+      const bit = randomInt(256)
+      hash[bit >>> 3]! ^= 1 << (bit & 7)
+    }
+    out.push(hash)
+  }
+  return out
+}
+
+function results(index: PdqIndex, qs: Uint8Array[], threshold: number): PdqMatch[][] {
+  return qs.map((q) => index.search(q, threshold).map((m) => ({ ...m })))
+}
+
+describe('stepped (async) PDQ index builds', () => {
+  it('a segment built in small steps answers exactly as the one-shot build', () => {
+    const n = 20_000
+    const hashWords = randomWords(n)
+    const removed = new Uint8Array(n)
+    for (let i = 0; i < n; i += 11) removed[i] = 1
+    const storage: SlotStorage = { hashWords, slotIds: Uint32Array.from({ length: n }, (_, i) => i), removed }
+    const whole = PdqSegment.build(storage, 0, n)
+    const stepped = runSteps(PdqSegment.buildSteps(storage, 0, n, 777))
+    assert.equal(stepped.entries, whole.entries)
+    assert.equal(stepped.memoryBytes(), whole.memoryBytes())
+    let hits = 0
+    for (const threshold of [0, 16, 31, 48]) {
+      for (const q of queries(hashWords, 150)) {
+        const words = hashToWords(q)
+        const a: PdqMatch[] = []
+        const b: PdqMatch[] = []
+        whole.search(storage, words, threshold, a)
+        stepped.search(storage, words, threshold, b)
+        assert.deepEqual(b, a)
+        hits += a.length
+      }
+    }
+    assert.ok(hits > 100, `the queries find something (${hits})`)
+  })
+
+  it('addManyAsync gives the same index as addMany, into an empty index and onto a non-empty one', async () => {
+    for (const [before, bulk] of [[0, 40_000], [3000, 30_000], [30_000, 5000]] as const) {
+      const firstWords = randomWords(before)
+      const bulkWords = randomWords(bulk)
+      const firstIds = ids(before)
+      const bulkIds = ids(bulk, 5) // some ids collide with the first ones: replaced hashes (tombstones)
+      const sync = new PdqIndex()
+      const async = new PdqIndex()
+      for (const index of [sync, async]) if (before > 0) index.addMany({ ids: firstIds, hashes: firstWords })
+      sync.addMany({ ids: bulkIds, hashes: bulkWords })
+      await async.addManyAsync({ ids: bulkIds, hashes: bulkWords }, 0)
+      assert.deepEqual(async.stats(), sync.stats())
+      assert.equal(async.size, sync.size)
+      assert.equal(async.memoryBytes(), sync.memoryBytes())
+      const all = new Uint32Array(before * WORDS_PER_HASH + bulk * WORDS_PER_HASH)
+      all.set(firstWords)
+      all.set(bulkWords, firstWords.length)
+      const qs = queries(all, 200)
+      for (const threshold of [0, 31]) assert.deepEqual(results(async, qs, threshold), results(sync, qs, threshold))
+      for (const id of [...firstIds.subarray(0, 50), ...bulkIds.subarray(-50)]) assert.deepEqual(async.hashOf(id), sync.hashOf(id))
+      // and both keep working the same after the build
+      sync.add(999_999, qs[0]!)
+      async.add(999_999, qs[0]!)
+      assert.deepEqual(async.search(qs[0]!, 31), sync.search(qs[0]!, 31))
+    }
+  })
+
+  it('smaller steps than the default build the same index too', () => {
+    const n = 25_000
+    const words = randomWords(n)
+    const sync = new PdqIndex()
+    const stepped = new PdqIndex()
+    sync.add(1, wordsToHash(words, 0))
+    stepped.add(1, wordsToHash(words, 0))
+    sync.addMany({ ids: ids(n, 3), hashes: words })
+    runSteps(stepped.addManySteps({ ids: ids(n, 3), hashes: words }, 1000))
+    assert.deepEqual(stepped.stats(), sync.stats())
+    const qs = queries(words, 200)
+    assert.deepEqual(results(stepped, qs, 31), results(sync, qs, 31))
+  })
+
+  it('lets the event loop turn while it builds, and refuses every other use of the index meanwhile', async () => {
+    const n = 60_000
+    const words = randomWords(n)
+    const index = new PdqIndex()
+    let turns = 0
+    const ticker = setInterval(() => turns++, 0)
+    const building = index.addManyAsync({ ids: ids(n), hashes: words }, 1)
+    await new Promise((resolve) => setImmediate(resolve))
+    const hash = wordsToHash(words, 0)
+    assert.throws(() => index.add(1, hash), /being built/)
+    assert.throws(() => index.addMany({ ids: ids(1), hashes: words.subarray(0, 8) }), /being built/)
+    assert.throws(() => index.remove(0), /being built/)
+    assert.throws(() => index.search(hash), /being built/)
+    await assert.rejects(index.addManyAsync({ ids: ids(1), hashes: words.subarray(0, 8) }), /being built/)
+    await building
+    clearInterval(ticker)
+    assert.ok(turns >= 3, `timers ran during the build (${turns})`)
+    assert.equal(index.size, n)
+    assert.deepEqual(index.search(hash, 0)[0], { entryId: 0, distance: 0 })
+  })
+
+  it('rejects bad bulk input with its error code and stays usable', async () => {
+    const index = new PdqIndex()
+    await assert.rejects(index.addManyAsync({ ids: [1, 2] as unknown as Uint32Array, hashes: new Uint32Array(16) }), (err) => isHashmeshError(err, 'BAD_REQUEST'))
+    await assert.rejects(index.addManyAsync({ ids: new Uint32Array(2), hashes: new Uint32Array(15) }), (err) => isHashmeshError(err, 'HASH_INVALID'))
+    index.add(3, new Uint8Array(32))
+    assert.equal(index.size, 1)
+  })
+})
+
+describe('PdqCatalog.addSignalsAsync and the exact index growing in steps', () => {
+  it('gives the same catalog as addSignals, duplicates and bad hex included', async () => {
+    const words = randomWords(30_000)
+    const hexes: string[] = []
+    for (let i = 0; i < 30_000; i++) hexes.push(Buffer.from(wordsToHash(words, i * WORDS_PER_HASH)).toString('hex'))
+    for (let i = 0; i < 500; i++) hexes.push(hexes[randomInt(hexes.length)]!) // duplicates
+    const sync = new PdqCatalog()
+    const async = new PdqCatalog()
+    for (const c of [sync, async]) c.addSignals(hexes.slice(0, 2000)) // a non-empty catalog grows
+    sync.addSignals(hexes.slice(2000))
+    const buffered = Buffer.from(randomBytes(32)).toString('hex')
+    const done = async.addSignalsAsync(hexes.slice(2000), 0)
+    async.addSignal(buffered) // arrives during the build: buffered, flushed after it
+    async.flush()
+    assert.equal(async.buffered, 1)
+    await done
+    assert.equal(async.buffered, 0)
+    sync.addSignal(buffered)
+    assert.equal(async.size, sync.size)
+    for (const q of [...queries(words, 200), Buffer.from(buffered, 'hex')]) assert.deepEqual(async.search(q, 31), sync.search(q, 31))
+    const bad = new PdqCatalog()
+    await assert.rejects(bad.addSignalsAsync([hexes[0]!, 'zz']), (err) => isHashmeshError(err, 'HASH_INVALID'))
+  })
+
+  it('ExactIndex.reserveSteps keeps every entry findable and later adds work', () => {
+    const index = new ExactIndex({ digestBytes: 32 })
+    const values = Array.from({ length: 5000 }, () => Uint8Array.from(randomBytes(32)))
+    values.forEach((v, i) => index.add(i, v))
+    runSteps(index.reserveSteps(50_000, 300))
+    values.forEach((v, i) => assert.deepEqual(index.lookup(v), [i]))
+    const more = Array.from({ length: 20_000 }, () => Uint8Array.from(randomBytes(32)))
+    more.forEach((v, i) => index.add(5000 + i, v))
+    assert.deepEqual(index.lookup(more[12_345]!), [17_345])
+    assert.equal(index.remove(3), true)
+    assert.deepEqual(index.lookup(values[3]!), [])
+    assert.equal(index.size, 24_999)
+  })
+})

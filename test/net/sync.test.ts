@@ -47,7 +47,10 @@ test('partition heal: two groups with different records converge to identical he
   for (let seq = 1; seq <= 20; seq++) a2.replica.appendRaw(shared, makeRecord(shared, seq, `s${seq}`))
   for (let seq = 1; seq <= 35; seq++) b1.replica.appendRaw(shared, makeRecord(shared, seq, `s${seq}`))
   await waitFor('groups formed', () => a2.net.peers().length === 1 && b2.net.peers().length === 1)
+  // each puller syncs itself: a2 pulls west from a1, b1 pulls east from b2 (their on-connect sessions may
+  // have run before the records were appended)
   await a2.net.syncNow()
+  await b1.net.syncNow()
   await b2.net.syncNow()
   assert.equal(a2.replica.count('west'), 50)
   assert.equal(b1.replica.count('east'), 30)

@@ -40,7 +40,12 @@ test('while the node starts, the API answers its status routes (HMA /status: 503
     rebuild.resolve()
     await started
     assert.equal(node.starting, false)
-    assert.equal((await call('GET', '/status')).statusCode, 200)
+    // HMA's /status also waits for the banks, which load beside the start (BanksService): 200 once both are in
+    const deadline = Date.now() + 10_000
+    while ((await call('GET', '/status')).statusCode !== 200) {
+      assert.ok(Date.now() < deadline, 'HMA /status never reached 200 after the start')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
     assert.equal((await call('POST', '/v1/match', { signals: [{ type: 'pdq', value: PDQ }] })).statusCode, 200)
   } finally {
     await app.close()

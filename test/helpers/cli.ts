@@ -1,31 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLI_ENTRY as ENTRY } from '../../scripts/lib/cli-entry.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const BUILT_MAIN = join(REPO, 'dist', 'src', 'cli', 'main.js')
-
-/**
- * How the CLI is started: the compiled CLI (what `npx hashmesh` runs; `npm ci` builds it) when dist is at
- * least as new as every source file, else the sources through tsx (a checkout edited since its last
- * build). The compiled CLI starts in ~0.3 s against ~1.5 s through tsx, and the CLI tests start a few
- * hundred processes. HASHMESH_TEST_FROM_SOURCE=1 always uses the sources.
- */
-function cliEntry(): string[] {
-  const fromSource = ['--import', 'tsx', MAIN]
-  if (process.env.HASHMESH_TEST_FROM_SOURCE === '1' || !existsSync(BUILT_MAIN)) return fromSource
-  const built = statSync(BUILT_MAIN).mtimeMs
-  const sources = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
-  const stale = sources.some((f) => statSync(join(REPO, 'src', f)).mtimeMs > built)
-  return stale ? fromSource : [BUILT_MAIN]
-}
-const ENTRY = cliEntry()
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
-/** Runs the hashmesh CLI from source, as a user would (a separate process). */
+/** Runs the hashmesh CLI as a user would, a separate process (compiled or from source: scripts/lib/cli-entry.ts). */
 export function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
   const r = spawnSync(process.execPath, [...ENTRY, ...args], {
     cwd: REPO,

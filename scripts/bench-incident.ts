@@ -65,7 +65,7 @@ try {
   const backgroundLoop = (async () => {
     const others = names.slice(1)
     let next = Date.now()
-    while (!stop) {
+    while (!stop && BACKGROUND_PER_SECOND > 0) { // --background 0: none (1000/0 would send without pause)
       const name = others[background % others.length]!
       background++
       void api(name).post('/v1/contributions', { signals: [{ type: 'pdq', value: pdq(), quality: 90 }], labels: [] }).catch(() => backgroundFailed++)

@@ -21,10 +21,11 @@ import type { ReceiveResult } from '../sync/types.js'
 import type { NetContext } from './context.js'
 import type { PriorityAccess } from './types.js'
 import { FramedStream } from './stream-io.js'
+import { MAX_PRIORITY_MESSAGE_BYTES } from '../record/priority-wire.js'
 
 
-/** Largest incidents-topic message (an envelope around a record at its 256 KiB bound). */
-export const MAX_PRIORITY_MESSAGE_BYTES = 256 * 1024 + 64
+/** Largest incidents-topic message: the envelope's own bound (record/priority-wire.ts), one constant for both. */
+export { MAX_PRIORITY_MESSAGE_BYTES }
 /** Notices sent or taken on one catch-up stream. */
 export const MAX_CATCHUP_NOTICES = 64
 /** Smallest gap between two sync rounds started by new notices. */

@@ -137,6 +137,9 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
       if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
       options.onProgress?.(doneThrough)
     })()
+    // Marked handled now: a write that fails while the next lines are still being read (a slow upload) is
+    // not yet awaited, and an unhandled rejection would end the process. The next await of it still throws.
+    inflight.catch(() => undefined)
   }
 
   try {

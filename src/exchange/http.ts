@@ -1,7 +1,7 @@
 /**
  * The HTTP door the exchange adapters are given (FetchContext.http). Adapters never open sockets: the node
  * hands them a client that refuses loopback, private and link-local destinations (node/exchange-http.ts,
- * built on the address rules of node/media-fetch.ts), with a size cap and a time-out per request.
+ * built on the address rules of node/guarded-http.ts), with a size cap and a time-out per request.
  * Tests give a client that may reach 127.0.0.1 only through an explicit test-only option.
  */
 export interface HttpRequest {

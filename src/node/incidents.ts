@@ -57,6 +57,8 @@ export class IncidentBook {
   private readonly notices = new Map<string, number[]>()
   private readonly waiting = new Map<string, IncidentContribution[]>()
   private waitingTotal = 0
+  /** Notices are received one at a time (receive). */
+  private receiving: Promise<unknown> = Promise.resolve()
   private readonly listeners: Array<(state: IncidentState, bytes: Uint8Array) => void> = []
   readonly counters: IncidentCounters = { accepted: 0, duplicate: 0, rejected: {}, contributionsUnknownIncident: 0, contributionsClosedIncident: 0 }
 
@@ -159,8 +161,18 @@ export class IncidentBook {
     if (ops.length > 0) void this.kv.batch(ops).catch(safetyCatch) // a closed store ends it; the records themselves are in the replica
   }
 
-  /** Checks and keeps a notice (received, or signed here). Never throws for bad input: the verdict says why. */
-  async receive(bytes: Uint8Array, now = Date.now()): Promise<ReceiveResult> {
+  /**
+   * Checks and keeps a notice (received, or signed here). Never throws for bad input: the verdict says why.
+   * One at a time: the same notice arriving at once by gossip and by catch-up (a peer joining) must meet
+   * the first one's state, or it would pass the check twice (accepted, kept and republished twice).
+   */
+  receive(bytes: Uint8Array, now = Date.now()): Promise<ReceiveResult> {
+    const run = this.receiving.then(() => this.receiveOne(bytes, now))
+    this.receiving = run.catch(() => undefined) // not swallowed: the caller gets the failure from `run`; the queue only orders
+    return run
+  }
+
+  private async receiveOne(bytes: Uint8Array, now: number): Promise<ReceiveResult> {
     let encoded: EncodedIncidentNotice
     try {
       encoded = decodeIncidentNotice(bytes)

@@ -113,3 +113,17 @@ test('incident notices from peers: a non-member, an update by another member, an
   assert.deepEqual([...reopened.get('12'.repeat(16))!.contributions.keys()], [early.record.id], 'kept in the store')
   assert.equal(reopened.openNotices(now + 2 * 3_600_000).length, 0, 'expired')
 })
+
+test('the same notice arriving twice at once (gossip and catch-up) is accepted once and announced once', async () => {
+  const alpha = memberFromByte(21)
+  const book = await IncidentBook.open(new MemoryKeyValueStore(), (k) => k === alpha.publicKeyHex)
+  const announced: string[] = []
+  book.onNotice((_state, bytes) => announced.push(Buffer.from(bytes).toString('hex')))
+  const now = Date.now()
+  const declare = { action: 'declare' as const, incident: '9a'.repeat(16), revision: 1, timestamp: now, title: 'attack', severity: 'high' as const, start: now, expiry: now + 3_600_000, description: '' }
+  const bytes = signIncidentNotice(declare, alpha).bytes
+  const verdicts = await Promise.all([book.receive(bytes, now), book.receive(bytes, now)])
+  assert.deepEqual(verdicts.map((v) => v.verdict).sort(), ['accepted', 'duplicate'])
+  assert.equal(announced.length, 1)
+  assert.equal(book.counters.accepted, 1)
+})

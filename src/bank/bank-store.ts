@@ -238,10 +238,16 @@ export class BankStore {
   }
 
   getContent(bankName: string, id: number): BankContent {
+    const content = this.findContent(bankName, id)
+    if (!content) fail('NOT_FOUND', `content ${id} not found in bank '${bankName}'`)
+    return content
+  }
+
+  /** The content item `id` of this bank, undefined when the bank holds none (no copy of the bank's list). */
+  findContent(bankName: string, id: number): BankContent | undefined {
     this.requireBank(bankName)
     const content = this.contents.get(id)
-    if (!content || content.bank !== bankName) fail('NOT_FOUND', `content ${id} not found in bank '${bankName}'`)
-    return content
+    return content && content.bank === bankName ? content : undefined
   }
 
   listContent(bankName: string): BankContent[] {

@@ -163,7 +163,7 @@ export class BanksService {
 
   async deleteContent(bank: string, id: number): Promise<number> {
     const store = await this.banks()
-    const content = store.getBank(bank)?.kind === 'shared' ? store.listContent(bank).find((c) => c.id === id) : undefined
+    const content = store.getBank(bank)?.kind === 'shared' ? store.findContent(bank, id) : undefined
     if (content) await this.unshare(content)
     return store.deleteContent(bank, id)
   }

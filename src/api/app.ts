@@ -163,7 +163,7 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
   importRoutes(app, service)
 }
 
-/** Routes that need no bearer token: the health check, the OpenAPI document with its UI (routes, not data), the console. */
+/** Status routes: they answer while the node starts (the rest say 503 BUSY); each still needs its own auth. */
 const STATUS_ROUTES: ReadonlySet<string> = new Set(['/v1/health', '/v1/status', '/metrics', '/status', '/status/live', '/site-map', '/m/index/status'])
 
 function answersWhileStarting(url: string | undefined): boolean {
@@ -171,6 +171,7 @@ function answersWhileStarting(url: string | undefined): boolean {
   return STATUS_ROUTES.has(url) || url === '/docs' || url.startsWith('/docs/') || ((url === '/ui' || url.startsWith('/ui/')) && !url.startsWith('/ui/api/'))
 }
 
+/** Routes that need no bearer token: the health check, the OpenAPI document with its UI (routes, not data), the console. */
 function isOpenRoute(url: string | undefined): boolean {
   // /ui: the console checks its own session cookie (console/routes.ts); the bearer token is for programs.
   return url === '/v1/health' || url === '/docs' || (url?.startsWith('/docs/') ?? false) || url === '/ui' || (url?.startsWith('/ui/') ?? false)

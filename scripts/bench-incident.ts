@@ -6,7 +6,11 @@
  * own timestamp) to its being stored, and so matchable, on that member (the member's incident view,
  * `receivedHere`; one clock: one machine). Prints p50/p90/p99/max, lost, and the machine's load.
  *
- *   npx tsx scripts/bench-incident.ts [--members 10] [--background 20] [--contributions 50] [--gap 200] [--json]
+ *   npx tsx scripts/bench-incident.ts [--members 10] [--background 20] [--contributions 50] [--gap 200] [--json] [--trace]
+ *
+ * --trace: the members log at trace level, and every delivery slower than --slow ms (300) is explained from
+ * their logs: whether its incidents-topic copy arrived before the author's previous record and waited for it
+ * ("pending"), and when that previous record was stored on the member.
  *
  * Target (issue 18): p99 ≤ 500 ms and 0 lost with 10 members, 20 records/s and 50 contributions.
  */
@@ -24,11 +28,32 @@ const BACKGROUND_PER_SECOND = opt('background', 20)
 const CONTRIBUTIONS = opt('contributions', 50)
 const GAP_MS = opt('gap', 200)
 const json = args.includes('--json')
+const trace = args.includes('--trace')
+const SLOW_MS = opt('slow', 300)
 const say = (line: string) => { if (!json) console.log(line) }
 const pdq = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface IncidentView { contributions: Array<{ record: string; signedAt: number; receivedHere: number }> }
+interface IncidentView { contributions: Array<{ record: string; member: { key: string }; seq: number; signedAt: number; receivedHere: number }> }
+
+/** From a member's trace log: when each (feed, seq) was stored, and when each record was held as pending on the incidents topic. */
+function traceOf(m: DevnetMember): { stored: Map<string, number>; pending: Map<string, number> } {
+  const stored = new Map<string, number>()
+  const pending = new Map<string, number>()
+  for (const line of m.log.join('').split('\n')) {
+    if (!line.startsWith('{')) continue
+    let entry: { event?: string; time?: string; feed?: string; seq?: number; id?: string }
+    try {
+      entry = JSON.parse(line) as typeof entry
+    } catch {
+      continue
+    }
+    const at = Date.parse(entry.time ?? '')
+    if (entry.event === 'record.stored' && !stored.has(`${entry.feed}:${entry.seq}`)) stored.set(`${entry.feed}:${entry.seq}`, at)
+    if (entry.event === 'priority.record.pending' && entry.id && !pending.has(entry.id)) pending.set(entry.id, at)
+  }
+  return { stored, pending }
+}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -41,7 +66,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 }
 
 const names = Array.from({ length: MEMBERS }, (_, i) => `M${String(i + 1).padStart(2, '0')}`)
-const devnet = await createDevnet({ names, syncIntervalMs: 15_000 })
+const devnet = await createDevnet({ names, syncIntervalMs: 15_000, logLevel: trace ? 'trace' : undefined })
 const load: number[][] = [loadavg()]
 try {
   let started = Date.now()
@@ -117,6 +142,29 @@ try {
   for (const n of names) {
     const m = (await api(n).post<{ matches: unknown[] }>('/v1/match', { signals: [{ type: 'pdq', value: last.value }] })).matches
     if (m.length > 0) matchable++
+  }
+  if (trace) {
+    // why the slow ones were slow: each member's own log
+    const traces = new Map(devnet.members.map((m) => [m.name, traceOf(m)]))
+    let slow = 0
+    let slowPending = 0
+    let pendingAll = 0
+    for (const n of names) {
+      const t = traces.get(n)!
+      for (const c of views.get(n)?.contributions.filter((x) => ids.has(x.record)) ?? []) {
+        const pendingAt = t.pending.get(c.record)
+        if (pendingAt !== undefined) pendingAll++
+        const latency = c.receivedHere - c.signedAt
+        if (latency < SLOW_MS) continue
+        slow++
+        if (pendingAt !== undefined) slowPending++
+        const prev = t.stored.get(`${c.member.key}:${c.seq - 1}`)
+        const at = (x: number | undefined) => (x === undefined ? '-' : `${x - c.signedAt} ms`)
+        const author = contributed.find((x) => x.id === c.record)?.author
+        say(`slow: ${c.record.slice(0, 8)} by ${author} seq ${c.seq} on ${n}${author === n ? ' (its author)' : ''}: ${latency} ms; held pending on the incidents topic at ${at(pendingAt)}; previous record (seq ${c.seq - 1}) stored at ${at(prev)}`)
+      }
+    }
+    say(`trace: ${slow} deliveries ≥ ${SLOW_MS} ms, ${slowPending} of them held pending for the author's previous record; ${pendingAll} deliveries in all were held pending`)
   }
   latencies.sort((a, b) => a - b)
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN

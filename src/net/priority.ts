@@ -114,6 +114,7 @@ export class PriorityChannel {
       this.ctx.log('priority.receive.failed', { peer: peerId, message: (err as Error).message })
       return undefined
     }
+    if (result.verdict === 'pending') this.ctx.log('priority.record.pending', { peer: peerId, id: result.id })
     if (result.verdict === 'accepted' || result.verdict === 'pending') this.counters.accepted++
     else if (result.verdict === 'duplicate') this.counters.duplicate++
     else if (SENDER_FAULTS.has(result.code ?? '')) this.counters.rejected++

@@ -93,12 +93,19 @@ export async function openInput(input: string | Readable, options: { name?: stri
 
 export interface Line { line: number; text: string }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+
+/** Consecutive lines of the input: `texts[i]` is line `first + i` (no line break, no CR). */
+export interface LineBlock { first: number; texts: string[] }
+
 /**
  * Lines of a byte stream (LF or CRLF; a UTF-8 BOM dropped), numbered from 1, blank ones included (readers
- * skip them, so line numbers stay those of the file), in batches: one per chunk read (fewer awaits per line).
- * Refuses the input with PAYLOAD_TOO_LARGE as soon as a line passes `maxLineBytes` without ending.
+ * skip them, so line numbers stay those of the file), a block per chunk read: the chunk's complete lines are
+ * decoded as one string and split there (one decode per chunk, not one per line; UTF-8 cannot hold a
+ * newline byte inside a character, so the lines are the same). Refuses the input with PAYLOAD_TOO_LARGE as
+ * soon as a line passes `maxLineBytes` without ending.
  */
-export async function* boundedLineBatches(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line[]> {
+export async function* boundedLineBlocks(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<LineBlock> {
   const max = options.maxLineBytes ?? MAX_LINE_BYTES
   let pending: Buffer | undefined
   let line = 0
@@ -109,27 +116,51 @@ export async function* boundedLineBatches(stream: Readable, options: { maxLineBy
       const buffer = pending ? Buffer.concat([pending, chunk]) : chunk
       let start = 0
       if (first) {
+        if (buffer.length < 3 && BOM.subarray(0, buffer.length).equals(buffer)) {
+          pending = buffer // perhaps a BOM cut across chunks: wait for its end
+          continue
+        }
         first = false
         if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) start = 3
       }
-      const batch: Line[] = []
-      for (let nl = buffer.indexOf(10, start); nl !== -1; nl = buffer.indexOf(10, start)) {
-        const end = nl > start && buffer[nl - 1] === 13 ? nl - 1 : nl
-        if (end - start > max) tooLong(line + 1, max, options.name)
-        batch.push({ line: ++line, text: buffer.toString('utf8', start, end) })
-        start = nl + 1
+      const last = buffer.lastIndexOf(10)
+      if (last >= start) {
+        // Only a block longer than the limit can hold a line longer than it: then each line is measured.
+        if (last - start > max) {
+          let n = line
+          for (let s = start, nl = buffer.indexOf(10, s); nl !== -1 && nl <= last; s = nl + 1, nl = buffer.indexOf(10, s)) {
+            n++
+            if ((nl > s && buffer[nl - 1] === 13 ? nl - 1 : nl) - s > max) tooLong(n, max, options.name)
+          }
+        }
+        const texts = buffer.toString('utf8', start, last).split('\n')
+        for (let i = 0; i < texts.length; i++) {
+          const text = texts[i]!
+          if (text.charCodeAt(text.length - 1) === 13) texts[i] = text.slice(0, -1)
+        }
+        const block = { first: line + 1, texts }
+        line += texts.length
+        start = last + 1
+        pending = start < buffer.length ? buffer.subarray(start) : undefined
+        if (pending && pending.length > max) tooLong(line + 1, max, options.name)
+        yield block
+        continue
       }
       pending = start < buffer.length ? buffer.subarray(start) : undefined
       if (pending && pending.length > max) tooLong(line + 1, max, options.name)
-      if (batch.length > 0) yield batch
     }
   } finally {
     stream.destroy()
   }
   if (pending && pending.length > 0) {
     const end = pending[pending.length - 1] === 13 ? pending.length - 1 : pending.length
-    yield [{ line: line + 1, text: pending.toString('utf8', 0, end) }]
+    yield { first: line + 1, texts: [pending.toString('utf8', 0, end)] }
   }
+}
+
+/** The same lines as { line, text }, a batch per chunk read. */
+export async function* boundedLineBatches(stream: Readable, options: { maxLineBytes?: number; name?: string; signal?: AbortSignal } = {}): AsyncGenerator<Line[]> {
+  for await (const { first, texts } of boundedLineBlocks(stream, options)) yield texts.map((text, i) => ({ line: first + i, text }))
 }
 
 /** The same lines one by one. */

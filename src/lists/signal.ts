@@ -24,16 +24,33 @@ export function reject(line: number, code: LineCode, message: string): ListRejec
   return { kind: 'rejected', line, code, message }
 }
 
-const HEX = /^[0-9a-fA-F]+$/
+/** 0: not a hex digit, 1: a lower-case one, 2: an upper-case one (by char code). */
+const HEX_DIGIT = new Uint8Array(128)
+for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1
+for (const c of 'ABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 2
+
+/** 0 when `value` is not hex (or is empty), 1 when it is lower-case hex, 2 when it has upper-case digits. */
+function hexKind(value: string): number {
+  if (value.length === 0) return 0
+  let upper = 0
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    const digit = c < 128 ? HEX_DIGIT[c]! : 0
+    if (digit === 0) return 0
+    upper |= digit
+  }
+  return upper
+}
 
 /** The hex value of a known type, lower-cased; or why not. */
 export function checkValue(line: number, type: ListSignalType, raw: string): string | ListRejection {
   const value = raw.trim()
   if (type === 'vpdq') return value.length > 0 ? value.toLowerCase() : reject(line, 'MALFORMED', 'empty vpdq value')
   const length = HEX_LENGTH[type]!
-  if (!HEX.test(value)) return reject(line, 'BAD_HEX', `${type} value is not hex: ${shorten(value)}`)
+  const kind = hexKind(value)
+  if (kind === 0) return reject(line, 'BAD_HEX', `${type} value is not hex: ${shorten(value)}`)
   if (value.length !== length) return reject(line, 'BAD_LENGTH', `${type} needs ${length} hex digits, got ${value.length}`)
-  return value.toLowerCase()
+  return kind === 1 ? value : value.toLowerCase()
 }
 
 export interface SignalFields {
@@ -41,6 +58,8 @@ export interface SignalFields {
   value: string | undefined
   quality?: string | number
   labels?: string[]
+  /** Instead of `labels`: labels already mapped (mapLabels), or the reason they are not. */
+  mappedLabels?: string[] | string
   note?: string
   contentType?: string
   provenance?: Provenance
@@ -61,8 +80,8 @@ export function toItem(line: number, fields: SignalFields, options: LabelOptions
     if (!Number.isInteger(q) || q < 0 || q > 100) return reject(line, 'MALFORMED', `quality must be an integer 0..100, got "${shorten(String(fields.quality))}"`)
     item.quality = q
   }
-  if (fields.labels && fields.labels.length > 0) {
-    const labels = mapLabels(fields.labels, options)
+  const labels = fields.mappedLabels ?? (fields.labels && fields.labels.length > 0 ? mapLabels(fields.labels, options) : undefined)
+  if (labels !== undefined) {
     if (typeof labels === 'string') return reject(line, 'BAD_LABEL', labels)
     if (labels.length > 0) item.labels = labels
   }

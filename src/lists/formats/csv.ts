@@ -4,16 +4,16 @@
  * POSITIVE_CLASS, NEGATIVE_CLASS or INVESTIGATION_SEED).
  *
  * Speed: a record without a quote character is split on the delimiter directly (RFC 4180 gives such a line
- * no other meaning), which reads a million lines in a few seconds; a record with quotes (a quoted comma, a
- * doubled quote, a line break inside quotes) is given whole to csv-parse. A quoted field spanning lines is
+ * no other meaning), which reads a million lines in about a second of CPU; a record with quotes (a quoted
+ * comma, a doubled quote, a line break inside quotes) is given whole to csv-parse. A quoted field spanning lines is
  * gathered up to MAX_QUOTED_LINES lines; past that, or at the end of the input, its first line is reported
  * and the lines after it are read again as records of their own, so nothing is skipped without a report.
  */
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { fail } from '../../errors.js'
-import { boundedLineBatches, type Line } from '../input.js'
-import { DEFAULT_LABEL_SEPARATOR, listSignalType, reject, shorten, toItem } from '../signal.js'
+import { boundedLineBlocks, type Line } from '../input.js'
+import { DEFAULT_LABEL_SEPARATOR, listSignalType, mapLabels, reject, shorten, toItem, type LabelOptions } from '../signal.js'
 import type { ColumnMap, ExportSignal, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
 
 export const MAX_QUOTED_LINES = 1000
@@ -85,60 +85,95 @@ function quotes(text: string): number {
   return n
 }
 
-type CsvRecord = { line: number; cells: string[] } | ListItem
+/** Where the rows of the file go: cells of one record, or a rejection of a line that is not CSV. */
+interface RowSink {
+  row(line: number, cells: string[]): void
+  rejected(item: ListItem): void
+}
+
+/** csv-parse's reading of one record's text (which has quotes): its cells, or a rejection. */
+export function parseQuoted(line: number, text: string, delimiter: string): string[] | ListItem {
+  try {
+    const rows = parseCsv(text, { delimiter, relax_column_count: true, bom: false }) as string[][]
+    return rows.length === 1 ? rows[0]! : reject(line, 'MALFORMED', `expected one record, found ${rows.length}`)
+  } catch (err) {
+    if (!(err instanceof Error) || !('code' in err)) throw err
+    return reject(line, 'MALFORMED', `not CSV: ${err.message}`)
+  }
+}
 
 /**
- * Records of the file, a batch of lines at a time: { line, cells }, or a rejection of a line that is not CSV.
- * A record with an odd number of quotes goes on over the next lines (of this batch or the next ones).
+ * Cuts lines into records: a line without a quote is split on the delimiter (RFC 4180 gives it no other
+ * meaning); a line with quotes goes to csv-parse, with the lines after it while a quoted field is open.
+ * Blank lines are skipped. `end()` at the end of the input reports a quoted field still open.
  */
-async function* records(batches: AsyncIterable<Line[]>, delimiter: string): AsyncGenerator<CsvRecord[]> {
-  const replay: Line[] = []
-  let open: { first: Line; gathered: Line[]; text: string; quotes: number } | undefined
-  const out: CsvRecord[] = []
-  const complete = (first: Line, text: string): void => {
-    try {
-      const rows = parseCsv(text, { delimiter, relax_column_count: true, bom: false }) as string[][]
-      out.push(rows.length === 1 ? { line: first.line, cells: rows[0]! } : reject(first.line, 'MALFORMED', `expected one record, found ${rows.length}`))
-    } catch (err) {
-      if (!(err instanceof Error) || !('code' in err)) throw err
-      out.push(reject(first.line, 'MALFORMED', `not CSV: ${err.message}`))
+class RecordCutter {
+  private open: { first: Line; gathered: Line[]; text: string; quotes: number } | undefined
+  constructor(private readonly delimiter: string, private readonly sink: RowSink) {}
+
+  block(first: number, texts: string[]): void {
+    const { delimiter, sink } = this
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!
+      if (this.open === undefined && text.indexOf('"') === -1) {
+        const c = text.charCodeAt(0) // NaN for an empty line; a blank one starts with a space of some kind
+        if (!(c > 32 && c < 127) && text.trim() === '') continue
+        sink.row(first + i, text.split(delimiter))
+      } else this.give({ line: first + i, text })
     }
   }
-  const give = (current: Line): void => {
+
+  end(): void {
+    while (this.open) this.abandon()
+  }
+
+  private complete(first: Line, text: string): void {
+    const cells = parseQuoted(first.line, text, this.delimiter)
+    if (Array.isArray(cells)) this.sink.row(first.line, cells)
+    else this.sink.rejected(cells)
+  }
+
+  private give(current: Line): void {
+    const open = this.open
     if (open) {
       open.gathered.push(current)
       open.text += '\n' + current.text
       open.quotes += quotes(current.text)
       if (open.quotes % 2 === 0) {
-        complete(open.first, open.text)
-        open = undefined
-      } else if (open.gathered.length >= MAX_QUOTED_LINES) abandon()
+        this.open = undefined
+        this.complete(open.first, open.text)
+      } else if (open.gathered.length >= MAX_QUOTED_LINES) this.abandon()
       return
     }
     const { line, text } = current
     if (text.trim() === '') return
     if (!text.includes('"')) {
-      out.push({ line, cells: text.split(delimiter) })
+      this.sink.row(line, text.split(this.delimiter))
       return
     }
     const count = quotes(text)
-    if (count % 2 === 0) complete(current, text)
-    else open = { first: current, gathered: [], text, quotes: count }
+    if (count % 2 === 0) this.complete(current, text)
+    else this.open = { first: current, gathered: [], text, quotes: count }
   }
+
   /** An unclosed quote: its first line is reported, the lines after it are read again on their own. */
-  const abandon = (): void => {
-    const { first, gathered } = open!
-    open = undefined
-    out.push(reject(first.line, 'MALFORMED', `a quoted field opened on this line is not closed${gathered.length ? ` within ${gathered.length} lines (read again on their own)` : ''}`))
-    replay.push(...gathered)
-    while (replay.length > 0) give(replay.shift()!)
+  private abandon(): void {
+    const { first, gathered } = this.open!
+    this.open = undefined
+    this.sink.rejected(reject(first.line, 'MALFORMED', `a quoted field opened on this line is not closed${gathered.length ? ` within ${gathered.length} lines (read again on their own)` : ''}`))
+    for (const again of gathered) this.give(again)
   }
-  for await (const batch of batches) {
-    for (const current of batch) give(current)
-    if (out.length > 0) yield out.splice(0)
-  }
-  while (open) abandon()
-  if (out.length > 0) yield out.splice(0)
+}
+
+/** The cells of every record of a CSV text, as the reader cuts them (tests compare it with csv-parse). */
+export function csvRecords(text: string, delimiter = ','): Array<{ line: number; cells: string[] } | ListItem> {
+  const out: Array<{ line: number; cells: string[] } | ListItem> = []
+  const cutter = new RecordCutter(delimiter, { row: (line, cells) => out.push({ line, cells }), rejected: (item) => out.push(item) })
+  const texts = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n').map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t))
+  if (texts[texts.length - 1] === '') texts.pop()
+  cutter.block(1, texts)
+  cutter.end()
+  return out
 }
 
 /** csv, tsv and te-csv. */
@@ -146,22 +181,30 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
   const name = options.name ?? 'input'
   const delimiter = variant === 'tsv' ? '\t' : ','
   const separator = variant === 'te-csv' ? /\s+/ : (options.labelSeparator ?? DEFAULT_LABEL_SEPARATOR)
+  const labelsOf = labelCellReader(separator, options)
   let plan: Plan | undefined
   let width = 0
-  for await (const batch of records(boundedLineBatches(stream, options), delimiter)) {
-    const out: ListItem[] = []
-    for (const record of batch) readRow(record, out)
-    if (out.length > 0) yield out
+  let provenanceColumns = false
+  let out: ListItem[] = []
+  const cutter = new RecordCutter(delimiter, { row: readRow, rejected: (item) => out.push(item) })
+  for await (const { first, texts } of boundedLineBlocks(stream, options)) {
+    cutter.block(first, texts)
+    if (out.length > 0) {
+      yield out
+      out = []
+    }
+  }
+  cutter.end()
+  if (out.length > 0) yield out
+
+  function cell(cells: string[], i: number | undefined): string | undefined {
+    return i === undefined ? undefined : cells[i]!.trim()
   }
 
-  function readRow(record: CsvRecord, out: ListItem[]): void {
-    if ('kind' in record) {
-      out.push(record)
-      return
-    }
-    const { line, cells } = record
+  function readRow(line: number, cells: string[]): void {
     if (!plan) {
       plan = planColumns(cells, variant === 'te-csv' ? { hash: 'signal_str', type: 'signal_type', label: ['tags'] } : options.map, variant === 'te-csv', name)
+      provenanceColumns = plan.member !== undefined || plan.record !== undefined || plan.signature !== undefined || plan.collab !== undefined
       width = cells.length
       return
     }
@@ -169,34 +212,60 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
       out.push(reject(line, 'MALFORMED', `${cells.length} columns where the header has ${width}`))
       return
     }
-    const cell = (i: number | undefined): string | undefined => (i === undefined ? undefined : cells[i]!.trim())
-    const labels = plan.labels.flatMap((i) => cells[i]!.split(separator)).filter(Boolean)
-    const provenance: Provenance = {}
-    if (plan.member !== undefined && cell(plan.member)) provenance.member = cell(plan.member)
-    if (plan.record !== undefined && cell(plan.record)) provenance.record = cell(plan.record)
-    const signature = cell(plan.signature)
-    if (signature === 'valid' || signature === 'invalid' || signature === 'unverified') provenance.signature = signature
-    if (plan.collab !== undefined && cell(plan.collab)) provenance.source = cell(plan.collab)
-    const category = cell(plan.category)
-    if (category === 'NEGATIVE_CLASS') {
-      out.push(reject(line, 'UNSUPPORTED', `category NEGATIVE_CLASS (a non-match in collaboration "${shorten(provenance.source ?? '')}"): not imported as a positive signal`))
+    const labels = plan.labels.length === 0 ? undefined : labelsOf(plan.labels.length === 1 ? cells[plan.labels[0]!]! : plan.labels.map((i) => cells[i]!))
+    let provenance: Provenance | undefined
+    if (provenanceColumns) {
+      const found: Provenance = {}
+      const member = cell(cells, plan.member)
+      if (member) found.member = member
+      const record = cell(cells, plan.record)
+      if (record) found.record = record
+      const signature = cell(cells, plan.signature)
+      if (signature === 'valid' || signature === 'invalid' || signature === 'unverified') found.signature = signature
+      const collab = cell(cells, plan.collab)
+      if (collab) found.source = collab
+      if (Object.keys(found).length > 0) provenance = found
+    }
+    if (plan.category !== undefined && cell(cells, plan.category) === 'NEGATIVE_CLASS') {
+      out.push(reject(line, 'UNSUPPORTED', `category NEGATIVE_CLASS (a non-match in collaboration "${shorten(provenance?.source ?? '')}"): not imported as a positive signal`))
       return
     }
+    const typeCell = cell(cells, plan.type)
+    const quality = cell(cells, plan.quality)
+    const note = cell(cells, plan.note) || undefined
     let any = false
     for (const hash of plan.hashes) {
-      const value = cells[hash.index]!.trim()
-      if (plan.hashes.length > 1 && value === '') continue // a row of a multi-hash CSV need not fill every column
+      const value = cells[hash.index]!
+      if (plan.hashes.length > 1 && value.trim() === '') continue // a row of a multi-hash CSV need not fill every column
       any = true
       out.push(toItem(line, {
-        type: cell(plan.type) || hash.type, // a type column wins over a type-named hash column
+        type: typeCell || hash.type, // a type column wins over a type-named hash column
         value,
-        quality: cell(plan.quality),
-        labels,
-        note: cell(plan.note) || undefined,
-        provenance: Object.keys(provenance).length > 0 ? provenance : undefined,
+        quality,
+        mappedLabels: labels,
+        note,
+        provenance,
       }, options))
     }
     if (!any) out.push(reject(line, 'MALFORMED', 'no hash in any hash column'))
+  }
+}
+
+/**
+ * Label cells to labels (split, then mapped onto the taxonomy) or the error, remembered by cell text: a list
+ * has few distinct label cells, so most lines share one answer (and one array, which nothing changes).
+ */
+function labelCellReader(separator: RegExp, options: LabelOptions): (cells: string | string[]) => string[] | string {
+  const known = new Map<string, string[] | string>()
+  return (cells) => {
+    const key = typeof cells === 'string' ? cells : JSON.stringify(cells)
+    let labels = known.get(key)
+    if (labels === undefined) {
+      const raw = (typeof cells === 'string' ? [cells] : cells).flatMap((c) => c.split(separator)).filter(Boolean)
+      labels = mapLabels(raw, options)
+      if (known.size < 10_000 && key.length <= 256) known.set(key, labels)
+    }
+    return labels
   }
 }
 

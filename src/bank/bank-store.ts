@@ -1,7 +1,8 @@
 /**
  * Banks and their content in the replica's key-value store, with an in-memory view for lookups: every
- * bank config and content item is held in memory (loaded at open), PDQ signals in a PdqIndex (entry id =
- * content id), exact signals in a map. Writes go to the store first (one atomic batch), then the view.
+ * bank config and content item is held in memory (loaded at open), PDQ signals in the node's PDQ catalog
+ * (match/pdq-catalog.ts, shared with the federation's signals, so HMA's lookup is one search), exact
+ * signals in a map. Writes go to the store first (one atomic batch), then the view.
  *
  *   bank!cfg!<NAME>           -> BankConfig JSON
  *   bank!item!<id:16>         -> BankContent JSON
@@ -11,7 +12,7 @@
  */
 import { fail } from '../errors.js'
 import { parseHash256 } from '../hash/hash256.js'
-import { hashToWords, PdqIndex } from '../match/pdq-index.js'
+import { PdqCatalog } from '../match/pdq-catalog.js'
 import { Pacer } from '../match/steps.js'
 import type { BatchOp, KeyValueStore } from '../store/level-db.js'
 import {
@@ -36,50 +37,43 @@ export interface ContentUpdate { disableUntilTs?: unknown; note?: string | null;
 export class BankStore {
   private readonly banks = new Map<string, BankConfig>()
   private readonly contents = new Map<number, BankContent>()
-  private readonly pdq = new PdqIndex()
   /** `type:value` -> content ids carrying it (exact types). */
   private readonly exact = new Map<string, Set<number>>()
   private nextId = 1
   /** Writes one at a time, so ids and renames never interleave. */
   private queue: Promise<unknown> = Promise.resolve()
 
-  private constructor(private readonly kv: KeyValueStore) {}
+  private constructor(private readonly kv: KeyValueStore, private readonly pdq: PdqCatalog) {}
 
-  /** Loads every bank and content item into memory and indexes them. */
-  static async open(kv: KeyValueStore): Promise<BankStore> {
-    const store = new BankStore(kv)
+  /** Loads every bank and content item into memory and indexes them (PDQ hashes into `pdq`, the node's catalog). */
+  static async open(kv: KeyValueStore, pdq: PdqCatalog = new PdqCatalog()): Promise<BankStore> {
+    const store = new BankStore(kv, pdq)
     for await (const [, value] of kv.entries({ gte: CFG, lt: CFG + '\xff' })) {
       const bank = parse<BankConfig>(value)
       store.banks.set(bank.name, bank)
     }
-    // PDQ hashes are collected and indexed with one addMany (one bulk build, not one maintenance pass per
-    // item: at 1 M items that was minutes); the loop yields between LevelDB chunks, so /status still answers.
+    // PDQ hashes are collected and indexed in one stepped bulk build (one build, not one maintenance pass
+    // per item: at 1 M items that was minutes); the loop yields between LevelDB chunks, so /status answers.
     let ids = new Uint32Array(OPEN_PDQ_BATCH)
-    let words = new Uint32Array(OPEN_PDQ_BATCH * 8)
-    let pending = 0
+    const hexes: string[] = []
     let maxId = 0
     const pacer = new Pacer() // a turn of the event loop every few ms, also within a LevelDB chunk
     for await (const [, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
       if (pacer.due()) await pacer.pause()
       const content = parse<BankContent>(value)
-      store.indexContent(content, false)
+      store.indexContent(content)
       if (content.id > maxId) maxId = content.id
       const pdq = content.signals.pdq
       if (pdq === undefined) continue
-      if (pending === ids.length) {
+      if (hexes.length === ids.length) {
         const grown = new Uint32Array(ids.length * 2)
         grown.set(ids)
         ids = grown
-        const grownWords = new Uint32Array(words.length * 2)
-        grownWords.set(words)
-        words = grownWords
       }
-      ids[pending] = content.id
-      hashToWords(parseHash256(pdq), words, pending * 8)
-      pending++
+      ids[hexes.length] = content.id
+      hexes.push(pdq)
     }
-    // Built in steps that yield to the event loop (one bulk build of 1 M hashes blocked it for ~0.8 s).
-    if (pending > 0) await store.pdq.addManyAsync({ ids: ids.subarray(0, pending), hashes: words.subarray(0, pending * 8) })
+    if (hexes.length > 0) await pdq.addBankContentAsync(ids.subarray(0, hexes.length), hexes)
     const next = await kv.get(NEXT)
     // (not Math.max(...ids): a million arguments overflow the stack)
     store.nextId = Math.max(next ? parse<number>(next) : 1, maxId + 1)
@@ -91,7 +85,7 @@ export class BankStore {
   }
 
   pdqCount(): number {
-    return this.pdq.size
+    return this.pdq.bankSize
   }
 
   /** Content items carrying a signal of this type. */
@@ -163,6 +157,7 @@ export class BankStore {
       const items = [...this.contents.values()].filter((c) => c.bank === name)
       await this.kv.batch([{ type: 'del', key: CFG + name }, ...items.map((c): BatchOp => ({ type: 'del', key: itemKey(c.id) }))])
       this.banks.delete(name)
+      await this.pdq.idle()
       for (const c of items) this.unindexContent(c)
     })
   }
@@ -186,7 +181,9 @@ export class BankStore {
       }
       await this.kv.batch([{ type: 'put', key: itemKey(content.id), value: json(content) }, { type: 'put', key: NEXT, value: json(content.id + 1) }])
       this.nextId = content.id + 1
+      await this.pdq.idle()
       this.indexContent(content)
+      if (content.signals.pdq !== undefined) this.pdq.addBankContent(Uint32Array.of(content.id), [content.signals.pdq])
       return content
     })
   }
@@ -211,16 +208,11 @@ export class BankStore {
       ops.push({ type: 'put', key: NEXT, value: json(this.nextId + added.length) })
       await this.kv.batch(ops)
       this.nextId += added.length
-      // PDQ hashes go into the index in one addMany (one maintenance pass for the batch, not one per add).
+      // PDQ hashes go into the catalog in one bulk add (one maintenance pass for the batch, not one per add).
       const pdq = added.filter((c) => c.signals.pdq !== undefined)
-      const ids = new Uint32Array(pdq.length)
-      const words = new Uint32Array(pdq.length * 8)
-      pdq.forEach((c, i) => {
-        ids[i] = c.id
-        hashToWords(parseHash256(c.signals.pdq!), words, i * 8)
-      })
-      for (const content of added) this.indexContent(content, false)
-      if (pdq.length > 0) this.pdq.addMany({ ids, hashes: words })
+      await this.pdq.idle()
+      for (const content of added) this.indexContent(content)
+      if (pdq.length > 0) this.pdq.addBankContent(Uint32Array.from(pdq, (c) => c.id), pdq.map((c) => c.signals.pdq!))
       return added
     })
   }
@@ -275,6 +267,7 @@ export class BankStore {
       const content = this.contents.get(id)
       if (!content || content.bank !== bankName) return 0
       await this.kv.batch([{ type: 'del', key: itemKey(id) }])
+      await this.pdq.idle()
       this.unindexContent(content)
       return 1
     })
@@ -284,19 +277,30 @@ export class BankStore {
 
   /**
    * Content carrying the signal (PDQ within `threshold`), with its bank; disabled content included
-   * (the caller filters, so raw lookups can show it as HMA's do).
+   * (the caller filters, so raw lookups can show it as HMA's do). Waits for a PDQ catalog build under way.
    */
-  lookup(type: BankSignalType, value: string, threshold: number): BankHit[] {
+  async lookup(type: BankSignalType, value: string, threshold: number): Promise<BankHit[]> {
     const normalised = normaliseSignal(type, value)
-    const found: Array<{ id: number; distance: number }> = []
     if (type === 'pdq') {
-      for (const m of this.pdq.search(parseHash256(normalised), threshold)) found.push({ id: m.entryId, distance: m.distance })
-    } else {
-      for (const id of this.exact.get(`${type}:${normalised}`) ?? []) found.push({ id, distance: 0 })
+      await this.pdq.idle()
+      return this.hits('pdq', this.pdq.searchBanks(parseHash256(normalised), threshold))
     }
+    return this.hits(type, [...(this.exact.get(`${type}:${normalised}`) ?? [])].map((contentId) => ({ contentId, distance: 0 })))
+  }
+
+  /** Whether the bank holds content with exactly this signal. */
+  holds(bankName: string, type: BankSignalType, value: string): boolean {
+    const normalised = normaliseSignal(type, value)
+    const ids = type === 'pdq' ? this.pdq.bankContentWith(parseHash256(normalised)) : (this.exact.get(`${type}:${normalised}`) ?? [])
+    for (const id of ids) if (this.contents.get(id)?.bank === bankName) return true
+    return false
+  }
+
+  /** Content ids found by a search (this store's or the node's matcher's), as hits with their banks, nearest first. */
+  hits(type: BankSignalType, found: ReadonlyArray<{ contentId: number; distance: number }>): BankHit[] {
     const hits: BankHit[] = []
-    for (const { id, distance } of found) {
-      const content = this.contents.get(id)
+    for (const { contentId, distance } of found) {
+      const content = this.contents.get(contentId)
       const bank = content && this.banks.get(content.bank)
       if (content && bank) hits.push({ content, bank, type, distance })
     }
@@ -307,12 +311,11 @@ export class BankStore {
     return contentEnabled(content, nowSeconds)
   }
 
-  private indexContent(content: BankContent, withPdq = true): void {
+  /** Into the in-memory view, except its PDQ hash (added to the catalog by the caller, in bulk). */
+  private indexContent(content: BankContent): void {
     this.contents.set(content.id, content)
     for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
-      if (type === 'pdq') {
-        if (withPdq) this.pdq.add(content.id, parseHash256(value))
-      } else {
+      if (type !== 'pdq') {
         const key = `${type}:${value}`
         let ids = this.exact.get(key)
         if (!ids) this.exact.set(key, (ids = new Set()))
@@ -324,7 +327,7 @@ export class BankStore {
   private unindexContent(content: BankContent): void {
     this.contents.delete(content.id)
     for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
-      if (type === 'pdq') this.pdq.remove(content.id)
+      if (type === 'pdq') this.pdq.removeBankContent(content.id)
       else this.exact.get(`${type}:${value}`)?.delete(content.id)
     }
   }

@@ -65,6 +65,14 @@ export interface MatcherOptions {
   incidentOf?: (record: SignedRecord) => string | undefined
   /** The node's local switches and flood quarantine (local-controls.ts). */
   local?: { suppression(author: string, recordId: string, signalKey: string, now: number): LocalSuppression | undefined }
+  /** The node's PDQ catalog, shared with its banks (a new one when not given). */
+  catalog?: PdqCatalog
+}
+
+export interface MatchOptions {
+  threshold?: number
+  /** Called for each bank content item a PDQ query is near (the same search as the federation's). */
+  onBankContent?: (contentId: number, distance: number) => void
 }
 
 /** Signals added to the index per bulk build during a rebuild (bigger batches build faster). */
@@ -75,11 +83,12 @@ const RECORD_CACHE_SIZE = 4096
 interface CachedRecord { record: SignedRecord; verified: boolean }
 
 export class Matcher {
-  readonly catalog = new PdqCatalog()
+  readonly catalog: PdqCatalog
   private ready = false
   private readonly recordCache = new Map<string, CachedRecord>()
 
   constructor(private readonly store: ReplicaStore, private readonly options: MatcherOptions) {
+    this.catalog = options.catalog ?? new PdqCatalog()
     store.onCommit((records) => this.applyCommitted(records))
   }
 
@@ -181,13 +190,14 @@ export class Matcher {
     return ids.map((id) => this.recordCache.get(id))
   }
 
-  async match(queries: QuerySignal[], options: { threshold?: number } = {}): Promise<MatchedSignal[]> {
+  async match(queries: QuerySignal[], options: MatchOptions = {}): Promise<MatchedSignal[]> {
     const threshold = options.threshold ?? this.options.pdqThreshold
     if (!Number.isInteger(threshold) || threshold < 0 || threshold > 128) fail('BAD_REQUEST', 'threshold must be an integer from 0 to 128')
     const found = new Map<string, MatchedSignal>()
     for (const query of queries) {
       if (query.type === 'pdq') {
         for (const hit of this.catalog.search(parseHash256(query.value), threshold)) {
+          if (options.onBankContent) for (const contentId of hit.bank) options.onBankContent(contentId, hit.distance)
           if (hit.isSignal) await this.explain(found, 'pdq', hit.hex, hit.distance, query)
           for (const frame of hit.frames) await this.explain(found, 'vpdq', frame.video, hit.distance, query, { ...frame })
         }

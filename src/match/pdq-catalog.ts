@@ -6,6 +6,11 @@
  * committed records; revocation is checked against the store at query time, so the view can never
  * resurrect a revoked signal.
  *
+ * Local bank content (bank/bank-store.ts) refers to its PDQ hash here too: one catalog of every PDQ hash
+ * the node knows, so a hash held by a bank and by federation feeds is stored once, and HMA's lookup finds
+ * bank content and federation signals with one search (two indexes cost two). An entry stays while a
+ * signal, a video frame or bank content refers to it; federation matching ignores bank-only entries.
+ *
  * Committed `pdq` signals are written behind: buffered, then added in bulk (one index maintenance per
  * batch instead of one per hash, which dominated a 100,000-record catch-up). Every read and every other
  * change flushes the buffer first, so a search always sees every signal added before it. Without reads,
@@ -34,6 +39,15 @@ export class PdqCatalog {
   /** 1 when the entry is a `pdq` signal itself (not only a video frame). */
   private isSignal = new Uint8Array(1024)
   private readonly frames = new Map<number, FrameRef[]>()
+  /** Per entry: the first bank content id referring to it (0: none); more of them in bankMore. */
+  private bankFirst = new Uint32Array(1024)
+  private readonly bankMore = new Map<number, number[]>()
+  /** Per bank content id: its entry id + 1 (0: none). */
+  private entryOfBank = new Uint32Array(1024)
+  private bankRefs = 0
+  /** The stepped builds (federation rebuild, bank load) one after another; bank writes wait for them. */
+  private builds: Promise<void> = Promise.resolve()
+  private buildsInFlight = 0
   private writeBehind: string[] = []
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private firstBufferedAt = 0
@@ -44,6 +58,16 @@ export class PdqCatalog {
   get size(): number {
     this.flush()
     return this.index.size
+  }
+
+  /** Bank content items with a PDQ hash here. */
+  get bankSize(): number {
+    return this.bankRefs
+  }
+
+  /** Resolves when no stepped build runs (searches and bank writes must wait for one). */
+  idle(): Promise<void> {
+    return this.builds
   }
 
   /** Signals added but not yet in the index (they are before any read). */
@@ -84,11 +108,7 @@ export class PdqCatalog {
 
   private allocate(hash: Hash256): number {
     const id = this.nextId++
-    if (id >= this.isSignal.length) {
-      const grown = new Uint8Array(this.isSignal.length * 2)
-      grown.set(this.isSignal)
-      this.isSignal = grown
-    }
+    if (id >= this.isSignal.length) this.growEntries(this.isSignal.length * 2)
     this.entries.add(id, hash)
     return id
   }
@@ -130,36 +150,155 @@ export class PdqCatalog {
    * PdqIndex's segment build) that yield to the event loop every few ms, so the API keeps answering.
    * Nothing else may change the catalog until it resolves (buffered adds wait for it).
    */
-  async addSignalsAsync(hexes: readonly string[], sliceMs?: number): Promise<void> {
-    if (this.building) throw new Error('the PDQ catalog is already being built')
-    if (this.writeBehind.length > 0) this.flush()
-    this.building = true
-    try {
-      await runStepsAsync(this.addSignalsSteps(hexes, STEP_ELEMENTS), sliceMs)
-    } finally {
-      this.building = false
-    }
-    if (this.writeBehind.length > 0) this.flush()
+  addSignalsAsync(hexes: readonly string[], sliceMs?: number): Promise<void> {
+    return this.stepped((ids, words, from, to, n) => this.collectSignals(hexes, from, to, ids, words, n), hexes.length, sliceMs)
   }
 
-  private *addSignalsSteps(hexes: readonly string[], step: number): Steps<void> {
-    // Room for every hash up front, grown in steps: no table resize of a million entries in one go.
-    yield* this.entries.reserveSteps(this.entries.size + hexes.length, step)
-    if (this.isSignal.length < this.nextId + hexes.length) {
-      const grown = new Uint8Array(this.nextId + hexes.length)
-      grown.set(this.isSignal)
-      this.isSignal = grown
+  /**
+   * One stepped build after the other (a second waits for the first): room for `count` hashes, `collect`
+   * over [0, count) in ramped steps, then the index's stepped bulk add. Writes that arrive meanwhile wait
+   * (signals in the write-behind buffer, bank writes on idle()).
+   */
+  private stepped(collect: (ids: Uint32Array, words: Uint32Array, from: number, to: number, n: number) => number, count: number, sliceMs?: number): Promise<void> {
+    const start = async (): Promise<void> => {
+      if (this.writeBehind.length > 0) this.flush()
+      this.building = true // (set before the first await: adds from here on are buffered)
+      try {
+        await runStepsAsync(this.buildSteps(collect, count, STEP_ELEMENTS), sliceMs)
+      } finally {
+        this.building = false
+        this.buildsInFlight--
+      }
+      if (this.writeBehind.length > 0) this.flush()
     }
-    const ids = new Uint32Array(hexes.length)
-    const words = new Uint32Array(hexes.length * 8)
+    const run = this.buildsInFlight++ === 0 ? start() : this.builds.then(start)
+    this.builds = run.catch(() => undefined)
+    return run
+  }
+
+  private *buildSteps(collect: (ids: Uint32Array, words: Uint32Array, from: number, to: number, n: number) => number, count: number, step: number): Steps<void> {
+    // Room for every hash up front, grown in steps: no table resize of a million entries in one go.
+    yield* this.entries.reserveSteps(this.entries.size + count, step)
+    if (this.isSignal.length < this.nextId + count) this.growEntries(this.nextId + count)
+    const ids = new Uint32Array(count)
+    const words = new Uint32Array(count * 8)
     let n = 0
-    for (let from = 0, k = 0; from < hexes.length; k++) {
-      const to = Math.min(hexes.length, from + rampedStep(k, step))
-      n = this.collectSignals(hexes, from, to, ids, words, n)
+    for (let from = 0, k = 0; from < count; k++) {
+      const to = Math.min(count, from + rampedStep(k, step))
+      n = collect(ids, words, from, to, n)
       from = to
       yield
     }
     if (n > 0) yield* this.index.addManySteps({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) }, step)
+  }
+
+  private growEntries(size: number): void {
+    const signal = new Uint8Array(size)
+    signal.set(this.isSignal)
+    this.isSignal = signal
+    const bank = new Uint32Array(size)
+    bank.set(this.bankFirst)
+    this.bankFirst = bank
+  }
+
+  // ---- bank content ----
+
+  /**
+   * Bank content's PDQ hashes (validated hex), at start-up: a stepped build like addSignalsAsync, after
+   * any build under way. contentIds[i] carries hexes[i].
+   */
+  addBankContentAsync(contentIds: Uint32Array, hexes: readonly string[], sliceMs?: number): Promise<void> {
+    this.reserveBankIds(contentIds)
+    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, hexes, from, to, ids, words, n), hexes.length, sliceMs)
+  }
+
+  /** Bank content added now (one bulk index add for the batch); the caller waits for idle() first. */
+  addBankContent(contentIds: Uint32Array, hexes: readonly string[]): void {
+    this.flush()
+    this.reserveBankIds(contentIds)
+    if (this.isSignal.length < this.nextId + hexes.length) this.growEntries(Math.max(this.isSignal.length * 2, this.nextId + hexes.length))
+    const ids = new Uint32Array(hexes.length)
+    const words = new Uint32Array(hexes.length * 8)
+    const n = this.collectBank(contentIds, hexes, 0, hexes.length, ids, words, 0)
+    if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
+  }
+
+  /** The content no longer refers to its hash; the hash leaves when nothing else does. The caller waits for idle() first. */
+  removeBankContent(contentId: number): void {
+    this.flush()
+    const entry = (this.entryOfBank[contentId] ?? 0) - 1
+    if (entry < 0) return
+    this.entryOfBank[contentId] = 0
+    this.bankRefs--
+    const more = this.bankMore.get(entry)
+    if (this.bankFirst[entry] === contentId) {
+      this.bankFirst[entry] = more?.shift() ?? 0
+    } else if (more) {
+      more.splice(more.indexOf(contentId), 1)
+    }
+    if (more?.length === 0) this.bankMore.delete(entry)
+    if (!this.referenced(entry)) this.drop(entry)
+  }
+
+  /** Bank content ids whose hash is exactly `hash`. */
+  bankContentWith(hash: Hash256): number[] {
+    const entry = this.find(hash)
+    return entry === undefined ? [] : this.bankContentOf(entry)
+  }
+
+  /** Bank content within `threshold` of `hash`: content id and distance, nearest first. */
+  searchBanks(hash: Hash256, threshold: number): Array<{ contentId: number; distance: number }> {
+    this.flush()
+    const out: Array<{ contentId: number; distance: number }> = []
+    for (const m of this.index.search(hash, threshold)) for (const contentId of this.bankContentOf(m.entryId)) out.push({ contentId, distance: m.distance })
+    return out
+  }
+
+  private bankContentOf(entry: number): number[] {
+    const first = this.bankFirst[entry] ?? 0
+    if (first === 0) return []
+    const more = this.bankMore.get(entry)
+    return more ? [first, ...more] : [first]
+  }
+
+  private reserveBankIds(contentIds: Uint32Array): void {
+    let max = 0
+    for (const id of contentIds) if (id > max) max = id
+    if (max < this.entryOfBank.length) return
+    const grown = new Uint32Array(Math.max(max + 1, this.entryOfBank.length * 2))
+    grown.set(this.entryOfBank)
+    this.entryOfBank = grown
+  }
+
+  /** Like collectSignals, for bank content: refers contentIds[i] to hexes[i]'s entry. */
+  private collectBank(contentIds: Uint32Array, hexes: readonly string[], from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
+    for (let i = from; i < to; i++) {
+      const contentId = contentIds[i]!
+      if (contentId === 0) throw new RangeError('bank content ids start at 1')
+      if (this.entryOfBank[contentId] !== 0) this.removeBankContent(contentId) // re-added: its hash may differ
+      const hash = parseHash256(hexes[i]!)
+      let entry = this.find(hash)
+      if (entry === undefined) {
+        entry = this.allocate(hash)
+        ids[n] = entry
+        hashToWords(hash, words, n * 8)
+        n++
+      }
+      this.entryOfBank[contentId] = entry + 1
+      this.bankRefs++
+      if (this.bankFirst[entry] === 0) this.bankFirst[entry] = contentId
+      else {
+        const more = this.bankMore.get(entry)
+        if (more) more.push(contentId)
+        else this.bankMore.set(entry, [contentId])
+      }
+    }
+    return n
+  }
+
+  /** A signal, a video frame or bank content still refers to the entry. */
+  private referenced(entry: number): boolean {
+    return this.isSignal[entry] === 1 || this.frames.has(entry) || this.bankFirst[entry] !== 0
   }
 
   /** Parses hexes[from, to): marks known hashes as signals, allocates new ones into ids/words from n; returns the new n. */
@@ -194,7 +333,7 @@ export class PdqCatalog {
     const id = this.find(parseHash256(hex))
     if (id === undefined) return
     this.isSignal[id] = 0
-    if (!this.frames.has(id)) this.drop(id)
+    if (!this.referenced(id)) this.drop(id)
   }
 
   removeVideo(video: string, frameHexes: string[]): void {
@@ -206,7 +345,7 @@ export class PdqCatalog {
       if (refs.length > 0) this.frames.set(id, refs)
       else {
         this.frames.delete(id)
-        if (!this.isSignal[id]) this.drop(id)
+        if (!this.referenced(id)) this.drop(id)
       }
     }
   }
@@ -216,17 +355,19 @@ export class PdqCatalog {
     this.entries.remove(id)
   }
 
-  search(hash: Uint8Array, threshold: number): Array<PdqMatch & { hex: string; isSignal: boolean; frames: FrameRef[] }> {
+  /** Every entry within `threshold`: its hash, whether a signal carries it, its video frames and bank content ids. */
+  search(hash: Uint8Array, threshold: number): Array<PdqMatch & { hex: string; isSignal: boolean; frames: FrameRef[]; bank: number[] }> {
     this.flush()
     return this.index.search(hash, threshold).map((m) => ({
       ...m,
       hex: formatHash256(this.index.hashOf(m.entryId)!),
       isSignal: this.isSignal[m.entryId] === 1,
       frames: this.frames.get(m.entryId) ?? [],
+      bank: this.bankContentOf(m.entryId),
     }))
   }
 
   memoryBytes(): number {
-    return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength
+    return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength + this.bankFirst.byteLength + this.entryOfBank.byteLength
   }
 }

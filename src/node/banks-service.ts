@@ -10,6 +10,7 @@ import { BankStore, type BankHit, type BankUpdate, type ContentInput, type Conte
 import { BANK_SIGNAL_TYPES, CONTENT_TYPES, isBankSignalType, memberBankName, normaliseSignal, type BankConfig, type BankContent, type BankKind, type BankSignalType } from '../bank/types.js'
 import { hammingDistance, parseHash256 } from '../hash/hash256.js'
 import type { SignalType } from '../record/types.js'
+import type { MatchedSignal } from '../match/matcher.js'
 import type { DecodeGate } from '../hash/decode-gate.js'
 import type { AbortOptions } from './abort.js'
 import { createDecodeGate, fingerprintMedia, type MediaFingerprint } from './media.js'
@@ -65,7 +66,7 @@ export class BanksService {
 
   constructor(readonly node: HashmeshNode, options: BanksServiceOptions = {}) {
     let loading = stores.get(node)
-    if (!loading) stores.set(node, (loading = BankStore.open(node.bankStorage())))
+    if (!loading) stores.set(node, (loading = BankStore.open(node.bankStorage(), node.bankPdqIndex())))
     this.loaded = loading.then((store) => (this.store = store))
     this.loaded.catch(() => undefined) // reported by every call that needs the store
     this.gate = options.decodeGate ?? createDecodeGate(node.config)
@@ -212,7 +213,7 @@ export class BanksService {
   /** Enabled local content carrying the signal (HMA's raw lookup: content ids, no coin flip). */
   async rawLookup(type: BankSignalType, value: string, threshold?: number): Promise<Array<{ contentId: number; distance: number }>> {
     const store = await this.banks()
-    return store.lookup(type, value, threshold ?? this.node.config.match.pdqThreshold)
+    return (await store.lookup(type, value, threshold ?? this.node.config.match.pdqThreshold))
       .filter((hit) => store.isEnabled(hit.content))
       .map((hit) => ({ contentId: hit.content.id, distance: hit.distance }))
   }
@@ -225,15 +226,26 @@ export class BanksService {
   async lookup(type: BankSignalType, value: string, options: LookupOptions = {}): Promise<LookupResult> {
     const store = await this.banks()
     const threshold = options.threshold ?? this.node.config.match.pdqThreshold
-    const hits = store.lookup(type, value, threshold).filter((hit) => store.isEnabled(hit.content) && hit.bank.matchingEnabledRatio > 0)
+    const federationType = FEDERATION_TYPE[type]
+    const federation = federationType !== undefined && this.node.indexStats().ready
+    let found: MatchedSignal[] = []
+    let hits: BankHit[]
+    if (federation && type === 'pdq') {
+      // One search of the node's PDQ catalog finds both the bank content and the federation's signals.
+      const near: Array<{ contentId: number; distance: number }> = []
+      found = await this.node.match([{ type: 'pdq', value: normaliseSignal(type, value) }], { threshold, onBankContent: (contentId, distance) => near.push({ contentId, distance }) })
+      hits = store.hits(type, near)
+    } else {
+      hits = await store.lookup(type, value, threshold)
+      if (federation) found = await this.node.match([{ type: federationType, value: normaliseSignal(type, value) }], { threshold })
+    }
+    hits = hits.filter((hit) => store.isEnabled(hit.content) && hit.bank.matchingEnabledRatio > 0)
     const coinflip = coinFlip(options.seed)
     const passes = (hit: BankHit) => options.bypassCoinflip || hit.bank.matchingEnabledRatio >= coinflip
     const matches: BankMatch[] = hits.filter((hit) => hit.bank.kind === 'negative' || passes(hit))
       .map((hit) => ({ bank: hit.bank.name, kind: hit.bank.kind, distance: hit.distance, contentId: hit.content.id }))
-    const federationType = FEDERATION_TYPE[type]
-    if (federationType && this.node.indexStats().ready) {
+    if (found.length > 0) {
       const names = new Map([...this.memberBanks()].map(([name, key]) => [key, name]))
-      const found = await this.node.match([{ type: federationType, value: normaliseSignal(type, value) }], { threshold })
       for (const m of found) {
         if (m.status !== 'actionable') continue
         for (const record of m.records) {
@@ -267,7 +279,7 @@ export class BanksService {
     const ready = this.isReady()
     const out = {} as Record<BankSignalType, { present: boolean; built_to: number; size: number }>
     for (const type of BANK_SIGNAL_TYPES) {
-      const size = store ? (type === 'pdq' ? store.pdqCount() + this.node.indexStats().pdqHashes : store.countSignals(type)) : 0
+      const size = store ? (type === 'pdq' ? this.node.bankPdqIndex().size : store.countSignals(type)) : 0
       out[type] = ready ? { present: true, built_to: Math.floor(Date.now() / 1000), size } : { present: false, built_to: -1, size: 0 }
     }
     return out

@@ -216,7 +216,7 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
         prefixes.add(prefix) // added now or in this batch; a later line with the same prefix is checked exactly
         return false
       }
-      return store.lookup(item.type, item.value, 0).some((hit) => hit.bank.name === bank)
+      return store.holds(bank, item.type, item.value)
     },
     unsupported: () => undefined,
     write: async (batch, summary, options) => {

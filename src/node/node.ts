@@ -23,7 +23,8 @@ import { encodeSignedRoster, type SignedRoster } from '../record/roster.js'
 import type { OpinionBody, RevokeReason, SignedRecord, VerifiedRecord } from '../record/types.js'
 import { openLevel, type KeyValueStore } from '../store/level-db.js'
 import { ReplicaStore, type EquivocationProof } from '../store/replica-store.js'
-import { Matcher, type MatchedSignal, type QuerySignal } from '../match/matcher.js'
+import { Matcher, type MatchedSignal, type MatchOptions, type QuerySignal } from '../match/matcher.js'
+import { PdqCatalog } from '../match/pdq-catalog.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import { planContribution, type ContributionInput } from './contribute.js'
 import { allExtras, receiveExtra, type ExtrasParts } from './extras.js'
@@ -65,6 +66,8 @@ export class HashmeshNode {
   /** The last 24 h minute by minute (in memory): what the console charts. */
   readonly activity: ActivityLog
   private matcher: Matcher | undefined
+  /** Every PDQ hash the node knows, federation and banks alike (match/pdq-catalog.ts); the matcher and the banks share it. */
+  private readonly pdqCatalog = new PdqCatalog()
   private verifier: ParallelVerifier | undefined
   private network: Network | undefined
   private state: 'open' | 'started' | 'closed' = 'open'
@@ -115,6 +118,11 @@ export class HashmeshNode {
   /** The key-value store the banks keep their keys in (bank!…); the replica owns and closes it. */
   bankStorage(): KeyValueStore {
     return this.kv
+  }
+
+  /** The one PDQ catalog: the federation's signals (once matching is enabled) and the banks' content. */
+  bankPdqIndex(): PdqCatalog {
+    return this.pdqCatalog
   }
 
   get memberKey(): string {
@@ -369,13 +377,14 @@ export class HashmeshNode {
       isMember: (key) => this.roster.isMember(key),
       memberName: (key) => this.memberName(key),
       local: this.localControls,
+      catalog: this.pdqCatalog,
       video: { frameThreshold: match.vpdqFrameThreshold, queryPercent: this.config.video.matchQueryPercent, candidatePercent: this.config.video.matchCandidatePercent },
     })
     const signals = await this.matcher.rebuild(progress)
     return { signals, ms: performance.now() - started }
   }
 
-  async match(queries: QuerySignal[], options: { threshold?: number } & AbortOptions = {}): Promise<MatchedSignal[]> {
+  async match(queries: QuerySignal[], options: MatchOptions & AbortOptions = {}): Promise<MatchedSignal[]> {
     if (!this.matcher) fail('NODE_UNREACHABLE', 'matching needs a running node: start one with "hashmesh start --data DIR"')
     checkAborted(options.signal)
     const matches = await this.matcher.match(queries, options)

@@ -285,6 +285,25 @@ test('a shared bank signs its content into this member\'s feed and revokes it on
   assert.equal((await post('/c/bank/SHARED_BANK/signal', { pdq: 'zz' })).statusCode, 400)
 })
 
+test('one PDQ catalog: a hash in a local bank and in a member feed is one entry; /m/lookup finds both, /v1/match only the feed', async () => {
+  await createBank('LOCAL_ONE')
+  const shared = pdqHex(0) // the first signal of Member Bravo's record (the roster test above)
+  const bankOnly = flipBits(AAA_ORIG_PDQ, 60)
+  const before = (await get('/m/index/status')).json().pdq.size
+  await addPdq('LOCAL_ONE', shared)
+  await addPdq('LOCAL_ONE', bankOnly)
+  assert.equal((await get('/m/index/status')).json().pdq.size, before + 1, 'the shared hash is stored once')
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${flipBits(shared, 2)}`)).json(), ['LOCAL_ONE', 'MEMBER_MEMBER_BRAVO'])
+  const match = async (value: string) => (await h.call({ method: 'POST', url: '/v1/match', payload: { signals: [{ type: 'pdq', value }] } })).json().matches as Array<{ value: string }>
+  assert.deepEqual((await match(shared)).map((m) => m.value), [shared])
+  assert.deepEqual(await match(bankOnly), [], 'bank content is not a federation match')
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${bankOnly}`)).json(), ['LOCAL_ONE'])
+  await del('/c/bank/LOCAL_ONE') // the bank goes; the member's signal stays
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${shared}`)).json(), ['MEMBER_MEMBER_BRAVO'])
+  assert.deepEqual((await get(`/m/lookup?signal_type=pdq&signal=${bankOnly}`)).json(), [])
+  assert.equal((await get('/m/index/status')).json().pdq.size, before)
+})
+
 test('POST /h/hash and /m/lookup take a multipart upload whose field is the content type', async () => {
   const { hash } = expectedPdq('small.jpg')
   const form = multipart('photo', pdqFixture('small.jpg'))

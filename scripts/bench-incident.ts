@@ -15,7 +15,8 @@
  * Target (issue 18): p99 ≤ 500 ms and 0 lost with 10 members, 20 records/s and 50 contributions.
  */
 import '../src/shim.js'
-import { loadavg } from 'node:os'
+import { readFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { apiClient, createDevnet, type DevnetMember } from './lib/devnet.js'
 
 const args = process.argv.slice(2)
@@ -68,6 +69,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 const names = Array.from({ length: MEMBERS }, (_, i) => `M${String(i + 1).padStart(2, '0')}`)
 const devnet = await createDevnet({ names, syncIntervalMs: 15_000, logLevel: trace ? 'trace' : undefined })
 const load: number[][] = [loadavg()]
+/** CPU seconds (user + system) the member processes have used so far (Linux /proc; NaN elsewhere). */
+const membersCpu = (): number => devnet.members.reduce((sum, m) => {
+  try {
+    const fields = readFileSync(`/proc/${m.process?.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return sum + (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (100 a second)
+  } catch {
+    return NaN
+  }
+}, 0)
 try {
   let started = Date.now()
   await Promise.all(names.map((n) => devnet.start(n)))
@@ -100,6 +110,7 @@ try {
   })()
   await sleep(3_000)
   load.push(loadavg())
+  const cpuAt = { wall: Date.now(), cpu: membersCpu() }
 
   const contributed: Array<{ id: string; author: string; value: string }> = []
   for (let i = 0; i < CONTRIBUTIONS; i++) {
@@ -110,6 +121,7 @@ try {
     await sleep(GAP_MS)
   }
   load.push(loadavg())
+  const membersCores = (membersCpu() - cpuAt.cpu) / ((Date.now() - cpuAt.wall) / 1000)
   // give stragglers up to 30 s, then measure
   const ids = new Set(contributed.map((c) => c.id))
   const views = new Map<string, IncidentView>()
@@ -170,7 +182,7 @@ try {
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN
   const result = {
     members: MEMBERS, backgroundPerSecond: BACKGROUND_PER_SECOND, backgroundSent: background, backgroundFailed, contributions: CONTRIBUTIONS,
-    samples: latencies.length, lost, p50: pct(50), p90: pct(90), p99: pct(99), max: latencies.at(-1), lastMatchableOn: matchable,
+    samples: latencies.length, lost, p50: pct(50), p90: pct(90), p99: pct(99), max: latencies.at(-1), lastMatchableOn: matchable, membersCores: Number(membersCores.toFixed(2)),
     load: load.map((l) => l.map((x) => x.toFixed(2)).join(' ')),
   }
   if (json) console.log(JSON.stringify(result))
@@ -178,6 +190,7 @@ try {
     say(`${CONTRIBUTIONS} incident contributions x ${MEMBERS - 1} other members = ${latencies.length + lost} deliveries; lost ${lost}; background ${background} records (${backgroundFailed} failed)`)
     say(`signing -> matchable: p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms (target p99 ≤ 500 ms, 0 lost)`)
     say(`last contribution matchable on ${matchable} of ${MEMBERS} members`)
+    say(`the ${MEMBERS} members used ${result.membersCores} cores of CPU while the contributions were made (this machine has ${availableParallelism()})`)
     say(`load average (1/5/15 min) at start | background running | contributions done | end: ${result.load.join(' | ')}`)
   }
 } finally {

@@ -142,7 +142,7 @@ export async function createNetwork(init: NetworkInit): Promise<Network> {
         const conn = node.getConnections(peerIdFromString(peerId)).find((c) => c.status === 'open')
         if (!conn) throw new HashmeshError('NODE_UNREACHABLE', `not connected to ${peerId}`)
         return conn.newStream(INCIDENTS_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      })
+      }, (peerId) => (dormant() ? Promise.resolve() : scheduler.syncPeer(peerId, true)))
     : undefined
 
   const enforceRoster = async (): Promise<void> => {

@@ -4,7 +4,8 @@
  * (gossipsub floodPublish for this topic only, not just the mesh); and INCIDENTS_PROTOCOL, a one-shot
  * stream on which a peer sends the notices of its open incidents, asked right after a connection, so a
  * node that joins mid-incident has them before its first sync session ends. A new notice starts a sync
- * round with every connected peer (at most one per PRIORITY_SYNC_MIN_GAP_MS).
+ * round with every connected peer (at most one per PRIORITY_SYNC_MIN_GAP_MS); a record that does not link
+ * yet (pending: earlier records of its feed missing here) starts a sync session with the peer it came from.
  *
  * A node that predates incidents neither subscribes to the topic nor speaks the protocol: it never gets
  * either (the contributions reach it on the records topic and by sync, as ordinary records).
@@ -35,7 +36,7 @@ const SENDER_FAULTS = new Set(['RECORD_DECODE', 'RECORD_TOO_LARGE', 'SIGNATURE_I
 export class PriorityChannel {
   readonly topic: string
   private lastRound = 0
-  readonly counters = { published: 0, publishNoPeers: 0, accepted: 0, duplicate: 0, ignored: 0, rejected: 0, catchUpNotices: 0, catchUpFailed: 0, syncRounds: 0 }
+  readonly counters = { published: 0, publishNoPeers: 0, accepted: 0, duplicate: 0, ignored: 0, rejected: 0, catchUpNotices: 0, catchUpFailed: 0, syncRounds: 0, gapSyncs: 0 }
 
   constructor(
     private readonly pubsub: GossipSub,
@@ -46,6 +47,8 @@ export class PriorityChannel {
     private readonly syncAll: () => Promise<unknown>,
     /** A stream of INCIDENTS_PROTOCOL to a connected peer. */
     private readonly openCatchUp: (peerId: string) => Promise<Stream>,
+    /** A sync session with one peer (a record of its is pending: we lack its author's earlier records). */
+    private readonly syncWith?: (peerId: string) => Promise<unknown>,
   ) {
     this.topic = incidentsTopic(federationId)
   }
@@ -114,7 +117,10 @@ export class PriorityChannel {
       this.ctx.log('priority.receive.failed', { peer: peerId, message: (err as Error).message })
       return undefined
     }
-    if (result.verdict === 'pending') this.ctx.log('priority.record.pending', { peer: peerId, id: result.id })
+    if (result.verdict === 'pending') {
+      this.ctx.log('priority.record.pending', { peer: peerId, id: result.id })
+      this.gapSyncSoon(peerId)
+    }
     if (result.verdict === 'accepted' || result.verdict === 'pending') this.counters.accepted++
     else if (result.verdict === 'duplicate') this.counters.duplicate++
     else if (SENDER_FAULTS.has(result.code ?? '')) this.counters.rejected++
@@ -130,6 +136,23 @@ export class PriorityChannel {
     this.lastRound = now
     this.counters.syncRounds++
     void this.syncAll().catch(safetyCatch) // each session reports its own failures
+  }
+
+  private readonly lastGapSync = new Map<string, number>()
+
+  /**
+   * A record from the topic does not link yet: we lack earlier records of its feed, more than its author
+   * carried ahead of it (node/incident-wiring.ts). The relay has them (it could store the record): a sync
+   * session with it now, not at the next periodic round (at most one per peer per PRIORITY_SYNC_MIN_GAP_MS).
+   */
+  private gapSyncSoon(peerId: string): void {
+    if (!this.syncWith) return
+    const now = Date.now()
+    if (now - (this.lastGapSync.get(peerId) ?? 0) < PRIORITY_SYNC_MIN_GAP_MS) return
+    if (this.lastGapSync.size >= 1_024) this.lastGapSync.clear() // bounded; forgetting only allows one more session
+    this.lastGapSync.set(peerId, now)
+    this.counters.gapSyncs++
+    void this.syncWith(peerId).catch(safetyCatch) // the session reports its own failures
   }
 
   /** Serves INCIDENTS_PROTOCOL: the open notices, one frame each, then close. */

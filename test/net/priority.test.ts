@@ -17,6 +17,7 @@ function fakeAccess(openNotices: Uint8Array[] = []): PriorityAccess & { got: str
       const text = Buffer.from(message).toString()
       if (got.includes(text)) return { verdict: 'duplicate' }
       got.push(text)
+      if (text.startsWith('gap-')) return { verdict: 'pending', code: 'SEQ_GAP' } // does not link yet
       return { verdict: 'accepted', notice: text.startsWith('notice') }
     },
     openNotices: () => openNotices,
@@ -49,6 +50,32 @@ test('incidents topic: every subscriber gets a message; a node without the fast 
     assert.equal(old.net.peers().length >= 1, true, 'still connected')
     const counters = alpha.net.priorityCounters!()
     assert.ok(counters.published >= 1 && counters.rejected >= 1, JSON.stringify(counters))
+  } finally {
+    await stopAll(nodes)
+  }
+})
+
+test('incidents topic: a record that does not link yet starts a sync session with the peer it came from, at most one a second', { timeout: 60_000 }, async () => {
+  const nodes: TestNode[] = []
+  try {
+    const b = fakeAccess()
+    const alpha = await startNode({ priority: fakeAccess() })
+    const bravo = await startNode({ priority: b, bootstrap: [alpha.addr] })
+    nodes.push(alpha, bravo)
+    await waitFor('connected', () => alpha.net.peers().length >= 1 && bravo.net.peers().length >= 1, 20_000)
+    await waitFor('published to Bravo', async () => (await alpha.net.publishPriority!(Buffer.from(`record-${Date.now()}`))) === true, 20_000)
+    await waitFor('Bravo got it', () => b.got.some((m) => m.startsWith('record-')), 10_000)
+    await waitFor('the connect sync sessions are over', () => bravo.net.metrics().sync.sessionsStarted >= 1, 10_000)
+    await new Promise((r) => setTimeout(r, 300))
+    const before = bravo.net.metrics().sync.sessionsStarted
+    assert.equal(bravo.net.priorityCounters!().gapSyncs, 0, 'a record that links starts nothing')
+
+    await alpha.net.publishPriority!(Buffer.from('gap-1'))
+    await alpha.net.publishPriority!(Buffer.from('gap-2'))
+    await waitFor('Bravo took both', () => b.got.includes('gap-1') && b.got.includes('gap-2'), 10_000)
+    await waitFor('Bravo synced with Alpha (the sync interval is a minute)', () => bravo.net.metrics().sync.sessionsStarted > before, 10_000)
+    assert.equal(bravo.net.priorityCounters!().gapSyncs, 1, 'two records within a second: one session')
+    assert.equal(alpha.net.metrics().hygiene.invalidByPeer[bravo.peerId] ?? 0, 0, 'a pending record is no fault of the sender')
   } finally {
     await stopAll(nodes)
   }

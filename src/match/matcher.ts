@@ -10,6 +10,7 @@ import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
+import { hashToWords } from './pdq-index.js'
 import { Pacer } from './steps.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
 import type { LocalSuppression } from './local-switches.js'
@@ -77,6 +78,8 @@ export interface MatchOptions {
 
 /** Signals added to the index per bulk build during a rebuild (bigger batches build faster). */
 const REBUILD_BATCH = 1_000_000
+/** Room for this many hashes at first (grown by doubling, up to a batch). */
+const REBUILD_FIRST_ROOM = 65_536
 /** Decoded, signature-checked records kept for explaining matches (records never change). */
 const RECORD_CACHE_SIZE = 4096
 
@@ -99,21 +102,29 @@ export class Matcher {
   /** Rebuilds the in-memory view from the store, yielding to the event loop every few ms (the API answers meanwhile). */
   async rebuild(progress?: (done: number) => void): Promise<number> {
     let done = 0
-    let batch: string[] = []
+    // PDQ hashes packed into words as they are read (see PdqCatalog.addSignalWordsAsync), not kept as strings.
+    let words = new Uint32Array(REBUILD_FIRST_ROOM * 8)
+    let n = 0
     const pacer = new Pacer()
     for await (const { signalKey: key, id } of this.store.iterateSignalIndex()) {
       if (pacer.due()) await pacer.pause()
       const cut = key.indexOf(':')
-      const type = key.slice(0, cut)
-      if (type === 'pdq') batch.push(key.slice(cut + 1))
-      else if (type === 'vpdq') await this.addVideoFrames(id, key.slice(cut + 1))
+      if (key.startsWith('pdq:')) {
+        if (n * 8 === words.length) {
+          const grown = new Uint32Array(words.length * 2)
+          grown.set(words)
+          words = grown
+        }
+        hashToWords(parseHash256(key.slice(cut + 1)), words, n * 8)
+        n++
+      } else if (key.startsWith('vpdq:')) await this.addVideoFrames(id, key.slice(cut + 1))
       if (++done % REBUILD_BATCH === 0) {
-        await this.catalog.addSignalsAsync(batch)
-        batch = []
+        await this.catalog.addSignalWordsAsync(words.subarray(0, n * 8))
+        n = 0
         progress?.(done)
       }
     }
-    await this.catalog.addSignalsAsync(batch)
+    await this.catalog.addSignalWordsAsync(words.subarray(0, n * 8))
     this.ready = true
     return done
   }

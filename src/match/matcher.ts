@@ -238,7 +238,7 @@ export class Matcher {
     const opinions = await this.store.opinions(key)
     const now = Date.now()
     const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index, key, now))
-    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message, incident: r.incident })), opinions, this.options.isMember)
+    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message, incident: r.incident })), opinions.map((o) => ({ ...o, suppressed: this.options.local?.suppression(o.member, o.id, key, now)?.message })), this.options.isMember)
     found.set(key, {
       type, value, distance, query,
       ...(frame ? { frames: [frame] } : {}),

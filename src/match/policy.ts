@@ -21,7 +21,8 @@ export interface MatchPolicy {
  * the flood quarantine leaves it out here (local-controls.ts), in words; it then counts for nothing.
  */
 export interface CarrierFacts { author: string; quality?: number; equivocated?: boolean; suppressed?: string; incident?: string }
-export interface OpinionFacts { member: string; opinion: string }
+/** `suppressed`: the opinion's author is switched off here (a suspended member): it counts for nothing. */
+export interface OpinionFacts { member: string; opinion: string; suppressed?: string }
 
 export interface PolicyDecision { status: 'actionable' | 'filtered'; reasons: string[]; agreeingMembers: number }
 
@@ -36,7 +37,7 @@ export function decide(policy: MatchPolicy, carriers: CarrierFacts[], opinions: 
   if (admitted.length > 0 && trusted.length === 0) reasons.push('every contribution comes from a feed that forked (equivocation)')
   const goodQuality = trusted.filter((c) => c.quality === undefined || c.quality >= policy.minQuality)
   if (trusted.length > 0 && goodQuality.length === 0) reasons.push(`quality below ${policy.minQuality}`)
-  const counted = opinions.filter((o) => isMember(o.member))
+  const counted = opinions.filter((o) => isMember(o.member) && o.suppressed === undefined)
   if (policy.ignoreDisputed && counted.some((o) => o.opinion === 'disputed')) reasons.push('disputed by a member')
   if (policy.ignoreFalsePositive && counted.some((o) => o.opinion === 'false_positive')) reasons.push('flagged false positive by a member')
   const agreeing = new Set([...goodQuality.map((c) => c.author), ...counted.filter((o) => o.opinion === 'true_positive').map((o) => o.member)])

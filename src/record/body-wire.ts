@@ -45,12 +45,34 @@ function oneOf<T extends string>(v: unknown, values: readonly T[], what: string,
   return v as T
 }
 
+/** Each hex digit's value plus one, by char code (0: not a hex digit). */
+const HEX_DIGIT = new Uint8Array(128)
+for (const [i, c] of [...'0123456789abcdef'].entries()) {
+  HEX_DIGIT[c.charCodeAt(0)] = i + 1
+  HEX_DIGIT[c.toUpperCase().charCodeAt(0)] = i + 1
+}
+
+/** Whether `value` is a string of exactly `bytes` bytes in hex (either case). */
+export function isHexOfLength(value: unknown, bytes: number): value is string {
+  if (typeof value !== 'string' || value.length !== bytes * 2) return false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 128 || HEX_DIGIT[c] === 0) return false
+  }
+  return true
+}
+
 /** Hex string of exactly `bytes` bytes (lowercase accepted, uppercase normalised) -> bytes. */
 export function hexValue(value: unknown, bytes: number, what: string): Uint8Array {
-  if (typeof value !== 'string' || value.length !== bytes * 2 || !/^[0-9a-fA-F]+$/.test(value)) {
-    fail('HASH_INVALID', `${what} must be ${bytes * 2} hex digits`)
-  }
-  return Uint8Array.from(Buffer.from(value, 'hex'))
+  if (!isHexOfLength(value, bytes)) fail('HASH_INVALID', `${what} must be ${bytes * 2} hex digits`)
+  return hexBytes(value)
+}
+
+/** The bytes of a string already checked to be hex of even length. */
+function hexBytes(value: string): Uint8Array {
+  const out = new Uint8Array(value.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = ((HEX_DIGIT[value.charCodeAt(2 * i)]! - 1) << 4) | (HEX_DIGIT[value.charCodeAt(2 * i + 1)]! - 1)
+  return out
 }
 
 // ---- labels and content type (syntax only; the local taxonomy is applied when contributing) ----
@@ -86,7 +108,10 @@ function framesToWire(frames: VpdqFrame[]): unknown[] {
 export function signalToWire(signal: Signal): Wire {
   const out: Wire = { type: signal.type }
   if (signal.type === 'vpdq') out.frames = framesToWire(signal.frames ?? [])
-  else out.value = hexValue(signal.value, SIGNAL_VALUE_BYTES[signal.type], `${signal.type} value`)
+  else {
+    const bytes = SIGNAL_VALUE_BYTES[signal.type]
+    out.value = isHexOfLength(signal.value, bytes) ? hexBytes(signal.value) : hexValue(signal.value, bytes, `${signal.type} value`)
+  }
   if (signal.quality !== undefined) out.quality = signal.quality
   return out
 }
@@ -133,7 +158,7 @@ export function signalsBodyFromWire(w: Wire): SignalsBody {
   const body: SignalsBody = {
     signals: w.signals.map((s, i) => signalFromWire(s, `signals[${i}]`)),
     contentType: checkContentType(w.contentType),
-    labels: checkLabels(w.labels),
+    labels: checkLabels(w.labels).slice(), // its own array (an own record's wire holds the caller's)
   }
   if (w.note !== undefined) body.note = stringOf(w.note, RECORD_LIMITS.maxNoteLength, 'note')
   return body

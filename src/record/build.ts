@@ -1,7 +1,7 @@
-/** Building the node's own records: fill in the envelope, sign, then decode the result to validate it. */
+/** Building the node's own records: fill in the envelope, sign, then check the result as a received one. */
 import { RECORD_FORMAT_VERSION } from '../constants.js'
 import { fail } from '../errors.js'
-import { decodeRecord, signRecord } from './codec.js'
+import { signAsDecoded } from './codec.js'
 import type { Signer } from './crypto.js'
 import type { OpinionBody, RecordKind, RevokeBody, SignalsBody, UnsignedRecord, VerifiedRecord } from './types.js'
 
@@ -15,8 +15,9 @@ export interface ChainPosition {
 type BodyOf<K extends RecordKind> = K extends 'signals' ? SignalsBody : K extends 'revoke' ? RevokeBody : OpinionBody
 
 /**
- * Creates the next record of the signer's feed after `head`. The encoded bytes are decoded again so
- * that an own record passes exactly the checks a received one does.
+ * Creates the next record of the signer's feed after `head`. Its body is read back from what was encoded
+ * (codec.signAsDecoded) so that an own record passes the checks a received one does, and is the record its
+ * bytes decode to.
  */
 export function createRecord<K extends RecordKind>(signer: Signer, head: ChainPosition, kind: K, body: BodyOf<K>, timestamp = Date.now()): VerifiedRecord {
   if ((head.seq === 0) !== (head.id === null)) fail('RECORD_INVALID', 'head must have an id exactly when seq > 0')
@@ -29,7 +30,5 @@ export function createRecord<K extends RecordKind>(signer: Signer, head: ChainPo
     timestamp,
     body,
   } as UnsignedRecord
-  const { bytes } = signRecord(unsigned, signer)
-  const decoded = decodeRecord(bytes)
-  return { record: decoded.record, bytes }
+  return signAsDecoded(unsigned, signer)
 }

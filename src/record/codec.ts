@@ -60,14 +60,49 @@ export function signingBytes(record: UnsignedRecord): Uint8Array {
 
 /** Signs and encodes a record; the result is what goes on the wire and into the store. */
 export function signRecord(record: UnsignedRecord, signer: Signer): VerifiedRecord {
+  const { bytes, signature, id } = sign(record, signer)
+  return { record: { ...record, signature: toHex(signature), id } as SignedRecord, bytes }
+}
+
+function sign(record: UnsignedRecord, signer: Signer): { wire: Record<string, unknown>; bytes: Uint8Array; signature: Uint8Array; id: string } {
   if (record.author !== signer.publicKeyHex) fail('KEY_INVALID', 'record author is not the signing key')
   checkEnvelopeNumbers(record.seq, record.prev, record.timestamp)
   const wire = unsignedToWire(record)
-  const toSign = signingBytesOfWire(wire)
+  const encoded = dagCbor.encode(wire)
+  const toSign = new Uint8Array(DOMAIN_BYTES.length + encoded.length)
+  toSign.set(DOMAIN_BYTES, 0)
+  toSign.set(encoded, DOMAIN_BYTES.length)
   const signature = signer.sign(toSign)
-  const bytes = dagCbor.encode({ ...wire, signature })
+  const bytes = signedBytesOf(encoded, signature, record.timestamp)
   if (bytes.length > RECORD_LIMITS.maxRecordBytes) fail('RECORD_TOO_LARGE', `record is ${bytes.length} bytes (limit ${RECORD_LIMITS.maxRecordBytes})`)
-  return { record: { ...record, signature: toHex(signature), id: sha256Hex(toSign) } as SignedRecord, bytes }
+  return { wire, bytes, signature, id: sha256Hex(toSign) }
+}
+
+/**
+ * Signs an own record and answers it as decodeRecord would decode its bytes: the body is read back from
+ * the very wire values that were encoded, through the same checks (labels, content type, counts, values),
+ * without decoding the bytes again. A note with a UTF-16 surrogate (which UTF-8 may not carry as is) takes
+ * the full decode, so the record always says what its bytes say.
+ */
+export function signAsDecoded(record: UnsignedRecord, signer: Signer): VerifiedRecord {
+  if (record.version !== RECORD_FORMAT_VERSION) fail('RECORD_VERSION', `unsupported record version ${String(record.version)}`)
+  if (!(RECORD_KINDS as readonly string[]).includes(record.kind)) fail('RECORD_KIND', `unknown record kind ${JSON.stringify(record.kind)?.slice(0, 40)}`)
+  const { wire, bytes, signature, id } = sign(record, signer)
+  const note = (record.body as { note?: unknown }).note
+  if (typeof note === 'string' && /[\ud800-\udfff]/.test(note)) return { record: decodeRecord(bytes).record, bytes }
+  const body = wire.body as Record<string, unknown>
+  const decoded = {
+    version: RECORD_FORMAT_VERSION,
+    kind: record.kind,
+    author: toHex(wire.author as Uint8Array),
+    seq: record.seq,
+    prev: wire.prev === null ? null : toHex(wire.prev as Uint8Array),
+    timestamp: record.timestamp,
+    body: record.kind === 'signals' ? signalsBodyFromWire(body) : record.kind === 'revoke' ? revokeBodyFromWire(body) : opinionBodyFromWire(body),
+    signature: toHex(signature),
+    id,
+  } as SignedRecord
+  return { record: decoded, bytes }
 }
 
 function checkEnvelopeNumbers(seq: unknown, prev: unknown, timestamp: unknown): void {
@@ -179,6 +214,23 @@ function signingBytesOfReceived(bytes: Uint8Array, timestamp: number): Uint8Arra
   out[DOMAIN_BYTES.length] = 0xa7
   out.set(bytes.subarray(1, cut), DOMAIN_BYTES.length + 1)
   out.set(bytes.subarray(cut + SIGNATURE_ENTRY_BYTES), DOMAIN_BYTES.length + cut)
+  return out
+}
+
+/**
+ * dagCbor(record with `signature`) from dagCbor(record without it), the converse of signingBytesOfReceived:
+ * the 7-entry map head becomes an 8-entry one and the signature entry goes in just before "timestamp" (the
+ * last key), so the record is not encoded a second time (test/record/codec.test.ts checks the two agree).
+ */
+function signedBytesOf(unsigned: Uint8Array, signature: Uint8Array, timestamp: number): Uint8Array {
+  const cut = unsigned.length - (10 + uintHeadLength(timestamp))
+  if (unsigned[0] !== 0xa7 || signature.length !== 64 || unsigned[cut] !== 0x69) fail('INTERNAL', 'unsigned record is not in canonical form')
+  const out = new Uint8Array(unsigned.length + SIGNATURE_ENTRY_BYTES)
+  out[0] = 0xa8
+  out.set(unsigned.subarray(1, cut), 1)
+  out.set(SIGNATURE_ENTRY_HEAD, cut)
+  out.set(signature, cut + SIGNATURE_ENTRY_HEAD.length)
+  out.set(unsigned.subarray(cut), cut + SIGNATURE_ENTRY_BYTES)
   return out
 }
 

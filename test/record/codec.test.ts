@@ -104,3 +104,46 @@ test('the taxonomy is applied to own contributions', () => {
   assert.equal(codeOf(() => checkAgainstTaxonomy([], 'hologram', taxonomy)), 'LABEL_INVALID')
   assert.equal(codeOf(() => checkAgainstTaxonomy(['NoColon'], 'photo', taxonomy)), 'LABEL_INVALID')
 })
+
+test('a signed record is the dag-cbor of its fields with the signature, for every length of seq and timestamp', () => {
+  const timestamps = [0, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 47]
+  let head: { seq: number; id: string | null } = { seq: 0, id: null }
+  for (const [i, timestamp] of timestamps.entries()) {
+    const body = { ...signalsBody([pdqHex(i + 1), pdqHex(i + 100)]), ...(i % 2 ? { note: 'n'.repeat(i * 30) } : {}) }
+    const { record, bytes } = createRecord(alice, head, 'signals', body, timestamp)
+    const wire = dagCbor.decode(bytes) as Record<string, unknown>
+    assert.deepEqual(bytes, dagCbor.encode(wire), `timestamp ${timestamp}`)
+    assert.equal(wire.timestamp, timestamp)
+    assert.equal(record.signature, Buffer.from(wire.signature as Uint8Array).toString('hex'))
+    decodeAndVerify(bytes)
+    head = { seq: record.seq, id: record.id }
+  }
+  for (const seq of [23, 24, 255, 256, 65_536, 2 ** 32]) {
+    const { bytes } = createRecord(alice, { seq, id: 'ab'.repeat(32) }, 'revoke', { target: 'cd'.repeat(32), reason: 'false_positive' }, 1_700_000_000_000)
+    assert.deepEqual(bytes, dagCbor.encode(dagCbor.decode(bytes)), `seq ${seq + 1}`)
+    decodeAndVerify(bytes)
+  }
+})
+
+test('an own record is the record its bytes decode to (a note with a lone surrogate too), and its errors are those of decoding', () => {
+  const bodies = [
+    signalsBody([pdqHex(1)]),
+    { ...signalsBody([pdqHex(2), pdqHex(3)], ['behavior:propaganda', 'entity:isis']), note: 'plain', contentType: 'video' },
+    { signals: [{ type: 'md5' as const, value: 'AB'.repeat(16), quality: 7 }, { type: 'sha256' as const, value: 'cd'.repeat(32) }], contentType: 'photo', labels: [] },
+    { ...signalsBody([pdqHex(4)]), note: 'lone \ud800 surrogate' },
+  ]
+  let head: { seq: number; id: string | null } = { seq: 0, id: null }
+  for (const body of bodies) {
+    const own = createRecord(alice, head, 'signals', body, 1_700_000_000_000)
+    assert.deepEqual(own.record, decodeAndVerify(own.bytes).record)
+    assert.notEqual(own.record.kind === 'signals' && own.record.body.labels, body.labels, 'a record has its own labels array')
+    head = { seq: own.record.seq, id: own.record.id }
+  }
+  const opinion = createRecord(alice, head, 'opinion', { signal: { type: 'pdq', value: pdqHex(9).toUpperCase() }, opinion: 'disputed', note: 'n' } as never)
+  assert.deepEqual(opinion.record, decodeAndVerify(opinion.bytes).record)
+  assert.equal(codeOf(() => createRecord(alice, head, 'signals', signalsBody([pdqHex(5)], ['Not A Label']))), 'LABEL_INVALID')
+  assert.equal(codeOf(() => createRecord(alice, head, 'signals', { ...signalsBody([pdqHex(5)]), contentType: 'Photo!' })), 'RECORD_INVALID')
+  assert.equal(codeOf(() => createRecord(alice, head, 'signals', { ...signalsBody([pdqHex(5)]), signals: [] })), 'RECORD_INVALID')
+  assert.equal(codeOf(() => createRecord(alice, head, 'signals', { ...signalsBody([]), signals: [{ type: 'pdq', value: pdqHex(1), quality: 101 }] })), 'RECORD_INVALID')
+  assert.equal(codeOf(() => createRecord(alice, head, 'nonsense' as 'signals', signalsBody([pdqHex(5)]))), 'RECORD_KIND')
+})

@@ -1,7 +1,7 @@
 /** Turning a contribution request into the node's own signed records (batches of up to 1,000 signals). */
 import { RECORD_LIMITS } from '../constants.js'
 import { fail } from '../errors.js'
-import { hexValue, SIGNAL_VALUE_BYTES, vpdqValue } from '../record/body-wire.js'
+import { hexValue, isHexOfLength, SIGNAL_VALUE_BYTES, vpdqValue } from '../record/body-wire.js'
 import { SIGNAL_TYPES, type Signal, type SignalsBody } from '../record/types.js'
 import { checkAgainstTaxonomy, type TaxonomyRules } from '../record/taxonomy.js'
 
@@ -29,12 +29,12 @@ export function planContribution(input: ContributionInput, taxonomy: TaxonomyRul
   }
   const kept: Signal[] = []
   const skipped: ContributionPlan['skipped'] = []
-  const seen = new Set<string>()
+  const seen: Partial<Record<Signal['type'], Set<string>>> = {}
   for (const raw of input.signals) {
     const signal = normaliseSignal(raw)
-    const key = `${signal.type}:${signal.value}`
-    if (seen.has(key)) continue
-    seen.add(key)
+    const values = (seen[signal.type] ??= new Set())
+    if (values.has(signal.value)) continue
+    values.add(signal.value)
     if (signal.type === 'pdq' && signal.quality !== undefined && signal.quality < gate.minQuality && !gate.contributeLowQuality) {
       skipped.push({ type: signal.type, value: signal.value, quality: signal.quality, reason: `quality ${signal.quality} < ${gate.minQuality}` })
       continue
@@ -79,6 +79,8 @@ function normaliseSignal(raw: ContributionInput['signals'][number]): Signal {
     return { type, value: vpdqValue(frames), frames, ...(raw.quality !== undefined ? { quality: raw.quality } : {}) }
   }
   const value = String(raw.value ?? '').toLowerCase()
-  hexValue(value, SIGNAL_VALUE_BYTES[type], `${type} value`)
-  return { type, value, ...(raw.quality !== undefined ? { quality: raw.quality } : {}) }
+  if (!isHexOfLength(value, SIGNAL_VALUE_BYTES[type])) hexValue(value, SIGNAL_VALUE_BYTES[type], `${type} value`) // throws, saying why
+  const signal: Signal = { type, value }
+  if (raw.quality !== undefined) signal.quality = raw.quality
+  return signal
 }

@@ -112,19 +112,19 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   }
   const { minQuality, contributeLowQuality } = node.config.hash
   let pending: ListSignal[] = []
-  let pendingKeys = new Set<string>()
+  let pendingKeys = new SignalKeys()
   let lastLine = skipUntil
   let shown = skipUntil
   // One batch is written while the next is read: `inflight` is the write under way, `inflightKeys` its signals.
   let inflight: Promise<void> | undefined
-  let inflightKeys = new Set<string>()
+  let inflightKeys = new SignalKeys()
 
   const flush = async (doneThrough: number): Promise<void> => {
     checkAborted(options.signal)
     const batch = pending
     const keys = pendingKeys
     pending = []
-    pendingKeys = new Set()
+    pendingKeys = new SignalKeys()
     await inflight // reading waits here: no line is checked while the two sets change
     checkAborted(options.signal)
     inflightKeys = keys
@@ -165,12 +165,12 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
         reject(item.line, 'UNSUPPORTED', why)
         continue
       }
-      const signalKey = `${item.type}:${item.value}`
-      if (pendingKeys.has(signalKey) || inflightKeys.has(signalKey) || sink.has(item)) {
-        reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${pendingKeys.has(signalKey) || inflightKeys.has(signalKey) ? 'earlier in the file' : sink.where}`)
+      const earlier = pendingKeys.has(item.type, item.value) || inflightKeys.has(item.type, item.value)
+      if (earlier || sink.has(item)) {
+        reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`)
         continue
       }
-      pendingKeys.add(signalKey)
+      pendingKeys.add(item.type, item.value)
       pending.push(item)
       summary.accepted++
     }
@@ -182,6 +182,21 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   await inflight
   if (key && !dryRun) writeCheckpoint(node, { key, line: lastLine, complete: true, updatedAt: Date.now() })
   return summary
+}
+
+/** Signals by type and value, without a key string made per signal (a set of values per type). */
+class SignalKeys {
+  private readonly byType = new Map<string, Set<string>>()
+
+  has(type: string, value: string): boolean {
+    return this.byType.get(type)?.has(value) ?? false
+  }
+
+  add(type: string, value: string): void {
+    let values = this.byType.get(type)
+    if (!values) this.byType.set(type, (values = new Set()))
+    values.add(value)
+  }
 }
 
 interface Sink {
@@ -234,7 +249,7 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
 }
 
 function contributionSink(node: HashmeshNode): Sink {
-  const seen = new Set<string>()
+  const seen = new SignalKeys()
   const ownSeq = (): number => node.head(node.memberKey)?.seq ?? 0
   return {
     resume: async (checkpoint) => {
@@ -243,19 +258,19 @@ function contributionSink(node: HashmeshNode): Sink {
         for (const { record } of await node.feedRecords(node.memberKey, seq, 500)) {
           if (record.kind !== 'signals') continue
           for (const s of record.body.signals) {
-            seen.add(`${s.type}:${s.value}`)
-            if (s.type === 'md5') seen.add(`video_md5:${s.value}`)
+            seen.add(s.type, s.value)
+            if (s.type === 'md5') seen.add('video_md5', s.value)
           }
         }
       }
     },
     mark: () => ({ feedSeq: ownSeq() }),
     where: 'contributed by this import',
-    has: (item) => seen.has(`${item.type}:${item.value}`),
+    has: (item) => seen.has(item.type, item.value),
     unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),
     write: async (batch, summary, options) => {
       const { refused, records } = await contributeGroups(node, batch, options)
-      for (const s of batch) seen.add(`${s.type}:${s.value}`)
+      for (const s of batch) seen.add(s.type, s.value)
       summary.written += records
       return refused
     },
@@ -268,13 +283,28 @@ function contributionSink(node: HashmeshNode): Sink {
  * taxonomy, …) is reported line by line with the node's code.
  */
 async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options: AbortOptions, wantIds = false): Promise<{ refused: ListRejection[]; records: number; ids: Map<ListSignal, string> }> {
-  const groups = new Map<string, { labels: string[]; contentType: string; note: string | null; signals: ListSignal[] }>()
+  type Group = { labels: string[]; contentType: string; note: string | null; signals: ListSignal[] }
+  // Groups by label set (in any order), then content type, then note; `order` keeps them in order of first
+  // line. A reader gives the lines of one label cell the same labels array, so its key is made once.
+  const groups = new Map<string, Map<string, Map<string | undefined, Group>>>()
+  const order: Group[] = []
+  const labelKeys = new Map<string[] | undefined, { labels: string[]; key: string }>()
   for (const s of batch) {
     const contentType = s.contentType ?? (s.type === 'video_md5' || s.type === 'vpdq' ? 'video' : 'photo')
-    const labels = s.labels && s.labels.length > 1 ? [...s.labels].sort() : (s.labels ?? []) // one group per label set, in any order
-    const groupKey = `${labels.join('\u0001')}\u0000${contentType}\u0000${s.note ?? '\u0002'}`
-    let group = groups.get(groupKey)
-    if (!group) groups.set(groupKey, (group = { labels, contentType, note: s.note ?? null, signals: [] }))
+    let labelKey = labelKeys.get(s.labels)
+    if (!labelKey) {
+      const labels = s.labels && s.labels.length > 1 ? [...s.labels].sort() : (s.labels ?? [])
+      labelKeys.set(s.labels, (labelKey = { labels, key: labels.join('\u0001') }))
+    }
+    let byContentType = groups.get(labelKey.key)
+    if (!byContentType) groups.set(labelKey.key, (byContentType = new Map()))
+    let byNote = byContentType.get(contentType)
+    if (!byNote) byContentType.set(contentType, (byNote = new Map()))
+    let group = byNote.get(s.note)
+    if (!group) {
+      byNote.set(s.note, (group = { labels: labelKey.labels, contentType, note: s.note ?? null, signals: [] }))
+      order.push(group)
+    }
     group.signals.push(s)
   }
   const refused: ListRejection[] = []
@@ -282,10 +312,11 @@ async function contributeGroups(node: HashmeshNode, batch: ListSignal[], options
   let records = 0
   // One contribute call per group: the node cuts it into records of up to 1,000 and appends them in one
   // batch (one durable write for the group, not one per record).
-  for (const { labels, contentType, note, signals: group } of groups.values()) {
+  for (const { labels, contentType, note, signals: group } of order) {
     try {
       const result = await node.contribute({
-        signals: group.map((s) => ({ type: s.type === 'video_md5' ? 'md5' : s.type, value: s.value, quality: s.quality, frames: s.frames })),
+        // A list signal is given as it is (contribute reads its type, value, quality and frames), bar the type name.
+        signals: group.map((s) => (s.type === 'video_md5' ? { type: 'md5', value: s.value, quality: s.quality } : s)),
         labels, contentType, ...(note !== null ? { note } : {}),
       }, options)
       records += result.records.length

@@ -13,6 +13,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { RECORD_FORMAT_VERSION, RECORD_LIMITS, RECORD_SIGNING_DOMAIN } from '../constants.js'
 import { fail, isHashmeshError } from '../errors.js'
 import { decodeCanonical } from './canonical-decode.js'
+import { encodeWire } from './canonical-encode.js'
 import { sha256Hex, toHex, verifySignature, type Signer } from './crypto.js'
 import {
   isWireMap, hexValue,
@@ -68,7 +69,7 @@ function sign(record: UnsignedRecord, signer: Signer): { wire: Record<string, un
   if (record.author !== signer.publicKeyHex) fail('KEY_INVALID', 'record author is not the signing key')
   checkEnvelopeNumbers(record.seq, record.prev, record.timestamp)
   const wire = unsignedToWire(record)
-  const encoded = dagCbor.encode(wire)
+  const encoded = encodeWire(wire) ?? dagCbor.encode(wire)
   const toSign = new Uint8Array(DOMAIN_BYTES.length + encoded.length)
   toSign.set(DOMAIN_BYTES, 0)
   toSign.set(encoded, DOMAIN_BYTES.length)

@@ -21,6 +21,7 @@ import type { BankContent } from '../bank/types.js'
 import type { LineCode, ListItem, ListRejection, ListSignal } from '../lists/index.js'
 import { checkAborted, type AbortOptions } from './abort.js'
 import { BanksService } from './banks-service.js'
+import { SignalKeys } from './signal-keys.js'
 import type { HashmeshNode } from './node.js'
 
 export type ImportInto = { bank: string } | { contribute: true }
@@ -182,21 +183,6 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   await inflight
   if (key && !dryRun) writeCheckpoint(node, { key, line: lastLine, complete: true, updatedAt: Date.now() })
   return summary
-}
-
-/** Signals by type and value, without a key string made per signal (a set of values per type). */
-class SignalKeys {
-  private readonly byType = new Map<string, Set<string>>()
-
-  has(type: string, value: string): boolean {
-    return this.byType.get(type)?.has(value) ?? false
-  }
-
-  add(type: string, value: string): void {
-    let values = this.byType.get(type)
-    if (!values) this.byType.set(type, (values = new Set()))
-    values.add(value)
-  }
 }
 
 interface Sink {

@@ -1,0 +1,95 @@
+/**
+ * A set of signals by type and value, for the duplicate checks of a list import (a million values and more):
+ * hex values sit in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
+ * lookup, against a JS Set's bucket, chain entry and key string), anything else in a plain Set.
+ */
+
+/** Each hex digit's value plus one, by char code (0: not a hex digit). */
+const HEX_DIGIT = new Uint8Array(128)
+for (const [i, c] of [...'0123456789abcdef'].entries()) {
+  HEX_DIGIT[c.charCodeAt(0)] = i + 1
+  HEX_DIGIT[c.toUpperCase().charCodeAt(0)] = i + 1
+}
+
+/** A 32-bit hash of the first 16 hex digits (hashes are uniform, but a list may hold near neighbours), or -1. */
+function hexHash(value: string): number {
+  if (value.length < 16) return -1
+  let a = 0
+  let b = 0
+  for (let i = 0; i < 8; i++) {
+    const c = value.charCodeAt(i)
+    const d = value.charCodeAt(i + 8)
+    const x = c < 128 ? HEX_DIGIT[c]! : 0
+    const y = d < 128 ? HEX_DIGIT[d]! : 0
+    if (x === 0 || y === 0) return -1
+    a = (a << 4) | (x - 1)
+    b = (b << 4) | (y - 1)
+  }
+  let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b)
+  h ^= h >>> 15
+  return h >>> 0
+}
+
+/** Hex strings (of 16 digits or more), exactly: a hash hit is confirmed by comparing the strings. */
+class HexSet {
+  /** Pairs of (entry + 1, hash); entry 0 is an empty slot. */
+  private slots = new Int32Array(2 * 1024)
+  private mask = 1023
+  private readonly values: string[] = []
+
+  has(value: string, hash: number): boolean {
+    const slots = this.slots
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = slots[2 * i]!
+      if (entry === 0) return false
+      if (slots[2 * i + 1] === (hash | 0) && this.values[entry - 1] === value) return true
+    }
+  }
+
+  add(value: string, hash: number): void {
+    if (this.has(value, hash)) return
+    if (2 * (this.values.length + 1) > this.mask + 1) this.grow()
+    this.values.push(value)
+    this.place(this.slots, this.mask, this.values.length, hash | 0)
+  }
+
+  private place(slots: Int32Array, mask: number, entry: number, hash: number): void {
+    let i = hash & mask
+    while (slots[2 * i] !== 0) i = (i + 1) & mask
+    slots[2 * i] = entry
+    slots[2 * i + 1] = hash
+  }
+
+  private grow(): void {
+    const old = this.slots
+    const mask = 2 * (this.mask + 1) - 1
+    const slots = new Int32Array(2 * (mask + 1))
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(slots, mask, old[i]!, old[i + 1]!)
+    this.slots = slots
+    this.mask = mask
+  }
+}
+
+export class SignalKeys {
+  private readonly hex = new Map<string, HexSet>()
+  private readonly other = new Map<string, Set<string>>()
+
+  has(type: string, value: string): boolean {
+    const hash = hexHash(value)
+    if (hash === -1) return this.other.get(type)?.has(value) ?? false
+    return this.hex.get(type)?.has(value, hash) ?? false
+  }
+
+  add(type: string, value: string): void {
+    const hash = hexHash(value)
+    if (hash === -1) {
+      let values = this.other.get(type)
+      if (!values) this.other.set(type, (values = new Set()))
+      values.add(value)
+      return
+    }
+    let values = this.hex.get(type)
+    if (!values) this.hex.set(type, (values = new HexSet()))
+    values.add(value, hash)
+  }
+}

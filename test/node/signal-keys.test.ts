@@ -1,0 +1,34 @@
+/** The duplicate-check set of list imports (node/signal-keys.ts) against a plain Set of "type:value". */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { SignalKeys } from '../../src/node/signal-keys.js'
+
+test('SignalKeys answers as a Set of type:value would, near neighbours, other types and non-hex values included', () => {
+  const keys = new SignalKeys()
+  const reference = new Set<string>()
+  const prefix = 'ab'.repeat(8) // values sharing their first 16 digits share a hash: told apart by the strings
+  const values: Array<[string, string]> = []
+  for (let i = 0; i < 30_000; i++) {
+    const kind = i % 6
+    const value = kind === 0 ? prefix + randomBytes(24).toString('hex')
+      : kind === 1 ? randomBytes(16).toString('hex')
+      : kind === 2 ? `short${i % 50}`
+      : kind === 3 ? `${randomBytes(8).toString('hex')}zz${i}`
+      : randomBytes(32).toString('hex')
+    values.push([i % 4 === 0 ? 'md5' : 'pdq', value])
+  }
+  for (const [n, [type, value]] of values.entries()) {
+    if (n % 5 === 0) continue // kept out, to be asked about
+    assert.equal(keys.has(type, value), reference.has(`${type}:${value}`), `${type} ${value} before add`)
+    keys.add(type, value)
+    reference.add(`${type}:${value}`)
+  }
+  for (const [type, value] of values) {
+    assert.equal(keys.has(type, value), reference.has(`${type}:${value}`), `${type} ${value}`)
+    const other = type === 'pdq' ? 'md5' : 'pdq'
+    assert.equal(keys.has(other, value), reference.has(`${other}:${value}`), `${other} ${value}`)
+  }
+  assert.ok([...reference].length > 15_000)
+  assert.equal(keys.has('pdq', prefix + '0'.repeat(48)), false, 'same first digits, another value')
+})

@@ -1,8 +1,12 @@
 /**
- * Banks and their content in the replica's key-value store, with an in-memory view for lookups: every
- * bank config and content item is held in memory (loaded at open), PDQ signals in the node's PDQ catalog
- * (match/pdq-catalog.ts, shared with the federation's signals, so HMA's lookup is one search), exact
- * signals in a map. Writes go to the store first (one atomic batch), then the view.
+ * Banks and their content in the replica's key-value store, with an in-memory view for lookups that
+ * holds no object per content item: bank configs in a map; per content id, typed-array columns (its
+ * bank's slot, disable_until_ts, which signal types it has); PDQ hashes in the node's PDQ catalog
+ * (match/pdq-catalog.ts, shared with the federation's signals, so HMA's lookup is one search); MD5 and
+ * SHA-256 in ExactIndexes. A content item's note, metadata and records are read from the store when
+ * asked for. (Content as JS objects was ~650 bytes of heap each: a million of them made the full GCs
+ * of a start-up pause /status for 100 ms and more.) Writes go to the store first (one atomic batch),
+ * then the view.
  *
  *   bank!cfg!<NAME>           -> BankConfig JSON
  *   bank!item!<id:16>         -> BankContent JSON
@@ -12,11 +16,13 @@
  */
 import { fail } from '../errors.js'
 import { parseHash256 } from '../hash/hash256.js'
+import { ExactIndex } from '../match/exact-index.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
+import { hashToWords } from '../match/pdq-index.js'
 import { Pacer } from '../match/steps.js'
 import type { BatchOp, KeyValueStore } from '../store/level-db.js'
 import {
-  checkBankName, contentEnabled, isBankSignalType, MAX_DISABLE_UNTIL_TS, METADATA_KEYS, normaliseSignal,
+  BANK_SIGNAL_TYPES, checkBankName, contentEnabled, isBankSignalType, MAX_DISABLE_UNTIL_TS, METADATA_KEYS, normaliseSignal,
   type BankConfig, type BankContent, type BankContentMetadata, type BankKind, type BankSignalType,
 } from './types.js'
 
@@ -25,55 +31,73 @@ const ITEM = 'bank!item!'
 const NEXT = 'bank!next'
 /** Initial room for the PDQ hashes collected at open (grows by doubling). */
 const OPEN_PDQ_BATCH = 65_536
+/** Content items read from the store per request when a bank's content is walked. */
+const READ_CHUNK = 1000
+/** Banks are numbered in a Uint16Array column (slot 0: no content). */
+const MAX_BANKS = 65_535
 const itemKey = (id: number): string => ITEM + id.toString().padStart(16, '0')
 const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value))
 const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T
 
-export interface BankHit { content: BankContent; bank: BankConfig; type: BankSignalType; distance: number }
+export interface BankHit { contentId: number; bank: BankConfig; type: BankSignalType; distance: number; disableUntilTs: number }
 export interface BankUpdate { name?: string; matchingEnabledRatio?: number; kind?: BankKind }
 export interface ContentInput { signals: Record<string, unknown>; note?: string | null; metadata?: unknown; records?: string[] }
 export interface ContentUpdate { disableUntilTs?: unknown; note?: string | null; metadata?: unknown }
 
+const TYPE_BIT = Object.fromEntries(BANK_SIGNAL_TYPES.map((type, i) => [type, 1 << i])) as Record<BankSignalType, number>
+const EXACT_BYTES = { md5: 16, video_md5: 16, sha256: 32 } as const
+type ExactType = keyof typeof EXACT_BYTES
+const isExactType = (type: BankSignalType): type is ExactType => type in EXACT_BYTES
+
 export class BankStore {
   private readonly banks = new Map<string, BankConfig>()
-  private readonly contents = new Map<number, BankContent>()
-  /** `type:value` -> content ids carrying it (exact types). */
-  private readonly exact = new Map<string, Set<number>>()
+  /** Bank name -> its slot in `bankOf` (slots are never reused while the process runs). */
+  private readonly slots = new Map<string, number>()
+  private readonly slotNames: (string | undefined)[] = [undefined]
+  private readonly perBank = new Map<number, number>()
+  /** Per content id: its bank's slot (0: no such content), disable_until_ts, and a bit per signal type it has. */
+  private bankOf = new Uint16Array(1024)
+  private disabledUntil = new Uint32Array(1024)
+  private typeBits = new Uint8Array(1024)
+  private readonly signalCounts = Object.fromEntries(BANK_SIGNAL_TYPES.map((t) => [t, 0])) as Record<BankSignalType, number>
+  private readonly exact: Record<ExactType, ExactIndex> = { md5: new ExactIndex({ digestBytes: 16 }), video_md5: new ExactIndex({ digestBytes: 16 }), sha256: new ExactIndex({ digestBytes: 32 }) }
+  /** vpdq values are free-form (a video id): value -> content ids, and content id -> value. */
+  private readonly vpdq = new Map<string, Set<number>>()
+  private readonly vpdqOf = new Map<number, string>()
+  private items = 0
   private nextId = 1
   /** Writes one at a time, so ids and renames never interleave. */
   private queue: Promise<unknown> = Promise.resolve()
 
   private constructor(private readonly kv: KeyValueStore, private readonly pdq: PdqCatalog) {}
 
-  /** Loads every bank and content item into memory and indexes them (PDQ hashes into `pdq`, the node's catalog). */
+  /** Loads every bank and indexes every content item (PDQ hashes into `pdq`, the node's catalog). */
   static async open(kv: KeyValueStore, pdq: PdqCatalog = new PdqCatalog()): Promise<BankStore> {
     const store = new BankStore(kv, pdq)
-    for await (const [, value] of kv.entries({ gte: CFG, lt: CFG + '\xff' })) {
-      const bank = parse<BankConfig>(value)
-      store.banks.set(bank.name, bank)
-    }
-    // PDQ hashes are collected and indexed in one stepped bulk build (one build, not one maintenance pass
-    // per item: at 1 M items that was minutes); the loop yields between LevelDB chunks, so /status answers.
+    for await (const [, value] of kv.entries({ gte: CFG, lt: CFG + '\xff' })) store.addBankSlot(parse<BankConfig>(value))
+    // PDQ hashes are packed into words as they are read and indexed in one stepped bulk build (not one
+    // maintenance pass per item: at 1 M items that was minutes); the loop yields every few ms, also within
+    // a LevelDB chunk, so /status answers meanwhile.
     let ids = new Uint32Array(OPEN_PDQ_BATCH)
-    const hexes: string[] = []
+    let words = new Uint32Array(OPEN_PDQ_BATCH * 8)
+    let pending = 0
     let maxId = 0
-    const pacer = new Pacer() // a turn of the event loop every few ms, also within a LevelDB chunk
+    const pacer = new Pacer()
     for await (const [, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
       if (pacer.due()) await pacer.pause()
       const content = parse<BankContent>(value)
-      store.indexContent(content)
+      if (!store.index(content)) continue
       if (content.id > maxId) maxId = content.id
-      const pdq = content.signals.pdq
-      if (pdq === undefined) continue
-      if (hexes.length === ids.length) {
-        const grown = new Uint32Array(ids.length * 2)
-        grown.set(ids)
-        ids = grown
+      if (content.signals.pdq === undefined) continue
+      if (pending === ids.length) {
+        ids = grow(ids, ids.length * 2)
+        words = grow(words, words.length * 2)
       }
-      ids[hexes.length] = content.id
-      hexes.push(pdq)
+      ids[pending] = content.id
+      hashToWords(parseHash256(content.signals.pdq), words, pending * 8)
+      pending++
     }
-    if (hexes.length > 0) await pdq.addBankContentAsync(ids.subarray(0, hexes.length), hexes)
+    if (pending > 0) await pdq.addBankContentWordsAsync(ids.subarray(0, pending), words.subarray(0, pending * 8))
     const next = await kv.get(NEXT)
     // (not Math.max(...ids): a million arguments overflow the stack)
     store.nextId = Math.max(next ? parse<number>(next) : 1, maxId + 1)
@@ -81,7 +105,7 @@ export class BankStore {
   }
 
   get contentCount(): number {
-    return this.contents.size
+    return this.items
   }
 
   pdqCount(): number {
@@ -90,9 +114,13 @@ export class BankStore {
 
   /** Content items carrying a signal of this type. */
   countSignals(type: BankSignalType): number {
-    let n = 0
-    for (const c of this.contents.values()) if (c.signals[type] !== undefined) n++
-    return n
+    return this.signalCounts[type]
+  }
+
+  /** Content items in the bank. */
+  countContent(bankName: string): number {
+    this.requireBank(bankName)
+    return this.perBank.get(this.slots.get(bankName)!) ?? 0
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -111,14 +139,23 @@ export class BankStore {
     return this.banks.get(name)
   }
 
+  private addBankSlot(bank: BankConfig): void {
+    this.banks.set(bank.name, bank)
+    if (this.slots.has(bank.name)) return
+    if (this.slotNames.length > MAX_BANKS) fail('BAD_REQUEST', `at most ${MAX_BANKS} banks`)
+    this.slots.set(bank.name, this.slotNames.length)
+    this.slotNames.push(bank.name)
+  }
+
   createBank(input: { name: unknown; matchingEnabledRatio?: number; kind?: BankKind }, reserved: (name: string) => boolean): Promise<BankConfig> {
     return this.exclusive(async () => {
       const name = checkBankName(input.name)
       if (this.banks.has(name) || reserved(name)) fail('BAD_REQUEST', 'Bank already exists', { details: { status: 403 } })
+      if (this.slotNames.length > MAX_BANKS) fail('BAD_REQUEST', `at most ${MAX_BANKS} banks`)
       const now = Date.now()
       const bank: BankConfig = { name, matchingEnabledRatio: checkRatio(input.matchingEnabledRatio ?? 1), kind: input.kind ?? 'local', createdAt: now, updatedAt: now }
       await this.kv.batch([{ type: 'put', key: CFG + name, value: json(bank) }])
-      this.banks.set(name, bank)
+      this.addBankSlot(bank)
       return bank
     })
   }
@@ -138,12 +175,15 @@ export class BankStore {
       if (renamed) {
         if (this.banks.has(next.name) || reserved(next.name)) fail('BAD_REQUEST', `Bank ${next.name} already exists`, { details: { status: 403 } })
         ops.push({ type: 'del', key: CFG + name })
-        for (const c of this.contents.values()) if (c.bank === name) ops.push({ type: 'put', key: itemKey(c.id), value: json({ ...c, bank: next.name }) })
+        for await (const chunk of this.contentChunks(name)) for (const c of chunk) ops.push({ type: 'put', key: itemKey(c.id), value: json({ ...c, bank: next.name }) })
       }
       await this.kv.batch(ops)
       if (renamed) {
+        const slot = this.slots.get(name)!
         this.banks.delete(name)
-        for (const c of this.contents.values()) if (c.bank === name) c.bank = next.name
+        this.slots.delete(name)
+        this.slots.set(next.name, slot)
+        this.slotNames[slot] = next.name
       }
       this.banks.set(next.name, next)
       return next
@@ -154,11 +194,11 @@ export class BankStore {
   deleteBank(name: string): Promise<void> {
     return this.exclusive(async () => {
       if (!this.banks.has(name)) return
-      const items = [...this.contents.values()].filter((c) => c.bank === name)
-      await this.kv.batch([{ type: 'del', key: CFG + name }, ...items.map((c): BatchOp => ({ type: 'del', key: itemKey(c.id) }))])
+      const ids = this.idsOf(this.slots.get(name)!, 0, Infinity)
+      await this.kv.batch([{ type: 'del', key: CFG + name }, ...ids.map((id): BatchOp => ({ type: 'del', key: itemKey(id) }))])
       this.banks.delete(name)
       await this.pdq.idle()
-      for (const c of items) this.unindexContent(c)
+      for (const id of ids) this.unindex(id)
     })
   }
 
@@ -171,21 +211,7 @@ export class BankStore {
   // ---- content ----
 
   addContent(bankName: string, input: ContentInput): Promise<BankContent> {
-    return this.exclusive(async () => {
-      const bank = this.requireBank(bankName)
-      const { signals, metadata } = this.validateContent(input)
-      const now = Date.now()
-      const content: BankContent = {
-        id: this.nextId, bank: bank.name, signals, note: input.note ?? null, metadata,
-        disableUntilTs: 0, createdAt: now, updatedAt: now, ...(input.records ? { records: input.records } : {}),
-      }
-      await this.kv.batch([{ type: 'put', key: itemKey(content.id), value: json(content) }, { type: 'put', key: NEXT, value: json(content.id + 1) }])
-      this.nextId = content.id + 1
-      await this.pdq.idle()
-      this.indexContent(content)
-      if (content.signals.pdq !== undefined) this.pdq.addBankContent(Uint32Array.of(content.id), [content.signals.pdq])
-      return content
-    })
+    return this.addContents(bankName, [input]).then(([content]) => content!)
   }
 
   /**
@@ -209,9 +235,9 @@ export class BankStore {
       await this.kv.batch(ops)
       this.nextId += added.length
       // PDQ hashes go into the catalog in one bulk add (one maintenance pass for the batch, not one per add).
-      const pdq = added.filter((c) => c.signals.pdq !== undefined)
       await this.pdq.idle()
-      for (const content of added) this.indexContent(content)
+      const pdq = added.filter((c) => c.signals.pdq !== undefined)
+      for (const content of added) this.index(content)
       if (pdq.length > 0) this.pdq.addBankContent(Uint32Array.from(pdq, (c) => c.id), pdq.map((c) => c.signals.pdq!))
       return added
     })
@@ -229,33 +255,76 @@ export class BankStore {
     return { signals, metadata: checkMetadata(input.metadata) }
   }
 
-  getContent(bankName: string, id: number): BankContent {
-    const content = this.findContent(bankName, id)
+  async getContent(bankName: string, id: number): Promise<BankContent> {
+    const content = await this.findContent(bankName, id)
     if (!content) fail('NOT_FOUND', `content ${id} not found in bank '${bankName}'`)
     return content
   }
 
-  /** The content item `id` of this bank, undefined when the bank holds none (no copy of the bank's list). */
-  findContent(bankName: string, id: number): BankContent | undefined {
+  /** The content item `id` of this bank, undefined when the bank holds none. */
+  async findContent(bankName: string, id: number): Promise<BankContent | undefined> {
     this.requireBank(bankName)
-    const content = this.contents.get(id)
-    return content && content.bank === bankName ? content : undefined
+    if (!this.holdsId(bankName, id)) return undefined
+    const bytes = await this.kv.get(itemKey(id))
+    return bytes ? this.current(parse<BankContent>(bytes)) : undefined
   }
 
-  listContent(bankName: string): BankContent[] {
+  /** The bank's content with ids above `after`, at most `limit` of them, in id order. */
+  async listContentPage(bankName: string, after: number, limit: number): Promise<BankContent[]> {
     this.requireBank(bankName)
-    return [...this.contents.values()].filter((c) => c.bank === bankName)
+    return this.read(this.idsOf(this.slots.get(bankName)!, after, limit))
+  }
+
+  /** Every content item of the bank (in chunks from the store). */
+  async listContent(bankName: string): Promise<BankContent[]> {
+    this.requireBank(bankName)
+    const out: BankContent[] = []
+    for await (const chunk of this.contentChunks(bankName)) out.push(...chunk)
+    return out
+  }
+
+  private async *contentChunks(bankName: string): AsyncIterable<BankContent[]> {
+    const slot = this.slots.get(bankName)!
+    for (let after = 0; ; ) {
+      const ids = this.idsOf(slot, after, READ_CHUNK)
+      if (ids.length === 0) return
+      yield await this.read(ids)
+      after = ids.at(-1)!
+    }
+  }
+
+  private async read(ids: number[]): Promise<BankContent[]> {
+    const values = await this.kv.getMany(ids.map(itemKey))
+    return values.flatMap((bytes) => (bytes ? [this.current(parse<BankContent>(bytes))] : []))
+  }
+
+  /** Content as stored, with its bank's current name (slots follow renames). */
+  private current(content: BankContent): BankContent {
+    const name = this.slotNames[this.bankOf[content.id] ?? 0]
+    return name !== undefined && name !== content.bank ? { ...content, bank: name } : content
+  }
+
+  /** Ids of the slot's content above `after`, at most `limit`, ascending (a scan of one typed array). */
+  private idsOf(slot: number, after: number, limit: number): number[] {
+    const out: number[] = []
+    const bankOf = this.bankOf
+    for (let id = after + 1; id < this.nextId && id < bankOf.length && out.length < limit; id++) if (bankOf[id] === slot) out.push(id)
+    return out
+  }
+
+  private holdsId(bankName: string, id: number): boolean {
+    return Number.isSafeInteger(id) && id > 0 && id < this.bankOf.length && this.bankOf[id] !== 0 && this.bankOf[id] === this.slots.get(bankName)
   }
 
   updateContent(bankName: string, id: number, update: ContentUpdate): Promise<BankContent> {
     return this.exclusive(async () => {
-      const current = this.getContent(bankName, id)
+      const current = await this.getContent(bankName, id)
       const next: BankContent = { ...current, updatedAt: Date.now() }
       if (update.disableUntilTs !== undefined) next.disableUntilTs = checkDisableUntil(update.disableUntilTs)
       if (update.note !== undefined) next.note = update.note
       if (update.metadata !== undefined) next.metadata = checkMetadata(update.metadata)
       await this.kv.batch([{ type: 'put', key: itemKey(id), value: json(next) }])
-      this.contents.set(id, next)
+      this.disabledUntil[id] = next.disableUntilTs
       return next
     })
   }
@@ -264,11 +333,10 @@ export class BankStore {
   deleteContent(bankName: string, id: number): Promise<number> {
     return this.exclusive(async () => {
       this.requireBank(bankName)
-      const content = this.contents.get(id)
-      if (!content || content.bank !== bankName) return 0
+      if (!this.holdsId(bankName, id)) return 0
       await this.kv.batch([{ type: 'del', key: itemKey(id) }])
       await this.pdq.idle()
-      this.unindexContent(content)
+      this.unindex(id)
       return 1
     })
   }
@@ -285,52 +353,95 @@ export class BankStore {
       await this.pdq.idle()
       return this.hits('pdq', this.pdq.searchBanks(parseHash256(normalised), threshold))
     }
-    return this.hits(type, [...(this.exact.get(`${type}:${normalised}`) ?? [])].map((contentId) => ({ contentId, distance: 0 })))
+    return this.hits(type, this.exactIds(type, normalised).map((contentId) => ({ contentId, distance: 0 })))
   }
 
   /** Whether the bank holds content with exactly this signal. */
   holds(bankName: string, type: BankSignalType, value: string): boolean {
     const normalised = normaliseSignal(type, value)
-    const ids = type === 'pdq' ? this.pdq.bankContentWith(parseHash256(normalised)) : (this.exact.get(`${type}:${normalised}`) ?? [])
-    for (const id of ids) if (this.contents.get(id)?.bank === bankName) return true
-    return false
+    const ids = type === 'pdq' ? this.pdq.bankContentWith(parseHash256(normalised)) : this.exactIds(type, normalised)
+    return ids.some((id) => this.holdsId(bankName, id))
+  }
+
+  private exactIds(type: BankSignalType, normalised: string): number[] {
+    if (isExactType(type)) return this.exact[type].lookup(Buffer.from(normalised, 'hex'))
+    return [...(this.vpdq.get(normalised) ?? [])]
   }
 
   /** Content ids found by a search (this store's or the node's matcher's), as hits with their banks, nearest first. */
   hits(type: BankSignalType, found: ReadonlyArray<{ contentId: number; distance: number }>): BankHit[] {
     const hits: BankHit[] = []
     for (const { contentId, distance } of found) {
-      const content = this.contents.get(contentId)
-      const bank = content && this.banks.get(content.bank)
-      if (content && bank) hits.push({ content, bank, type, distance })
+      const name = this.slotNames[this.bankOf[contentId] ?? 0]
+      const bank = name !== undefined ? this.banks.get(name) : undefined
+      if (bank) hits.push({ contentId, bank, type, distance, disableUntilTs: this.disabledUntil[contentId]! })
     }
-    return hits.sort((a, b) => a.distance - b.distance || a.content.id - b.content.id)
+    return hits.sort((a, b) => a.distance - b.distance || a.contentId - b.contentId)
   }
 
-  isEnabled(content: BankContent, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+  isEnabled(content: { disableUntilTs: number }, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
     return contentEnabled(content, nowSeconds)
   }
 
-  /** Into the in-memory view, except its PDQ hash (added to the catalog by the caller, in bulk). */
-  private indexContent(content: BankContent): void {
-    this.contents.set(content.id, content)
+  /** Into the in-memory view, except its PDQ hash (added to the catalog by the caller, in bulk). False for content of no known bank. */
+  private index(content: BankContent): boolean {
+    const slot = this.slots.get(content.bank)
+    if (slot === undefined) return false
+    const id = content.id
+    if (id >= this.bankOf.length) {
+      const size = Math.max(id + 1, this.bankOf.length * 2)
+      this.bankOf = grow(this.bankOf, size)
+      this.disabledUntil = grow(this.disabledUntil, size)
+      this.typeBits = grow(this.typeBits, size)
+    }
+    if (this.bankOf[id] !== 0) this.unindex(id)
+    this.bankOf[id] = slot
+    this.disabledUntil[id] = content.disableUntilTs
+    this.perBank.set(slot, (this.perBank.get(slot) ?? 0) + 1)
+    this.items++
+    let bits = 0
     for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
-      if (type !== 'pdq') {
-        const key = `${type}:${value}`
-        let ids = this.exact.get(key)
-        if (!ids) this.exact.set(key, (ids = new Set()))
-        ids.add(content.id)
+      bits |= TYPE_BIT[type]
+      this.signalCounts[type]++
+      if (isExactType(type)) this.exact[type].add(id, Buffer.from(value, 'hex'))
+      else if (type === 'vpdq') {
+        let ids = this.vpdq.get(value)
+        if (!ids) this.vpdq.set(value, (ids = new Set()))
+        ids.add(id)
+        this.vpdqOf.set(id, value)
+      }
+    }
+    this.typeBits[id] = bits
+    return true
+  }
+
+  private unindex(id: number): void {
+    const slot = this.bankOf[id] ?? 0
+    if (slot === 0) return
+    this.bankOf[id] = 0
+    this.perBank.set(slot, this.perBank.get(slot)! - 1)
+    this.items--
+    const bits = this.typeBits[id]!
+    this.typeBits[id] = 0
+    for (const type of BANK_SIGNAL_TYPES) {
+      if ((bits & TYPE_BIT[type]) === 0) continue
+      this.signalCounts[type]--
+      if (type === 'pdq') this.pdq.removeBankContent(id)
+      else if (isExactType(type)) this.exact[type].remove(id)
+      else {
+        const value = this.vpdqOf.get(id)!
+        this.vpdqOf.delete(id)
+        this.vpdq.get(value)?.delete(id)
+        if (this.vpdq.get(value)?.size === 0) this.vpdq.delete(value)
       }
     }
   }
+}
 
-  private unindexContent(content: BankContent): void {
-    this.contents.delete(content.id)
-    for (const [type, value] of Object.entries(content.signals) as Array<[BankSignalType, string]>) {
-      if (type === 'pdq') this.pdq.removeBankContent(content.id)
-      else this.exact.get(`${type}:${value}`)?.delete(content.id)
-    }
-  }
+function grow<T extends Uint8Array | Uint16Array | Uint32Array>(array: T, size: number): T {
+  const grown = new (array.constructor as new (n: number) => T)(size)
+  grown.set(array)
+  return grown
 }
 
 function checkRatio(ratio: unknown): number {

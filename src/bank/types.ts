@@ -70,7 +70,7 @@ export function normaliseSignal(type: BankSignalType, value: unknown): string {
 }
 
 /** Content is matched when it is not disabled at `nowSeconds`. */
-export function contentEnabled(content: BankContent, nowSeconds: number): boolean {
+export function contentEnabled(content: Pick<BankContent, 'disableUntilTs'>, nowSeconds: number): boolean {
   return content.disableUntilTs === 0 || (content.disableUntilTs !== 1 && content.disableUntilTs <= nowSeconds)
 }
 

@@ -222,7 +222,13 @@ export class PdqCatalog {
    */
   addBankContentAsync(contentIds: Uint32Array, hexes: readonly string[], sliceMs?: number): Promise<void> {
     this.reserveBankIds(contentIds)
-    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, hexes, from, to, ids, words, n), hexes.length, sliceMs)
+    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, (i) => parseHash256(hexes[i]!), from, to, ids, words, n), hexes.length, sliceMs)
+  }
+
+  /** addBankContentAsync for hashes packed 8 words each (hashToWords), as the bank store reads them at open. */
+  addBankContentWordsAsync(contentIds: Uint32Array, packed: Uint32Array, sliceMs?: number): Promise<void> {
+    this.reserveBankIds(contentIds)
+    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, (i) => wordsToHash(packed, i * 8), from, to, ids, words, n), contentIds.length, sliceMs)
   }
 
   /** Bank content added now (one bulk index add for the batch); the caller waits for idle() first. */
@@ -232,7 +238,7 @@ export class PdqCatalog {
     if (this.isSignal.length < this.nextId + hexes.length) this.growEntries(Math.max(this.isSignal.length * 2, this.nextId + hexes.length))
     const ids = new Uint32Array(hexes.length)
     const words = new Uint32Array(hexes.length * 8)
-    const n = this.collectBank(contentIds, hexes, 0, hexes.length, ids, words, 0)
+    const n = this.collectBank(contentIds, (i) => parseHash256(hexes[i]!), 0, hexes.length, ids, words, 0)
     if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
   }
 
@@ -283,13 +289,13 @@ export class PdqCatalog {
     this.entryOfBank = grown
   }
 
-  /** Like collectSignals, for bank content: refers contentIds[i] to hexes[i]'s entry. */
-  private collectBank(contentIds: Uint32Array, hexes: readonly string[], from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
+  /** Like collectSignals, for bank content: refers contentIds[i] to hashOf(i)'s entry. */
+  private collectBank(contentIds: Uint32Array, hashOf: (i: number) => Hash256, from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
     for (let i = from; i < to; i++) {
       const contentId = contentIds[i]!
       if (contentId === 0) throw new RangeError('bank content ids start at 1')
       if (this.entryOfBank[contentId] !== 0) this.removeBankContent(contentId) // re-added: its hash may differ
-      const hash = parseHash256(hexes[i]!)
+      const hash = hashOf(i)
       let entry = this.find(hash)
       if (entry === undefined) {
         entry = this.allocate(hash)

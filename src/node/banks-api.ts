@@ -52,13 +52,13 @@ export class LocalBanks implements BanksApi {
 
   async get(name: string): Promise<BankView> {
     const bank = await this.service.getBank(name)
-    return bankView(bank, bank.kind === 'member' ? undefined : (await this.service.listContent(name)).length)
+    return bankView(bank, bank.kind === 'member' ? undefined : await this.service.countContent(name))
   }
 
   async update(name: string, input: UpdateBankInput, options: AbortOptions = {}): Promise<BankView> {
     checkAborted(options.signal)
     const bank = await this.service.updateBank(name, input)
-    return bankView(bank, (await this.service.listContent(bank.name)).length)
+    return bankView(bank, await this.service.countContent(bank.name))
   }
 
   async delete(name: string, options: AbortOptions = {}): Promise<void> {
@@ -79,9 +79,9 @@ export class LocalBanks implements BanksApi {
     const limit = page.limit ?? API_LIMITS.defaultFeedPage
     if (!Number.isSafeInteger(after) || after < 0) fail('BAD_REQUEST', `after must be a non-negative integer, got ${after}`)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > API_LIMITS.maxFeedPage) fail('BAD_REQUEST', `limit must be 1 to ${API_LIMITS.maxFeedPage}, got ${limit}`)
-    const all = (await this.service.listContent(bank)).filter((c) => c.id > after).sort((a, b) => a.id - b.id)
-    const content = all.slice(0, limit).map((c) => contentView(c))
-    return { bank, content, next: all.length > limit ? content.at(-1)!.id : null }
+    const items = await this.service.listContentPage(bank, after, limit + 1) // one more: is there a next page?
+    const content = items.slice(0, limit).map((c) => contentView(c))
+    return { bank, content, next: items.length > limit ? content.at(-1)!.id : null }
   }
 
   async getContent(bank: string, id: number): Promise<BankContentView> {

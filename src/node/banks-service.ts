@@ -120,7 +120,7 @@ export class BanksService {
   async deleteBank(name: string): Promise<void> {
     this.refuseMemberBank(name)
     const store = await this.banks()
-    if (store.getBank(name)?.kind === 'shared') for (const content of store.listContent(name)) await this.unshare(content)
+    if (store.getBank(name)?.kind === 'shared') for (const content of await store.listContent(name)) await this.unshare(content)
     await store.deleteBank(name)
   }
 
@@ -154,6 +154,15 @@ export class BanksService {
     return (await this.banks()).listContent(bank)
   }
 
+  /** The bank's content with ids above `after`, at most `limit`, in id order. */
+  async listContentPage(bank: string, after: number, limit: number): Promise<BankContent[]> {
+    return (await this.banks()).listContentPage(bank, after, limit)
+  }
+
+  async countContent(bank: string): Promise<number> {
+    return (await this.banks()).countContent(bank)
+  }
+
   async getContent(bank: string, id: number): Promise<BankContent> {
     return (await this.banks()).getContent(bank, id)
   }
@@ -164,7 +173,7 @@ export class BanksService {
 
   async deleteContent(bank: string, id: number): Promise<number> {
     const store = await this.banks()
-    const content = store.getBank(bank)?.kind === 'shared' ? store.findContent(bank, id) : undefined
+    const content = store.getBank(bank)?.kind === 'shared' ? await store.findContent(bank, id) : undefined
     if (content) await this.unshare(content)
     return store.deleteContent(bank, id)
   }
@@ -214,8 +223,8 @@ export class BanksService {
   async rawLookup(type: BankSignalType, value: string, threshold?: number): Promise<Array<{ contentId: number; distance: number }>> {
     const store = await this.banks()
     return (await store.lookup(type, value, threshold ?? this.node.config.match.pdqThreshold))
-      .filter((hit) => store.isEnabled(hit.content))
-      .map((hit) => ({ contentId: hit.content.id, distance: hit.distance }))
+      .filter((hit) => store.isEnabled(hit))
+      .map((hit) => ({ contentId: hit.contentId, distance: hit.distance }))
   }
 
   /**
@@ -239,11 +248,11 @@ export class BanksService {
       hits = await store.lookup(type, value, threshold)
       if (federation) found = await this.node.match([{ type: federationType, value: normaliseSignal(type, value) }], { threshold })
     }
-    hits = hits.filter((hit) => store.isEnabled(hit.content) && hit.bank.matchingEnabledRatio > 0)
+    hits = hits.filter((hit) => store.isEnabled(hit) && hit.bank.matchingEnabledRatio > 0)
     const coinflip = coinFlip(options.seed)
     const passes = (hit: BankHit) => options.bypassCoinflip || hit.bank.matchingEnabledRatio >= coinflip
     const matches: BankMatch[] = hits.filter((hit) => hit.bank.kind === 'negative' || passes(hit))
-      .map((hit) => ({ bank: hit.bank.name, kind: hit.bank.kind, distance: hit.distance, contentId: hit.content.id }))
+      .map((hit) => ({ bank: hit.bank.name, kind: hit.bank.kind, distance: hit.distance, contentId: hit.contentId }))
     if (found.length > 0) {
       const names = new Map([...this.memberBanks()].map(([name, key]) => [key, name]))
       for (const m of found) {

@@ -204,21 +204,10 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
   const config = store.getBank(bank)
   if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
   const shared = config.kind === 'shared'
-  // Duplicate check without a PDQ index search per line (which scans the index's unbuilt tail): a set of
-  // 52-bit prefixes of what the bank holds; a prefix hit is confirmed by an exact lookup.
-  const prefixes = new Set<number>()
-  const prefixOf = (type: string, value: string): number => parseInt(value.slice(0, 13), 16) + (type === 'pdq' ? 0 : 0.5)
-  for (const content of store.listContent(bank)) for (const [type, value] of Object.entries(content.signals)) if (value) prefixes.add(prefixOf(type, value))
   return {
     where: `in bank ${bank}`,
-    has: (item) => {
-      const prefix = prefixOf(item.type, item.value)
-      if (!prefixes.has(prefix)) {
-        prefixes.add(prefix) // added now or in this batch; a later line with the same prefix is checked exactly
-        return false
-      }
-      return store.holds(bank, item.type, item.value)
-    },
+    // an exact lookup in the bank's view (the PDQ catalog's exact index, the MD5/SHA-256 ExactIndexes): no read of the bank
+    has: (item) => store.holds(bank, item.type, item.value),
     unsupported: () => undefined,
     write: async (batch, summary, options) => {
       const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options, true) : undefined

@@ -44,11 +44,11 @@ test('import into a bank: every bad line reported with its number and code; dry 
     const dry = await importList(node, read(), { into: { bank: 'TEST_BANK' }, dryRun: true, onRejected: (r) => rejected.push(r) })
     assert.equal(dry.accepted, 2)
     assert.equal(dry.written, 0)
-    assert.equal((await banks.loaded).listContent('TEST_BANK').length, 0, 'dry run writes nothing')
+    assert.equal((await (await banks.loaded).listContent('TEST_BANK')).length, 0, 'dry run writes nothing')
     assert.deepEqual(rejected.map((r) => `${r.line} ${r.code}`), ['3 LOW_QUALITY', '4 BAD_HEX', '5 BAD_LENGTH', '6 DUPLICATE', '8 UNKNOWN_TYPE', '9 BAD_LABEL'])
     const real = await importList(node, read(), { into: { bank: 'TEST_BANK' } })
     assert.equal(real.written, 2)
-    const content = (await banks.loaded).listContent('TEST_BANK')
+    const content = await (await banks.loaded).listContent('TEST_BANK')
     assert.deepEqual(content.map((c) => Object.entries(c.signals)[0]), [['pdq', pdqHex(1)], ['md5', 'a'.repeat(32)]])
     assert.deepEqual((content[0]!.metadata?.json as { labels: string[] }).labels, ['behavior:propaganda'])
     const again: ListRejection[] = []
@@ -77,12 +77,12 @@ test('an interrupted import goes on from its checkpoint without duplicates; a fi
     const done = readCheckpoint(node, key)!
     assert.equal(done.complete, false)
     assert.equal(done.line, 201, 'two batches of 100 signals: lines 2..201')
-    assert.equal((await banks.loaded).listContent('RESUME').length, 200)
+    assert.equal((await (await banks.loaded).listContent('RESUME')).length, 200)
     const resumed = await importList(node, readSignals(csv(rows), { format: 'csv', signalType: 'pdq' }), { into: { bank: 'RESUME' }, checkpointKey: key, batchSize: 100 })
     assert.equal(resumed.resumedAfterLine, 201)
     assert.equal(resumed.accepted, 50)
     assert.equal(resumed.rejected, 0, 'no line read twice')
-    assert.equal((await banks.loaded).listContent('RESUME').length, 250)
+    assert.equal((await (await banks.loaded).listContent('RESUME')).length, 250)
     await assert.rejects(importList(node, readSignals(csv(rows), { format: 'csv', signalType: 'pdq' }), { into: { bank: 'RESUME' }, checkpointKey: key }), /--restart/)
   } finally {
     await close()
@@ -117,7 +117,7 @@ test('a shared bank: the imported signals are also signed into this member\'s fe
     const rows = ['hash,type,labels', `${pdqHex(11)},pdq,behavior:propaganda`, `${'e'.repeat(32)},video_md5,behavior:propaganda`, `${pdqHex(12)},pdq,`]
     const summary = await importList(node, readSignals(csv(rows), { format: 'csv', taxonomy }), { into: { bank: 'SHARED_LIST' } })
     assert.equal(summary.written, 3)
-    const content = (await banks.loaded).listContent('SHARED_LIST')
+    const content = await (await banks.loaded).listContent('SHARED_LIST')
     const head = (await service.feeds()).find((h) => h.feed === node.memberKey)!
     const records = (await service.feed(head.feed, { from: 1, limit: 10 })).records.map((r) => r.record)
     assert.equal(records.length, 3, 'three groups by labels and content type (the video MD5 apart)')

@@ -21,7 +21,7 @@ test('POST /v1/import fills a bank from a CSV body (gzip too), reports rejected 
     assert.deepEqual(body.rejections.map((r) => `${r.line} ${r.code}`), ['3 BAD_HEX', '5 DUPLICATE'])
     const gz = await h.call({ method: 'POST', url: '/v1/import?bank=API_BANK&format=te-local', headers: octet, payload: gzipSync(`pdq ${pdqHex(3)}\n`) })
     assert.equal((gz.json() as { written: number }).written, 1)
-    assert.equal((await new BanksService(h.node).loaded).listContent('API_BANK').length, 3)
+    assert.equal((await (await new BanksService(h.node).loaded).listContent('API_BANK')).length, 3)
     const wrong = await h.call({ method: 'POST', url: '/v1/import?format=stix&bank=API_BANK', headers: octet, payload: csv })
     assert.equal(wrong.statusCode, 400)
     assert.equal(errorCode(wrong), 'BAD_REQUEST')

@@ -177,6 +177,13 @@ try {
       }
     }
     say(`trace: ${slow} deliveries ≥ ${SLOW_MS} ms, ${slowPending} of them held pending for the author's previous record; ${pendingAll} deliveries in all were held pending`)
+    // the rest of a slow delivery: the author storing its own record late (its write queue, a starved CPU), or the way over
+    const ownDelay = (c: { id: string; author: string }) => {
+      const own = views.get(c.author)?.contributions.find((x) => x.record === c.id)
+      return own ? own.receivedHere - own.signedAt : NaN
+    }
+    const slowAuthors = contributed.filter((c) => ownDelay(c) >= SLOW_MS)
+    say(`trace: ${slowAuthors.length} of ${contributed.length} contributions were stored on their own author ≥ ${SLOW_MS} ms after signing (max ${Math.max(0, ...contributed.map(ownDelay).filter((x) => !Number.isNaN(x)))} ms)`)
   }
   latencies.sort((a, b) => a - b)
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN

@@ -29,7 +29,11 @@ export interface IncidentWiring {
   onNotice(listener: (envelope: Uint8Array) => void): void
 }
 
-/** Our own records carried ahead of a contribution on the incidents topic are at most this old, */
+/**
+ * Our own records carried ahead of a contribution on the incidents topic were stored at most this long
+ * before it (stored here, not signed: on a busy node a record may wait in the write queue for seconds
+ * after its timestamp, and is then as fresh to the network as if just signed),
+ */
 export const CARRY_WINDOW_MS = 10_000
 /** at most this many, */
 export const MAX_CARRIED = 16
@@ -37,13 +41,13 @@ export const MAX_CARRIED = 16
 export const MAX_CARRIED_BYTES = 256 * 1024
 
 export function incidentWiring(incidents: IncidentBook, receive: (records: Uint8Array[]) => Promise<ReceiveResult[]>, now: () => number = Date.now): IncidentWiring {
-  /** Our own records since the last one sent on the incidents topic, oldest first (at most MAX_CARRIED). */
-  let unsent: VerifiedRecord[] = []
+  /** Our own records since the last one sent on the incidents topic, oldest first (at most MAX_CARRIED), with when each was stored. */
+  let unsent: Array<VerifiedRecord & { storedAt: number }> = []
   const priorityOf = (records: VerifiedRecord[]): Uint8Array[] => {
     const out: Uint8Array[] = []
     for (const r of records) {
       if (incidents.incidentOf(r.record) === undefined) {
-        unsent.push(r)
+        unsent.push({ ...r, storedAt: now() })
         if (unsent.length > MAX_CARRIED) unsent.shift()
         continue
       }
@@ -53,7 +57,7 @@ export function incidentWiring(incidents: IncidentBook, receive: (records: Uint8
       let from = unsent.length
       while (from > 0) {
         const prev = unsent[from - 1]!
-        if (prev.record.seq !== (unsent[from]?.record.seq ?? r.record.seq) - 1 || prev.record.timestamp < since || bytes + prev.bytes.byteLength > MAX_CARRIED_BYTES) break
+        if (prev.record.seq !== (unsent[from]?.record.seq ?? r.record.seq) - 1 || prev.storedAt < since || bytes + prev.bytes.byteLength > MAX_CARRIED_BYTES) break
         bytes += prev.bytes.byteLength
         from--
       }

@@ -33,13 +33,20 @@ const EXAMPLE = {
   start: 1767225600000, expiry: 1767312000000, description: 'Share hashes of the stream and its edits.', reference: 'CIP-2026-001',
   declaredBy: { key: KEY, name: 'Alpha' }, revision: 1,
   notices: [{ id: 'e'.repeat(64), action: 'declare', revision: 1, receivedAt: 1767225600120 }],
-  contributions: [{ record: 'f'.repeat(64), member: { key: KEY, name: 'Alpha' }, seq: 12, signals: 3, signedAt: 1767225660000, receivedHere: 1767225660180, latencyMs: 180 }],
+  contributions: [{ record: 'f'.repeat(64), member: { key: KEY, name: 'Alpha' }, seq: 12, signals: 3, signedAt: 1767225660000, receivedHere: 1767225660180, latencyMs: 180,
+    heldBy: [
+      { member: { key: KEY, name: 'Alpha' }, at: 1767225660000, how: 'signed' },
+      { member: { key: 'e'.repeat(64), name: 'Bravo' }, at: 1767225660180, how: 'received' },
+      { member: { key: 'c'.repeat(64), name: 'Charlie' }, at: 1767225661020, how: 'peer-sync' },
+    ] }],
 }
 export const IncidentResponse = open({ id: Type.String(), state: Type.String(), title: Type.String(), severity: Type.String(), start: Type.Integer(), expiry: Type.Integer(), declaredBy: open({}), notices: Type.Array(open({})), contributions: Type.Array(open({})) }, EXAMPLE)
 export const IncidentsResponse = open({ incidents: Type.Array(IncidentResponse) }, { incidents: [EXAMPLE] })
 
 export const INCIDENT_ROUTE_DOCS = {
-  'GET /v1/incidents': { summary: 'Open incidents (all=true: every incident known), with their contributions and when each reached this node', ok: { 200: { description: 'incidents, newest first', schema: IncidentsResponse } }, errors: [400, 401] },
+  'GET /v1/incidents': {
+    summary: 'Open incidents (all=true: every incident known), with their contributions, when each reached this node and which members hold it',
+    description: "Each contribution's heldBy lists the members known to hold it, earliest first: its author since signing, this node since it arrived, and members whose peers reported it in a sync session (how: peer-sync, held by then at the latest). Sync rounds run with every peer after each new incident notice, and periodically.", ok: { 200: { description: 'incidents, newest first', schema: IncidentsResponse } }, errors: [400, 401] },
   'GET /v1/incidents/:id': { summary: 'One incident', ok: { 200: { description: 'the incident', schema: IncidentResponse } }, errors: [400, 401, 404] },
   'POST /v1/incidents': {
     summary: 'Declare an incident (a signed notice sent to every member at once)',

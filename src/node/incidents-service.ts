@@ -30,7 +30,14 @@ export interface IncidentView {
   /** The notices this node has had (declare, updates, close), with when each arrived here. */
   notices: IncidentState['history']
   /** Contributions naming the incident, with when each reached this node and how long after its signing. */
-  contributions: Array<{ record: string; member: { key: string; name: string | null }; seq: number; signals: number; signedAt: number; receivedHere: number; latencyMs: number }>
+  contributions: Array<{
+    record: string; member: { key: string; name: string | null }; seq: number; signals: number; signedAt: number; receivedHere: number; latencyMs: number
+    /**
+     * Members known to hold it, earliest first: its author (since signing), this node (since it arrived) and
+     * members whose peers reported it in a sync session (`peer-sync`: held by then at the latest).
+     */
+    heldBy: Array<{ member: { key: string; name: string | null }; at: number; how: 'signed' | 'received' | 'peer-sync' }>
+  }>
 }
 
 export interface IncidentsApi {
@@ -63,7 +70,10 @@ export class IncidentsService implements IncidentsApi {
       notices: s.history,
       contributions: [...s.contributions.values()]
         .sort((a, b) => a.receivedAt - b.receivedAt)
-        .map((c) => ({ record: c.record, member: { key: c.author, name: name(c.author) }, seq: c.seq, signals: c.signals, signedAt: c.timestamp, receivedHere: c.receivedAt, latencyMs: c.receivedAt - c.timestamp })),
+        .map((c) => ({
+          record: c.record, member: { key: c.author, name: name(c.author) }, seq: c.seq, signals: c.signals, signedAt: c.timestamp, receivedHere: c.receivedAt, latencyMs: c.receivedAt - c.timestamp,
+          heldBy: this.node.incidentPropagation.holders(c, this.node.memberKey).map((h) => ({ member: { key: h.member, name: name(h.member) }, at: h.at, how: h.how })),
+        })),
     }
   }
 

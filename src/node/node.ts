@@ -25,6 +25,7 @@ import { openLevel, type KeyValueStore } from '../store/level-db.js'
 import { ReplicaStore, type EquivocationProof } from '../store/replica-store.js'
 import { Matcher, type MatchedSignal, type MatchOptions, type QuerySignal } from '../match/matcher.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
+import { IncidentPropagation } from './incident-propagation.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import { planContribution, type ContributionInput } from './contribute.js'
 import { allExtras, receiveExtra, type ExtrasParts } from './extras.js'
@@ -65,6 +66,8 @@ export class HashmeshNode {
   readonly signer: Signer
   /** The last 24 h minute by minute (in memory): what the console charts. */
   readonly activity: ActivityLog
+  /** Which members hold each open incident's contributions, from the peers' sync reports (incident-propagation.ts). */
+  readonly incidentPropagation: IncidentPropagation
   private matcher: Matcher | undefined
   /** Every PDQ hash the node knows, federation and banks alike (match/pdq-catalog.ts); the matcher and the banks share it. */
   private readonly pdqCatalog = new PdqCatalog()
@@ -92,6 +95,7 @@ export class HashmeshNode {
   ) {
     this.signer = new Signer(identity.memberKeyPair)
     this.activity = new ActivityLog(identity.memberKey)
+    this.incidentPropagation = new IncidentPropagation(incidents)
     store.onCommit((records) => this.activity.recordsCommitted(records))
   }
 
@@ -163,7 +167,10 @@ export class HashmeshNode {
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
     for (const service of this.services) await service.start(log)
-    this.network?.on('synced', (report) => this.activity.synced(report))
+    this.network?.on('synced', (report) => {
+      this.activity.synced(report)
+      this.incidentPropagation.peerHeads(this.roster.memberOfPeer(report.peerId), report.peerHeads)
+    })
   }
 
   /** Stops the network, the verifier and the store; safe to call twice. */

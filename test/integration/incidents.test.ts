@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/federation.js'
 import { randomPdqHex } from '../helpers/records.js'
 import { cliAsync } from '../helpers/cli.js'
 
-interface Incident { id: string; state: string; contributions: Array<{ record: string; latencyMs: number }> }
+interface Incident { id: string; state: string; contributions: Array<{ record: string; latencyMs: number; heldBy: Array<{ member: { name: string | null }; how: string }> }> }
 interface Match { status: string; reasons: string[]; records: Array<{ incident?: string }> }
 
 test('incidents: declared and contributed on one member, on the others within seconds by the priority topic; a member joining mid-incident catches up', { timeout: 180_000 }, async () => {
@@ -52,6 +52,12 @@ test('incidents: declared and contributed on one member, on the others within se
       return m?.status === 'actionable' ? m : undefined
     }, 30_000, 50)
     assert.equal(onCharlie.records[0]!.incident, incident.id)
+    // propagation as Charlie sees it: Alpha signed it, Charlie has it, Bravo's head (reported in Charlie's sync with Bravo) covers it
+    const heldBy = await waitFor('Charlie knows who holds the contribution', async () => {
+      const c = (await charlie.get<Incident>(`/v1/incidents/${incident.id}`)).contributions[0]
+      return c && c.heldBy.length === 3 ? c.heldBy : undefined
+    }, 30_000, 100)
+    assert.deepEqual(heldBy.map((h) => [h.member.name, h.how]).sort(), [['Alpha', 'signed'], ['Bravo', 'peer-sync'], ['Charlie', 'received']])
     console.log(`# Charlie, started mid-incident, acts on it ${Date.now() - joinedAt} ms after its start began`)
 
     // an operator on Charlie suspends Alpha's feed with the CLI (over Charlie's API): off for the next match, nothing sent

@@ -137,7 +137,11 @@ export function register(program: Command): void {
 function incidentLines(i: IncidentView): string[] {
   const lines = [`${i.id}  ${i.state.toUpperCase()} ${i.severity}  ${i.title}  (by ${i.declaredBy.name ?? i.declaredBy.key.slice(0, 12)}, ${new Date(i.start).toISOString()} to ${new Date(i.expiry).toISOString()}${i.reference ? `, ref ${i.reference}` : ''})`]
   if (i.description) lines.push(`  ${i.description}`)
-  for (const c of i.contributions) lines.push(`  record ${c.record} by ${c.member.name ?? c.member.key.slice(0, 12)} seq ${c.seq}: ${c.signals} signals, here ${c.latencyMs} ms after signing`)
+  for (const c of i.contributions) {
+    lines.push(`  record ${c.record} by ${c.member.name ?? c.member.key.slice(0, 12)} seq ${c.seq}: ${c.signals} signals, here ${c.latencyMs} ms after signing`)
+    const others = c.heldBy.filter((h) => h.how === 'peer-sync')
+    if (others.length > 0) lines.push(`    held by ${others.map((h) => `${h.member.name ?? h.member.key.slice(0, 12)} (by +${h.at - c.signedAt} ms)`).join(', ')}`)
+  }
   return lines
 }
 

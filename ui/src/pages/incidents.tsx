@@ -7,7 +7,10 @@ import { short, when } from '../format.js'
 interface Incident {
   id: string; state: 'open' | 'closed' | 'expired'; title: string; severity: string; start: number; expiry: number; description: string; reference: string | null
   declaredBy: { key: string; name: string | null }; revision: number
-  contributions: Array<{ record: string; member: { key: string; name: string | null }; seq: number; signals: number; latencyMs: number }>
+  contributions: Array<{
+    record: string; member: { key: string; name: string | null }; seq: number; signals: number; latencyMs: number; signedAt: number
+    heldBy: Array<{ member: { key: string; name: string | null }; at: number; how: 'signed' | 'received' | 'peer-sync' }>
+  }>
 }
 
 export function Incidents() {
@@ -31,8 +34,14 @@ export function Incidents() {
           <p>{i.contributions.length} contribution(s){i.contributions.length > 0 ? `, median latency ${Math.round([...i.contributions].sort((a, b) => a.latencyMs - b.latencyMs)[Math.floor(i.contributions.length / 2)]!.latencyMs)} ms` : ''}</p>
           {i.contributions.length > 0 && (
             <table>
-              <thead><tr><th>member</th><th>seq</th><th>signals</th><th>arrived after</th><th>record</th></tr></thead>
-              <tbody>{i.contributions.slice(-20).map((c) => <tr key={c.record}><td>{c.member.name ?? short(c.member.key)}</td><td>{c.seq}</td><td>{c.signals}</td><td>{c.latencyMs} ms</td><td><Link href={`/ui/records/${c.record}`}>{short(c.record)}</Link></td></tr>)}</tbody>
+              <thead><tr><th>member</th><th>seq</th><th>signals</th><th>arrived here after</th><th title="members known to hold it: the author, this node, and those whose peers reported it in a sync session (held by then at the latest)">held by</th><th>record</th></tr></thead>
+              <tbody>{i.contributions.slice(-20).map((c) => (
+                <tr key={c.record}>
+                  <td>{c.member.name ?? short(c.member.key)}</td><td>{c.seq}</td><td>{c.signals}</td><td>{c.latencyMs} ms</td>
+                  <td data-testid="held-by">{c.heldBy.map((h) => `${h.member.name ?? short(h.member.key)} ${h.how === 'signed' ? '(author)' : `${h.how === 'peer-sync' ? 'by ' : ''}+${h.at - c.signedAt} ms`}`).join(', ')}</td>
+                  <td><Link href={`/ui/records/${c.record}`}>{short(c.record)}</Link></td>
+                </tr>
+              ))}</tbody>
             </table>
           )}
         </section>

@@ -2,7 +2,8 @@
  * The console's security rules over app.inject (no browser): login with the API token, the session
  * cookie's flags, CSRF refusal on every state-changing route, the Content-Security-Policy, logout.
  */
-import { after, before, describe, it } from 'node:test'
+import { LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS, LoginThrottle } from '../../src/api/console/login-throttle.js'
+import { after, before, describe, it, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { openApiHarness, type ApiHarness } from '../helpers/api.js'
 import { consoleLogin, ensureConsoleBuilt } from '../helpers/console.js'
@@ -226,4 +227,31 @@ describe('console security', () => {
     const overview = await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers })
     assert.equal(overview.json().alerts.quarantined, 0)
   })
+
+  it('locks the login after five wrong secrets in a minute (429 with Retry-After, the right token too); sessions already open keep working (last: it locks this harness)', async () => {
+    const open = await consoleLogin(h.app, h.token)
+    // (earlier tests in this file logged in wrongly too: the lock may come before five more)
+    const codes: number[] = []
+    for (let i = 0; i <= LOGIN_MAX_FAILURES; i++) codes.push((await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: 'y'.repeat(h.token.length) } })).statusCode)
+    const firstLocked = codes.indexOf(429)
+    assert.ok(firstLocked >= 1 && codes.slice(0, firstLocked).every((c) => c === 401) && codes.slice(firstLocked).every((c) => c === 429), codes.join(' '))
+    const locked = await h.app.inject({ method: 'POST', url: '/ui/api/login', payload: { token: h.token } })
+    assert.equal(locked.statusCode, 429)
+    assert.equal(locked.json().error.code, 'RATE_LIMITED')
+    assert.ok(Number(locked.headers['retry-after']) >= 1 && Number(locked.headers['retry-after']) <= 60)
+    assert.equal((await h.app.inject({ method: 'GET', url: '/ui/api/overview', headers: { cookie: open.cookie } })).statusCode, 200)
+  })
+})
+
+test('LoginThrottle: the window slides; a failure leaves it after a minute', () => {
+  let now = 0
+  const throttle = new LoginThrottle(() => now)
+  for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
+    throttle.check()
+    throttle.failed()
+    now += 1000
+  }
+  assert.throws(() => throttle.check(), (err: Error & { code?: string; details?: { retryAfterSeconds?: number } }) => err.code === 'RATE_LIMITED' && err.details?.retryAfterSeconds === 55)
+  now = LOGIN_WINDOW_MS // the first failure (at 0) has left the window
+  throttle.check()
 })

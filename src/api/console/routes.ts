@@ -9,6 +9,7 @@
  * (no inline script or style, default-src 'self'); the token never appears in a URL or browser storage.
  * The console listens where the API does (127.0.0.1 by default).
  */
+import { LoginThrottle } from './login-throttle.js'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -133,11 +134,14 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     return session ? { authenticated: true, csrf: session.csrf, expiresAt: session.expiresAt } : { authenticated: false, login: loginSecret(options).kind }
   })
 
+  const logins = new LoginThrottle()
   app.post(`${CONSOLE_PREFIX}/api/login`, async (request, reply) => {
     // JSON only (a cross-site form cannot send it without a CORS preflight), and from our own origin.
     checkSameOrigin(request)
     const { token } = checkBody(LoginBody, request.body)
+    logins.check()
     const { secret, kind } = loginSecret(options)
+    if (!sameSecret(token, secret)) logins.failed()
     if (!sameSecret(token, secret)) fail('UNAUTHORIZED', kind === 'password' ? 'wrong password: use the console password (DIR/console.password)' : 'wrong token: use the API token in DIR/api.token')
     const session = sessions.create()
     void reply.setCookie(SESSION_COOKIE, session.id, {

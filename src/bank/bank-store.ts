@@ -331,13 +331,19 @@ export class BankStore {
 
   /** The number deleted (0 when the content is not in the bank), as HMA answers. */
   deleteContent(bankName: string, id: number): Promise<number> {
+    return this.deleteContents(bankName, [id])
+  }
+
+  /** Deletes the bank's content items among `ids` in one atomic store write; the number deleted (ids not in the bank are skipped). */
+  deleteContents(bankName: string, ids: readonly number[]): Promise<number> {
     return this.exclusive(async () => {
       this.requireBank(bankName)
-      if (!this.holdsId(bankName, id)) return 0
-      await this.kv.batch([{ type: 'del', key: itemKey(id) }])
+      const held = [...new Set(ids)].filter((id) => this.holdsId(bankName, id))
+      if (held.length === 0) return 0
+      await this.kv.batch(held.map((id): BatchOp => ({ type: 'del', key: itemKey(id) })))
       await this.pdq.idle()
-      this.unindex(id)
-      return 1
+      for (const id of held) this.unindex(id)
+      return held.length
     })
   }
 

@@ -15,7 +15,8 @@ export interface BankPort {
   ensureBank(name: string): Promise<boolean>
   /** Adds signals as bank content (one item each, in one write where the bank allows); their content ids, in order. */
   addMany(bank: string, signals: ExchangeSignal[]): Promise<number[]>
-  remove(bank: string, contentId: number): Promise<void>
+  /** Removes bank content (in one write where the bank allows). */
+  removeMany(bank: string, contentIds: number[]): Promise<void>
   deleteBank(name: string): Promise<void>
 }
 
@@ -58,6 +59,16 @@ export async function runFetch(
     await store.writeItems(name, added, [])
     counts.added += added.length
   }
+  // Signals gone from the source leave the bank and the item table ITEM_BATCH at a time (one write each).
+  const removeItems = async (items: Map<string, number>, keys: string[]) => {
+    for (let from = 0; from < keys.length; from += ITEM_BATCH) {
+      const chunk = keys.slice(from, from + ITEM_BATCH)
+      await banks.removeMany(name, chunk.map((key) => items.get(key)!))
+      for (const key of chunk) items.delete(key)
+      await store.writeItems(name, [], chunk)
+      counts.removed += chunk.length
+    }
+  }
   const add = async (items: Map<string, number>, signal: ExchangeSignal) => {
     const key = signalKey(signal)
     if (items.has(key) || queued.has(key)) {
@@ -78,17 +89,9 @@ export async function runFetch(
     unchanged = false
     const items = await loadItems()
     if (update.kind === 'delta') {
-      const removed: string[] = []
-      for (const d of update.deletes) {
-        const key = signalKey(d)
-        const id = items.get(key)
-        if (id === undefined) continue
-        await banks.remove(name, id)
-        items.delete(key)
-        removed.push(key)
-        counts.removed++
-      }
-      await store.writeItems(name, [], removed)
+      const removed = new Set<string>()
+      for (const d of update.deletes) if (items.has(signalKey(d))) removed.add(signalKey(d))
+      await removeItems(items, [...removed])
       for (const signal of update.upserts) await add(items, signal)
       await flush(items)
       counts.skipped += update.skipped ?? 0
@@ -107,13 +110,7 @@ export async function runFetch(
       await add(items, signal)
     }
     await flush(items)
-    const gone = [...items.keys()].filter((key) => !seen.has(key))
-    for (const key of gone) {
-      await banks.remove(name, items.get(key)!)
-      items.delete(key)
-      counts.removed++
-    }
-    await store.writeItems(name, [], gone)
+    await removeItems(items, [...items.keys()].filter((key) => !seen.has(key)))
     counts.skipped += update.skipped?.() ?? 0
     checkpoint = update.checkpoint()
     await saveCheckpoint(checkpoint, counts, items.size)

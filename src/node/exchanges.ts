@@ -70,10 +70,11 @@ function bankPort(banks: BanksService): BankPort {
       for (const input of inputs) ids.push((await banks.addContent(bank, input)).id)
       return ids
     },
-    async remove(bank, contentId) {
+    // Likewise: a local bank drops a batch in one write; a shared one item by item (each revoked in the feed).
+    async removeMany(bank, contentIds) {
       const store = await banks.loaded
-      if (store.getBank(bank)?.kind === 'shared') await banks.deleteContent(bank, contentId)
-      else await store.deleteContent(bank, contentId)
+      if (store.getBank(bank)?.kind !== 'shared') return void (await store.deleteContents(bank, contentIds))
+      for (const id of contentIds) await banks.deleteContent(bank, id)
     },
     deleteBank: (name) => banks.deleteBank(name),
   }

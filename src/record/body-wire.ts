@@ -145,8 +145,12 @@ export function signalFromWire(w: unknown, where: string): Signal {
 // ---- bodies ----
 
 export function signalsBodyToWire(body: SignalsBody): Wire {
-  const out: Wire = { signals: body.signals.map(signalToWire), contentType: body.contentType, labels: body.labels }
+  // Keys in dag-cbor order (shorter first), which the record encoder then takes as they are.
+  const out: Wire = {}
   if (body.note !== undefined) out.note = body.note
+  out.labels = body.labels
+  out.signals = body.signals.map(signalToWire)
+  out.contentType = body.contentType
   return out
 }
 

@@ -90,15 +90,22 @@ function keyOrder(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 }
 
-/** Sorted keys by the keys as listed (a record's maps come in a few shapes). */
+/** Sorted keys of maps whose keys are not listed in order yet, by the keys as listed. */
 const sortedKeys = new Map<string, string[]>()
 
+/** A map's keys in dag-cbor order: as listed when they already are (a record's wire maps are built so). */
 function keysOf(map: Record<string, unknown>): string[] {
   const keys = Object.keys(map)
+  let ordered = true
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!
+    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) throw UNSUPPORTED
+    if (k > 0 && keyOrder(keys[k - 1]!, key) >= 0) ordered = false
+  }
+  if (ordered) return keys
   const shape = keys.join('\u0000')
   let sorted = sortedKeys.get(shape)
   if (!sorted) {
-    for (const k of keys) for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) throw UNSUPPORTED
     sorted = [...keys].sort(keyOrder)
     if (sortedKeys.size < 256) sortedKeys.set(shape, sorted)
   }

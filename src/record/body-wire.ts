@@ -75,6 +75,21 @@ function hexBytes(value: string): Uint8Array {
   return out
 }
 
+/** The bytes of `value` when it is hex of exactly `bytes` bytes, read in one pass; else undefined. */
+function hexBytesOf(value: unknown, bytes: number): Uint8Array | undefined {
+  if (typeof value !== 'string' || value.length !== bytes * 2) return undefined
+  const out = new Uint8Array(bytes)
+  for (let i = 0; i < bytes; i++) {
+    const hi = value.charCodeAt(2 * i)
+    const lo = value.charCodeAt(2 * i + 1)
+    const h = hi < 128 ? HEX_DIGIT[hi]! : 0
+    const l = lo < 128 ? HEX_DIGIT[lo]! : 0
+    if (h === 0 || l === 0) return undefined
+    out[i] = ((h - 1) << 4) | (l - 1)
+  }
+  return out
+}
+
 // ---- labels and content type (syntax only; the local taxonomy is applied when contributing) ----
 
 export function checkLabels(labels: unknown): string[] {
@@ -110,7 +125,7 @@ export function signalToWire(signal: Signal): Wire {
   if (signal.type === 'vpdq') out.frames = framesToWire(signal.frames ?? [])
   else {
     const bytes = SIGNAL_VALUE_BYTES[signal.type]
-    out.value = isHexOfLength(signal.value, bytes) ? hexBytes(signal.value) : hexValue(signal.value, bytes, `${signal.type} value`)
+    out.value = hexBytesOf(signal.value, bytes) ?? hexValue(signal.value, bytes, `${signal.type} value`) // throws, saying why
   }
   if (signal.quality !== undefined) out.quality = signal.quality
   return out

@@ -34,9 +34,13 @@ function fromCommander(err: CommanderError): CliError | undefined {
   // commander's own suggestion sits on the message's second line, "(Did you mean status?)"
   const suggestion = /\(Did you mean (\S+?)\?\)/.exec(err.message)?.[1]
   const didYouMean = suggestion ? `did you mean ${suggestion}? ` : ''
-  const hint = err.code === 'commander.unknownCommand'
-    ? `${didYouMean}the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`
-    : `${didYouMean}see "hashmesh ${command ? `${command} ` : ''}--help"`
+  // `bank lst`: the unknown word is one of the group's subcommands, so name those, not the top-level ones
+  const group = command ? program.commands.find((c) => c.name() === command && c.commands.length > 0) : undefined
+  const hint = err.code !== 'commander.unknownCommand'
+    ? `${didYouMean}see "hashmesh ${command ? `${command} ` : ''}--help"`
+    : group
+      ? `${didYouMean}the "${command}" commands are: ${group.commands.map((c) => c.name()).join(', ')}`
+      : `${didYouMean}the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`
   return new CliError('USAGE', message, hint)
 }
 

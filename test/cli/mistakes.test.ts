@@ -4,7 +4,7 @@
  */
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { cli, cliAsync, type CliResult } from '../helpers/cli.js'
@@ -73,6 +73,7 @@ const MISTAKES: Mistake[] = [
   { what: 'psk without -o', args: () => ['psk'], code: 'USAGE', message: /required option/ },
   { what: 'init --bootstrap with a card file that does not exist', args: () => ['init', '--data', file('fresh'), '--name', 'Fresh', '--bootstrap', file('alpha.crad.json')], code: 'FILE_NOT_FOUND', message: /alpha\.crad\.json: no such member card file/ },
   { what: 'a misspelt command gets commander\'s suggestion', args: () => ['stauts', '--data', A], code: 'USAGE', message: /unknown command 'stauts'; did you mean status\? the commands are/ },
+  { what: 'a misspelt subcommand names its group\'s commands, not the top-level ones', args: () => ['bank', 'lst', '--data', A], code: 'USAGE', message: /unknown command 'lst'; did you mean list\? the "bank" commands are: create, list,/ },
   { what: 'start where a node already runs', args: () => ['start', '--data', file('running')], code: 'STORE_LOCKED', message: /a node already runs on .*running \(pid \d+, .*; stop it first/ },
 ]
 
@@ -92,7 +93,15 @@ async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T
 
 test(`${MISTAKES.length} everyday mistakes: one line "hashmesh: CODE: message", exit 2, no stack trace`, async () => {
   assert.ok(MISTAKES.length >= 20)
-  const results: CliResult[] = await pool(MISTAKES.map((m) => () => cliAsync(m.args())), 3)
+  // Each mistake gets its own copy of A: those that get as far as opening the store would otherwise find it
+  // locked by another one running at the same time (STORE_LOCKED instead of their own error).
+  const ownData = (args: string[], i: number): string[] => args.map((a) => {
+    if (a !== A) return a
+    const copy = file(`a-${i}`)
+    cpSync(A, copy, { recursive: true })
+    return copy
+  })
+  const results: CliResult[] = await pool(MISTAKES.map((m, i) => () => cliAsync(ownData(m.args(), i))), 3)
   const failures: string[] = []
   for (const [i, m] of MISTAKES.entries()) {
     const r = results[i]!

@@ -15,7 +15,7 @@ export function createMetrics(node: HashmeshNode): ApiMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry],
   })
   new Gauge({
-    name: 'hashmesh_index_pdq_hashes', help: 'PDQ hashes in the match index', registers: [registry],
+    name: 'hashmesh_index_pdq_hashes', help: 'distinct PDQ hashes in the match index (federation signals, video frames and bank content)', registers: [registry],
     collect() { this.set(node.indexStats().pdqHashes) },
   })
   new Gauge({

@@ -161,9 +161,11 @@ export class HashmeshNode {
     const log = options.log ?? silentLog
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
     this.localControls.start()
-    this.startVerifier()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
+    // After the rebuild: its worker threads starting (loading and compiling their modules) took CPU from the
+    // rebuild and from the API answering /status meanwhile, and nothing needs them before the network starts.
+    this.startVerifier()
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
     for (const service of this.services) await service.start(log)

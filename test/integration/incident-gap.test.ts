@@ -24,7 +24,13 @@ test('incidents: a contribution whose author\'s previous record never reached a 
     await waitFor('Alpha and Bravo connected', () => alphaRun.network!.peers().length > 0, 30_000, 50)
     const incident = await alpha.post<{ id: string }>('/v1/incidents', { title: 'Live-streamed attack', severity: 'critical' })
     await waitFor('Bravo has the incident', async () => (await bravo.get<{ incidents: Array<{ id: string }> }>('/v1/incidents')).incidents.some((i) => i.id === incident.id), 15_000, 50)
-    await new Promise((r) => setTimeout(r, 1_500)) // the sync round the notice started on Bravo is over
+    // the sync round the notice started on Bravo is over (it would fetch the record withheld below)
+    const idle = (run: typeof bravoRun) => {
+      const { sessionsStarted, sessionsSucceeded, sessionsFailed } = run.network!.metrics().sync
+      return sessionsStarted === sessionsSucceeded + sessionsFailed
+    }
+    await new Promise((r) => setTimeout(r, 500))
+    await waitFor('no sync session running', () => idle(bravoRun) && idle(alphaRun), 15_000, 25)
 
     // an ordinary record of Alpha's that Bravo never gets by gossip (and no sync comes for a minute)
     const net = alphaRun.network! as { publish: (record: Uint8Array) => Promise<void> }

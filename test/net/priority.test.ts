@@ -70,11 +70,12 @@ test('incidents topic: a record that does not link yet starts a sync session wit
     const before = bravo.net.metrics().sync.sessionsStarted
     assert.equal(bravo.net.priorityCounters!().gapSyncs, 0, 'a record that links starts nothing')
 
-    await alpha.net.publishPriority!(Buffer.from('gap-1'))
-    await alpha.net.publishPriority!(Buffer.from('gap-2'))
-    await waitFor('Bravo took both', () => b.got.includes('gap-1') && b.got.includes('gap-2'), 10_000)
+    const gaps = ['gap-1', 'gap-2', 'gap-3', 'gap-4']
+    for (const g of gaps) await alpha.net.publishPriority!(Buffer.from(g))
+    await waitFor('Bravo took them all', () => gaps.every((g) => b.got.includes(g)), 10_000)
     await waitFor('Bravo synced with Alpha (the sync interval is a minute)', () => bravo.net.metrics().sync.sessionsStarted > before, 10_000)
-    assert.equal(bravo.net.priorityCounters!().gapSyncs, 1, 'two records within a second: one session')
+    const { gapSyncs } = bravo.net.priorityCounters!()
+    assert.ok(gapSyncs >= 1 && gapSyncs <= 2, `four records sent at once: one session a second, not one each (${gapSyncs})`)
     assert.equal(alpha.net.metrics().hygiene.invalidByPeer[bravo.peerId] ?? 0, 0, 'a pending record is no fault of the sender')
   } finally {
     await stopAll(nodes)

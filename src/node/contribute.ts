@@ -1,7 +1,7 @@
 /** Turning a contribution request into the node's own signed records (batches of up to 1,000 signals). */
 import { RECORD_LIMITS } from '../constants.js'
 import { fail } from '../errors.js'
-import { hexValue, isHexOfLength, SIGNAL_VALUE_BYTES, vpdqValue } from '../record/body-wire.js'
+import { hexOfLengthCase, hexValue, SIGNAL_VALUE_BYTES, vpdqValue } from '../record/body-wire.js'
 import { SIGNAL_TYPES, type Signal, type SignalsBody } from '../record/types.js'
 import { checkAgainstTaxonomy, type TaxonomyRules } from '../record/taxonomy.js'
 
@@ -78,9 +78,10 @@ function normaliseSignal(raw: ContributionInput['signals'][number]): Signal {
     })
     return { type, value: vpdqValue(frames), frames, ...(raw.quality !== undefined ? { quality: raw.quality } : {}) }
   }
-  const value = String(raw.value ?? '').toLowerCase()
-  if (!isHexOfLength(value, SIGNAL_VALUE_BYTES[type])) hexValue(value, SIGNAL_VALUE_BYTES[type], `${type} value`) // throws, saying why
-  const signal: Signal = { type, value }
+  const given = String(raw.value ?? '')
+  const hex = hexOfLengthCase(given, SIGNAL_VALUE_BYTES[type])
+  if (hex === 0) hexValue(given, SIGNAL_VALUE_BYTES[type], `${type} value`) // throws, saying why
+  const signal: Signal = { type, value: hex === 2 ? given.toLowerCase() : given }
   if (raw.quality !== undefined) signal.quality = raw.quality
   return signal
 }

@@ -54,12 +54,20 @@ for (const [i, c] of [...'0123456789abcdef'].entries()) {
 
 /** Whether `value` is a string of exactly `bytes` bytes in hex (either case). */
 export function isHexOfLength(value: unknown, bytes: number): value is string {
-  if (typeof value !== 'string' || value.length !== bytes * 2) return false
+  return hexOfLengthCase(value, bytes) !== 0
+}
+
+/** 0 when `value` is not a string of exactly `bytes` bytes in hex, 1 when it is lower-case, 2 when it has an
+ * upper-case digit (one pass: no lower-casing of what is lower-case already). */
+export function hexOfLengthCase(value: unknown, bytes: number): 0 | 1 | 2 {
+  if (typeof value !== 'string' || value.length !== bytes * 2) return 0
+  let upper = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c >= 128 || HEX_DIGIT[c] === 0) return false
+    if (c >= 128 || HEX_DIGIT[c] === 0) return 0
+    if (c >= 65 && c <= 70) upper = true
   }
-  return true
+  return upper ? 2 : 1
 }
 
 /** Hex string of exactly `bytes` bytes (lowercase accepted, uppercase normalised) -> bytes. */

@@ -52,7 +52,7 @@ export interface MatchedSignal {
   status: PolicyDecision['status']
   reasons: string[]
   agreeingMembers: number
-  opinions: { summary: Record<string, number>; members: Array<{ member: string; name: string | null; opinion: string; timestamp: number }> }
+  opinions: { summary: Record<string, number>; members: Array<{ member: string; name: string | null; opinion: string; timestamp: number; ignored?: string }> }
 }
 
 export interface MatcherOptions {
@@ -238,7 +238,8 @@ export class Matcher {
     const opinions = await this.store.opinions(key)
     const now = Date.now()
     const records = carriers.map(({ record, verified, index }) => this.recordView(record, verified, index, key, now))
-    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message, incident: r.incident })), opinions.map((o) => ({ ...o, suppressed: this.options.local?.suppression(o.member, o.id, key, now)?.message })), this.options.isMember)
+    const opinionFacts = opinions.map((o) => ({ ...o, suppressed: this.options.local?.suppression(o.member, o.id, key, now)?.message }))
+    const decision = decide(this.options.policy, records.map((r) => ({ author: r.member.key, quality: r.quality ?? undefined, equivocated: r.equivocated, suppressed: r.local?.message, incident: r.incident })), opinionFacts, this.options.isMember)
     found.set(key, {
       type, value, distance, query,
       ...(frame ? { frames: [frame] } : {}),
@@ -248,7 +249,8 @@ export class Matcher {
       agreeingMembers: decision.agreeingMembers,
       opinions: {
         summary: summariseOpinions(opinions),
-        members: opinions.map((o) => ({ member: o.member, name: this.options.memberName(o.member) ?? null, opinion: o.opinion, timestamp: o.timestamp })),
+        // an opinion left out of the verdict says why (its member is suspended here)
+        members: opinionFacts.map((o) => ({ member: o.member, name: this.options.memberName(o.member) ?? null, opinion: o.opinion, timestamp: o.timestamp, ...(o.suppressed ? { ignored: o.suppressed } : {}) })),
       },
     })
   }

@@ -58,11 +58,14 @@ test('a suspended member\'s true_positive no longer makes up minAgreeingMembers;
   assert.deepEqual(suspended.reasons, ['1 of 2 required members agree'])
   assert.equal(suspended.agreeingMembers, 1)
   assert.deepEqual(suspended.opinions.members.map((o) => o.opinion), ['true_positive'], 'still listed')
+  assert.match(String((suspended.opinions.members[0] as { ignored?: string }).ignored), /suspended locally/, 'and says why it did not count')
 
   await opine(charlie, value, 'true_positive')
   assert.equal((await matchOne(value)).status, 'actionable', 'Charlie, not suspended, counts')
   await resume(bravo)
-  assert.equal((await matchOne(value)).agreeingMembers, 3, 'resumed: Bravo counts again')
+  const resumed = await matchOne(value)
+  assert.equal(resumed.agreeingMembers, 3, 'resumed: Bravo counts again')
+  assert.equal(resumed.opinions.members.some((o) => 'ignored' in o), false)
 })
 
 test('a suspended member\'s false_positive or disputed no longer filters a signal', async () => {

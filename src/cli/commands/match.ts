@@ -20,7 +20,7 @@ export function describeMatch(m: Matched): string[] {
   }
   const opinions = Object.entries(m.opinions.summary).filter(([, n]) => n > 0)
   if (opinions.length) {
-    lines.push(`  opinions: ${opinions.map(([o, n]) => `${n} ${o}`).join(', ')} (${m.opinions.members.map((o) => `${o.name ?? o.member.slice(0, 12)}: ${o.opinion}`).join(', ')})`)
+    lines.push(`  opinions: ${opinions.map(([o, n]) => `${n} ${o}`).join(', ')} (${m.opinions.members.map((o) => `${o.name ?? o.member.slice(0, 12)}: ${o.opinion}${o.ignored ? ` (not counted: ${o.ignored})` : ''}`).join(', ')})`)
   }
   return lines
 }

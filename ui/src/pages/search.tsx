@@ -12,7 +12,7 @@ export interface MatchRecord { id: string; member: { key: string; name: string |
 export interface Matched {
   type: string; value: string; distance: number; query: { type: string; value: string }
   records: MatchRecord[]; status: string; reasons: string[]; agreeingMembers: number
-  opinions: { summary: Record<string, number>; members: Array<{ member: string; name: string | null; opinion: string }> }
+  opinions: { summary: Record<string, number>; members: Array<{ member: string; name: string | null; opinion: string; ignored?: string }> }
   frames?: unknown[]
 }
 export interface BankHit { type: string; value: string; banks: Array<{ bank: string; kind: string; distance: number; contentId?: number }>; suppressedBy: string[] }
@@ -78,7 +78,7 @@ export function Explained({ matches }: { matches: Matched[] }) {
               ))}
             </tbody>
           </table>
-          <p class="opinions">Opinions: {Object.values(m.opinions.summary).every((n) => n === 0) ? 'none yet' : Object.entries(m.opinions.summary).filter(([, n]) => n > 0).map(([o, n]) => `${o} ${n}`).join(', ')}{m.opinions.members.length > 0 ? ` (${m.opinions.members.map((o) => `${o.name ?? short(o.member)}: ${o.opinion}`).join('; ')})` : ''}</p>
+          <p class="opinions">Opinions: {Object.values(m.opinions.summary).every((n) => n === 0) ? 'none yet' : Object.entries(m.opinions.summary).filter(([, n]) => n > 0).map(([o, n]) => `${o} ${n}`).join(', ')}{m.opinions.members.length > 0 ? ` (${m.opinions.members.map((o) => `${o.name ?? short(o.member)}: ${o.opinion}${o.ignored ? ` (not counted: ${o.ignored})` : ''}`).join('; ')})` : ''}</p>
         </li>
       ))}
     </ul>

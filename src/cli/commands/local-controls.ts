@@ -82,7 +82,8 @@ export function register(program: Command): void {
 
   timing(sw.command('suspend').description('stop matching every signal of a member\'s feed here (its records still replicate)').argument('<member-key>', 'the member\'s feed key (64 hex digits)').addOption(dataOption()))
     .action(async (member: string, opts: { data: string; until?: string; for?: string; reason?: string; by?: string; json?: boolean }) => {
-      const s = await withClient(opts.data, (c) => c.setSwitch({ kind: 'member', target: member, until: untilFrom(opts), reason: opts.reason, by: opts.by ?? operator() }))
+      const until = untilFrom(opts) // a usage mistake is refused before the store is opened
+      const s = await withClient(opts.data, (c) => c.setSwitch({ kind: 'member', target: member, until, reason: opts.reason, by: opts.by ?? operator() }))
       if (opts.json) printJson(s)
       else printLine(switchLine(s))
     })
@@ -92,7 +93,8 @@ export function register(program: Command): void {
     .option('--record <id>', 'a record id'))
     .action(async (opts: TargetOptions & { data: string; until?: string; for?: string; reason?: string; by?: string; json?: boolean }) => {
       const { kind, target } = oneTarget(opts, ['signal', 'record'])
-      const s = await withClient(opts.data, (c) => c.setSwitch({ kind, target, until: untilFrom(opts), reason: opts.reason, by: opts.by ?? operator() }))
+      const until = untilFrom(opts)
+      const s = await withClient(opts.data, (c) => c.setSwitch({ kind, target, until, reason: opts.reason, by: opts.by ?? operator() }))
       if (opts.json) printJson(s)
       else printLine(switchLine(s))
     })

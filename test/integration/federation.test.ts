@@ -8,7 +8,7 @@ after(() => fed.close())
 
 const matchOn = async (name: string, value: string) => fed.node(name).node.match([{ type: 'pdq', value }])
 
-test('a contribution on A is matchable on C within a second', async () => {
+test('a contribution on A is matchable on C within seconds (gossip, or the 500 ms sync)', async () => {
   for (const name of ['Alpha', 'Bravo', 'Charlie']) await fed.start(name)
   await waitFor('mesh', () => fed.node('Alpha').network!.peers().length >= 2, 15_000)
   await waitFor('C connected', () => fed.node('Charlie').network!.peers().length >= 2, 15_000)
@@ -19,8 +19,10 @@ test('a contribution on A is matchable on C within a second', async () => {
     const m = await matchOn('Charlie', value)
     return m.length > 0 ? m : undefined
   }, 5_000, 10)
+  // A bound, not the figure: propagation is measured by scripts/bench-sync.ts. This failed at 1 s once on a
+  // loaded CI machine (1,299 ms at load 14).
   const elapsed = Date.now() - started
-  assert.ok(elapsed < 1000, `took ${elapsed} ms`)
+  assert.ok(elapsed < 3000, `took ${elapsed} ms`)
   assert.equal(matches[0]!.records[0]!.member.name, 'Alpha')
   assert.equal(matches[0]!.records[0]!.signatureVerified, true)
   assert.deepEqual(matches[0]!.records[0]!.labels, ['behavior:recruitment'])

@@ -29,6 +29,8 @@ import { MAX_PRIORITY_MESSAGE_BYTES } from '../record/priority-wire.js'
 export { MAX_PRIORITY_MESSAGE_BYTES }
 /** Notices sent or taken on one catch-up stream. */
 export const MAX_CATCHUP_NOTICES = 64
+/** After a peer joins the topic, its open notices are asked for at once and again this long after. */
+export const CATCHUP_AGAIN_MS = [2_000, 8_000]
 /** Smallest gap between two sync rounds started by new notices. */
 export const PRIORITY_SYNC_MIN_GAP_MS = 1_000
 const SENDER_FAULTS = new Set(['RECORD_DECODE', 'RECORD_TOO_LARGE', 'SIGNATURE_INVALID', 'RECORD_VERSION'])
@@ -54,9 +56,24 @@ export class PriorityChannel {
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId; subscriptions: Array<{ topic: string; subscribe: boolean }> }>): void => {
-    // a peer (newly) on the topic: what it has open, we take (it does the same with ours)
-    if (evt.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)) void this.catchUp(evt.detail.peerId.toString())
+    // a peer (newly) on the topic: what it has open, we take (it does the same with ours). Asked again a
+    // little later: a notice the peer published in the moment before it knew of our subscription reached
+    // nobody here, and gossip never sends it again (seen in CI: an incident declared right after two
+    // members connected reached the other only at the next sync session, a minute later).
+    if (!evt.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)) return
+    const peer = evt.detail.peerId.toString()
+    void this.catchUp(peer)
+    for (const ms of CATCHUP_AGAIN_MS) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        void this.catchUp(peer)
+      }, ms)
+      timer.unref()
+      this.timers.add(timer)
+    }
   }
+
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
 
   start(): void {
     this.pubsub.topicValidators.set(this.topic, (peer, msg) => this.validate(peer, msg))
@@ -65,6 +82,8 @@ export class PriorityChannel {
   }
 
   stop(): void {
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
     this.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange as unknown as EventListener)
     this.pubsub.topicValidators.delete(this.topic)
     try {

@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PriorityAccess } from '../../src/net/index.js'
 import { startNode, stopAll, waitFor, type TestNode } from './helpers.js'
+import { CATCHUP_AGAIN_MS, PriorityChannel } from '../../src/net/priority.js'
 
 function fakeAccess(openNotices: Uint8Array[] = []): PriorityAccess & { got: string[] } {
   const got: string[] = []
@@ -91,4 +92,35 @@ test('incidents topic: a record that does not link yet starts a sync session wit
   } finally {
     await stopAll(nodes)
   }
+})
+
+test('a peer joining the incidents topic is asked for its open notices at once and twice more a little later (a notice it published before it knew our subscription reached nobody)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const asked: string[] = []
+  const pubsub = Object.assign(new EventTarget(), { topicValidators: new Map(), subscribe: () => undefined, unsubscribe: () => undefined })
+  const ctx = { signal: new AbortController().signal, penalize: () => undefined } as unknown as ConstructorParameters<typeof PriorityChannel>[1]
+  const channel = new PriorityChannel(pubsub as unknown as ConstructorParameters<typeof PriorityChannel>[0], ctx, 'fed', fakeAccess(), async () => undefined, async (peer) => {
+    asked.push(peer)
+    throw new Error('an older node: no catch-up protocol') // the channel shrugs this off
+  })
+  channel.start()
+  const peerId = { toString: () => 'peer-b' }
+  const event = (topic: string) => Object.assign(new Event('subscription-change'), { detail: { peerId, subscriptions: [{ topic, subscribe: true }] } })
+  pubsub.dispatchEvent(event('another-topic'))
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(asked, [], 'not our topic')
+  pubsub.dispatchEvent(event(channel.topic))
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(asked, ['peer-b'])
+  t.mock.timers.tick(CATCHUP_AGAIN_MS[0]!)
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(asked, ['peer-b', 'peer-b'])
+  t.mock.timers.tick(CATCHUP_AGAIN_MS[1]! - CATCHUP_AGAIN_MS[0]!)
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(asked, ['peer-b', 'peer-b', 'peer-b'])
+  pubsub.dispatchEvent(event(channel.topic))
+  channel.stop() // pending repeats are cancelled
+  t.mock.timers.tick(10_000)
+  await new Promise((r) => setImmediate(r))
+  assert.equal(asked.length, 4)
 })

@@ -24,6 +24,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { FILES, initDataDir } from '../src/node/identity.js'
 import { runNode, type RunningNode } from '../src/api/run-node.js'
 import { tempDir } from '../test/helpers/tmp.js'
+import { flipRandomBits } from './lib/bench-fill.js'
 
 const SIGNALS_PER_RECORD = 1000
 const RECORDS_PER_CALL = 10
@@ -39,14 +40,6 @@ interface LoadResult {
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
-
-function flipRandomBits(hex: string, bits: number): string {
-  const bytes = Buffer.from(hex, 'hex')
-  const flipped = new Set<number>()
-  while (flipped.size < bits) flipped.add(randomInt(256))
-  for (const bit of flipped) bytes[bit >> 3]! ^= 1 << (bit & 7)
-  return bytes.toString('hex')
 }
 
 function mem(): string {

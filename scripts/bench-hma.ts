@@ -29,7 +29,7 @@ import { FILES, initDataDir } from '../src/node/identity.js'
 import { HashmeshNode } from '../src/node/node.js'
 import { startApiServer } from '../src/api/server.js'
 import { NodeService } from '../src/node/service.js'
-import { fillOwnFeed } from './lib/bench-fill.js'
+import { fillOwnFeed, flipRandomBits } from './lib/bench-fill.js'
 import { tempDir } from '../test/helpers/tmp.js'
 
 const THRESHOLD = 31
@@ -47,14 +47,6 @@ function option(name: string, fallback: number): number {
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
 const mem = () => `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`
-
-function flipRandomBits(hex: string, bits: number): string {
-  const bytes = Buffer.from(hex, 'hex')
-  const flipped = new Set<number>()
-  while (flipped.size < bits) flipped.add(randomInt(256))
-  for (const bit of flipped) bytes[bit >> 3]! ^= 1 << (bit & 7)
-  return bytes.toString('hex')
-}
 
 function query(planted: string[], fraction: number): { value: string; planted: boolean } {
   if (Math.random() < fraction) return { value: flipRandomBits(planted[randomInt(planted.length)]!, randomInt(THRESHOLD + 1)), planted: true }

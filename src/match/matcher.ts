@@ -205,6 +205,8 @@ export class Matcher {
     const threshold = options.threshold ?? this.options.pdqThreshold
     if (!Number.isInteger(threshold) || threshold < 0 || threshold > 128) fail('BAD_REQUEST', 'threshold must be an integer from 0 to 128')
     const found = new Map<string, MatchedSignal>()
+    // a bank's load may still be building the shared catalog (it refuses searches until then)
+    if (queries.some((q) => q.type === 'pdq')) await this.catalog.idle()
     for (const query of queries) {
       if (query.type === 'pdq') {
         for (const hit of this.catalog.search(parseHash256(query.value), threshold)) {
@@ -292,6 +294,7 @@ export class Matcher {
     if (!Number.isInteger(frameThreshold) || frameThreshold < 0 || frameThreshold > 128) fail('BAD_REQUEST', 'frame threshold must be an integer from 0 to 128')
     const queryHashes = matchableFrameHashes(frames)
     const perVideo = new Map<string, { queryMatched: number; candidateHashes: Set<string>; distance: number }>()
+    await this.catalog.idle()
     for (const hex of queryHashes) {
       const videosHit = new Set<string>()
       for (const hit of this.catalog.search(parseHash256(hex), frameThreshold)) {

@@ -183,6 +183,8 @@ export class PdqCatalog {
         this.buildsInFlight--
       }
       if (this.writeBehind.length > 0) this.flush()
+      const deferred = this.deferred.splice(0)
+      for (const change of deferred) change()
     }
     const run = this.buildsInFlight++ === 0 ? start() : this.builds.then(start)
     this.builds = run.catch(() => undefined)
@@ -339,7 +341,21 @@ export class PdqCatalog {
     return n + 1
   }
 
+  /**
+   * Frame adds and removals that arrive during a stepped build (a bank load runs beside the matcher's
+   * rebuild, and commits go on meanwhile) wait here and are applied, in order, when it ends: changing the
+   * exact index or the PDQ index under a build threw, and failed the start or the banks' load.
+   */
+  private readonly deferred: Array<() => void> = []
+
+  private deferIfBuilding(change: () => void): boolean {
+    if (!this.building) return false
+    this.deferred.push(change)
+    return true
+  }
+
   addFrame(hex: string, ref: FrameRef): void {
+    if (this.deferIfBuilding(() => this.addFrame(hex, ref))) return
     this.flush()
     const id = this.entry(hex)
     const refs = this.frames.get(id) ?? []
@@ -349,6 +365,7 @@ export class PdqCatalog {
 
   /** Drops a hash no longer carried by any live signal. */
   removeSignal(hex: string): void {
+    if (this.deferIfBuilding(() => this.removeSignal(hex))) return
     this.flush()
     const id = this.find(parseHash256(hex))
     if (id === undefined) return
@@ -357,6 +374,7 @@ export class PdqCatalog {
   }
 
   removeVideo(video: string, frameHexes: string[]): void {
+    if (this.deferIfBuilding(() => this.removeVideo(video, frameHexes))) return
     this.flush()
     for (const hex of frameHexes) {
       const id = this.find(parseHash256(hex))

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PdqCatalog, WRITE_BEHIND_IDLE_MS, WRITE_BEHIND_MAX_AGE_MS } from '../../src/match/pdq-catalog.js'
+import { hashToWords } from '../../src/match/pdq-index.js'
 
 const randomHex = (): string => randomBytes(32).toString('hex')
 
@@ -102,4 +103,20 @@ test('a bank load waits for a federation build under way (builds run one after t
     assert.deepEqual(stepped.search(q, 31).map((h) => [h.hex, h.isSignal, h.bank]), direct.search(q, 31).map((h) => [h.hex, h.isSignal, h.bank]))
   }
   assert.deepEqual(stepped.searchBanks(Buffer.from(signals[4]!, 'hex'), 0), [{ contentId: 5, distance: 0 }])
+})
+
+test('frame adds and removals that come during a stepped build wait for it instead of failing it', async () => {
+  const catalog = new PdqCatalog()
+  const bank = Array.from({ length: 30_000 }, randomHex)
+  const words = new Uint32Array(bank.length * 8)
+  bank.forEach((hex, i) => hashToWords(Buffer.from(hex, 'hex'), words, i * 8))
+  const building = catalog.addBankContentWordsAsync(Uint32Array.from(bank, (_, i) => i + 1), words, 0)
+  const frame = randomHex()
+  catalog.addFrame(frame, { video: 'v1', ms: 0, quality: 90 }) // during the build
+  catalog.removeSignal(randomHex())
+  catalog.removeVideo('v2', [randomHex()])
+  await building
+  assert.deepEqual(catalog.search(Buffer.from(frame, 'hex'), 0).map((h) => h.frames.map((f) => f.video)), [['v1']])
+  assert.equal(catalog.size, 30_001)
+  assert.deepEqual(catalog.searchBanks(Buffer.from(bank[123]!, 'hex'), 0), [{ contentId: 124, distance: 0 }])
 })

@@ -63,17 +63,30 @@ export class PriorityChannel {
     if (!evt.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)) return
     const peer = evt.detail.peerId.toString()
     void this.catchUp(peer)
-    for (const ms of CATCHUP_AGAIN_MS) {
+    // One set of repeats per peer: gossipsub reports a subscription again with every message that carries
+    // one, so a peer re-announcing it must not pile up timers and catch-up streams.
+    if (this.repeats.has(peer)) return
+    let left = CATCHUP_AGAIN_MS.length
+    const timers = CATCHUP_AGAIN_MS.map((ms) => {
       const timer = setTimeout(() => {
-        this.timers.delete(timer)
+        if (--left === 0) this.repeats.delete(peer)
         void this.catchUp(peer)
       }, ms)
       timer.unref()
-      this.timers.add(timer)
-    }
+      return timer
+    })
+    this.repeats.set(peer, timers)
   }
 
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Peers with catch-up repeats pending (at most one set each). */
+  get repeatingPeers(): number {
+    return this.repeats.size
+  }
+
+  /** Per peer: the pending repeats of its catch-up (at most one set). */
+  private readonly repeats = new Map<string, ReturnType<typeof setTimeout>[]>()
+  /** Peers a gap sync is running with (one at a time each: a second would queue behind it). */
+  private readonly gapSyncing = new Set<string>()
 
   start(): void {
     this.pubsub.topicValidators.set(this.topic, (peer, msg) => this.validate(peer, msg))
@@ -82,8 +95,8 @@ export class PriorityChannel {
   }
 
   stop(): void {
-    for (const timer of this.timers) clearTimeout(timer)
-    this.timers.clear()
+    for (const timers of this.repeats.values()) for (const timer of timers) clearTimeout(timer)
+    this.repeats.clear()
     this.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange as unknown as EventListener)
     this.pubsub.topicValidators.delete(this.topic)
     try {
@@ -167,11 +180,12 @@ export class PriorityChannel {
   private gapSyncSoon(peerId: string): void {
     if (!this.syncWith) return
     const now = Date.now()
-    if (now - (this.lastGapSync.get(peerId) ?? 0) < PRIORITY_SYNC_MIN_GAP_MS) return
+    if (this.gapSyncing.has(peerId) || now - (this.lastGapSync.get(peerId) ?? 0) < PRIORITY_SYNC_MIN_GAP_MS) return
     if (this.lastGapSync.size >= 1_024) this.lastGapSync.clear() // bounded; forgetting only allows one more session
     this.lastGapSync.set(peerId, now)
     this.counters.gapSyncs++
-    void this.syncWith(peerId).catch(safetyCatch) // the session reports its own failures
+    this.gapSyncing.add(peerId)
+    void this.syncWith(peerId).catch(safetyCatch).finally(() => this.gapSyncing.delete(peerId)) // the session reports its own failures
   }
 
   /** Serves INCIDENTS_PROTOCOL: the open notices, one frame each, then close. */

@@ -216,7 +216,9 @@ export class IncidentBook {
     if (existing && existing.notice.author === n.author && (existing.notice.id === n.id || existing.notice.revision >= n.revision)) return 'duplicate'
     const lastHour = (this.notices.get(n.author) ?? []).filter((t) => t > now - 3_600_000)
     this.notices.set(n.author, lastHour)
-    if (lastHour.length >= MAX_NOTICES_PER_HOUR) fail('RATE_LIMITED', `member ${n.author.slice(0, 16)}… sent ${lastHour.length} incident notices in the last hour (limit ${MAX_NOTICES_PER_HOUR})`)
+    // A close is never refused for the rate: it ends the incident everywhere, and one a member has sent too
+    // many updates could otherwise not close, leaving nodes that refused it with the incident open until expiry.
+    if (n.action !== 'close' && lastHour.length >= MAX_NOTICES_PER_HOUR) fail('RATE_LIMITED', `member ${n.author.slice(0, 16)}… sent ${lastHour.length} incident notices in the last hour (limit ${MAX_NOTICES_PER_HOUR})`)
     if (n.action === 'declare') {
       if (existing) fail('RECORD_INVALID', `incident ${n.incident} was already declared`)
       if (n.expiry <= now) fail('RECORD_INVALID', `incident expiry ${new Date(n.expiry).toISOString()} is in the past`)

@@ -112,6 +112,10 @@ test('incident notices from peers: a non-member, an update by another member, an
   assert.equal(reopened.openNotices(now).length, 2)
   assert.deepEqual([...reopened.get('12'.repeat(16))!.contributions.keys()], [early.record.id], 'kept in the store')
   assert.equal(reopened.openNotices(now + 2 * 3_600_000).length, 0, 'expired')
+  // over the rate of notices, the member can still close its incident: a close is never refused for the rate
+  const latest = book.get('ab'.repeat(16))!.notice.revision
+  assert.equal((await book.receive(signIncidentNotice({ ...declare, action: 'close', revision: latest + 1 }, alpha).bytes, now)).verdict, 'accepted')
+  assert.equal(book.stateOf(book.get('ab'.repeat(16))!, now), 'closed')
 })
 
 test('the same notice arriving twice at once (gossip and catch-up) is accepted once and announced once', async () => {

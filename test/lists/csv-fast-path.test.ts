@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { readSignals, type ListItem, type ReadOptions } from '../../src/lists/index.js'
-import { csvRecords } from '../../src/lists/formats/csv.js'
+import { csvRecords, MAX_QUOTED_CHARS } from '../../src/lists/formats/csv.js'
 import { boundedLineBlocks } from '../../src/lists/input.js'
 import type { TaxonomyRules } from '../../src/record/taxonomy.js'
 
@@ -119,4 +119,16 @@ test('a line over the limit is refused with its number, however many lines share
   }
   const items = await read([Buffer.from(text)], { format: 'csv', map: { hash: 'h' }, signalType: 'md5', maxLineBytes: 100 })
   assert.deepEqual(items.map((i) => `${i.line} ${i.kind === 'rejected' ? i.code : i.type}`).slice(-2), ['12 BAD_HEX', '13 BAD_LENGTH'])
+})
+
+test('a quote left open over more than MAX_QUOTED_CHARS characters is reported on its line and the lines after it are read again', () => {
+  const long = 'x'.repeat(900_000)
+  const longLines = Math.ceil(MAX_QUOTED_CHARS / long.length) + 1
+  // closed only at the very end: gathered whole, that is one record of ~5 MB (at 1,000 such lines, past V8's longest string)
+  const lines = ['hash', '"opened here', ...Array.from({ length: longLines }, (_, i) => `${long},${i}`), 'closed"']
+  const out = csvRecords(lines.join('\n'))
+  const first = out[1] as { kind: string; line: number; code: string; message: string }
+  assert.deepEqual([first.kind, first.line, first.code], ['rejected', 2, 'MALFORMED'])
+  assert.match(first.message, /not closed within \d+ lines/)
+  assert.equal(out.filter((r) => 'cells' in r && r.cells[0] === long).length, longLines, 'every long line read again as a record of its own')
 })

@@ -6,17 +6,19 @@
  * Speed: a record without a quote character is split on the delimiter directly (RFC 4180 gives such a line
  * no other meaning), which reads a million lines in about a second of CPU; a record with quotes (a quoted
  * comma, a doubled quote, a line break inside quotes) is given whole to csv-parse. A quoted field spanning lines is
- * gathered up to MAX_QUOTED_LINES lines; past that, or at the end of the input, its first line is reported
+ * gathered up to MAX_QUOTED_LINES lines and MAX_QUOTED_CHARS characters; past that, or at the end of the input, its first line is reported
  * and the lines after it are read again as records of their own, so nothing is skipped without a report.
  */
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { fail } from '../../errors.js'
-import { boundedLineBlocks, type Line } from '../input.js'
+import { boundedLineBlocks, MAX_LINE_BYTES, type Line } from '../input.js'
 import { DEFAULT_LABEL_SEPARATOR, listSignalType, mapLabels, reject, shorten, toItem, type LabelOptions } from '../signal.js'
 import type { ColumnMap, ExportSignal, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
 
 export const MAX_QUOTED_LINES = 1000
+/** ...and up to this many characters: 1,000 lines of up to 1 MiB each would pass V8's longest string. */
+export const MAX_QUOTED_CHARS = 4 * MAX_LINE_BYTES
 
 /** Header names tried when no --map is given (lower-cased). */
 const HASH_HEADERS = ['hash', 'signal', 'signal_str', 'signal_value', 'value', 'hash_value']
@@ -142,7 +144,7 @@ class RecordCutter {
       if (open.quotes % 2 === 0) {
         this.open = undefined
         this.complete(open.first, open.text)
-      } else if (open.gathered.length >= MAX_QUOTED_LINES) this.abandon()
+      } else if (open.gathered.length >= MAX_QUOTED_LINES || open.text.length > MAX_QUOTED_CHARS) this.abandon()
       return
     }
     const { line, text } = current

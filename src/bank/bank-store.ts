@@ -60,7 +60,7 @@ export class BankStore {
   private disabledUntil = new Uint32Array(1024)
   private typeBits = new Uint8Array(1024)
   private readonly signalCounts = Object.fromEntries(BANK_SIGNAL_TYPES.map((t) => [t, 0])) as Record<BankSignalType, number>
-  private readonly exact: Record<ExactType, ExactIndex> = { md5: new ExactIndex({ digestBytes: 16 }), video_md5: new ExactIndex({ digestBytes: 16 }), sha256: new ExactIndex({ digestBytes: 32 }) }
+  private readonly exact = Object.fromEntries(Object.entries(EXACT_BYTES).map(([type, digestBytes]) => [type, new ExactIndex({ digestBytes })])) as Record<ExactType, ExactIndex>
   /** vpdq values are free-form (a video id): value -> content ids, and content id -> value. */
   private readonly vpdq = new Map<string, Set<number>>()
   private readonly vpdqOf = new Map<number, string>()
@@ -86,8 +86,8 @@ export class BankStore {
     for await (const [, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
       if (pacer.due()) await pacer.pause()
       const content = parse<BankContent>(value)
+      if (content.id > maxId) maxId = content.id // (content of a bank that is gone still holds its id)
       if (!store.index(content)) continue
-      if (content.id > maxId) maxId = content.id
       if (content.signals.pdq === undefined) continue
       if (pending === ids.length) {
         ids = grow(ids, ids.length * 2)

@@ -90,7 +90,10 @@ export async function runFetch(
     const items = await loadItems()
     if (update.kind === 'delta') {
       const removed = new Set<string>()
-      for (const d of update.deletes) if (items.has(signalKey(d))) removed.add(signalKey(d))
+      for (const d of update.deletes) {
+        const key = signalKey(d)
+        if (items.has(key)) removed.add(key)
+      }
       await removeItems(items, [...removed])
       for (const signal of update.upserts) await add(items, signal)
       await flush(items)

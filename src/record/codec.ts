@@ -59,12 +59,6 @@ export function signingBytes(record: UnsignedRecord): Uint8Array {
   return signingBytesOfWire(unsignedToWire(record))
 }
 
-/** Signs and encodes a record; the result is what goes on the wire and into the store. */
-export function signRecord(record: UnsignedRecord, signer: Signer): VerifiedRecord {
-  const { bytes, signature, id } = sign(record, signer)
-  return { record: { ...record, signature: toHex(signature), id } as SignedRecord, bytes }
-}
-
 function sign(record: UnsignedRecord, signer: Signer): { wire: Record<string, unknown>; bytes: Uint8Array; signature: Uint8Array; id: string } {
   if (record.author !== signer.publicKeyHex) fail('KEY_INVALID', 'record author is not the signing key')
   checkEnvelopeNumbers(record.seq, record.prev, record.timestamp)

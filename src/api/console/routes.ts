@@ -141,8 +141,9 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     const { token } = checkBody(LoginBody, request.body)
     logins.check()
     const { secret, kind } = loginSecret(options)
-    if (!sameSecret(token, secret)) logins.failed()
-    if (!sameSecret(token, secret)) fail('UNAUTHORIZED', kind === 'password' ? 'wrong password: use the console password (DIR/console.password)' : 'wrong token: use the API token in DIR/api.token')
+    const right = sameSecret(token, secret)
+    if (!right) logins.failed()
+    if (!right) fail('UNAUTHORIZED', kind === 'password' ? 'wrong password: use the console password (DIR/console.password)' : 'wrong token: use the API token in DIR/api.token')
     const session = sessions.create()
     void reply.setCookie(SESSION_COOKIE, session.id, {
       path: CONSOLE_PREFIX,

@@ -9,7 +9,9 @@
  * then the view.
  *
  *   bank!cfg!<NAME>           -> BankConfig JSON
- *   bank!item!<id:16>         -> BankContent JSON
+ *   bank!chunk!<firstId:16>   -> up to 1,024 items added in bulk, with consecutive ids (content-chunk.ts)
+ *   bank!item!<id:16>         -> BankContent JSON; empty: deleted (an item of a chunk). An item's own key
+ *                                wins over its chunk: updates and deletions of chunk items are written here
  *   bank!next                 -> next content id (JSON number)
  *
  * Content ids are global across banks (as HMA's), so a lookup can name content without its bank.
@@ -19,6 +21,8 @@ import { parseHash256 } from '../hash/hash256.js'
 import { ExactIndex } from '../match/exact-index.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
 import { hashToWords } from '../match/pdq-index.js'
+import { CHUNK_ITEMS, DecodedChunk, encodeChunk, type ChunkItem } from './content-chunk.js'
+import type { BankPdqHolder } from './pdq-holder.js'
 import { Pacer } from '../match/steps.js'
 import type { BatchOp, KeyValueStore } from '../store/level-db.js'
 import {
@@ -28,7 +32,10 @@ import {
 
 const CFG = 'bank!cfg!'
 const ITEM = 'bank!item!'
+const CHUNK = 'bank!chunk!'
 const NEXT = 'bank!next'
+/** An add of at least this many items is written as chunks; fewer, as one value per item. */
+const CHUNK_MIN_ITEMS = 32
 /** Initial room for the PDQ hashes collected at open (grows by doubling). */
 const OPEN_PDQ_BATCH = 65_536
 /** Content items read from the store per request when a bank's content is walked. */
@@ -36,6 +43,10 @@ const READ_CHUNK = 1000
 /** Banks are numbered in a Uint16Array column (slot 0: no content). */
 const MAX_BANKS = 65_535
 const itemKey = (id: number): string => ITEM + id.toString().padStart(16, '0')
+const chunkKey = (firstId: number): string => CHUNK + firstId.toString().padStart(16, '0')
+const idOfKey = (key: string, prefix: string): number => Number(key.slice(prefix.length))
+/** typeBits' high bit: the content is read from its chunk (no item key of its own). */
+const IN_CHUNK = 0x80
 const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value))
 const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T
 
@@ -66,13 +77,20 @@ export class BankStore {
   private readonly vpdqOf = new Map<number, string>()
   private items = 0
   private nextId = 1
+  /** The chunks, ascending: first id, item count, bank slot. */
+  private readonly chunkStarts: number[] = []
+  private readonly chunkCounts: number[] = []
+  private readonly chunkSlots: number[] = []
   /** Writes one at a time, so ids and renames never interleave. */
   private queue: Promise<unknown> = Promise.resolve()
 
-  private constructor(private readonly kv: KeyValueStore, private readonly pdq: PdqCatalog) {}
+  private constructor(private readonly kv: KeyValueStore, private readonly pdq: BankPdqHolder) {}
 
-  /** Loads every bank and indexes every content item (PDQ hashes into `pdq`, the node's catalog). */
-  static async open(kv: KeyValueStore, pdq: PdqCatalog = new PdqCatalog()): Promise<BankStore> {
+  /**
+   * Loads every bank and indexes every content item: PDQ hashes into `pdq`, the node's catalog (or an
+   * ExactPdqHolder in a process that only writes banks).
+   */
+  static async open(kv: KeyValueStore, pdq: BankPdqHolder = new PdqCatalog()): Promise<BankStore> {
     const store = new BankStore(kv, pdq)
     for await (const [, value] of kv.entries({ gte: CFG, lt: CFG + '\xff' })) store.addBankSlot(parse<BankConfig>(value))
     // PDQ hashes are packed into words as they are read and indexed in one stepped bulk build (not one
@@ -82,20 +100,47 @@ export class BankStore {
     let words = new Uint32Array(OPEN_PDQ_BATCH * 8)
     let pending = 0
     let maxId = 0
+    const room = (): void => {
+      if (pending < ids.length) return
+      ids = grow(ids, ids.length * 2)
+      words = grow(words, words.length * 2)
+    }
     const pacer = new Pacer()
-    for await (const [, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
+    // Items with a key of their own first: they win over their chunk (an update, or empty: deleted).
+    const ownKey = new Set<number>()
+    for await (const [key, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
       if (pacer.due()) await pacer.pause()
+      const id = idOfKey(key, ITEM)
+      if (id > maxId) maxId = id // (content of a bank that is gone still holds its id)
+      ownKey.add(id)
+      if (value.length === 0) continue
       const content = parse<BankContent>(value)
-      if (content.id > maxId) maxId = content.id // (content of a bank that is gone still holds its id)
       if (!store.index(content)) continue
       if (content.signals.pdq === undefined) continue
-      if (pending === ids.length) {
-        ids = grow(ids, ids.length * 2)
-        words = grow(words, words.length * 2)
-      }
+      room()
       ids[pending] = content.id
       hashToWords(parseHash256(content.signals.pdq), words, pending * 8)
       pending++
+    }
+    for await (const [key, value] of kv.entries({ gte: CHUNK, lt: CHUNK + '\xff' })) {
+      const first = idOfKey(key, CHUNK)
+      const chunk = new DecodedChunk(value)
+      if (first + chunk.count - 1 > maxId) maxId = first + chunk.count - 1
+      const slot = store.slots.get(chunk.bank)
+      if (slot === undefined) continue
+      store.addChunk(first, chunk.count, slot)
+      for (let i = 0; i < chunk.count; i++) {
+        if (pacer.due()) await pacer.pause()
+        const id = first + i
+        if (ownKey.has(id)) continue
+        store.indexChunkItem(id, slot, chunk, i)
+        const pdqBytes = chunk.value('pdq', i)
+        if (pdqBytes === undefined) continue
+        room()
+        ids[pending] = id
+        hashToWords(pdqBytes, words, pending * 8)
+        pending++
+      }
     }
     if (pending > 0) await pdq.addBankContentWordsAsync(ids.subarray(0, pending), words.subarray(0, pending * 8))
     const next = await kv.get(NEXT)
@@ -175,7 +220,17 @@ export class BankStore {
       if (renamed) {
         if (this.banks.has(next.name) || reserved(next.name)) fail('BAD_REQUEST', `Bank ${next.name} already exists`, { details: { status: 403 } })
         ops.push({ type: 'del', key: CFG + name })
-        for await (const chunk of this.contentChunks(name)) for (const c of chunk) ops.push({ type: 'put', key: itemKey(c.id), value: json({ ...c, bank: next.name }) })
+        // Chunks get the new name in their header; items with a key of their own are rewritten.
+        const slot = this.slots.get(name)!
+        const starts = this.chunkStarts.filter((_, k) => this.chunkSlots[k] === slot)
+        for (let k = 0; k < starts.length; k += READ_CHUNK) {
+          const values = await this.kv.getMany(starts.slice(k, k + READ_CHUNK).map(chunkKey))
+          values.forEach((bytes, j) => bytes && ops.push({ type: 'put', key: chunkKey(starts[k + j]!), value: new DecodedChunk(bytes).renamed(next.name) }))
+        }
+        const own = this.idsOf(slot, 0, Infinity).filter((id) => (this.typeBits[id]! & IN_CHUNK) === 0)
+        for (let k = 0; k < own.length; k += READ_CHUNK) {
+          for (const c of await this.read(own.slice(k, k + READ_CHUNK))) ops.push({ type: 'put', key: itemKey(c.id), value: json({ ...c, bank: next.name }) })
+        }
       }
       await this.kv.batch(ops)
       if (renamed) {
@@ -194,9 +249,24 @@ export class BankStore {
   deleteBank(name: string): Promise<void> {
     return this.exclusive(async () => {
       if (!this.banks.has(name)) return
-      const ids = this.idsOf(this.slots.get(name)!, 0, Infinity)
-      await this.kv.batch([{ type: 'del', key: CFG + name }, ...ids.map((id): BatchOp => ({ type: 'del', key: itemKey(id) }))])
+      const slot = this.slots.get(name)!
+      const ids = this.idsOf(slot, 0, Infinity)
+      const ops: BatchOp[] = [{ type: 'del', key: CFG + name }]
+      for (const id of ids) if (this.chunkIndexOf(id) < 0) ops.push({ type: 'del', key: itemKey(id) })
+      const chunks = this.chunkStarts.flatMap((first, k) => (this.chunkSlots[k] === slot ? [k] : []))
+      for (const k of chunks) {
+        const first = this.chunkStarts[k]!
+        ops.push({ type: 'del', key: chunkKey(first) })
+        // (with the keys of its items: updates, and the empty values of deleted ones)
+        for (let id = first; id < first + this.chunkCounts[k]!; id++) ops.push({ type: 'del', key: itemKey(id) })
+      }
+      await this.kv.batch(ops)
       this.banks.delete(name)
+      for (const k of chunks.reverse()) {
+        this.chunkStarts.splice(k, 1)
+        this.chunkCounts.splice(k, 1)
+        this.chunkSlots.splice(k, 1)
+      }
       await this.pdq.idle()
       for (const id of ids) this.unindex(id)
     })
@@ -230,15 +300,40 @@ export class BankStore {
         }
       })
       if (added.length === 0) return added
-      const ops: BatchOp[] = added.map((c) => ({ type: 'put', key: itemKey(c.id), value: json(c) }))
+      const chunked = added.length >= CHUNK_MIN_ITEMS
+      const ops: BatchOp[] = []
+      if (chunked) {
+        for (let i = 0; i < added.length; i += CHUNK_ITEMS) {
+          ops.push({ type: 'put', key: chunkKey(added[i]!.id), value: encodeChunk(bank.name, now, added.slice(i, i + CHUNK_ITEMS) as ChunkItem[]) })
+        }
+      } else {
+        for (const c of added) ops.push({ type: 'put', key: itemKey(c.id), value: json(c) })
+      }
       ops.push({ type: 'put', key: NEXT, value: json(this.nextId + added.length) })
       await this.kv.batch(ops)
       this.nextId += added.length
+      const slot = this.slots.get(bank.name)!
+      if (chunked) for (let i = 0; i < added.length; i += CHUNK_ITEMS) this.addChunk(added[i]!.id, Math.min(CHUNK_ITEMS, added.length - i), slot)
       // PDQ hashes go into the catalog in one bulk add (one maintenance pass for the batch, not one per add).
       await this.pdq.idle()
-      const pdq = added.filter((c) => c.signals.pdq !== undefined)
-      for (const content of added) this.index(content)
-      if (pdq.length > 0) this.pdq.addBankContent(Uint32Array.from(pdq, (c) => c.id), pdq.map((c) => c.signals.pdq!))
+      let withPdq = 0
+      for (const content of added) {
+        this.index(content)
+        if (chunked) this.typeBits[content.id]! |= IN_CHUNK
+        if (content.signals.pdq !== undefined) withPdq++
+      }
+      if (withPdq > 0) {
+        const ids = new Uint32Array(withPdq)
+        const words = new Uint32Array(withPdq * 8)
+        let n = 0
+        for (const c of added) {
+          if (c.signals.pdq === undefined) continue
+          ids[n] = c.id
+          hashToWords(parseHash256(c.signals.pdq), words, n * 8)
+          n++
+        }
+        this.pdq.addBankContentWords(ids, words)
+      }
       return added
     })
   }
@@ -265,8 +360,7 @@ export class BankStore {
   async findContent(bankName: string, id: number): Promise<BankContent | undefined> {
     this.requireBank(bankName)
     if (!this.holdsId(bankName, id)) return undefined
-    const bytes = await this.kv.get(itemKey(id))
-    return bytes ? this.current(parse<BankContent>(bytes)) : undefined
+    return (await this.read([id]))[0]
   }
 
   /** The bank's content with ids above `after`, at most `limit` of them, in id order. */
@@ -293,9 +387,25 @@ export class BankStore {
     }
   }
 
+  /** The content items (in the order of `ids`; ids not found are left out): chunk items from their chunks, one read per chunk. */
   private async read(ids: number[]): Promise<BankContent[]> {
-    const values = await this.kv.getMany(ids.map(itemKey))
-    return values.flatMap((bytes) => (bytes ? [this.current(parse<BankContent>(bytes))] : []))
+    const own = ids.filter((id) => (this.typeBits[id]! & IN_CHUNK) === 0)
+    const ownValues = await this.kv.getMany(own.map(itemKey))
+    const found = new Map<number, BankContent>()
+    ownValues.forEach((bytes, i) => bytes && bytes.length > 0 && found.set(own[i]!, parse<BankContent>(bytes)))
+    const starts = [...new Set(ids.flatMap((id) => ((this.typeBits[id]! & IN_CHUNK) !== 0 ? [this.chunkStarts[this.chunkIndexOf(id)]!] : [])))]
+    const chunks = new Map<number, DecodedChunk>()
+    ;(await this.kv.getMany(starts.map(chunkKey))).forEach((bytes, i) => bytes && chunks.set(starts[i]!, new DecodedChunk(bytes)))
+    for (const id of ids) {
+      if ((this.typeBits[id]! & IN_CHUNK) === 0) continue
+      const k = this.chunkIndexOf(id)
+      const chunk = k >= 0 ? chunks.get(this.chunkStarts[k]!) : undefined
+      if (chunk) found.set(id, chunk.content(this.chunkStarts[k]!, id - this.chunkStarts[k]!))
+    }
+    return ids.flatMap((id) => {
+      const content = found.get(id)
+      return content ? [this.current(content)] : []
+    })
   }
 
   /** Content as stored, with its bank's current name (slots follow renames). */
@@ -325,6 +435,7 @@ export class BankStore {
       if (update.metadata !== undefined) next.metadata = checkMetadata(update.metadata)
       await this.kv.batch([{ type: 'put', key: itemKey(id), value: json(next) }])
       this.disabledUntil[id] = next.disableUntilTs
+      this.typeBits[id]! &= ~IN_CHUNK // (its own key wins over its chunk from now on)
       return next
     })
   }
@@ -340,7 +451,8 @@ export class BankStore {
       this.requireBank(bankName)
       const held = [...new Set(ids)].filter((id) => this.holdsId(bankName, id))
       if (held.length === 0) return 0
-      await this.kv.batch(held.map((id): BatchOp => ({ type: 'del', key: itemKey(id) })))
+      // An item of a chunk is deleted by an empty value under its own key (the chunk is not rewritten).
+      await this.kv.batch(held.map((id): BatchOp => (this.chunkIndexOf(id) >= 0 ? { type: 'put', key: itemKey(id), value: new Uint8Array(0) } : { type: 'del', key: itemKey(id) })))
       await this.pdq.idle()
       for (const id of held) this.unindex(id)
       return held.length
@@ -394,12 +506,7 @@ export class BankStore {
     const slot = this.slots.get(content.bank)
     if (slot === undefined) return false
     const id = content.id
-    if (id >= this.bankOf.length) {
-      const size = Math.max(id + 1, this.bankOf.length * 2)
-      this.bankOf = grow(this.bankOf, size)
-      this.disabledUntil = grow(this.disabledUntil, size)
-      this.typeBits = grow(this.typeBits, size)
-    }
+    this.room(id)
     if (this.bankOf[id] !== 0) this.unindex(id)
     this.bankOf[id] = slot
     this.disabledUntil[id] = content.disableUntilTs
@@ -410,15 +517,69 @@ export class BankStore {
       bits |= TYPE_BIT[type]
       this.signalCounts[type]++
       if (isExactType(type)) this.exact[type].add(id, Buffer.from(value, 'hex'))
-      else if (type === 'vpdq') {
-        let ids = this.vpdq.get(value)
-        if (!ids) this.vpdq.set(value, (ids = new Set()))
-        ids.add(id)
-        this.vpdqOf.set(id, value)
-      }
+      else if (type === 'vpdq') this.indexVpdq(id, value)
     }
     this.typeBits[id] = bits
     return true
+  }
+
+  private addChunk(first: number, count: number, slot: number): void {
+    this.chunkStarts.push(first)
+    this.chunkCounts.push(count)
+    this.chunkSlots.push(slot)
+  }
+
+  /** The position of the chunk holding `id` in chunkStarts, or -1 (ids of chunks ascend: a binary search). */
+  private chunkIndexOf(id: number): number {
+    const starts = this.chunkStarts
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (starts[mid]! <= id) lo = mid + 1
+      else hi = mid - 1
+    }
+    return hi >= 0 && id < starts[hi]! + this.chunkCounts[hi]! ? hi : -1
+  }
+
+  /** index() for item i of a chunk, from its columns (no object made), except its PDQ hash. */
+  private indexChunkItem(id: number, slot: number, chunk: DecodedChunk, i: number): void {
+    this.room(id)
+    if (this.bankOf[id] !== 0) this.unindex(id)
+    this.bankOf[id] = slot
+    this.disabledUntil[id] = 0
+    this.perBank.set(slot, (this.perBank.get(slot) ?? 0) + 1)
+    this.items++
+    let bits = IN_CHUNK
+    for (const type of chunk.columnTypes) {
+      const bytes = chunk.value(type, i)
+      if (bytes === undefined) continue
+      bits |= TYPE_BIT[type]
+      this.signalCounts[type]++
+      if (isExactType(type)) this.exact[type].add(id, bytes)
+    }
+    const vpdq = chunk.vpdq(i)
+    if (vpdq !== undefined) {
+      bits |= TYPE_BIT.vpdq
+      this.signalCounts.vpdq++
+      this.indexVpdq(id, vpdq)
+    }
+    this.typeBits[id] = bits
+  }
+
+  private room(id: number): void {
+    if (id < this.bankOf.length) return
+    const size = Math.max(id + 1, this.bankOf.length * 2)
+    this.bankOf = grow(this.bankOf, size)
+    this.disabledUntil = grow(this.disabledUntil, size)
+    this.typeBits = grow(this.typeBits, size)
+  }
+
+  private indexVpdq(id: number, value: string): void {
+    let ids = this.vpdq.get(value)
+    if (!ids) this.vpdq.set(value, (ids = new Set()))
+    ids.add(id)
+    this.vpdqOf.set(id, value)
   }
 
   private unindex(id: number): void {
@@ -430,7 +591,7 @@ export class BankStore {
     const bits = this.typeBits[id]!
     this.typeBits[id] = 0
     for (const type of BANK_SIGNAL_TYPES) {
-      if ((bits & TYPE_BIT[type]) === 0) continue
+      if ((bits & TYPE_BIT[type]) === 0) continue // (IN_CHUNK is no type's bit)
       this.signalCounts[type]--
       if (type === 'pdq') this.pdq.removeBankContent(id)
       else if (isExactType(type)) this.exact[type].remove(id)

@@ -235,12 +235,22 @@ export class PdqCatalog {
 
   /** Bank content added now (one bulk index add for the batch); the caller waits for idle() first. */
   addBankContent(contentIds: Uint32Array, hexes: readonly string[]): void {
+    this.addBank(contentIds, (i) => parseHash256(hexes[i]!))
+  }
+
+  /** addBankContent for hashes packed 8 words each (hashToWords). */
+  addBankContentWords(contentIds: Uint32Array, packed: Uint32Array): void {
+    this.addBank(contentIds, (i) => wordsToHash(packed, i * 8))
+  }
+
+  private addBank(contentIds: Uint32Array, hashOf: (i: number) => Hash256): void {
     this.flush()
     this.reserveBankIds(contentIds)
-    if (this.isSignal.length < this.nextId + hexes.length) this.growEntries(Math.max(this.isSignal.length * 2, this.nextId + hexes.length))
-    const ids = new Uint32Array(hexes.length)
-    const words = new Uint32Array(hexes.length * 8)
-    const n = this.collectBank(contentIds, (i) => parseHash256(hexes[i]!), 0, hexes.length, ids, words, 0)
+    const count = contentIds.length
+    if (this.isSignal.length < this.nextId + count) this.growEntries(Math.max(this.isSignal.length * 2, this.nextId + count))
+    const ids = new Uint32Array(count)
+    const words = new Uint32Array(count * 8)
+    const n = this.collectBank(contentIds, hashOf, 0, count, ids, words, 0)
     if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
   }
 

@@ -288,7 +288,7 @@ export class BanksService {
     const ready = this.isReady()
     const out = {} as Record<BankSignalType, { present: boolean; built_to: number; size: number }>
     for (const type of BANK_SIGNAL_TYPES) {
-      const size = store ? (type === 'pdq' ? this.node.bankPdqIndex().size : store.countSignals(type)) : 0
+      const size = store ? (type === 'pdq' ? this.node.indexStats().pdqHashes : store.countSignals(type)) : 0
       out[type] = ready ? { present: true, built_to: Math.floor(Date.now() / 1000), size } : { present: false, built_to: -1, size: 0 }
     }
     return out

@@ -25,6 +25,7 @@ import { openLevel, type KeyValueStore } from '../store/level-db.js'
 import { ReplicaStore, type EquivocationProof } from '../store/replica-store.js'
 import { Matcher, type MatchedSignal, type MatchOptions, type QuerySignal } from '../match/matcher.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
+import { ExactPdqHolder, type BankPdqHolder } from '../bank/pdq-holder.js'
 import { IncidentPropagation } from './incident-propagation.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
 import { planContribution, type ContributionInput } from './contribute.js'
@@ -42,7 +43,16 @@ import { IncidentBook } from './incidents.js'
 import { incidentWiring } from './incident-wiring.js'
 import { ActivityLog } from './activity.js'
 
-export interface NodeOptions { overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }
+export interface NodeOptions {
+  overrides?: ConfigOverrides
+  env?: NodeJS.ProcessEnv
+  /**
+   * False for a process that writes banks and never matches (an offline `hashmesh import`): bank content's
+   * PDQ hashes are then kept for exact duplicate checks only, and no match index is built (a node builds
+   * it from the store when it starts). A node opened so must not be started.
+   */
+  bankMatching?: boolean
+}
 
 export interface StartOptions {
   log?: NodeLog
@@ -92,6 +102,8 @@ export class HashmeshNode {
     readonly localControls: LocalControls,
     /** Incident notices and the contributions naming each incident (incidents.ts). */
     readonly incidents: IncidentBook,
+    /** Where bank content's PDQ hashes go when they are not matched (NodeOptions.bankMatching). */
+    private readonly bankPdqWithoutMatching?: BankPdqHolder,
   ) {
     this.signer = new Signer(identity.memberKeyPair)
     this.activity = new ActivityLog(identity.memberKey)
@@ -112,7 +124,7 @@ export class HashmeshNode {
     const incidents = await IncidentBook.open(kv, (key) => roster.isMember(key))
     store.onCommit((records) => incidents.observe(records))
     const localControls = await LocalControls.open(store, kv, quarantineSettings(config.quarantine), identity.memberKey, (record) => incidents.incidentOf(record))
-    return new HashmeshNode(identity, config, store, roster, kv, localControls, incidents)
+    return new HashmeshNode(identity, config, store, roster, kv, localControls, incidents, options.bankMatching === false ? new ExactPdqHolder() : undefined)
   }
 
   get [NODE_INTERNALS](): NodeInternals {
@@ -125,8 +137,8 @@ export class HashmeshNode {
   }
 
   /** The one PDQ catalog: the federation's signals (once matching is enabled) and the banks' content. */
-  bankPdqIndex(): PdqCatalog {
-    return this.pdqCatalog
+  bankPdqIndex(): BankPdqHolder {
+    return this.bankPdqWithoutMatching ?? this.pdqCatalog
   }
 
   get memberKey(): string {
@@ -148,6 +160,7 @@ export class HashmeshNode {
   /** Starts everything a member runs: verifier, match index, network. A node starts once. */
   async start(options: StartOptions = {}): Promise<void> {
     if (this.state !== 'open') fail('INTERNAL', `node already ${this.state}: a node starts once`)
+    if (this.bankPdqWithoutMatching) fail('INTERNAL', 'a node opened without bank matching (for an offline import) cannot be started')
     this.state = 'started'
     this.startingNow = true
     try {

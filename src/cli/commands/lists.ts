@@ -89,7 +89,8 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const { HashmeshNode } = await import('../../node/node.js')
   const total = process.stderr.isTTY && !opts.quiet && file !== '-' ? await countLines(file) : 0
   const bar = await progressBar(total, opts.dryRun ? 'check' : 'import', { quiet: opts.quiet })
-  const node = await HashmeshNode.open(opts.data)
+  // No match index in this process (it only writes; the node builds its index when it starts).
+  const node = await HashmeshNode.open(opts.data, { bankMatching: false })
   let shown = 0
   try {
     const summary = await importList(node, readSignalBatches(file, readOptions), {

@@ -1,0 +1,140 @@
+/** Bank content added in bulk is stored in chunks (bank/content-chunk.ts): the codec's golden bytes, and the store's view of chunk items through updates, deletions, renames and reopening on LevelDB. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { BankStore, type ContentInput } from '../../src/bank/bank-store.js'
+import { CHUNK_ITEMS, DecodedChunk, encodeChunk, isChunk } from '../../src/bank/content-chunk.js'
+import { ExactPdqHolder } from '../../src/bank/pdq-holder.js'
+import { openLevel, type KeyValueStore } from '../../src/store/level-db.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const hex = (byte: number, bytes: number): string => byte.toString(16).padStart(2, '0').repeat(bytes)
+const noneReserved = (): boolean => false
+
+test('chunk codec: golden bytes of a two-item chunk, and the items read back', () => {
+  const bytes = encodeChunk('B', 7, [
+    { signals: { pdq: hex(0xab, 32) }, note: null, metadata: null },
+    { signals: { md5: hex(0x01, 16), vpdq: 'v1' }, note: 'n', metadata: null, records: ['r'] },
+  ])
+  const extras = '[null,{"note":"n","records":["r"],"vpdq":"v1"}]'
+  const header = `{"bank":"B","createdAt":7,"columns":["pdq","md5"],"extras":${extras.length}}`
+  const golden = Buffer.concat([
+    Buffer.from([1, 0, 0, 0, 2, 0, 0, 0, header.length]), Buffer.from(header),
+    Buffer.from([0b01]), Buffer.alloc(32, 0xab), // pdq: item 0
+    Buffer.from([0b10]), Buffer.alloc(16, 0x01), // md5: item 1
+    Buffer.from(extras),
+  ])
+  assert.equal(Buffer.from(bytes).toString('hex'), golden.toString('hex'))
+  assert.ok(isChunk(bytes))
+  assert.ok(!isChunk(Buffer.from('{"id":1}')))
+  const chunk = new DecodedChunk(bytes)
+  assert.deepEqual(chunk.content(100, 0), { id: 100, bank: 'B', signals: { pdq: hex(0xab, 32) }, note: null, metadata: null, disableUntilTs: 0, createdAt: 7, updatedAt: 7 })
+  assert.deepEqual(chunk.content(100, 1), { id: 101, bank: 'B', signals: { md5: hex(0x01, 16), vpdq: 'v1' }, note: 'n', metadata: null, disableUntilTs: 0, createdAt: 7, updatedAt: 7, records: ['r'] })
+  assert.equal(chunk.value('pdq', 1), undefined)
+  assert.deepEqual(new DecodedChunk(chunk.renamed('OTHER_NAME')).content(100, 1).bank, 'OTHER_NAME')
+})
+
+test('chunk codec: a truncated chunk or an unknown version is refused as INTERNAL, never half read', () => {
+  const bytes = encodeChunk('B', 7, [{ signals: { sha256: hex(2, 32) }, note: null, metadata: null }])
+  assert.throws(() => new DecodedChunk(bytes.subarray(0, bytes.length - 1)), { code: 'INTERNAL' })
+  assert.throws(() => new DecodedChunk(Uint8Array.of(2, ...bytes.subarray(1))), { code: 'INTERNAL' })
+  assert.throws(() => encodeChunk('B', 7, []), RangeError)
+  assert.throws(() => encodeChunk('B', 7, [{ signals: { pdq: 'zz'.repeat(32) }, note: null, metadata: null }]), { code: 'HASH_INVALID' })
+})
+
+/** 2,500 items (three chunks, the last partial): every 5th has an MD5 instead of a PDQ hash, every 7th a note, every 11th a vpdq. */
+function bulk(): ContentInput[] {
+  return Array.from({ length: 2500 }, (_, i) => ({
+    signals: i % 5 === 0 ? { md5: i.toString(16).padStart(32, '0'), ...(i % 11 === 0 ? { vpdq: `video-${i}` } : {}) } : { pdq: i.toString(16).padStart(64, '0') },
+    note: i % 7 === 0 ? `note ${i}` : null,
+    metadata: i % 3 === 0 ? { json: { i } } : undefined,
+  }))
+}
+
+async function withLevel(fn: (open: () => Promise<KeyValueStore>) => Promise<void>): Promise<void> {
+  const dir = tempDir('hashmesh-chunks-')
+  try {
+    await fn(() => openLevel(join(dir.path, 'db')))
+  } finally {
+    dir.cleanup()
+  }
+}
+
+test('chunk items: read, paged, looked up, updated, deleted and renamed, the same before and after reopening LevelDB', async () => {
+  await withLevel(async (open) => {
+    let kv = await open()
+    let store = await BankStore.open(kv)
+    await store.createBank({ name: 'BULK' }, noneReserved)
+    await store.createBank({ name: 'SMALL' }, noneReserved)
+    const added = await store.addContents('BULK', bulk())
+    assert.equal(added.length, 2500)
+    assert.deepEqual([added[0]!.id, added.at(-1)!.id], [1, 2500])
+    const chunkKeys: string[] = []
+    for await (const key of kv.keys({ gte: 'bank!chunk!', lt: 'bank!chunk!\xff' })) chunkKeys.push(key)
+    assert.equal(chunkKeys.length, Math.ceil(2500 / CHUNK_ITEMS))
+    let itemKeys = 0
+    for await (const _ of kv.keys({ gte: 'bank!item!', lt: 'bank!item!\xff' })) itemKeys++
+    assert.equal(itemKeys, 0, 'bulk content has no per-item keys')
+    await store.addContent('SMALL', { signals: { sha256: hex(9, 32) } }) // one item: its own key, id 2501
+
+    await store.updateContent('BULK', 1030, { disableUntilTs: 1, note: 'edited' })
+    assert.equal(await store.deleteContents('BULK', [7, 2400]), 2)
+    await store.updateBank('BULK', { name: 'RENAMED' }, noneReserved)
+
+    const check = async (s: BankStore, when: string): Promise<void> => {
+      assert.equal(s.countContent('RENAMED'), 2498, when)
+      assert.equal(s.countSignals('pdq'), 2000 - 1 - 1, when) // 7 and 2400 are PDQ items (not multiples of 5)
+      assert.equal((await s.getContent('RENAMED', 1030)).note, 'edited', when)
+      assert.equal((await s.getContent('RENAMED', 1030)).disableUntilTs, 1, when)
+      assert.equal((await s.getContent('RENAMED', 1030)).bank, 'RENAMED', when)
+      await assert.rejects(s.getContent('RENAMED', 7), { code: 'NOT_FOUND' }, when)
+      assert.deepEqual(await s.getContent('RENAMED', 106), { id: 106, bank: 'RENAMED', signals: { md5: (105).toString(16).padStart(32, '0') }, note: 'note 105', metadata: { json: { i: 105 } }, disableUntilTs: 0, createdAt: added[105]!.createdAt, updatedAt: added[105]!.updatedAt }, when)
+      assert.deepEqual((await s.getContent('RENAMED', 56)).signals, { md5: (55).toString(16).padStart(32, '0'), vpdq: 'video-55' }, when)
+      const page = await s.listContentPage('RENAMED', 1020, 10)
+      assert.deepEqual(page.map((c) => c.id), [1021, 1022, 1023, 1024, 1025, 1026, 1027, 1028, 1029, 1030], when)
+      assert.deepEqual((await s.lookup('pdq', (1999).toString(16).padStart(64, '0'), 0)).map((h) => [h.contentId, h.bank.name]), [[2000, 'RENAMED']], when)
+      assert.deepEqual((await s.lookup('pdq', (6).toString(16).padStart(64, '0'), 0)), [], when)
+      assert.deepEqual((await s.lookup('md5', (0).toString(16).padStart(32, '0'), 0)).map((h) => h.contentId), [1], when)
+      assert.deepEqual((await s.lookup('vpdq', 'video-110', 0)).map((h) => h.contentId), [111], when)
+      assert.equal(s.holds('RENAMED', 'pdq', (2398).toString(16).padStart(64, '0')), true, when)
+      assert.equal(s.holds('RENAMED', 'pdq', (2399).toString(16).padStart(64, '0')), false, when) // deleted (id 2400)
+      assert.equal((await s.listContent('RENAMED')).length, 2498, when)
+      assert.equal((await s.getContent('SMALL', 2501)).signals.sha256, hex(9, 32), when)
+      assert.equal(s.getBank('BULK'), undefined, when)
+    }
+    await check(store, 'before reopening')
+    await kv.close()
+    kv = await open()
+    store = await BankStore.open(kv)
+    await check(store, 'after reopening')
+    assert.equal((await store.addContent('SMALL', { signals: { md5: hex(3, 16) } })).id, 2502, 'ids go on past the chunks')
+
+    await store.deleteBank('RENAMED')
+    const left: string[] = []
+    for await (const key of kv.keys({ gte: 'bank!item!', lt: 'bank!item!\xff' })) left.push(key)
+    for await (const key of kv.keys({ gte: 'bank!chunk!', lt: 'bank!chunk!\xff' })) left.push(key)
+    assert.deepEqual(left, ['bank!item!0000000000002501', 'bank!item!0000000000002502'], 'a deleted bank leaves no chunk, update or deletion mark behind')
+    await kv.close()
+    kv = await open()
+    store = await BankStore.open(kv)
+    assert.equal(store.contentCount, 2)
+    assert.equal((await store.addContent('SMALL', { signals: { md5: hex(4, 16) } })).id, 2503)
+    await kv.close()
+  })
+})
+
+test('an offline import store (ExactPdqHolder): exact duplicate checks without a match index; a search is refused', async () => {
+  await withLevel(async (open) => {
+    const kv = await open()
+    const store = await BankStore.open(kv, new ExactPdqHolder())
+    await store.createBank({ name: 'OFFLINE' }, noneReserved)
+    await store.addContents('OFFLINE', bulk())
+    assert.equal(store.holds('OFFLINE', 'pdq', (1).toString(16).padStart(64, '0')), true)
+    assert.equal(store.holds('OFFLINE', 'pdq', (5).toString(16).padStart(64, '0')), false)
+    await assert.rejects(store.lookup('pdq', (1).toString(16).padStart(64, '0'), 31), { code: 'INTERNAL' })
+    await kv.close()
+    const reopened = await BankStore.open(await open(), new ExactPdqHolder())
+    assert.equal(reopened.holds('OFFLINE', 'pdq', (2499).toString(16).padStart(64, '0')), true)
+    assert.equal(reopened.pdqCount(), 2000)
+  })
+})

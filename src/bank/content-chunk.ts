@@ -42,18 +42,18 @@ export function encodeChunk(bank: string, createdAt: number, items: readonly Chu
   const count = items.length
   if (count === 0 || count > CHUNK_ITEMS) throw new RangeError(`a chunk holds 1..${CHUNK_ITEMS} items`)
   const columns = COLUMN_TYPES.filter((type) => items.some((item) => item.signals[type] !== undefined))
-  let anyExtras = false
-  const extras = items.map((item): Extras | null => {
-    const extra: Extras = {}
-    let has = false
-    if (item.note !== null) (extra.note = item.note), (has = true)
-    if (item.metadata !== null) (extra.metadata = item.metadata), (has = true)
-    if (item.records?.length) (extra.records = item.records), (has = true)
-    if (item.signals.vpdq !== undefined) (extra.vpdq = item.signals.vpdq), (has = true)
-    anyExtras ||= has
-    return has ? extra : null
-  })
-  const extrasBytes = anyExtras ? Buffer.from(JSON.stringify(extras)) : undefined
+  const hasExtras = (item: ChunkItem): boolean => item.note !== null || item.metadata !== null || !!item.records?.length || item.signals.vpdq !== undefined
+  const extrasBytes = items.some(hasExtras)
+    ? Buffer.from(JSON.stringify(items.map((item): Extras | null => {
+      if (!hasExtras(item)) return null
+      const extra: Extras = {}
+      if (item.note !== null) extra.note = item.note
+      if (item.metadata !== null) extra.metadata = item.metadata
+      if (item.records?.length) extra.records = item.records
+      if (item.signals.vpdq !== undefined) extra.vpdq = item.signals.vpdq
+      return extra
+    })))
+    : undefined
   const header = Buffer.from(JSON.stringify({ bank, createdAt, columns, extras: extrasBytes?.length ?? 0 } satisfies Header))
   const bitmapBytes = Math.ceil(count / 8)
   let size = 9 + header.length + (extrasBytes?.length ?? 0)

@@ -5,6 +5,7 @@
  * member's feed (each deletion revoked there). Pure types and name rules; storage is bank-store.ts.
  */
 import { fail } from '../errors.js'
+import { lowerHex } from '../hash/hex.js'
 
 export const BANK_KINDS = ['local', 'negative', 'shared'] as const
 export type BankKind = (typeof BANK_KINDS)[number]
@@ -60,13 +61,14 @@ export function checkBankName(name: unknown): string {
   return name
 }
 
+const HEX_LENGTHS: Record<BankSignalType, number | undefined> = { pdq: 64, video_md5: 32, md5: 32, sha256: 64, vpdq: undefined }
+
 /** Lower-case hex of the length the type needs; `vpdq` values are free-form (a video id or frame list). */
 export function normaliseSignal(type: BankSignalType, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) fail('HASH_INVALID', `Invalid ${type} signal: not a string`)
-  const hexLength = { pdq: 64, video_md5: 32, md5: 32, sha256: 64 }[type as 'pdq']
+  const hexLength = HEX_LENGTHS[type]
   if (hexLength === undefined) return value
-  if (value.length !== hexLength || !/^[0-9a-fA-F]+$/.test(value)) fail('HASH_INVALID', `Invalid ${type} signal: expected ${hexLength} hex digits`)
-  return value.toLowerCase()
+  return lowerHex(value, hexLength) ?? fail('HASH_INVALID', `Invalid ${type} signal: expected ${hexLength} hex digits`)
 }
 
 /** Content is matched when it is not disabled at `nowSeconds`. */

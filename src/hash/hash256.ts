@@ -1,19 +1,11 @@
 import { fail } from '../errors.js'
+import { hexDigitValue as hexValue } from './hex.js'
 
 /** A 256-bit hash (PDQ) as 32 bytes, byte 0 = the first two hex digits (most significant). */
 export type Hash256 = Uint8Array
 
 export const HASH256_BYTES = 32
 export const HASH256_HEX_LENGTH = 64
-/** Value of each ASCII hex digit (either case), -1 for every other character code below 128. */
-const HEX_VALUE = new Int8Array(128).fill(-1)
-for (let i = 0; i < 16; i++) {
-  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i
-  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i
-}
-
-const hexValue = (code: number): number => (code < 128 ? HEX_VALUE[code]! : -1)
-
 /**
  * Parses 64 hex digits (any case) into 32 bytes; anything else is HASH_INVALID. Validates and parses in
  * one pass: every stored PDQ signal goes through here when the index is built (a regex, a lower-case copy
@@ -31,6 +23,24 @@ export function parseHash256(hex: string): Hash256 {
   }
   if (bad) fail('HASH_INVALID', `hash must be 64 hex digits, got ${describe(hex)}`)
   return out
+}
+
+/**
+ * parseHash256 into 8 big-endian 32-bit words (out[base .. base + 8)), as the match indexes pack hashes,
+ * without a byte array per hash; false (out unspecified) when `hex` is not 64 hex digits.
+ */
+export function hexToWords(hex: string, out: Uint32Array, base = 0): boolean {
+  if (hex.length !== 64) return false
+  for (let w = 0; w < 8; w++) {
+    let word = 0
+    for (let i = w * 8; i < w * 8 + 8; i++) {
+      const digit = hexValue(hex.charCodeAt(i))
+      if (digit < 0) return false
+      word = (word << 4) | digit
+    }
+    out[base + w] = word >>> 0
+  }
+  return true
 }
 
 export function formatHash256(hash: Hash256): string {

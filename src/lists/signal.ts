@@ -2,6 +2,7 @@
  * What every reader does to one line's fields: the type name mapped (HMA's, python-threatexchange's and
  * hashmesh's names), the value checked as hex of the type's length, labels mapped onto the taxonomy.
  */
+import { hexCase } from '../hash/hex.js'
 import type { TaxonomyRules } from '../record/taxonomy.js'
 import type { LineCode, ListItem, ListRejection, ListSignal, ListSignalType, Provenance, UnknownLabelMode } from './types.js'
 
@@ -17,37 +18,21 @@ const TYPE_NAMES: Record<string, ListSignalType> = {
 const HEX_LENGTH: Partial<Record<ListSignalType, number>> = { pdq: 64, md5: 32, video_md5: 32, sha256: 64 }
 
 export function listSignalType(name: string): ListSignalType | undefined {
-  return TYPE_NAMES[name.trim().toLowerCase()]
+  // (a list names its type the same way on every line, usually as written here: no copy then)
+  return (Object.hasOwn(TYPE_NAMES, name) ? TYPE_NAMES[name] : undefined) ?? TYPE_NAMES[name.trim().toLowerCase()]
 }
 
 export function reject(line: number, code: LineCode, message: string): ListRejection {
   return { kind: 'rejected', line, code, message }
 }
 
-/** 0: not a hex digit, 1: a lower-case one, 2: an upper-case one (by char code). */
-const HEX_DIGIT = new Uint8Array(128)
-for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1
-for (const c of 'ABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 2
-
-/** 0 when `value` is not hex (or is empty), 1 when it is lower-case hex, 2 when it has upper-case digits. */
-function hexKind(value: string): number {
-  if (value.length === 0) return 0
-  let upper = 0
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    const digit = c < 128 ? HEX_DIGIT[c]! : 0
-    if (digit === 0) return 0
-    upper |= digit
-  }
-  return upper
-}
-
 /** The hex value of a known type, lower-cased; or why not. */
 export function checkValue(line: number, type: ListSignalType, raw: string): string | ListRejection {
   const value = raw.trim()
-  if (type === 'vpdq') return value.length > 0 ? value.toLowerCase() : reject(line, 'MALFORMED', 'empty vpdq value')
+  if (value === '') return reject(line, 'MALFORMED', 'no hash value')
+  if (type === 'vpdq') return value.toLowerCase()
   const length = HEX_LENGTH[type]!
-  const kind = hexKind(value)
+  const kind = hexCase(value)
   if (kind === 0) return reject(line, 'BAD_HEX', `${type} value is not hex: ${shorten(value)}`)
   if (value.length !== length) return reject(line, 'BAD_LENGTH', `${type} needs ${length} hex digits, got ${value.length}`)
   return kind === 1 ? value : value.toLowerCase()
@@ -71,7 +56,7 @@ export function toItem(line: number, fields: SignalFields, options: LabelOptions
   if (typeName === undefined || typeName === '') return reject(line, 'MALFORMED', 'no signal type (give one with the type column or --type)')
   const type = typeof typeName === 'string' ? listSignalType(typeName) : typeName
   if (!type) return reject(line, 'UNKNOWN_TYPE', `unknown signal type "${shorten(String(typeName))}" (pdq, md5, video_md5, sha256, vpdq)`)
-  if (fields.value === undefined || fields.value.trim() === '') return reject(line, 'MALFORMED', 'no hash value')
+  if (fields.value === undefined) return reject(line, 'MALFORMED', 'no hash value')
   const value = checkValue(line, type, fields.value)
   if (typeof value !== 'string') return value
   const item: ListSignal = { kind: 'signal', line, type, value }

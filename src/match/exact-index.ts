@@ -57,7 +57,17 @@ export class ExactIndex {
   /** Maps `entryId` to `value`; re-adding an id replaces its value (the same value is a no-op). */
   add(entryId: number, value: Uint8Array): void {
     checkEntryId(entryId)
-    const words = this.toWords(value)
+    this.addValueWords(entryId, this.toWords(value))
+  }
+
+  /** add() for a value given as big-endian words (words[base .. base + digestBytes / 4)), as PDQ hashes are packed. */
+  addWords(entryId: number, words: Uint32Array, base = 0): void {
+    checkEntryId(entryId)
+    for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
+    this.addValueWords(entryId, this.scratch)
+  }
+
+  private addValueWords(entryId: number, words: Uint32Array): void {
     const existing = this.slotOf(entryId)
     if (existing >= 0) {
       if (this.slotHolds(existing, words)) return
@@ -83,14 +93,23 @@ export class ExactIndex {
     return this.slotOf(entryId) >= 0
   }
 
+  /** lookup() for a value given as big-endian words (words[base .. base + digestBytes / 4)). */
+  lookupWords(words: Uint32Array, base = 0): number[] {
+    for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
+    return this.lookupScratch(this.scratch)
+  }
+
   /** Entry ids holding exactly `value`, ascending. */
   lookup(value: Uint8Array): number[] {
-    const words = this.toWords(value)
+    return this.lookupScratch(this.toWords(value))
+  }
+
+  private lookupScratch(words: Uint32Array): number[] {
     const ids: number[] = []
     this.byValue.forEachOnRun(hashWords(words), (slot) => {
       if (this.slotHolds(slot, words)) ids.push(this.slotIds[slot]!)
     })
-    return ids.sort((a, b) => a - b)
+    return ids.length > 1 ? ids.sort((a, b) => a - b) : ids
   }
 
   memoryBytes(): number {

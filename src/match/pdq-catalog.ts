@@ -277,6 +277,12 @@ export class PdqCatalog {
     return entry === undefined ? [] : this.bankContentOf(entry)
   }
 
+  /** bankContentWith for a hash packed as 8 words (packed[base .. base + 8)). */
+  bankContentWithWords(packed: Uint32Array, base: number): number[] {
+    const entry = this.entries.lookupWords(packed, base)[0]
+    return entry === undefined ? [] : this.bankContentOf(entry)
+  }
+
   /** Bank content within `threshold` of `hash`: content id and distance, nearest first. */
   searchBanks(hash: Hash256, threshold: number): Array<{ contentId: number; distance: number }> {
     this.flush()

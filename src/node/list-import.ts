@@ -64,7 +64,7 @@ interface Checkpoint {
   feedSeq?: number
 }
 
-const BANK_BATCH = 50_000
+const BANK_BATCH = 2048
 /** Progress is told at least this often (lines), between batches too. */
 const PROGRESS_EVERY = 10_000
 const CONTRIBUTION_BATCH = 20_000

@@ -3,13 +3,7 @@
  * hex values sit in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
  * lookup, against a JS Set's bucket, chain entry and key string), anything else in a plain Set.
  */
-
-/** Each hex digit's value plus one, by char code (0: not a hex digit). */
-const HEX_DIGIT = new Uint8Array(128)
-for (const [i, c] of [...'0123456789abcdef'].entries()) {
-  HEX_DIGIT[c.charCodeAt(0)] = i + 1
-  HEX_DIGIT[c.toUpperCase().charCodeAt(0)] = i + 1
-}
+import { hexDigitValue } from '../hash/hex.js'
 
 /** A 32-bit hash of the first 16 hex digits (hashes are uniform, but a list may hold near neighbours), or -1. */
 function hexHash(value: string): number {
@@ -19,11 +13,11 @@ function hexHash(value: string): number {
   for (let i = 0; i < 8; i++) {
     const c = value.charCodeAt(i)
     const d = value.charCodeAt(i + 8)
-    const x = c < 128 ? HEX_DIGIT[c]! : 0
-    const y = d < 128 ? HEX_DIGIT[d]! : 0
-    if (x === 0 || y === 0) return -1
-    a = (a << 4) | (x - 1)
-    b = (b << 4) | (y - 1)
+    const x = hexDigitValue(c)
+    const y = hexDigitValue(d)
+    if (x < 0 || y < 0) return -1
+    a = (a << 4) | x
+    b = (b << 4) | y
   }
   let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b)
   h ^= h >>> 15

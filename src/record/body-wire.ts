@@ -5,6 +5,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { RECORD_LIMITS } from '../constants.js'
 import { fail } from '../errors.js'
+import { HEX_VALUE, hexCase, hexDigitValue } from '../hash/hex.js'
 import { sha256Hex, toHex } from './crypto.js'
 import {
   OPINIONS, REVOKE_REASONS, SIGNAL_TYPES,
@@ -45,13 +46,6 @@ function oneOf<T extends string>(v: unknown, values: readonly T[], what: string,
   return v as T
 }
 
-/** Each hex digit's value plus one, by char code (0: not a hex digit). */
-const HEX_DIGIT = new Uint8Array(128)
-for (const [i, c] of [...'0123456789abcdef'].entries()) {
-  HEX_DIGIT[c.charCodeAt(0)] = i + 1
-  HEX_DIGIT[c.toUpperCase().charCodeAt(0)] = i + 1
-}
-
 /** Whether `value` is a string of exactly `bytes` bytes in hex (either case). */
 export function isHexOfLength(value: unknown, bytes: number): value is string {
   return hexOfLengthCase(value, bytes) !== 0
@@ -60,14 +54,7 @@ export function isHexOfLength(value: unknown, bytes: number): value is string {
 /** 0 when `value` is not a string of exactly `bytes` bytes in hex, 1 when it is lower-case, 2 when it has an
  * upper-case digit (one pass: no lower-casing of what is lower-case already). */
 export function hexOfLengthCase(value: unknown, bytes: number): 0 | 1 | 2 {
-  if (typeof value !== 'string' || value.length !== bytes * 2) return 0
-  let upper = false
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c >= 128 || HEX_DIGIT[c] === 0) return 0
-    if (c >= 65 && c <= 70) upper = true
-  }
-  return upper ? 2 : 1
+  return bytes === 0 ? (value === '' ? 1 : 0) : hexCase(value, bytes * 2)
 }
 
 /** Hex string of exactly `bytes` bytes (lowercase accepted, uppercase normalised) -> bytes. */
@@ -79,7 +66,7 @@ export function hexValue(value: unknown, bytes: number, what: string): Uint8Arra
 /** The bytes of a string already checked to be hex of even length. */
 function hexBytes(value: string): Uint8Array {
   const out = new Uint8Array(value.length >> 1)
-  for (let i = 0; i < out.length; i++) out[i] = ((HEX_DIGIT[value.charCodeAt(2 * i)]! - 1) << 4) | (HEX_DIGIT[value.charCodeAt(2 * i + 1)]! - 1)
+  for (let i = 0; i < out.length; i++) out[i] = (HEX_VALUE[value.charCodeAt(2 * i)]! << 4) | HEX_VALUE[value.charCodeAt(2 * i + 1)]!
   return out
 }
 
@@ -90,10 +77,10 @@ function hexBytesOf(value: unknown, bytes: number): Uint8Array | undefined {
   for (let i = 0; i < bytes; i++) {
     const hi = value.charCodeAt(2 * i)
     const lo = value.charCodeAt(2 * i + 1)
-    const h = hi < 128 ? HEX_DIGIT[hi]! : 0
-    const l = lo < 128 ? HEX_DIGIT[lo]! : 0
-    if (h === 0 || l === 0) return undefined
-    out[i] = ((h - 1) << 4) | (l - 1)
+    const h = hexDigitValue(hi)
+    const l = hexDigitValue(lo)
+    if (h < 0 || l < 0) return undefined
+    out[i] = (h << 4) | l
   }
   return out
 }

@@ -150,6 +150,11 @@ export class BankStore {
     return store
   }
 
+  /** Items per addContents that bulk writers should aim for (BankPdqHolder.preferredAddBatch). */
+  get preferredAddBatch(): number {
+    return this.pdq.preferredAddBatch
+  }
+
   get contentCount(): number {
     return this.items
   }

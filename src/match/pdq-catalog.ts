@@ -33,6 +33,8 @@ export const WRITE_BEHIND_IDLE_MS = 500
 export const WRITE_BEHIND_MAX_AGE_MS = 5000
 
 export class PdqCatalog {
+  /** Bank writers add in batches of about this many (each add is one index maintenance pass). */
+  readonly preferredAddBatch = 50_000
   readonly index = new PdqIndex()
   private readonly entries = new ExactIndex({ digestBytes: 32 })
   private nextId = 0

@@ -64,7 +64,6 @@ interface Checkpoint {
   feedSeq?: number
 }
 
-const BANK_BATCH = 2048
 /** Progress is told at least this often (lines), between batches too. */
 const PROGRESS_EVERY = 10_000
 const CONTRIBUTION_BATCH = 20_000
@@ -105,7 +104,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const sink = 'bank' in options.into ? await bankSink(node, options.into.bank) : contributionSink(node)
   if (previous && sink.resume) await sink.resume(previous)
   else if (key && !dryRun) writeCheckpoint(node, { key, line: 0, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
-  const batchSize = options.batchSize ?? ('bank' in options.into ? BANK_BATCH : CONTRIBUTION_BATCH)
+  const batchSize = options.batchSize ?? sink.batchSize
   const reject = (line: number, code: LineCode, message: string): void => {
     summary.rejected++
     summary.byCode[code] = (summary.byCode[code] ?? 0) + 1
@@ -190,6 +189,8 @@ interface Sink {
   resume?(checkpoint: Checkpoint): Promise<void>
   /** Extra checkpoint fields after a write. */
   mark?(): Partial<Checkpoint>
+  /** Signals per write when the caller gives none. */
+  batchSize: number
   /** Where a duplicate was found, in words. */
   where: string
   has(item: ListSignal): boolean
@@ -205,6 +206,8 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
   if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
   const shared = config.kind === 'shared'
   return {
+    // A shared bank's batch is also cut into records of up to 1,000: a multiple of 1,000 fills them.
+    batchSize: Math.max(1000, Math.round(store.preferredAddBatch / 1000) * 1000),
     where: `in bank ${bank}`,
     // an exact lookup in the bank's view (the PDQ catalog's exact index, the MD5/SHA-256 ExactIndexes): no read of the bank
     has: (item) => store.holds(bank, item.type, item.value),
@@ -240,6 +243,7 @@ function contributionSink(node: HashmeshNode): Sink {
       }
     },
     mark: () => ({ feedSeq: ownSeq() }),
+    batchSize: CONTRIBUTION_BATCH,
     where: 'contributed by this import',
     has: (item) => seen.has(item.type, item.value),
     unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),

@@ -46,6 +46,7 @@ const MISTAKES: Mistake[] = [
   { what: 'roster show a file that does not exist', args: () => ['roster', 'show', file('nosuch.json')], code: 'FILE_NOT_FOUND', message: /nosuch\.json/ },
   { what: 'verify a directory', args: () => ['verify', dir.path, '--keys', file('keys.txt')], code: 'IS_A_DIRECTORY', message: /is a directory/ },
   { what: 'submit --signals a directory', args: () => ['submit', '--data', A, '--signals', dir.path], code: 'IS_A_DIRECTORY' },
+  { what: 'import a directory', args: () => ['import', dir.path, '--bank', 'X', '--data', A], code: 'IS_A_DIRECTORY', message: /is a directory, not a list file/ },
   { what: 'submit an empty directory', args: () => ['submit', file('empty-dir'), '--data', A], code: 'USAGE', message: /no files found/ },
   { what: 'start on an API port already in use', args: () => ['start', '--data', A, '--api-port', String(busyPort)], code: 'PORT_IN_USE', message: /already in use; .*--api-port/, logs: true },
   { what: 'a misspelt option (--dta)', args: () => ['status', '--dta', A], code: 'USAGE', message: /unknown option '--dta'; did you mean --data\?/ },

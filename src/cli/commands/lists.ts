@@ -10,7 +10,7 @@ import { createReadStream, realpathSync, statSync } from 'node:fs'
 import { fail } from '../../errors.js'
 import { LIST_FORMATS, type ColumnMap, type ListFormat, type ListSignalType, type ReadOptions, type UnknownLabelMode } from '../../lists/index.js'
 import { progressBar } from '../common.js'
-import { usageError } from '../fail.js'
+import { CliError, usageError } from '../fail.js'
 import { printError, printJson, printLine } from '../output.js'
 
 export interface ListImportCliOptions {
@@ -51,6 +51,7 @@ function checkFormat(format: string | undefined): ListFormat | undefined {
 function checkpointKey(file: string, format: string | undefined, target: string): string | undefined {
   if (file === '-') return undefined
   const info = statSync(file)
+  if (info.isDirectory()) throw new CliError('IS_A_DIRECTORY', `${file} is a directory, not a list file`, 'give one file (or - for standard input); import each file of a directory on its own')
   return createHash('sha256').update(JSON.stringify([realpathSync(file), info.size, info.mtimeMs, info.ino, format ?? 'auto', target])).digest('hex').slice(0, 32)
 }
 

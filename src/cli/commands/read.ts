@@ -17,7 +17,7 @@ export function statusSummary(s: StatusView, mode: 'local' | 'remote', peerNames
     `roster      ${s.roster ? `federation ${s.roster.federation}, serial ${s.roster.serial}, ${s.roster.members} members (${s.roster.id.slice(0, 16)}…)` : 'none installed: p2p is off (see "hashmesh roster install")'}`,
     `replica     ${s.records} records (${Object.entries(s.recordsByKind).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}), ${s.signals} signals, ${s.feeds} feeds, ${s.pending} pending`,
     ...s.heads.map((h) => `  feed      ${h.member ?? '(not in roster)'} ${h.feed.slice(0, 16)}… seq ${h.seq}${h.equivocating ? ' FORKED' : ''}`),
-    `index       ${s.index.ready ? `${s.index.pdqHashes} PDQ hashes, ${(s.index.memoryBytes / MIB).toFixed(1)} MiB` : 'not built (built when the node starts)'}`,
+    `index       ${s.index.ready ? `${s.index.pdqHashes} distinct PDQ hashes (feeds and banks), ${(s.index.memoryBytes / MIB).toFixed(1)} MiB` : 'not built (built when the node starts)'}`,
   ]
   if (s.network) {
     lines.push(`peers       ${s.network.peers} connected${s.network.peerList.length ? `: ${s.network.peerList.map((p) => `${peerNames.get(p.peerId) ?? p.peerId.slice(-8)} (${p.direction})`).join(', ')}` : ''}`)

@@ -111,7 +111,7 @@ export class PdqCatalog {
   private allocate(hash: Hash256): number {
     const id = this.nextId++
     if (id >= this.isSignal.length) this.growEntries(this.isSignal.length * 2)
-    this.entries.add(id, hash)
+    this.entries.addFresh(id, hash) // (ids come from nextId and are never reused)
     return id
   }
 

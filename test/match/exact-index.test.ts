@@ -60,6 +60,26 @@ describe('ExactIndex', () => {
     }
   })
 
+  it('addFresh and addWords give the same index as add (lookups, removal, through table growth)', () => {
+    const viaAdd = new ExactIndex({ digestBytes: 32 })
+    const viaFresh = new ExactIndex({ digestBytes: 32 })
+    const viaWords = new ExactIndex({ digestBytes: 32 })
+    const values = Array.from({ length: 3000 }, (_, i) => sha256(`v-${i % 1000}`))
+    values.forEach((v, id) => {
+      viaAdd.add(id, v)
+      viaFresh.addFresh(id, v)
+      const words = new Uint32Array(8)
+      for (let w = 0; w < 8; w++) words[w] = new DataView(v.buffer, v.byteOffset).getUint32(w * 4)
+      viaWords.addWords(id, words)
+    })
+    for (const index of [viaFresh, viaWords]) {
+      assert.equal(index.size, viaAdd.size)
+      for (const v of values.slice(0, 1000)) assert.deepEqual(index.lookup(v), viaAdd.lookup(v))
+      assert.equal(index.remove(1), true)
+      assert.deepEqual(index.lookup(values[1]!), [1001, 2001])
+    }
+  })
+
   it('rejects wrong digest lengths and bad ids with their error codes', () => {
     const index = new ExactIndex({ digestBytes: 32 })
     assert.throws(() => index.add(1, md5('x')), (err) => isHashmeshError(err, 'HASH_INVALID'))

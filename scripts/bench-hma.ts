@@ -208,7 +208,7 @@ async function main(): Promise<void> {
         }
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-      console.log(`result: /m/lookup ${mean(figures.lookup!).toFixed(0)} req/s vs /v1/match ${mean(figures.match!).toFixed(0)} req/s (ratio ${(mean(figures.lookup!) / mean(figures.match!)).toFixed(2)}; target ≥ 1); load average ${load()}`)
+      if (rounds > 0) console.log(`result: /m/lookup ${mean(figures.lookup!).toFixed(0)} req/s vs /v1/match ${mean(figures.match!).toFixed(0)} req/s (ratio ${(mean(figures.lookup!) / mean(figures.match!)).toFixed(2)}; target ≥ 1); load average ${load()}`)
     } finally {
       await api.close()
       await node.close()

@@ -268,11 +268,7 @@ export class BankStore {
       }
       await this.kv.batch(ops)
       this.banks.delete(name)
-      for (const k of chunks.reverse()) {
-        this.chunkStarts.splice(k, 1)
-        this.chunkCounts.splice(k, 1)
-        this.chunkSlots.splice(k, 1)
-      }
+      for (const k of chunks.reverse()) this.removeChunkAt(k)
       await this.pdq.idle()
       for (const id of ids) this.unindex(id)
     })
@@ -459,8 +455,29 @@ export class BankStore {
       this.requireBank(bankName)
       const held = [...new Set(ids)].filter((id) => this.holdsId(bankName, id))
       if (held.length === 0) return 0
-      // An item of a chunk is deleted by an empty value under its own key (the chunk is not rewritten).
-      await this.kv.batch(held.map((id): BatchOp => (this.chunkIndexOf(id) >= 0 ? { type: 'put', key: itemKey(id), value: new Uint8Array(0) } : { type: 'del', key: itemKey(id) })))
+      // An item of a chunk is deleted by an empty value under its own key (the chunk is not rewritten), and a
+      // chunk left with no item is deleted whole, with those keys (a bank an exchange keeps in step with a
+      // list would otherwise keep every chunk it ever wrote).
+      const ops: BatchOp[] = []
+      const deleting = new Set(held)
+      const emptied = new Set<number>()
+      for (const id of held) {
+        const k = this.chunkIndexOf(id)
+        if (k < 0) ops.push({ type: 'del', key: itemKey(id) })
+        else if (!emptied.has(k)) {
+          const first = this.chunkStarts[k]!
+          let live = false
+          for (let other = first; other < first + this.chunkCounts[k]! && !live; other++) live = this.bankOf[other] !== 0 && !deleting.has(other)
+          if (live) ops.push({ type: 'put', key: itemKey(id), value: new Uint8Array(0) })
+          else {
+            emptied.add(k)
+            ops.push({ type: 'del', key: chunkKey(first) })
+            for (let other = first; other < first + this.chunkCounts[k]!; other++) ops.push({ type: 'del', key: itemKey(other) })
+          }
+        }
+      }
+      await this.kv.batch(ops)
+      for (const k of [...emptied].sort((a, b) => b - a)) this.removeChunkAt(k)
       await this.pdq.idle()
       for (const id of held) this.unindex(id)
       return held.length
@@ -543,6 +560,12 @@ export class BankStore {
     this.chunkStarts.push(first)
     this.chunkCounts.push(count)
     this.chunkSlots.push(slot)
+  }
+
+  private removeChunkAt(k: number): void {
+    this.chunkStarts.splice(k, 1)
+    this.chunkCounts.splice(k, 1)
+    this.chunkSlots.splice(k, 1)
   }
 
   /** The position of the chunk holding `id` in chunkStarts, or -1 (ids of chunks ascend: a binary search). */

@@ -123,6 +123,36 @@ test('chunk items: read, paged, looked up, updated, deleted and renamed, the sam
   })
 })
 
+test('a chunk whose items are all deleted is deleted with the keys of its items; the others stay as they were', async () => {
+  await withLevel(async (open) => {
+    let kv = await open()
+    let store = await BankStore.open(kv)
+    await store.createBank({ name: 'CHURN' }, noneReserved)
+    await store.addContents('CHURN', bulk()) // ids 1..2500: chunks at 1, 1025, 2049
+    await store.updateContent('CHURN', 3, { note: 'kept a key of its own' })
+    assert.equal(await store.deleteContents('CHURN', [5, 6]), 2) // two deletion marks in the first chunk
+    const firstChunk = Array.from({ length: 1024 }, (_, i) => i + 1)
+    assert.equal(await store.deleteContents('CHURN', [...firstChunk, 1030]), 1023) // the rest of it, and one of the second
+    const keys: string[] = []
+    for await (const key of kv.keys({ gte: 'bank!', lt: 'bank!\xff' })) if (!key.startsWith('bank!cfg!') && key !== 'bank!next') keys.push(key)
+    assert.deepEqual(keys, ['bank!chunk!0000000000001025', 'bank!chunk!0000000000002049', 'bank!item!0000000000001030'])
+    const check = async (s: BankStore, when: string): Promise<void> => {
+      assert.equal(s.countContent('CHURN'), 2500 - 1025, when)
+      await assert.rejects(s.getContent('CHURN', 3), { code: 'NOT_FOUND' }, when)
+      await assert.rejects(s.getContent('CHURN', 1030), { code: 'NOT_FOUND' }, when)
+      assert.equal((await s.getContent('CHURN', 1031)).id, 1031, when)
+      assert.deepEqual((await s.listContentPage('CHURN', 0, 2)).map((c) => c.id), [1025, 1026], when)
+    }
+    await check(store, 'before reopening')
+    await kv.close()
+    kv = await open()
+    store = await BankStore.open(kv)
+    await check(store, 'after reopening')
+    assert.equal((await store.addContent('CHURN', { signals: { md5: hex(7, 16) } })).id, 2501)
+    await kv.close()
+  })
+})
+
 test('an offline import store (ExactPdqHolder): exact duplicate checks without a match index; a search is refused', async () => {
   await withLevel(async (open) => {
     const kv = await open()

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { readSignalBatches } from '../src/lists/index.js'
 import { BanksService } from '../src/node/banks-service.js'
@@ -58,6 +59,10 @@ async function phase(name: string, node: HashmeshNode, file: string, lines: numb
     const usage = process.memoryUsage()
     if (usage.rss > peak) (peak = usage.rss), (peakUsage = usage)
   }, 50)
+  // How long the event loop went without a turn: what a running node's API and network waited for during
+  // the import (the served phase runs as POST /v1/import does on a node).
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+  loopDelay.enable()
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
   const summary = await importList(node, readSignalBatches(file, { format: 'csv', map: { hash: 'pdq_hash', ...(withLabels ? { label: ['tags'] } : {}) }, signalType: 'pdq' }), { into })
@@ -65,11 +70,12 @@ async function phase(name: string, node: HashmeshNode, file: string, lines: numb
   const used = process.cpuUsage(cpu)
   const cpuSeconds = (used.user + used.system) / 1e6
   clearInterval(sampler)
+  loopDelay.disable()
   peak = Math.max(peak, process.memoryUsage().rss)
   console.log(`${name}: ${lines.toLocaleString('en')} lines in ${seconds.toFixed(2)} s = ${Math.round(lines / seconds).toLocaleString('en')} lines/s; ` +
     `CPU ${cpuSeconds.toFixed(2)} s (${Math.round(lines / cpuSeconds).toLocaleString('en')} lines per CPU-second); accepted ${summary.accepted}, rejected ${summary.rejected}, written ${summary.written}; ` +
     `RSS ${(before / MB).toFixed(0)} MB -> peak ${(peak / MB).toFixed(0)} MB (growth ${((peak - before) / MB).toFixed(0)} MB; ` +
-    `JS heap ${(beforeUsage.heapUsed / MB).toFixed(0)} -> ${(peakUsage.heapUsed / MB).toFixed(0)} MB and array buffers ${(beforeUsage.arrayBuffers / MB).toFixed(0)} -> ${(peakUsage.arrayBuffers / MB).toFixed(0)} MB at the peak)`)
+    `event-loop delay max ${(loopDelay.max / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms; JS heap ${(beforeUsage.heapUsed / MB).toFixed(0)} -> ${(peakUsage.heapUsed / MB).toFixed(0)} MB and array buffers ${(beforeUsage.arrayBuffers / MB).toFixed(0)} -> ${(peakUsage.arrayBuffers / MB).toFixed(0)} MB at the peak)`)
 }
 
 const dir = tempDir('hashmesh-bench-import-')

@@ -20,6 +20,7 @@ import type { BankStore } from '../bank/bank-store.js'
 import type { BankContent } from '../bank/types.js'
 import type { LineCode, ListItem, ListRejection, ListSignal } from '../lists/index.js'
 import { checkAborted, type AbortOptions } from './abort.js'
+import { Pacer } from '../match/steps.js'
 import { BanksService } from './banks-service.js'
 import { SignalKeys } from './signal-keys.js'
 import type { HashmeshNode } from './node.js'
@@ -142,8 +143,12 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     inflight.catch(() => undefined)
   }
 
+  // The loop gives the event loop a turn every few ms: a reader's batches arrive as resolved promises
+  // (microtasks), so on a running node an import went 100–190 ms at a time without one.
+  const pacer = new Pacer()
   try {
     for await (const batchOrItem of items) for (const item of Array.isArray(batchOrItem) ? batchOrItem : [batchOrItem]) {
+      if (pacer.due()) await pacer.pause()
       if (item.line <= skipUntil) continue
       if (item.line > lastLine) {
         if (pending.length >= batchSize) await flush(lastLine)

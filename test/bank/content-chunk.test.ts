@@ -6,6 +6,7 @@ import { BankStore, type ContentInput } from '../../src/bank/bank-store.js'
 import { CHUNK_ITEMS, DecodedChunk, encodeChunk, isChunk } from '../../src/bank/content-chunk.js'
 import { ExactPdqHolder } from '../../src/bank/pdq-holder.js'
 import { openLevel, type KeyValueStore } from '../../src/store/level-db.js'
+import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const hex = (byte: number, bytes: number): string => byte.toString(16).padStart(2, '0').repeat(bytes)
@@ -167,4 +168,23 @@ test('an offline import store (ExactPdqHolder): exact duplicate checks without a
     assert.equal(reopened.holds('OFFLINE', 'pdq', (2499).toString(16).padStart(64, '0')), true)
     assert.equal(reopened.pdqCount(), 2000)
   })
+})
+
+test('a large add gives the event loop turns before it writes (a running node importing a list keeps answering)', async () => {
+  let immediateRan = false
+  let ranBeforeWrite: boolean | undefined
+  const kv = new MemoryKeyValueStore()
+  const batch = kv.batch.bind(kv)
+  kv.batch = async (ops) => {
+    ranBeforeWrite ??= immediateRan
+    return batch(ops)
+  }
+  const store = await BankStore.open(kv)
+  await store.createBank({ name: 'BIG' }, noneReserved)
+  ranBeforeWrite = undefined
+  const inputs = Array.from({ length: 50_000 }, (_, i) => ({ signals: { pdq: i.toString(16).padStart(64, '0') } }))
+  setImmediate(() => (immediateRan = true))
+  await store.addContents('BIG', inputs)
+  assert.equal(ranBeforeWrite, true, 'validating and encoding 50,000 items yielded to the event loop before the store write')
+  assert.equal(store.countContent('BIG'), 50_000)
 })

@@ -13,7 +13,7 @@ import { lookup as dnsLookup } from 'node:dns'
 import { HashmeshError } from '../errors.js'
 import type { HttpGet, HttpRequest, HttpResponse } from '../exchange/http.js'
 import { EXCHANGE_LIMITS } from '../exchange/types.js'
-import { guardedLookup, ipLiteralOf, isBlockedAddress, openRequest, readCapped, type LookupFunction } from './guarded-http.js'
+import { guardedLookup, ipLiteralOf, isBlockedAddress, openRequest, parseHttpUrl, readCapped, type LookupFunction } from './guarded-http.js'
 
 const MAX_REDIRECTS = 3
 
@@ -35,7 +35,7 @@ export function createExchangeHttp(options: ExchangeHttpOptions = {}): HttpGet {
     const maxBytes = request.maxBytes ?? EXCHANGE_LIMITS.defaultMaxBytes
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline
-    let url = checkUrl(request.url)
+    let url = parseHttpUrl(request.url, refused)
     let headers = { 'user-agent': 'hashmesh-exchange', ...request.headers }
     for (let hop = 0; ; hop++) {
       const literal = ipLiteralOf(url)
@@ -48,7 +48,7 @@ export function createExchangeHttp(options: ExchangeHttpOptions = {}): HttpGet {
       if ([301, 302, 303, 307, 308].includes(status) && location && request.method !== 'POST') {
         response.resume()
         if (hop >= MAX_REDIRECTS) throw new HashmeshError('EXCHANGE_FETCH', `more than ${MAX_REDIRECTS} redirects from ${where(url)}`)
-        const next = checkUrl(new URL(location, url).toString())
+        const next = parseHttpUrl(new URL(location, url).toString(), refused)
         if (next.origin !== url.origin) {
           const { authorization: _dropped, ...rest } = headers as Record<string, string>
           headers = rest as typeof headers
@@ -65,17 +65,6 @@ export function createExchangeHttp(options: ExchangeHttpOptions = {}): HttpGet {
   }
 }
 
-function checkUrl(raw: string): URL {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw refused('not a URL')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(`only http and https are fetched, not ${url.protocol}`)
-  if (url.username || url.password) throw refused('URLs with credentials in them are not fetched')
-  return url
-}
 
 function failure(err: unknown, url: URL, signal: AbortSignal, timeoutMs: number): unknown {
   if (err instanceof HashmeshError) return err

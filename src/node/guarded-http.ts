@@ -11,6 +11,7 @@
  * - `openRequest`: one hop over node:http/https with that lookup and a fresh socket (`agent: false`: no
  *   pooled connection bypasses the hop's lookup), the caller's deadline signal.
  * - `readCapped`: the body, refused as soon as it passes the cap (from the Content-Length when declared).
+ * - `parseHttpUrl`: a URL given or redirected to, as http(s) without credentials in it.
  *
  * Callers own the policy: which hosts (an allow-list or none), redirects, and the error codes they answer.
  * Built on node:http with a `lookup` of our own rather than a library: see media-fetch.ts for why.
@@ -19,6 +20,22 @@ import type { LookupAddress } from 'node:dns'
 import http from 'node:http'
 import https from 'node:https'
 import { BlockList, isIP } from 'node:net'
+
+/**
+ * `raw` as a URL that may be fetched: http or https, no user name or password in it. `refuse` makes the
+ * caller's error for a URL of another kind, `notAUrl` for text that is no URL at all.
+ */
+export function parseHttpUrl(raw: string, refuse: (message: string) => Error, notAUrl: () => Error = () => refuse('not a URL')): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw notAUrl()
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse(`only http and https URLs are fetched, not ${url.protocol}`)
+  if (url.username || url.password) throw refuse('URLs with credentials in them are not fetched')
+  return url
+}
 
 /** dns.lookup's shape, as http.request's `lookup` option calls it. */
 export type LookupFunction = (

@@ -19,8 +19,8 @@
  * which leaves the happy-eyeballs path (several addresses tried in turn) harder to reason about.
  */
 import { lookup as dnsLookup } from 'node:dns'
-import { fail, HashmeshError } from '../errors.js'
-import { guardedLookup, ipLiteralOf, isBlockedAddress, openRequest, readCapped, type LookupFunction } from './guarded-http.js'
+import { HashmeshError } from '../errors.js'
+import { guardedLookup, ipLiteralOf, isBlockedAddress, openRequest, parseHttpUrl, readCapped, type LookupFunction } from './guarded-http.js'
 
 export { isBlockedAddress, type LookupFunction } from './guarded-http.js'
 
@@ -60,14 +60,7 @@ const refused = (message: string): HashmeshError => new HashmeshError('URL_REFUS
 
 /** The URL, checked for scheme and host (step 1). */
 function checkUrl(raw: string, allowHosts: readonly string[]): URL {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    fail('BAD_REQUEST', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(`only http and https URLs are fetched, not ${url.protocol}`)
-  if (url.username || url.password) throw refused('URLs with credentials are not fetched')
+  const url = parseHttpUrl(raw, refused, () => new HashmeshError('BAD_REQUEST', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`))
   if (allowHosts.length === 0) throw refused('fetching by url is off: hma.urlHosts (the hosts media may be fetched from) is empty')
   const host = url.hostname.replace(/^\[|\]$/g, '')
   if (!hostAllowed(host, allowHosts)) throw refused(`host ${host} is not in hma.urlHosts`)

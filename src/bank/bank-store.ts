@@ -523,7 +523,7 @@ export class BankStore {
     let ids: number[]
     if (type === 'pdq') {
       // (words parsed straight from the hex: no byte array or lower-case copy per line of an import)
-      if (typeof value !== 'string' || !hexToWords(value, this.scratchWords)) normaliseSignal(type, value) // throws HASH_INVALID
+      if (typeof value !== 'string' || !hexToWords(value, this.scratchWords)) fail('HASH_INVALID', 'Invalid pdq signal: expected 64 hex digits')
       ids = this.pdq.bankContentWithWords(this.scratchWords, 0)
     } else ids = this.exactIds(type, normaliseSignal(type, value))
     for (const id of ids) if (this.holdsId(bankName, id)) return true

@@ -57,18 +57,17 @@ export function encodeChunk(bank: string, createdAt: number, items: readonly Chu
   const header = Buffer.from(JSON.stringify({ bank, createdAt, columns, extras: extrasBytes?.length ?? 0 } satisfies Header))
   const bitmapBytes = Math.ceil(count / 8)
   let size = 9 + header.length + (extrasBytes?.length ?? 0)
-  const present = columns.map((type) => {
+  for (const type of columns) {
     let n = 0
     for (const item of items) if (item.signals[type] !== undefined) n++
     size += bitmapBytes + n * CHUNK_COLUMNS[type]
-    return n
-  })
+  }
   const out = Buffer.alloc(size)
   out[0] = CHUNK_VERSION
   out.writeUInt32BE(count, 1)
   out.writeUInt32BE(header.length, 5)
   let at = 9 + header.copy(out, 9)
-  columns.forEach((type, c) => {
+  for (const type of columns) {
     const bitmap = at
     at += bitmapBytes
     const width = CHUNK_COLUMNS[type]
@@ -79,8 +78,7 @@ export function encodeChunk(bank: string, createdAt: number, items: readonly Chu
       if (out.write(hex, at, width, 'hex') !== width) fail('HASH_INVALID', `Invalid ${type} signal: expected ${width * 2} hex digits`)
       at += width
     }
-    if (present[c] === 0) throw new Error('unreachable: a column with no values')
-  })
+  }
   if (extrasBytes) extrasBytes.copy(out, at)
   return out
 }
@@ -91,6 +89,7 @@ export class DecodedChunk {
   readonly bank: string
   readonly createdAt: number
   private readonly columns = new Map<ColumnType, { bitmap: Uint8Array; values: Uint8Array; width: number; rank: Uint32Array | undefined }>()
+  private readonly header: Header
   private readonly extrasBytes: Uint8Array | undefined
   private extras: Array<Extras | null> | undefined
 
@@ -99,12 +98,13 @@ export class DecodedChunk {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     this.count = view.getUint32(1)
     const headerLength = view.getUint32(5)
-    const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 9, headerLength).toString('utf8')) as Header
+    const header = (this.header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 9, headerLength).toString('utf8')) as Header)
     this.bank = header.bank
     this.createdAt = header.createdAt
     const bitmapBytes = Math.ceil(this.count / 8)
     let at = 9 + headerLength
     for (const type of header.columns) {
+      if (!Object.hasOwn(CHUNK_COLUMNS, type)) fail('INTERNAL', `a bank content chunk with an unknown column ${JSON.stringify(type)}`)
       const width = CHUNK_COLUMNS[type]
       const bitmap = bytes.subarray(at, at + bitmapBytes)
       at += bitmapBytes
@@ -162,10 +162,8 @@ export class DecodedChunk {
 
   /** The same chunk under another bank name (a bank rename). */
   renamed(bank: string): Uint8Array {
-    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength)
-    const headerLength = view.getUint32(5)
-    const header = JSON.parse(Buffer.from(this.bytes.buffer, this.bytes.byteOffset + 9, headerLength).toString('utf8')) as Header
-    const next = Buffer.from(JSON.stringify({ ...header, bank }))
+    const headerLength = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).getUint32(5)
+    const next = Buffer.from(JSON.stringify({ ...this.header, bank }))
     const out = Buffer.alloc(this.bytes.length - headerLength + next.length)
     out.set(this.bytes.subarray(0, 9))
     out.writeUInt32BE(next.length, 5)

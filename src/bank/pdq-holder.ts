@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto'
 import { fail } from '../errors.js'
 import type { Hash256 } from '../hash/hash256.js'
-import { hashToWords } from '../match/pdq-index.js'
 
 export interface BankPdqHolder {
   /** Bank content items with a PDQ hash here. */
@@ -26,9 +25,7 @@ export interface BankPdqHolder {
   /** Bank content added now; the caller waits for idle() first. */
   addBankContentWords(contentIds: Uint32Array, packed: Uint32Array): void
   removeBankContent(contentId: number): void
-  /** Content ids whose hash is exactly `hash`. */
-  bankContentWith(hash: Hash256): number[]
-  /** bankContentWith for a hash packed as 8 words (packed[base .. base + 8)). */
+  /** Content ids whose hash is exactly the one packed as 8 words at packed[base .. base + 8). */
   bankContentWithWords(packed: Uint32Array, base: number): number[]
   /** Content within `threshold` of `hash`. */
   searchBanks(hash: Hash256, threshold: number): Array<{ contentId: number; distance: number }>
@@ -110,10 +107,6 @@ export class ExactPdqHolder implements BankPdqHolder {
     const tag = tagOf(words, (contentId & PAGE_MASK) * 8)
     for (let i = tag & this.mask; this.table[2 * i] !== 0; i = (i + 1) & this.mask) if (this.table[2 * i] === contentId + 1) return true
     return false
-  }
-
-  bankContentWith(hash: Hash256): number[] {
-    return this.bankContentWithWords(hashToWords(hash), 0)
   }
 
   bankContentWithWords(packed: Uint32Array, base: number): number[] {

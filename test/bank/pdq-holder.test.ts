@@ -27,9 +27,9 @@ test('adds, re-adds, removes and shared hashes agree with a Map model through ta
   for (const hash of pool) {
     const hex = hash.toString('hex')
     const expected = [...model].filter(([, h]) => h === hex).map(([id]) => id).sort((a, b) => a - b)
-    assert.deepEqual(holder.bankContentWith(hash), expected)
+    assert.deepEqual(holder.bankContentWithWords(hashToWords(hash), 0), expected)
   }
-  assert.deepEqual(holder.bankContentWith(randomBytes(32)), [])
+  assert.deepEqual(holder.bankContentWithWords(hashToWords(randomBytes(32)), 0), [])
   assert.throws(() => holder.searchBanks(), { code: 'INTERNAL' })
   assert.throws(() => holder.addBankContentWords(Uint32Array.of(0), new Uint32Array(8)), RangeError)
 })

@@ -1,7 +1,7 @@
 /**
  * Import benchmark (issue 16): a CSV of random PDQ hashes into a local bank, and a CSV of PDQ hashes with
  * labels per line as contributions (signed, 1,000 per record, one record per label set), through the one
- * import path the CLI uses (lists/readSignalBatches -> node/importList), on a fresh data directory.
+ * import path the CLI uses (lists/readImportBatches -> node/importList), on a fresh data directory.
  *
  *   npx tsx scripts/bench-import.ts [--lines 1000000] [--contribute-lines 1000000] [--served-lines 0] [--keep]
  *
@@ -22,7 +22,7 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { readSignalBatches } from '../src/lists/index.js'
+import { readImportBatches } from '../src/lists/index.js'
 import { BanksService } from '../src/node/banks-service.js'
 import { initDataDir } from '../src/node/identity.js'
 import { importList } from '../src/node/list-import.js'
@@ -65,7 +65,7 @@ async function phase(name: string, node: HashmeshNode, file: string, lines: numb
   loopDelay.enable()
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
-  const summary = await importList(node, readSignalBatches(file, { format: 'csv', map: { hash: 'pdq_hash', ...(withLabels ? { label: ['tags'] } : {}) }, signalType: 'pdq' }), { into })
+  const summary = await importList(node, readImportBatches(file, { format: 'csv', map: { hash: 'pdq_hash', ...(withLabels ? { label: ['tags'] } : {}) }, signalType: 'pdq' }), { into })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const used = process.cpuUsage(cpu)
   const cpuSeconds = (used.user + used.system) / 1e6

@@ -17,7 +17,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { loadTaxonomy } from '../config.js'
 import { fail, HashmeshError } from '../errors.js'
 import { isBankSignalType } from '../bank/types.js'
-import { checkListFormat, readSignalBatches, type ColumnMap, type ListRejection, type ListSignalType, type UnknownLabelMode } from '../lists/index.js'
+import { checkListFormat, readImportBatches, type ColumnMap, type ListRejection, type ListSignalType, type UnknownLabelMode } from '../lists/index.js'
 import { importList } from '../node/list-import.js'
 import type { NodeService } from '../node/service.js'
 
@@ -99,7 +99,7 @@ export function importRoutes(app: FastifyInstance, service: NodeService): void {
     if (query.type !== undefined && !isBankSignalType(query.type)) fail('BAD_REQUEST', `type must be pdq, md5, video_md5, sha256 or vpdq, got "${query.type}"`)
     const rejections: ListRejection[] = []
     let leftOut = 0
-    const items = readSignalBatches(body, {
+    const items = readImportBatches(body, {
       format: query.format === undefined ? undefined : checkListFormat(query.format),
       map: query.map ? columnMap(query.map) : undefined,
       signalType: query.type as ListSignalType | undefined,

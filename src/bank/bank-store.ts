@@ -17,11 +17,11 @@
  * Content ids are global across banks (as HMA's), so a lookup can name content without its bank.
  */
 import { fail } from '../errors.js'
-import { hexToWords, parseHash256 } from '../hash/hash256.js'
+import { hexToWords, parseHash256, wordsToHex } from '../hash/hash256.js'
 import { ExactIndex } from '../match/exact-index.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
 import { hashToWords } from '../match/pdq-index.js'
-import { CHUNK_ITEMS, DecodedChunk, encodeChunk, type ChunkItem } from './content-chunk.js'
+import { CHUNK_ITEMS, DecodedChunk, encodeChunk, encodePdqChunk, type ChunkItem } from './content-chunk.js'
 import type { BankPdqHolder } from './pdq-holder.js'
 import { Pacer } from '../match/steps.js'
 import type { BatchOp, KeyValueStore } from '../store/level-db.js'
@@ -358,6 +358,51 @@ export class BankStore {
     })
   }
 
+  /**
+   * `count` PDQ hashes, packed as words (lists' PackedPdq: 8 big-endian words each), added as content with
+   * no note or metadata in one atomic batch: the same chunks, view and index as addContents of
+   * `{ signals: { pdq } }` each, without an object or a hex string per hash (a list import of bare hashes).
+   * Answers the first content id; ids are consecutive.
+   */
+  addPdqWords(bankName: string, words: Uint32Array, count: number): Promise<number> {
+    if (count < CHUNK_MIN_ITEMS) {
+      const inputs = Array.from({ length: count }, (_, i) => ({ signals: { pdq: wordsToHex(words, i * 8) } }))
+      return this.addContents(bankName, inputs).then((added) => added[0]?.id ?? this.nextId)
+    }
+    return this.exclusive(async () => {
+      const bank = this.requireBank(bankName)
+      const now = Date.now()
+      const first = this.nextId
+      const pacer = new Pacer()
+      const ops: BatchOp[] = []
+      for (let i = 0; i < count; i += CHUNK_ITEMS) {
+        const n = Math.min(CHUNK_ITEMS, count - i)
+        ops.push({ type: 'put', key: chunkKey(first + i), value: encodePdqChunk(bank.name, now, words.subarray(i * 8, (i + n) * 8), n) })
+        if (pacer.due()) await pacer.pause()
+      }
+      ops.push({ type: 'put', key: NEXT, value: json(first + count) })
+      await this.kv.batch(ops)
+      this.nextId += count
+      const slot = this.slots.get(bank.name)!
+      for (let i = 0; i < count; i += CHUNK_ITEMS) this.addChunk(first + i, Math.min(CHUNK_ITEMS, count - i), slot)
+      await this.pdq.idle()
+      // (fresh ids: nothing to unindex)
+      this.room(first + count - 1)
+      this.bankOf.fill(slot, first, first + count)
+      this.disabledUntil.fill(0, first, first + count)
+      this.typeBits.fill(TYPE_BIT.pdq | IN_CHUNK, first, first + count)
+      this.perBank.set(slot, (this.perBank.get(slot) ?? 0) + count)
+      this.items += count
+      this.signalCounts.pdq += count
+      const ids = new Uint32Array(count)
+      for (let i = 0; i < count; i++) ids[i] = first + i
+      const packed = words.subarray(0, count * 8)
+      if (count >= STEPPED_PDQ_ADD) await this.pdq.addBankContentWordsAsync(ids, packed)
+      else this.pdq.addBankContentWords(ids, packed)
+      return first
+    })
+  }
+
   /** The content's signals (normalised) and metadata, or the 400 that adding it would answer. */
   validateContent(input: ContentInput): { signals: BankContent['signals']; metadata: BankContentMetadata | null } {
     const signals: BankContent['signals'] = {}
@@ -520,13 +565,18 @@ export class BankStore {
 
   /** Whether the bank holds content with exactly this signal. */
   holds(bankName: string, type: BankSignalType, value: string): boolean {
-    let ids: number[]
     if (type === 'pdq') {
       // (words parsed straight from the hex: no byte array or lower-case copy per line of an import)
       if (typeof value !== 'string' || !hexToWords(value, this.scratchWords)) fail('HASH_INVALID', 'Invalid pdq signal: expected 64 hex digits')
-      ids = this.pdq.bankContentWithWords(this.scratchWords, 0)
-    } else ids = this.exactIds(type, normaliseSignal(type, value))
-    for (const id of ids) if (this.holdsId(bankName, id)) return true
+      return this.holdsPdqWords(bankName, this.scratchWords, 0)
+    }
+    for (const id of this.exactIds(type, normaliseSignal(type, value))) if (this.holdsId(bankName, id)) return true
+    return false
+  }
+
+  /** Whether the bank holds content with exactly the PDQ hash packed at words[base .. base + 8). */
+  holdsPdqWords(bankName: string, words: Uint32Array, base: number): boolean {
+    for (const id of this.pdq.bankContentWithWords(words, base)) if (this.holdsId(bankName, id)) return true
     return false
   }
 

@@ -83,6 +83,27 @@ export function encodeChunk(bank: string, createdAt: number, items: readonly Chu
   return out
 }
 
+/**
+ * The chunk encodeChunk makes of `count` items that each have only a PDQ hash (no note, metadata or
+ * records), from the hashes packed as words (8 big-endian words each, as lists' PackedPdq): a list
+ * import's bare hashes, with no item object or hex string made.
+ */
+export function encodePdqChunk(bank: string, createdAt: number, words: Uint32Array, count: number): Uint8Array {
+  if (count === 0 || count > CHUNK_ITEMS || words.length < count * 8) throw new RangeError(`a chunk holds 1..${CHUNK_ITEMS} items`)
+  const header = Buffer.from(JSON.stringify({ bank, createdAt, columns: ['pdq'], extras: 0 } satisfies Header))
+  const bitmapBytes = Math.ceil(count / 8)
+  const out = Buffer.alloc(9 + header.length + bitmapBytes + count * CHUNK_COLUMNS.pdq)
+  out[0] = CHUNK_VERSION
+  out.writeUInt32BE(count, 1)
+  out.writeUInt32BE(header.length, 5)
+  let at = 9 + header.copy(out, 9)
+  out.fill(0xff, at, at + bitmapBytes)
+  if (count % 8 !== 0) out[at + bitmapBytes - 1] = (1 << (count % 8)) - 1
+  at += bitmapBytes
+  for (let w = 0; w < count * 8; w++, at += 4) out.writeUInt32BE(words[w]!, at)
+  return out
+}
+
 /** A chunk read back: columns are views into the stored bytes (nothing is copied until asked for). */
 export class DecodedChunk {
   readonly count: number

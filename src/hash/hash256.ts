@@ -30,17 +30,29 @@ export function parseHash256(hex: string): Hash256 {
  * without a byte array per hash; false (out unspecified) when `hex` is not 64 hex digits.
  */
 export function hexToWords(hex: string, out: Uint32Array, base = 0): boolean {
-  if (hex.length !== 64) return false
+  return hex.length === 64 && hexWordsAt(hex, 0, out, base)
+}
+
+/** hexToWords of the 64 characters of `text` from `at` (a cell of a list line, without cutting it out). */
+export function hexWordsAt(text: string, at: number, out: Uint32Array, base = 0): boolean {
+  if (at < 0 || at + 64 > text.length) return false
   for (let w = 0; w < 8; w++) {
     let word = 0
-    for (let i = w * 8; i < w * 8 + 8; i++) {
-      const digit = hexValue(hex.charCodeAt(i))
+    for (let i = at + w * 8; i < at + w * 8 + 8; i++) {
+      const digit = hexValue(text.charCodeAt(i))
       if (digit < 0) return false
       word = (word << 4) | digit
     }
     out[base + w] = word >>> 0
   }
   return true
+}
+
+/** The lower-case hex of the hash packed at words[base .. base + 8) (the inverse of hexToWords). */
+export function wordsToHex(words: Uint32Array, base = 0): string {
+  const bytes = Buffer.allocUnsafe(32)
+  for (let w = 0; w < 8; w++) bytes.writeUInt32BE(words[base + w]!, w * 4)
+  return bytes.toString('hex')
 }
 
 export function formatHash256(hash: Hash256): string {

@@ -15,15 +15,19 @@ import { hmaWriter, jsonlWriter, readHma, readJsonl } from './formats/json-lines
 import { hashTsvWriter, readHashTsv, readTypedLines, typedLinesWriter } from './formats/plain.js'
 import { openInput } from './input.js'
 import { formatFits, sniffFormat, type Sniffed } from './sniff.js'
-import { LIST_FORMATS, type ExportSignal, type ListFormat, type ListItem, type ListWriter, type ReadOptions, type WriteOptions } from './types.js'
+import { LIST_FORMATS, type ExportSignal, type ListBatch, type ListFormat, type ListItem, type ListWriter, type ReadOptions, type WriteOptions } from './types.js'
 
 export * from './types.js'
 export { sniffFormat, type Sniffed } from './sniff.js'
 export { mapLabels, listSignalType } from './signal.js'
 export { MAX_LINE_BYTES } from './input.js'
+export { unpackPdq } from './packed.js'
 
-/** A reader yields items, or arrays of items (csv/tsv/te-csv: one array per chunk read, fewer awaits per line). */
-type Reader = (stream: Readable, options: ReadOptions) => AsyncIterable<ListItem | ListItem[]>
+/**
+ * A reader yields items, or arrays of items (csv/tsv/te-csv: one array per chunk read, fewer awaits per
+ * line), or with options.packPdq, PackedPdq batches.
+ */
+type Reader = (stream: Readable, options: ReadOptions) => AsyncIterable<ListItem | ListBatch>
 
 const READERS: Record<ListFormat, Reader> = {
   jsonl: readJsonl,
@@ -63,7 +67,19 @@ export async function* readSignals(input: string | Readable, options: ReadOption
 }
 
 /** The same items in arrays (as the reader produces them), for consumers that go through millions of lines. */
-export async function* readSignalBatches(input: string | Readable, options: ReadOptions = {}): AsyncGenerator<ListItem[]> {
+export function readSignalBatches(input: string | Readable, options: ReadOptions = {}): AsyncGenerator<ListItem[]> {
+  return readBatches(input, { ...options, packPdq: false }) as AsyncGenerator<ListItem[]>
+}
+
+/**
+ * What the import reads (node/list-import.ts): the same, except that lines of a bare PDQ hash may come
+ * packed (PackedPdq: no object or string per line; csv and tsv).
+ */
+export function readImportBatches(input: string | Readable, options: ReadOptions = {}): AsyncGenerator<ListBatch> {
+  return readBatches(input, { ...options, packPdq: true })
+}
+
+async function* readBatches(input: string | Readable, options: ReadOptions): AsyncGenerator<ListBatch> {
   const { stream, sniffed, name } = await openList(input, { name: options.name })
   let format = options.format
   if (format === undefined) {
@@ -79,7 +95,7 @@ export async function* readSignalBatches(input: string | Readable, options: Read
   try {
     let single: ListItem[] = []
     for await (const x of READERS[format](stream, { ...options, name })) {
-      if (!Array.isArray(x)) {
+      if (!Array.isArray(x) && x.kind !== 'packed-pdq') {
         single.push(x)
         if (single.length >= 256) yield single.splice(0)
         continue

@@ -81,6 +81,22 @@ export interface ListRejection {
 
 export type ListItem = ListSignal | ListRejection
 
+/**
+ * Lines that hold a PDQ hash and nothing else, packed (readImportBatches): `lines[i]`'s hash is
+ * `words[8i .. 8i + 8)`, big-endian words of its hex (hash256 hexToWords). Line i means exactly what
+ * `{ kind: 'signal', line: lines[i], type: 'pdq', value }` would, with no other field; a reader packs only
+ * the lines it would turn into such a signal, so a million-line list costs no object and no string per hash.
+ */
+export interface PackedPdq {
+  kind: 'packed-pdq'
+  count: number
+  lines: Uint32Array
+  words: Uint32Array
+}
+
+/** What readImportBatches yields: items, or packed PDQ lines; in line order across batches. */
+export type ListBatch = ListItem[] | PackedPdq
+
 export type UnknownLabelMode = 'error' | 'drop' | 'keep'
 
 /** Column map for csv/tsv: which header names hold what (`--map hash=pdq_hash,type=hash_type,label=tags`). */
@@ -108,6 +124,8 @@ export interface ReadOptions {
   taxonomy?: TaxonomyRules
   /** Longest line accepted (bytes); a longer one refuses the whole input without reading the line whole. */
   maxLineBytes?: number
+  /** Lines of a bare PDQ hash may be yielded as PackedPdq (csv/tsv; readImportBatches sets it). */
+  packPdq?: boolean
   /** Input name in messages (default: the path, or "input"). */
   name?: string
   signal?: AbortSignal

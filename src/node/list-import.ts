@@ -18,7 +18,8 @@ import { RECORD_LIMITS } from '../constants.js'
 import { fail, isHashmeshError } from '../errors.js'
 import type { BankStore } from '../bank/bank-store.js'
 import type { BankContent } from '../bank/types.js'
-import type { LineCode, ListItem, ListRejection, ListSignal } from '../lists/index.js'
+import { unpackPdq, type LineCode, type ListBatch, type ListItem, type ListRejection, type ListSignal, type PackedPdq } from '../lists/index.js'
+import { wordsToHex } from '../hash/hash256.js'
 import { checkAborted, type AbortOptions } from './abort.js'
 import { Pacer } from '../match/steps.js'
 import { BanksService } from './banks-service.js'
@@ -92,8 +93,36 @@ function writeCheckpoint(node: HashmeshNode, checkpoint: Checkpoint): void {
   renameSync(path + '.tmp', path)
 }
 
-/** `items`: list items one by one (lists/readSignals), or in arrays (lists/readSignalBatches, faster). */
-export async function importList(node: HashmeshNode, items: AsyncIterable<ListItem | ListItem[]>, options: ListImportOptions): Promise<ListImportSummary> {
+/** PDQ lines taken from packed batches and waiting for their write: lines and words, growing. */
+class PackedPending {
+  count = 0
+  lines = new Uint32Array(1024)
+  words = new Uint32Array(8 * 1024)
+
+  push(line: number, words: Uint32Array, base: number): void {
+    if (this.count === this.lines.length) {
+      const lines = new Uint32Array(this.count * 2)
+      lines.set(this.lines)
+      this.lines = lines
+      const grown = new Uint32Array(this.count * 16)
+      grown.set(this.words)
+      this.words = grown
+    }
+    this.words.set(words.subarray(base, base + 8), this.count * 8)
+    this.lines[this.count++] = line
+  }
+
+  get batch(): PackedPdq {
+    return { kind: 'packed-pdq', count: this.count, lines: this.lines.subarray(0, this.count), words: this.words.subarray(0, this.count * 8) }
+  }
+}
+
+/**
+ * `items`: list items one by one (lists/readSignals), in arrays (lists/readSignalBatches, faster), or also
+ * packed PDQ lines (lists/readImportBatches, fastest: a sink that takes them writes them with no object
+ * per line; for the others they are unpacked).
+ */
+export async function importList(node: HashmeshNode, items: AsyncIterable<ListItem | ListBatch>, options: ListImportOptions): Promise<ListImportSummary> {
   const dryRun = options.dryRun ?? false
   const key = options.checkpointKey
   const previous = key && !options.restart ? readCheckpoint(node, key) : undefined
@@ -113,6 +142,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   }
   const { minQuality, contributeLowQuality } = node.config.hash
   let pending: ListSignal[] = []
+  let pendingPacked = new PackedPending()
   let pendingKeys = new SignalKeys()
   let lastLine = skipUntil
   let shown = skipUntil
@@ -123,8 +153,10 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const flush = async (doneThrough: number): Promise<void> => {
     checkAborted(options.signal)
     const batch = pending
+    const packed = pendingPacked
     const keys = pendingKeys
     pending = []
+    pendingPacked = new PackedPending()
     pendingKeys = new SignalKeys()
     await inflight // reading waits here: no line is checked while the two sets change
     checkAborted(options.signal)
@@ -135,6 +167,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
         for (const r of refused) reject(r.line, r.code, r.message)
         summary.accepted -= refused.length
       }
+      if (!dryRun && packed.count > 0) await sink.packed!.write(packed.batch, summary)
       if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
       options.onProgress?.(doneThrough)
     })()
@@ -143,41 +176,69 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     inflight.catch(() => undefined)
   }
 
+  /** A line past the last one: flushes a full batch first (every line before it is then done). */
+  const reach = async (line: number): Promise<void> => {
+    if (pending.length + pendingPacked.count >= batchSize) await flush(lastLine)
+    if (line - shown >= PROGRESS_EVERY) {
+      options.onProgress?.(line)
+      shown = line
+    }
+    lastLine = line
+    summary.lines = line
+  }
+
+  const take = async (item: ListItem): Promise<void> => {
+    if (item.line <= skipUntil) return
+    if (item.line > lastLine) await reach(item.line)
+    if (item.kind === 'rejected') return reject(item.line, item.code, item.message)
+    if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
+      return reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
+    }
+    const why = sink.unsupported(item)
+    if (why) return reject(item.line, 'UNSUPPORTED', why)
+    const earlier = pendingKeys.has(item.type, item.value) || inflightKeys.has(item.type, item.value)
+    if (earlier || sink.has(item)) return reject(item.line, 'DUPLICATE', duplicate(item.type, item.value, earlier))
+    pendingKeys.add(item.type, item.value)
+    pending.push(item)
+    summary.accepted++
+  }
+  const duplicate = (type: string, value: string, earlier: boolean): string => `${type} ${value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`
+
+  /** Packed PDQ lines: the checks of take() on words (no quality, nothing unsupported in a bank). */
+  const takePacked = async (batch: PackedPdq): Promise<void> => {
+    const { lines, words } = batch
+    const holds = sink.packed!.has
+    for (let i = 0; i < batch.count; i++) {
+      if (pacer.due()) await pacer.pause()
+      const line = lines[i]!
+      if (line <= skipUntil) continue
+      if (line > lastLine) await reach(line)
+      const base = i * 8
+      const earlier = pendingKeys.hasPdqWords(words, base) || inflightKeys.hasPdqWords(words, base)
+      if (earlier || holds(words, base)) {
+        reject(line, 'DUPLICATE', duplicate('pdq', wordsToHex(words, base), earlier))
+        continue
+      }
+      pendingKeys.addPdqWords(words, base)
+      pendingPacked.push(line, words, base)
+      summary.accepted++
+    }
+  }
+
   // The loop gives the event loop a turn every few ms: a reader's batches arrive as resolved promises
   // (microtasks), so on a running node an import went 100–190 ms at a time without one.
   const pacer = new Pacer()
   try {
-    for await (const batchOrItem of items) for (const item of Array.isArray(batchOrItem) ? batchOrItem : [batchOrItem]) {
-      if (pacer.due()) await pacer.pause()
-      if (item.line <= skipUntil) continue
-      if (item.line > lastLine) {
-        if (pending.length >= batchSize) await flush(lastLine)
-        else if (item.line - shown >= PROGRESS_EVERY) options.onProgress?.(item.line)
-        if (item.line - shown >= PROGRESS_EVERY) shown = item.line
-        lastLine = item.line
-        summary.lines = item.line
-      }
-      if (item.kind === 'rejected') {
-        reject(item.line, item.code, item.message)
+    for await (const batch of items) {
+      if (!Array.isArray(batch) && batch.kind === 'packed-pdq') {
+        if (sink.packed) await takePacked(batch)
+        else for (const item of unpackPdq(batch)) await take(item)
         continue
       }
-      if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
-        reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
-        continue
+      for (const item of Array.isArray(batch) ? batch : [batch]) {
+        if (pacer.due()) await pacer.pause()
+        await take(item)
       }
-      const why = sink.unsupported(item)
-      if (why) {
-        reject(item.line, 'UNSUPPORTED', why)
-        continue
-      }
-      const earlier = pendingKeys.has(item.type, item.value) || inflightKeys.has(item.type, item.value)
-      if (earlier || sink.has(item)) {
-        reject(item.line, 'DUPLICATE', `${item.type} ${item.value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`)
-        continue
-      }
-      pendingKeys.add(item.type, item.value)
-      pending.push(item)
-      summary.accepted++
     }
   } catch (err) {
     await inflight?.catch(() => undefined) // the batch under way is written (and checkpointed) before the error goes up
@@ -202,6 +263,11 @@ interface Sink {
   unsupported(item: ListSignal): string | undefined
   /** Writes a batch; answers the lines the node refused. */
   write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions): Promise<ListRejection[]>
+  /** A sink that takes packed PDQ lines (a local or negative bank): has() and write() on words. */
+  packed?: {
+    has(words: Uint32Array, base: number): boolean
+    write(batch: PackedPdq, summary: ListImportSummary): Promise<void>
+  }
 }
 
 async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
@@ -217,6 +283,16 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
     // an exact lookup in the bank's view (the PDQ catalog's exact index, the MD5/SHA-256 ExactIndexes): no read of the bank
     has: (item) => store.holds(bank, item.type, item.value),
     unsupported: () => undefined,
+    // A shared bank signs each addition into the feed: its lines go as items (records name them).
+    ...(shared ? {} : {
+      packed: {
+        has: (words, base) => store.holdsPdqWords(bank, words, base),
+        write: async (batch, summary) => {
+          await store.addPdqWords(bank, batch.words, batch.count)
+          summary.written += batch.count
+        },
+      },
+    }),
     write: async (batch, summary, options) => {
       const records = shared ? await contributeGroups(node, batch.filter((s) => s.type !== 'vpdq'), options, true) : undefined
       const added: BankContent[] = await store.addContents(bank, batch.map((s) => ({

@@ -1,8 +1,10 @@
 /**
  * A set of signals by type and value, for the duplicate checks of a list import (a million values and more):
- * hex values sit in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
+ * PDQ hashes as packed words (a list import hands most of them over packed: lists' PackedPdq), other hex
+ * values in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
  * lookup, against a JS Set's bucket, chain entry and key string), anything else in a plain Set.
  */
+import { hexToWords } from '../hash/hash256.js'
 import { hexDigitValue } from '../hash/hex.js'
 
 /** A 32-bit hash of the first 16 hex digits (hashes are uniform, but a list may hold near neighbours), or -1. */
@@ -64,17 +66,97 @@ class HexSet {
   }
 }
 
+/** 256-bit hashes packed as 8 words, exactly: stored in one growing array, found by an open-addressing table. */
+class PdqWordSet {
+  /** Pairs of (entry + 1, hash); entry 0 is an empty slot. */
+  private slots = new Int32Array(2 * 1024)
+  private mask = 1023
+  private words = new Uint32Array(8 * 256)
+  private count = 0
+
+  has(words: Uint32Array, base: number): boolean {
+    return this.find(words, base, wordsHash(words, base)) !== -1
+  }
+
+  add(words: Uint32Array, base: number): void {
+    const hash = wordsHash(words, base)
+    if (this.find(words, base, hash) !== -1) return
+    if (2 * (this.count + 1) > this.mask + 1) this.growSlots()
+    if ((this.count + 1) * 8 > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2)
+      grown.set(this.words)
+      this.words = grown
+    }
+    this.words.set(words.subarray(base, base + 8), this.count * 8)
+    this.count++
+    this.place(this.slots, this.mask, this.count, hash)
+  }
+
+  private find(words: Uint32Array, base: number, hash: number): number {
+    const slots = this.slots
+    const held = this.words
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = slots[2 * i]!
+      if (entry === 0) return -1
+      if (slots[2 * i + 1] !== hash) continue
+      const at = (entry - 1) * 8
+      let same = true
+      for (let w = 0; w < 8 && same; w++) same = held[at + w] === words[base + w]
+      if (same) return entry - 1
+    }
+  }
+
+  private place(slots: Int32Array, mask: number, entry: number, hash: number): void {
+    let i = hash & mask
+    while (slots[2 * i] !== 0) i = (i + 1) & mask
+    slots[2 * i] = entry
+    slots[2 * i + 1] = hash
+  }
+
+  private growSlots(): void {
+    const old = this.slots
+    const mask = 2 * (this.mask + 1) - 1
+    const slots = new Int32Array(2 * (mask + 1))
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(slots, mask, old[i]!, old[i + 1]!)
+    this.slots = slots
+    this.mask = mask
+  }
+}
+
+/** A 32-bit hash of all eight words (near neighbours in a list differ in a few bits anywhere). */
+function wordsHash(words: Uint32Array, base: number): number {
+  let h = 0x811c9dc5
+  for (let w = 0; w < 8; w++) {
+    h = Math.imul(h ^ words[base + w]!, 0x9e3779b1)
+    h ^= h >>> 15
+  }
+  return h | 0
+}
+
 export class SignalKeys {
   private readonly hex = new Map<string, HexSet>()
   private readonly other = new Map<string, Set<string>>()
+  private readonly pdq = new PdqWordSet()
+  private readonly scratch = new Uint32Array(8)
+
+  /** Whether the PDQ hash packed at words[base .. base + 8) is held (the same set as has('pdq', hex)). */
+  hasPdqWords(words: Uint32Array, base: number): boolean {
+    return this.pdq.has(words, base)
+  }
+
+  addPdqWords(words: Uint32Array, base: number): void {
+    this.pdq.add(words, base)
+  }
 
   has(type: string, value: string): boolean {
+    if (type === 'pdq' && hexToWords(value, this.scratch)) return this.pdq.has(this.scratch, 0)
     const hash = hexHash(value)
     if (hash === -1) return this.other.get(type)?.has(value) ?? false
     return this.hex.get(type)?.has(value, hash) ?? false
   }
 
   add(type: string, value: string): void {
+    if (type === 'pdq' && hexToWords(value, this.scratch)) return this.pdq.add(this.scratch, 0)
     const hash = hexHash(value)
     if (hash === -1) {
       let values = this.other.get(type)

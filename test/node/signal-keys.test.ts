@@ -32,3 +32,30 @@ test('SignalKeys answers as a Set of type:value would, near neighbours, other ty
   assert.ok([...reference].length > 15_000)
   assert.equal(keys.has('pdq', prefix + '0'.repeat(48)), false, 'same first digits, another value')
 })
+
+test('PDQ hashes given as packed words are the same set as given as hex; one-bit neighbours are told apart', async () => {
+  const { hexToWords, wordsToHex } = await import('../../src/hash/hash256.js')
+  const keys = new SignalKeys()
+  const words = new Uint32Array(8 * 5000)
+  const hexes: string[] = []
+  for (let i = 0; i < 5000; i++) {
+    const base = i % 2 === 0 || i === 1 ? randomBytes(32).toString('hex') : hexes[i - 1]!
+    // every odd hash is its predecessor with one bit flipped
+    const bytes = Buffer.from(base, 'hex')
+    if (i % 2 === 1 && i > 1) bytes[i % 32]! ^= 1 << (i % 8)
+    hexes.push(bytes.toString('hex'))
+    assert.ok(hexToWords(hexes[i]!, words, i * 8))
+    assert.equal(wordsToHex(words, i * 8), hexes[i])
+  }
+  for (let i = 0; i < 5000; i++) {
+    if (i % 3 === 0) continue
+    if (i % 2 === 0) keys.addPdqWords(words, i * 8)
+    else keys.add('pdq', hexes[i]!)
+  }
+  for (let i = 0; i < 5000; i++) {
+    const held = i % 3 !== 0
+    assert.equal(keys.hasPdqWords(words, i * 8), held, `words ${i}`)
+    assert.equal(keys.has('pdq', hexes[i]!), held, `hex ${i}`)
+    assert.equal(keys.has('md5', hexes[i]!), false)
+  }
+})

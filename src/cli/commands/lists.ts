@@ -85,7 +85,7 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const { findRunningNode } = await import('../running-node.js')
   const running = findRunningNode(opts.data)
   if (running) return importThroughNode(file, opts, running.apiUrl, key)
-  const { readSignalBatches } = await import('../../lists/index.js')
+  const { readImportBatches } = await import('../../lists/index.js')
   const { importList } = await import('../../node/list-import.js')
   const { HashmeshNode } = await import('../../node/node.js')
   const total = process.stderr.isTTY && !opts.quiet && file !== '-' ? await countLines(file) : 0
@@ -94,7 +94,7 @@ export async function runListImport(file: string, opts: ListImportCliOptions): P
   const node = await HashmeshNode.open(opts.data, { bankMatching: false })
   let shown = 0
   try {
-    const summary = await importList(node, readSignalBatches(file, readOptions), {
+    const summary = await importList(node, readImportBatches(file, readOptions), {
       into: opts.bank ? { bank: opts.bank } : { contribute: true },
       dryRun: opts.dryRun, checkpointKey: key, restart: opts.restart,
       onRejected: (r) => printError(`line ${r.line}: ${r.code}: ${r.message}`),

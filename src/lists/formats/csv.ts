@@ -12,9 +12,10 @@
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { fail } from '../../errors.js'
+import { hexWordsAt } from '../../hash/hash256.js'
 import { boundedLineBlocks, MAX_LINE_BYTES, type Line } from '../input.js'
 import { DEFAULT_LABEL_SEPARATOR, listSignalType, mapLabels, reject, shorten, toItem, type LabelOptions } from '../signal.js'
-import type { ColumnMap, ExportSignal, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
+import type { ColumnMap, ExportSignal, ListBatch, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
 
 export const MAX_QUOTED_LINES = 1000
 /** ...and up to this many characters: 1,000 lines of up to 1 MiB each would pass V8's longest string. */
@@ -26,6 +27,7 @@ const TYPE_HEADERS = ['type', 'signal_type', 'hash_type']
 const LABEL_HEADERS = ['labels', 'label', 'tags', 'tag']
 const QUALITY_HEADERS = ['quality', 'pdq_quality']
 const NOTE_HEADERS = ['note', 'notes', 'comment']
+const EMPTY = new Uint32Array(0)
 export const TE_CSV_HEADER = ['collab', 'signal_type', 'signal_str', 'category', 'tags']
 
 interface Plan {
@@ -113,6 +115,11 @@ class RecordCutter {
   private open: { first: Line; gathered: Line[]; text: string; quotes: number } | undefined
   constructor(private readonly delimiter: string, private readonly sink: RowSink) {}
 
+  /** A quoted field is open: the next lines belong to its record. */
+  get gathering(): boolean {
+    return this.open !== undefined
+  }
+
   block(first: number, texts: string[]): void {
     const { delimiter, sink } = this
     for (let i = 0; i < texts.length; i++) {
@@ -178,8 +185,14 @@ export function csvRecords(text: string, delimiter = ','): Array<{ line: number;
   return out
 }
 
-/** csv, tsv and te-csv. */
-export async function* readCsv(stream: Readable, options: ReadOptions, variant: 'csv' | 'tsv' | 'te-csv'): AsyncGenerator<ListItem[]> {
+/**
+ * csv, tsv and te-csv. With `options.packPdq`, the rows of a list whose only mapped column is a PDQ hash
+ * (no type, label, quality, note or provenance column) are packed (PackedPdq) when the row has no quote,
+ * the header's number of cells and exactly 64 hex digits in the hash cell: what readRow would make a
+ * signal with no other field. Every other row goes the way of every row, so its item or rejection is the
+ * same; batches come in line order.
+ */
+export async function* readCsv(stream: Readable, options: ReadOptions, variant: 'csv' | 'tsv' | 'te-csv'): AsyncGenerator<ListBatch> {
   const name = options.name ?? 'input'
   const delimiter = variant === 'tsv' ? '\t' : ','
   const separator = variant === 'te-csv' ? /\s+/ : (options.labelSeparator ?? DEFAULT_LABEL_SEPARATOR)
@@ -189,12 +202,49 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
   let provenanceColumns = false
   let out: ListItem[] = []
   const cutter = new RecordCutter(delimiter, { row: readRow, rejected: (item) => out.push(item) })
+  /** The packed hash column, once the header is read; -1 when rows are not packed. */
+  let packColumn: number | undefined = options.packPdq && variant !== 'te-csv' ? undefined : -1
+  // A block's packed rows share two arrays; each run of them between other rows is yielded as a view.
+  let lines = new Uint32Array(0)
+  let words = new Uint32Array(0)
+  let used = 0
+  let runStart = 0
+  let batches: ListBatch[] = []
+  const closeItems = (): void => {
+    if (out.length > 0) batches.push(out)
+    out = []
+  }
+  const closePacked = (): void => {
+    if (used > runStart) batches.push({ kind: 'packed-pdq', count: used - runStart, lines: lines.subarray(runStart, used), words: words.subarray(runStart * 8, used * 8) })
+    runStart = used
+  }
   for await (const { first, texts } of boundedLineBlocks(stream, options)) {
-    cutter.block(first, texts)
-    if (out.length > 0) {
-      yield out
-      out = []
+    lines = words = EMPTY
+    used = runStart = 0
+    for (let i = 0; i < texts.length; i++) {
+      if (packColumn === undefined && plan) packColumn = packableColumn(plan, options)
+      if (packColumn === -1) {
+        cutter.block(first + i, i === 0 ? texts : texts.slice(i))
+        break
+      }
+      if (packColumn !== undefined && !cutter.gathering) {
+        if (lines.length === 0) {
+          lines = new Uint32Array(texts.length - i)
+          words = new Uint32Array(lines.length * 8)
+        }
+        if (packRow(texts[i]!, delimiter, packColumn, width, words, used * 8)) {
+          if (used === runStart) closeItems()
+          lines[used++] = first + i
+          continue
+        }
+      }
+      closePacked()
+      cutter.block(first + i, [texts[i]!])
     }
+    closePacked()
+    closeItems()
+    yield* batches
+    batches = []
   }
   cutter.end()
   if (out.length > 0) yield out
@@ -251,6 +301,37 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
     }
     if (!any) out.push(reject(line, 'MALFORMED', 'no hash in any hash column'))
   }
+}
+
+/** The hash column when rows of this plan can be packed (PackedPdq), else -1. */
+function packableColumn(plan: Plan, options: ReadOptions): number {
+  if (plan.hashes.length !== 1 || plan.type !== undefined || plan.labels.length > 0 || plan.quality !== undefined || plan.note !== undefined) return -1
+  if (plan.member !== undefined || plan.record !== undefined || plan.signature !== undefined || plan.collab !== undefined || plan.category !== undefined) return -1
+  const hash = plan.hashes[0]!
+  const typeName = hash.type ?? options.signalType
+  return typeName !== undefined && listSignalType(typeName) === 'pdq' ? hash.index : -1
+}
+
+/**
+ * Packs a row into words[base .. base + 8) when it has no quote, `width` cells and 64 hex digits as cell
+ * `column` (then readRow would make it a bare PDQ signal); false for any other row.
+ */
+function packRow(text: string, delimiter: string, column: number, width: number, words: Uint32Array, base: number): boolean {
+  if (text.indexOf('"') !== -1) return false
+  let cells = 0
+  let start = -1
+  let end = -1
+  for (let cellStart = 0; ;) {
+    const at = text.indexOf(delimiter, cellStart)
+    if (cells === column) {
+      start = cellStart
+      end = at === -1 ? text.length : at
+    }
+    cells++
+    if (at === -1) break
+    cellStart = at + 1
+  }
+  return cells === width && end - start === 64 && hexWordsAt(text, start, words, base)
 }
 
 /**

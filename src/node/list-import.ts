@@ -176,9 +176,10 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     inflight.catch(() => undefined)
   }
 
-  /** A line past the last one: flushes a full batch first (every line before it is then done). */
-  const reach = async (line: number): Promise<void> => {
-    if (pending.length + pendingPacked.count >= batchSize) await flush(lastLine)
+  /** Whether `line` starts a new line while the pending batch is full: then flush it first (through lastLine). */
+  const full = (line: number): boolean => line > lastLine && line > skipUntil && pending.length + pendingPacked.count >= batchSize
+  /** A line past the last one. */
+  const reach = (line: number): void => {
     if (line - shown >= PROGRESS_EVERY) {
       options.onProgress?.(line)
       shown = line
@@ -186,10 +187,12 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     lastLine = line
     summary.lines = line
   }
+  const duplicate = (type: string, value: string, earlier: boolean): string => `${type} ${value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`
 
-  const take = async (item: ListItem): Promise<void> => {
+  /** One item's checks (after a full batch was flushed: full()). */
+  const take = (item: ListItem): void => {
     if (item.line <= skipUntil) return
-    if (item.line > lastLine) await reach(item.line)
+    if (item.line > lastLine) reach(item.line)
     if (item.kind === 'rejected') return reject(item.line, item.code, item.message)
     if (item.type === 'pdq' && item.quality !== undefined && item.quality < minQuality && !contributeLowQuality) {
       return reject(item.line, 'LOW_QUALITY', `pdq quality ${item.quality} is below the gate (${minQuality})`)
@@ -202,7 +205,13 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     pending.push(item)
     summary.accepted++
   }
-  const duplicate = (type: string, value: string, earlier: boolean): string => `${type} ${value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`
+  const takeItems = async (batch: ListItem[]): Promise<void> => {
+    for (const item of batch) {
+      if (pacer.due()) await pacer.pause()
+      if (full(item.line)) await flush(lastLine)
+      take(item)
+    }
+  }
 
   /** Packed PDQ lines: the checks of take() on words (no quality, nothing unsupported in a bank). */
   const takePacked = async (batch: PackedPdq): Promise<void> => {
@@ -212,7 +221,8 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
       if (pacer.due()) await pacer.pause()
       const line = lines[i]!
       if (line <= skipUntil) continue
-      if (line > lastLine) await reach(line)
+      if (full(line)) await flush(lastLine)
+      if (line > lastLine) reach(line)
       const base = i * 8
       const earlier = pendingKeys.hasPdqWords(words, base) || inflightKeys.hasPdqWords(words, base)
       if (earlier || holds(words, base)) {
@@ -230,15 +240,10 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const pacer = new Pacer()
   try {
     for await (const batch of items) {
-      if (!Array.isArray(batch) && batch.kind === 'packed-pdq') {
-        if (sink.packed) await takePacked(batch)
-        else for (const item of unpackPdq(batch)) await take(item)
-        continue
-      }
-      for (const item of Array.isArray(batch) ? batch : [batch]) {
-        if (pacer.due()) await pacer.pause()
-        await take(item)
-      }
+      if (Array.isArray(batch)) await takeItems(batch)
+      else if (batch.kind !== 'packed-pdq') await takeItems([batch])
+      else if (sink.packed) await takePacked(batch)
+      else await takeItems(unpackPdq(batch))
     }
   } catch (err) {
     await inflight?.catch(() => undefined) // the batch under way is written (and checkpointed) before the error goes up

@@ -19,7 +19,7 @@ import { fail, isHashmeshError } from '../errors.js'
 import type { BankStore } from '../bank/bank-store.js'
 import type { BankContent } from '../bank/types.js'
 import { unpackPdq, type LineCode, type ListBatch, type ListItem, type ListRejection, type ListSignal, type PackedPdq } from '../lists/index.js'
-import { wordsToHex } from '../hash/hash256.js'
+import { hexToWords, wordsToHex } from '../hash/hash256.js'
 import { checkAborted, type AbortOptions } from './abort.js'
 import { Pacer } from '../match/steps.js'
 import { BanksService } from './banks-service.js'
@@ -167,7 +167,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
         for (const r of refused) reject(r.line, r.code, r.message)
         summary.accepted -= refused.length
       }
-      if (!dryRun && packed.count > 0) await sink.packed!.write(packed.batch, summary)
+      if (!dryRun && packed.count > 0) await sink.writePacked!(packed.batch, summary)
       if (key && !dryRun) writeCheckpoint(node, { key, line: doneThrough, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
       options.onProgress?.(doneThrough)
     })()
@@ -199,12 +199,27 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     }
     const why = sink.unsupported(item)
     if (why) return reject(item.line, 'UNSUPPORTED', why)
-    const earlier = pendingKeys.has(item.type, item.value) || inflightKeys.has(item.type, item.value)
-    if (earlier || sink.has(item)) return reject(item.line, 'DUPLICATE', duplicate(item.type, item.value, earlier))
-    pendingKeys.add(item.type, item.value)
+    if (item.type === 'pdq' && hexToWords(item.value, scratch)) {
+      if (!newPdq(item.line, scratch, 0)) return
+    } else {
+      const earlier = pendingKeys.has(item.type, item.value) || inflightKeys.has(item.type, item.value)
+      if (earlier || sink.has(item)) return reject(item.line, 'DUPLICATE', duplicate(item.type, item.value, earlier))
+      pendingKeys.add(item.type, item.value)
+    }
     pending.push(item)
     summary.accepted++
   }
+  /** The PDQ hash packed at words[base .. base + 8) is in no batch and not in the sink: noted as pending; else the line is rejected. */
+  const newPdq = (line: number, words: Uint32Array, base: number): boolean => {
+    const earlier = pendingKeys.hasPdqWords(words, base) || inflightKeys.hasPdqWords(words, base)
+    if (earlier || sink.hasPdqWords(words, base)) {
+      reject(line, 'DUPLICATE', duplicate('pdq', wordsToHex(words, base), earlier))
+      return false
+    }
+    pendingKeys.addPdqWords(words, base)
+    return true
+  }
+  const scratch = new Uint32Array(8)
   const takeItems = async (batch: ListItem[]): Promise<void> => {
     for (const item of batch) {
       if (pacer.due()) await pacer.pause()
@@ -216,21 +231,14 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   /** Packed PDQ lines: the checks of take() on words (no quality, nothing unsupported in a bank). */
   const takePacked = async (batch: PackedPdq): Promise<void> => {
     const { lines, words } = batch
-    const holds = sink.packed!.has
     for (let i = 0; i < batch.count; i++) {
       if (pacer.due()) await pacer.pause()
       const line = lines[i]!
       if (line <= skipUntil) continue
       if (full(line)) await flush(lastLine)
       if (line > lastLine) reach(line)
-      const base = i * 8
-      const earlier = pendingKeys.hasPdqWords(words, base) || inflightKeys.hasPdqWords(words, base)
-      if (earlier || holds(words, base)) {
-        reject(line, 'DUPLICATE', duplicate('pdq', wordsToHex(words, base), earlier))
-        continue
-      }
-      pendingKeys.addPdqWords(words, base)
-      pendingPacked.push(line, words, base)
+      if (!newPdq(line, words, i * 8)) continue
+      pendingPacked.push(line, words, i * 8)
       summary.accepted++
     }
   }
@@ -242,7 +250,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     for await (const batch of items) {
       if (Array.isArray(batch)) await takeItems(batch)
       else if (batch.kind !== 'packed-pdq') await takeItems([batch])
-      else if (sink.packed) await takePacked(batch)
+      else if (sink.writePacked) await takePacked(batch)
       else await takeItems(unpackPdq(batch))
     }
   } catch (err) {
@@ -265,14 +273,13 @@ interface Sink {
   /** Where a duplicate was found, in words. */
   where: string
   has(item: ListSignal): boolean
+  /** has() of a PDQ signal whose hash is packed at words[base .. base + 8). */
+  hasPdqWords(words: Uint32Array, base: number): boolean
   unsupported(item: ListSignal): string | undefined
   /** Writes a batch; answers the lines the node refused. */
   write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions): Promise<ListRejection[]>
-  /** A sink that takes packed PDQ lines (a local or negative bank): has() and write() on words. */
-  packed?: {
-    has(words: Uint32Array, base: number): boolean
-    write(batch: PackedPdq, summary: ListImportSummary): Promise<void>
-  }
+  /** Present when the sink writes packed PDQ lines as they are (a local or negative bank). */
+  writePacked?(batch: PackedPdq, summary: ListImportSummary): Promise<void>
 }
 
 async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
@@ -288,14 +295,12 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
     // an exact lookup in the bank's view (the PDQ catalog's exact index, the MD5/SHA-256 ExactIndexes): no read of the bank
     has: (item) => store.holds(bank, item.type, item.value),
     unsupported: () => undefined,
+    hasPdqWords: (words, base) => store.holdsPdqWords(bank, words, base),
     // A shared bank signs each addition into the feed: its lines go as items (records name them).
     ...(shared ? {} : {
-      packed: {
-        has: (words, base) => store.holdsPdqWords(bank, words, base),
-        write: async (batch, summary) => {
-          await store.addPdqWords(bank, batch.words, batch.count)
-          summary.written += batch.count
-        },
+      writePacked: async (batch: PackedPdq, summary: ListImportSummary) => {
+        await store.addPdqWords(bank, batch.words, batch.count)
+        summary.written += batch.count
       },
     }),
     write: async (batch, summary, options) => {
@@ -332,6 +337,7 @@ function contributionSink(node: HashmeshNode): Sink {
     batchSize: CONTRIBUTION_BATCH,
     where: 'contributed by this import',
     has: (item) => seen.has(item.type, item.value),
+    hasPdqWords: (words, base) => seen.hasPdqWords(words, base),
     unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),
     write: async (batch, summary, options) => {
       const { refused, records } = await contributeGroups(node, batch, options)

@@ -26,27 +26,18 @@ function hexHash(value: string): number {
   return h >>> 0
 }
 
-/** Hex strings (of 16 digits or more), exactly: a hash hit is confirmed by comparing the strings. */
-class HexSet {
-  /** Pairs of (entry + 1, hash); entry 0 is an empty slot. */
-  private slots = new Int32Array(2 * 1024)
-  private mask = 1023
-  private readonly values: string[] = []
+/**
+ * An open-addressing table of (entry + 1, 32-bit hash) pairs, slot 0 of a pair meaning empty; subclasses
+ * keep their entries and probe it, confirming a hash hit against the entry itself.
+ */
+abstract class EntryTable {
+  protected slots = new Int32Array(2 * 1024)
+  protected mask = 1023
 
-  has(value: string, hash: number): boolean {
-    const slots = this.slots
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const entry = slots[2 * i]!
-      if (entry === 0) return false
-      if (slots[2 * i + 1] === (hash | 0) && this.values[entry - 1] === value) return true
-    }
-  }
-
-  add(value: string, hash: number): void {
-    if (this.has(value, hash)) return
-    if (2 * (this.values.length + 1) > this.mask + 1) this.grow()
-    this.values.push(value)
-    this.place(this.slots, this.mask, this.values.length, hash | 0)
+  /** Places entry number `entry` (1-based) under `hash`, growing the table to keep it at most half full. */
+  protected insert(entry: number, hash: number): void {
+    if (2 * entry > this.mask + 1) this.grow()
+    this.place(this.slots, this.mask, entry, hash)
   }
 
   private place(slots: Int32Array, mask: number, entry: number, hash: number): void {
@@ -66,22 +57,38 @@ class HexSet {
   }
 }
 
-/** 256-bit hashes packed as 8 words, exactly: stored in one growing array, found by an open-addressing table. */
-class PdqWordSet {
-  /** Pairs of (entry + 1, hash); entry 0 is an empty slot. */
-  private slots = new Int32Array(2 * 1024)
-  private mask = 1023
+/** Hex strings (of 16 digits or more), exactly: a hash hit is confirmed by comparing the strings. */
+class HexSet extends EntryTable {
+  private readonly values: string[] = []
+
+  has(value: string, hash: number): boolean {
+    const slots = this.slots
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = slots[2 * i]!
+      if (entry === 0) return false
+      if (slots[2 * i + 1] === (hash | 0) && this.values[entry - 1] === value) return true
+    }
+  }
+
+  add(value: string, hash: number): void {
+    if (this.has(value, hash)) return
+    this.values.push(value)
+    this.insert(this.values.length, hash | 0)
+  }
+}
+
+/** 256-bit hashes packed as 8 words, exactly: stored in one growing array; a hash hit is confirmed word by word. */
+class PdqWordSet extends EntryTable {
   private words = new Uint32Array(8 * 256)
   private count = 0
 
   has(words: Uint32Array, base: number): boolean {
-    return this.find(words, base, wordsHash(words, base)) !== -1
+    return this.find(words, base, wordsHash(words, base))
   }
 
   add(words: Uint32Array, base: number): void {
     const hash = wordsHash(words, base)
-    if (this.find(words, base, hash) !== -1) return
-    if (2 * (this.count + 1) > this.mask + 1) this.growSlots()
+    if (this.find(words, base, hash)) return
     if ((this.count + 1) * 8 > this.words.length) {
       const grown = new Uint32Array(this.words.length * 2)
       grown.set(this.words)
@@ -89,37 +96,21 @@ class PdqWordSet {
     }
     this.words.set(words.subarray(base, base + 8), this.count * 8)
     this.count++
-    this.place(this.slots, this.mask, this.count, hash)
+    this.insert(this.count, hash)
   }
 
-  private find(words: Uint32Array, base: number, hash: number): number {
+  private find(words: Uint32Array, base: number, hash: number): boolean {
     const slots = this.slots
     const held = this.words
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const entry = slots[2 * i]!
-      if (entry === 0) return -1
+      if (entry === 0) return false
       if (slots[2 * i + 1] !== hash) continue
       const at = (entry - 1) * 8
       let same = true
       for (let w = 0; w < 8 && same; w++) same = held[at + w] === words[base + w]
-      if (same) return entry - 1
+      if (same) return true
     }
-  }
-
-  private place(slots: Int32Array, mask: number, entry: number, hash: number): void {
-    let i = hash & mask
-    while (slots[2 * i] !== 0) i = (i + 1) & mask
-    slots[2 * i] = entry
-    slots[2 * i + 1] = hash
-  }
-
-  private growSlots(): void {
-    const old = this.slots
-    const mask = 2 * (this.mask + 1) - 1
-    const slots = new Int32Array(2 * (mask + 1))
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(slots, mask, old[i]!, old[i + 1]!)
-    this.slots = slots
-    this.mask = mask
   }
 }
 

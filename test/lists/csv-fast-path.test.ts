@@ -11,18 +11,9 @@ import { readSignals, type ListItem, type ReadOptions } from '../../src/lists/in
 import { csvRecords, MAX_QUOTED_CHARS } from '../../src/lists/formats/csv.js'
 import { boundedLineBlocks } from '../../src/lists/input.js'
 import type { TaxonomyRules } from '../../src/record/taxonomy.js'
+import { random } from '../helpers/random.js'
 
 const taxonomy = JSON.parse(readFileSync(new URL('../../config/taxonomy.json', import.meta.url), 'utf8')) as TaxonomyRules
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const quote = (cell: string): string => `"${cell.replace(/"/g, '""')}"`
 /** RFC 4180: quoted only when it must be (delimiter, quote, line break), or always. */

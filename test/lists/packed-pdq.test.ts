@@ -8,15 +8,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { readImportBatches, readSignalBatches, unpackPdq, type ListItem, type ReadOptions } from '../../src/lists/index.js'
-
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { random } from '../helpers/random.js'
 
 /** The text in chunks of 1..400 bytes, so lines and blocks are cut everywhere. */
 function chunks(text: string, next: () => number): Buffer[] {

@@ -6,18 +6,10 @@ import { encodeWire } from '../../src/record/canonical-encode.js'
 import { createRecord } from '../../src/record/build.js'
 import { decodeAndVerify } from '../../src/record/codec.js'
 import { memberFromByte, pdqHex } from '../helpers/records.js'
+import { random } from '../helpers/random.js'
 
 /** dag-cbor answers a Buffer or a Uint8Array: compare the bytes. */
 const u8 = (b: Uint8Array | undefined): Uint8Array | undefined => (b === undefined ? undefined : new Uint8Array(b))
-
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('encodeWire writes what dag-cbor writes, for values of every size and nesting a record may hold', () => {
   const next = random(7)

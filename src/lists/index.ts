@@ -73,7 +73,7 @@ export function readSignalBatches(input: string | Readable, options: ReadOptions
 
 /**
  * What the import reads (node/list-import.ts): the same, except that lines of a bare PDQ hash may come
- * packed (PackedPdq: no object or string per line; csv and tsv).
+ * packed (PackedPdq: no object or string per line; csv, tsv, hashes and te-local).
  */
 export function readImportBatches(input: string | Readable, options: ReadOptions = {}): AsyncGenerator<ListBatch> {
   return readBatches(input, { ...options, packPdq: true })

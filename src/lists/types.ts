@@ -124,7 +124,7 @@ export interface ReadOptions {
   taxonomy?: TaxonomyRules
   /** Longest line accepted (bytes); a longer one refuses the whole input without reading the line whole. */
   maxLineBytes?: number
-  /** Lines of a bare PDQ hash may be yielded as PackedPdq (csv/tsv; readImportBatches sets it). */
+  /** Lines of a bare PDQ hash may be yielded as PackedPdq (csv, tsv, hashes, te-local; readImportBatches sets it). */
   packPdq?: boolean
   /** Input name in messages (default: the path, or "input"). */
   name?: string

@@ -92,3 +92,35 @@ test('rows are not packed when the plan maps more than a PDQ hash, or the type i
     assert.deepEqual(unpacked, plain)
   }
 })
+
+test('hashes and te-local lines: packed batches unpack to the very items the item reader gives', async () => {
+  const next = random(23)
+  let packedTotal = 0
+  for (let round = 0; round < 24; round++) {
+    const format = round % 2 === 0 ? 'te-local' : 'hashes'
+    const signalType = round % 3 === 0 ? undefined : round % 3 === 1 ? 'pdq' : 'md5'
+    const lines: string[] = []
+    for (let i = 0; i < 300; i++) {
+      const r = next()
+      const h = hex()
+      lines.push(r < 0.3 ? h
+        : r < 0.6 ? `pdq ${h}`
+        : r < 0.65 ? `PDQ ${h}`
+        : r < 0.7 ? `pdq  ${h}`
+        : r < 0.75 ? ` ${h}`
+        : r < 0.8 ? `pdq ${h.toUpperCase()}`
+        : r < 0.83 ? `pdq ${h} 90`
+        : r < 0.86 ? `md5 ${h.slice(0, 32)}`
+        : r < 0.89 ? `# comment ${h}`
+        : r < 0.91 ? ''
+        : r < 0.94 ? `pdq ${h.slice(1)}x`
+        : r < 0.97 ? `photo_pdq ${h}`
+        : `pdq_hash ${h}`)
+    }
+    const text = lines.join(next() < 0.5 ? '\n' : '\r\n') + '\n'
+    const { plain, unpacked, packedLines } = await both(text, { format, signalType }, next)
+    assert.deepEqual(unpacked, plain, `round ${round} (${format}, ${signalType})`)
+    packedTotal += packedLines
+  }
+  assert.ok(packedTotal > 24 * 300 * 0.3, `plain lines were packed (${packedTotal})`)
+})

@@ -12,8 +12,8 @@
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { fail } from '../../errors.js'
-import { hexWordsAt } from '../../hash/hash256.js'
 import { boundedLineBlocks, MAX_LINE_BYTES, type Line } from '../input.js'
+import { BlockBatches } from '../packed.js'
 import { DEFAULT_LABEL_SEPARATOR, listSignalType, mapLabels, reject, shorten, toItem, type LabelOptions } from '../signal.js'
 import type { ColumnMap, ExportSignal, ListBatch, ListItem, ListWriter, Provenance, ReadOptions, WriteOptions } from '../types.js'
 
@@ -27,7 +27,6 @@ const TYPE_HEADERS = ['type', 'signal_type', 'hash_type']
 const LABEL_HEADERS = ['labels', 'label', 'tags', 'tag']
 const QUALITY_HEADERS = ['quality', 'pdq_quality']
 const NOTE_HEADERS = ['note', 'notes', 'comment']
-const EMPTY = new Uint32Array(0)
 export const TE_CSV_HEADER = ['collab', 'signal_type', 'signal_str', 'category', 'tags']
 
 interface Plan {
@@ -200,54 +199,29 @@ export async function* readCsv(stream: Readable, options: ReadOptions, variant: 
   let plan: Plan | undefined
   let width = 0
   let provenanceColumns = false
-  let out: ListItem[] = []
+  const out = new BlockBatches()
   const cutter = new RecordCutter(delimiter, { row: readRow, rejected: (item) => out.push(item) })
   /** The packed hash column, once the header is read; -1 when rows are not packed. */
   let packColumn: number | undefined = options.packPdq && variant !== 'te-csv' ? undefined : -1
-  // A block's packed rows share two arrays; each run of them between other rows is yielded as a view.
-  let lines = new Uint32Array(0)
-  let words = new Uint32Array(0)
-  let used = 0
-  let runStart = 0
-  let batches: ListBatch[] = []
-  const closeItems = (): void => {
-    if (out.length > 0) batches.push(out)
-    out = []
-  }
-  const closePacked = (): void => {
-    if (used > runStart) batches.push({ kind: 'packed-pdq', count: used - runStart, lines: lines.subarray(runStart, used), words: words.subarray(runStart * 8, used * 8) })
-    runStart = used
-  }
   for await (const { first, texts } of boundedLineBlocks(stream, options)) {
-    lines = words = EMPTY
-    used = runStart = 0
+    out.startBlock(texts.length)
     for (let i = 0; i < texts.length; i++) {
       if (packColumn === undefined && plan) packColumn = packableColumn(plan, options)
       if (packColumn === -1) {
         cutter.block(first + i, i === 0 ? texts : texts.slice(i))
         break
       }
+      const text = texts[i]!
       if (packColumn !== undefined && !cutter.gathering) {
-        if (lines.length === 0) {
-          lines = new Uint32Array(texts.length - i)
-          words = new Uint32Array(lines.length * 8)
-        }
-        if (packRow(texts[i]!, delimiter, packColumn, width, words, used * 8)) {
-          if (used === runStart) closeItems()
-          lines[used++] = first + i
-          continue
-        }
+        const at = packableCell(text, delimiter, packColumn, width)
+        if (at !== -1 && out.pack(first + i, text, at)) continue
       }
-      closePacked()
-      cutter.block(first + i, [texts[i]!])
+      cutter.block(first + i, [text])
     }
-    closePacked()
-    closeItems()
-    yield* batches
-    batches = []
+    yield* out.take()
   }
   cutter.end()
-  if (out.length > 0) yield out
+  yield* out.take()
 
   function cell(cells: string[], i: number | undefined): string | undefined {
     return i === undefined ? undefined : cells[i]!.trim()
@@ -313,11 +287,11 @@ function packableColumn(plan: Plan, options: ReadOptions): number {
 }
 
 /**
- * Packs a row into words[base .. base + 8) when it has no quote, `width` cells and 64 hex digits as cell
- * `column` (then readRow would make it a bare PDQ signal); false for any other row.
+ * Where the hash cell starts when the row has no quote, `width` cells and 64 characters as cell `column`
+ * (then readRow would make it a bare PDQ signal if they are hex digits); -1 for any other row.
  */
-function packRow(text: string, delimiter: string, column: number, width: number, words: Uint32Array, base: number): boolean {
-  if (text.indexOf('"') !== -1) return false
+function packableCell(text: string, delimiter: string, column: number, width: number): number {
+  if (text.indexOf('"') !== -1) return -1
   let cells = 0
   let start = -1
   let end = -1
@@ -331,7 +305,7 @@ function packRow(text: string, delimiter: string, column: number, width: number,
     if (at === -1) break
     cellStart = at + 1
   }
-  return cells === width && end - start === 64 && hexWordsAt(text, start, words, base)
+  return cells === width && end - start === 64 ? start : -1
 }
 
 /**

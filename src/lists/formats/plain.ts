@@ -5,26 +5,50 @@
  * video: path, vpdq or "-", frames, md5, sha256). Lines starting with '#' are comments in all three.
  */
 import type { Readable } from 'node:stream'
-import { boundedLines } from '../input.js'
-import { reject, toItem } from '../signal.js'
-import type { ExportSignal, ListItem, ListWriter, ReadOptions } from '../types.js'
+import { boundedLineBlocks, boundedLines } from '../input.js'
+import { BlockBatches } from '../packed.js'
+import { listSignalType, reject, toItem } from '../signal.js'
+import type { ExportSignal, ListBatch, ListItem, ListWriter, ReadOptions } from '../types.js'
 
-/** `hashes` and `te-local`: type, value and (hashes only) quality, separated by spaces or tabs. */
-export async function* readTypedLines(stream: Readable, options: ReadOptions, allowQuality: boolean): AsyncGenerator<ListItem> {
-  for await (const { line, text } of boundedLines(stream, options)) {
-    const trimmed = text.trim()
-    if (trimmed === '' || trimmed.startsWith('#')) continue
-    const columns = trimmed.split(/\s+/)
-    if (columns.length === 1) {
-      yield toItem(line, { type: undefined, value: columns[0] }, options)
-      continue
+/**
+ * `hashes` and `te-local`: type, value and (hashes only) quality, separated by spaces or tabs. With
+ * `options.packPdq`, a line that is 64 hex digits (when the type is given as pdq) or "pdq", one space or tab
+ * and 64 hex digits is packed (PackedPdq): the bare PDQ signal the line would make.
+ */
+export async function* readTypedLines(stream: Readable, options: ReadOptions, allowQuality: boolean): AsyncGenerator<ListBatch> {
+  const out = new BlockBatches()
+  const packBare = options.packPdq === true && options.signalType !== undefined && listSignalType(options.signalType) === 'pdq'
+  const packTyped = options.packPdq === true
+  for await (const { first, texts } of boundedLineBlocks(stream, options)) {
+    out.startBlock(texts.length)
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!
+      const line = first + i
+      if (packBare && text.length === 64 && out.pack(line, text, 0)) continue
+      if (packTyped && text.length === 68 && isPdqTypeThenSpace(text) && out.pack(line, text, 4)) continue
+      const item = typedLine(line, text, options, allowQuality)
+      if (item) out.push(item)
     }
-    if (columns.length > (allowQuality ? 3 : 2)) {
-      yield reject(line, 'MALFORMED', `expected "type value${allowQuality ? ' [quality]' : ''}", got ${columns.length} columns`)
-      continue
-    }
-    yield toItem(line, { type: columns[0], value: columns[1], quality: columns[2] }, options)
+    yield* out.take()
   }
+}
+
+/** "pdq" then a space or a tab. */
+function isPdqTypeThenSpace(text: string): boolean {
+  const gap = text.charCodeAt(3)
+  return (gap === 32 || gap === 9) && text.startsWith('pdq')
+}
+
+/** One line of `hashes` or `te-local`: its item, or nothing for a blank line or a comment. */
+function typedLine(line: number, text: string, options: ReadOptions, allowQuality: boolean): ListItem | undefined {
+  const trimmed = text.trim()
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined
+  const columns = trimmed.split(/\s+/)
+  if (columns.length === 1) return toItem(line, { type: undefined, value: columns[0] }, options)
+  if (columns.length > (allowQuality ? 3 : 2)) {
+    return reject(line, 'MALFORMED', `expected "type value${allowQuality ? ' [quality]' : ''}", got ${columns.length} columns`)
+  }
+  return toItem(line, { type: columns[0], value: columns[1], quality: columns[2] }, options)
 }
 
 const VIDEO_PATH = /\.(mp4|m4v|mov|webm|mkv|avi|ts|mts|m2ts|mpe?g|3gp|flv|wmv|ogv)$/i

@@ -37,6 +37,13 @@ export class ExactIndex {
   private readonly scratch: Uint32Array
   private wantedId = 0
   private readonly holdsWantedId = (slot: number): boolean => this.slotIds[slot] === this.wantedId
+  private firstId = -1
+  /** firstWords' visitor, made once (not a closure per call). */
+  private readonly keepFirstId = (slot: number): void => {
+    if (!this.slotHolds(slot, this.scratch)) return
+    const id = this.slotIds[slot]!
+    if (this.firstId < 0 || id < this.firstId) this.firstId = id
+  }
 
   constructor(options: ExactIndexOptions) {
     if (options.digestBytes !== 16 && options.digestBytes !== 32) fail('BAD_REQUEST', 'digestBytes must be 16 (MD5) or 32 (SHA-256)')
@@ -68,6 +75,13 @@ export class ExactIndex {
   addFresh(entryId: number, value: Uint8Array): void {
     checkEntryId(entryId)
     this.insertSlot(entryId, this.toWords(value))
+  }
+
+  /** addFresh() for a value given as big-endian words (words[base .. base + digestBytes / 4)): no byte array per value. */
+  addFreshWords(entryId: number, words: Uint32Array, base = 0): void {
+    checkEntryId(entryId)
+    for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
+    this.insertSlot(entryId, this.scratch)
   }
 
   /** add() for a value given as big-endian words (words[base .. base + digestBytes / 4)), as PDQ hashes are packed. */
@@ -111,6 +125,17 @@ export class ExactIndex {
   lookupWords(words: Uint32Array, base = 0): number[] {
     for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
     return this.lookupScratch(this.scratch)
+  }
+
+  /**
+   * The smallest entry id holding exactly the value at words[base .. base + digestBytes / 4), or -1: lookupWords
+   * without an array and a closure per call (a start-up build asks once per hash, millions of times).
+   */
+  firstWords(words: Uint32Array, base = 0): number {
+    for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
+    this.firstId = -1
+    this.byValue.forEachOnRun(hashWords(this.scratch), this.keepFirstId)
+    return this.firstId
   }
 
   /** Entry ids holding exactly `value`, ascending. */

@@ -20,10 +20,15 @@
  */
 import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex } from './exact-index.js'
-import { PdqIndex, hashToWords, wordsToHash, type PdqMatch } from './pdq-index.js'
-import { STEP_ELEMENTS, rampedStep, runStepsAsync, type Steps } from './steps.js'
+import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
+import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
+
+/** A stepped build's collection of [from, to): allocates new hashes into ids/words from n; returns the new n. */
+type Collect = (ids: Uint32Array, words: Uint32Array, from: number, to: number, n: number) => number
+/** Work a stepped build does first, in steps of `step` elements. */
+type Prepare = (step: number) => Steps<void>
 
 /** Buffered signals are added to the index once there are this many... */
 const WRITE_BEHIND_MAX = 65_536
@@ -47,6 +52,8 @@ export class PdqCatalog {
   /** Per bank content id: its entry id + 1 (0: none). */
   private entryOfBank = new Uint32Array(1024)
   private bankRefs = 0
+  /** One hash parsed from hex, as 8 words (no array per hash). */
+  private readonly scratchWords = new Uint32Array(8)
   /** The stepped builds (federation rebuild, bank load) one after another; bank writes wait for them. */
   private builds: Promise<void> = Promise.resolve()
   private buildsInFlight = 0
@@ -115,6 +122,20 @@ export class PdqCatalog {
     return id
   }
 
+  /** find() for a hash packed as 8 words (src[base .. base + 8)): no byte array or id array per hash. */
+  private findWords(src: Uint32Array, base: number): number | undefined {
+    const id = this.entries.firstWords(src, base)
+    return id < 0 ? undefined : id
+  }
+
+  /** allocate() for a hash packed as 8 words. */
+  private allocateWords(src: Uint32Array, base: number): number {
+    const id = this.nextId++
+    if (id >= this.isSignal.length) this.growEntries(this.isSignal.length * 2)
+    this.entries.addFreshWords(id, src, base)
+    return id
+  }
+
   /** Adds a `pdq` signal (validated hex) through the write-behind buffer. */
   addSignal(hex: string): void {
     this.writeBehind.push(hex)
@@ -164,7 +185,7 @@ export class PdqCatalog {
   addSignalWordsAsync(packed: Uint32Array, sliceMs?: number): Promise<void> {
     const count = packed.length / 8
     return this.stepped((ids, words, from, to, n) => {
-      for (let i = from; i < to; i++) n = this.collectSignal(wordsToHash(packed, i * 8), ids, words, n)
+      for (let i = from; i < to; i++) n = this.collectSignal(packed, i * 8, ids, words, n)
       return n
     }, count, sliceMs)
   }
@@ -174,12 +195,12 @@ export class PdqCatalog {
    * over [0, count) in ramped steps, then the index's stepped bulk add. Writes that arrive meanwhile wait
    * (signals in the write-behind buffer, bank writes on idle()).
    */
-  private stepped(collect: (ids: Uint32Array, words: Uint32Array, from: number, to: number, n: number) => number, count: number, sliceMs?: number): Promise<void> {
+  private stepped(collect: Collect, count: number, sliceMs?: number, prepare?: Prepare): Promise<void> {
     const start = async (): Promise<void> => {
       if (this.writeBehind.length > 0) this.flush()
       this.building = true // (set before the first await: adds from here on are buffered)
       try {
-        await runStepsAsync(this.buildSteps(collect, count, STEP_ELEMENTS), sliceMs)
+        await runStepsAsync(this.buildSteps(collect, count, STEP_ELEMENTS, prepare), sliceMs)
       } finally {
         this.building = false
         this.buildsInFlight--
@@ -193,10 +214,11 @@ export class PdqCatalog {
     return run
   }
 
-  private *buildSteps(collect: (ids: Uint32Array, words: Uint32Array, from: number, to: number, n: number) => number, count: number, step: number): Steps<void> {
+  private *buildSteps(collect: Collect, count: number, step: number, prepare?: Prepare): Steps<void> {
+    if (prepare) yield* prepare(step)
     // Room for every hash up front, grown in steps: no table resize of a million entries in one go.
     yield* this.entries.reserveSteps(this.entries.size + count, step)
-    if (this.isSignal.length < this.nextId + count) this.growEntries(this.nextId + count)
+    if (this.isSignal.length < this.nextId + count) yield* this.growEntriesSteps(this.nextId + count, step)
     const ids = new Uint32Array(count)
     const words = new Uint32Array(count * 8)
     let n = 0
@@ -207,6 +229,22 @@ export class PdqCatalog {
       yield
     }
     if (n > 0) yield* this.index.addManySteps({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) }, step)
+  }
+
+  /** growEntries, copying in steps of `step` entries: at a million entries one copy blocked the loop for ms. */
+  private *growEntriesSteps(size: number, step: number): Steps<void> {
+    const signal = new Uint8Array(size)
+    const bank = new Uint32Array(size)
+    const used = this.nextId
+    for (let from = 0; from < used; from += step * 16) {
+      const to = Math.min(used, from + step * 16)
+      signal.set(this.isSignal.subarray(from, to), from)
+      bank.set(this.bankFirst.subarray(from, to), from)
+      yield
+    }
+    if (this.nextId !== used) throw new Error('PdqCatalog changed while it was growing')
+    this.isSignal = signal
+    this.bankFirst = bank
   }
 
   private growEntries(size: number): void {
@@ -225,34 +263,45 @@ export class PdqCatalog {
    * any build under way. contentIds[i] carries hexes[i].
    */
   addBankContentAsync(contentIds: Uint32Array, hexes: readonly string[], sliceMs?: number): Promise<void> {
-    this.reserveBankIds(contentIds)
-    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, (i) => parseHash256(hexes[i]!), from, to, ids, words, n), hexes.length, sliceMs)
+    const collect: Collect = (ids, words, from, to, n) => {
+      for (let i = from; i < to; i++) n = this.collectBankItem(contentIds[i]!, hashToWords(parseHash256(hexes[i]!), this.scratchWords), 0, ids, words, n)
+      return n
+    }
+    return this.stepped(collect, hexes.length, sliceMs, (step) => this.reserveBankIdsSteps(contentIds, step))
   }
 
   /** addBankContentAsync for hashes packed 8 words each (hashToWords), as the bank store reads them at open. */
   addBankContentWordsAsync(contentIds: Uint32Array, packed: Uint32Array, sliceMs?: number): Promise<void> {
-    this.reserveBankIds(contentIds)
-    return this.stepped((ids, words, from, to, n) => this.collectBank(contentIds, (i) => wordsToHash(packed, i * 8), from, to, ids, words, n), contentIds.length, sliceMs)
+    const collect: Collect = (ids, words, from, to, n) => {
+      for (let i = from; i < to; i++) n = this.collectBankItem(contentIds[i]!, packed, i * 8, ids, words, n)
+      return n
+    }
+    return this.stepped(collect, contentIds.length, sliceMs, (step) => this.reserveBankIdsSteps(contentIds, step))
   }
 
   /** Bank content added now (one bulk index add for the batch); the caller waits for idle() first. */
   addBankContent(contentIds: Uint32Array, hexes: readonly string[]): void {
-    this.addBank(contentIds, (i) => parseHash256(hexes[i]!))
+    this.addBank(contentIds, (i) => {
+      hashToWords(parseHash256(hexes[i]!), this.scratchWords)
+      return 0
+    }, this.scratchWords)
   }
 
   /** addBankContent for hashes packed 8 words each (hashToWords). */
   addBankContentWords(contentIds: Uint32Array, packed: Uint32Array): void {
-    this.addBank(contentIds, (i) => wordsToHash(packed, i * 8))
+    this.addBank(contentIds, (i) => i * 8, packed)
   }
 
-  private addBank(contentIds: Uint32Array, hashOf: (i: number) => Hash256): void {
+  /** baseOf(i): where item i's hash is in `src` (8 words), once baseOf has put it there. */
+  private addBank(contentIds: Uint32Array, baseOf: (i: number) => number, src: Uint32Array): void {
     this.flush()
     this.reserveBankIds(contentIds)
     const count = contentIds.length
     if (this.isSignal.length < this.nextId + count) this.growEntries(Math.max(this.isSignal.length * 2, this.nextId + count))
     const ids = new Uint32Array(count)
     const words = new Uint32Array(count * 8)
-    const n = this.collectBank(contentIds, hashOf, 0, count, ids, words, 0)
+    let n = 0
+    for (let i = 0; i < count; i++) n = this.collectBankItem(contentIds[i]!, src, baseOf(i), ids, words, n)
     if (n > 0) this.index.addMany({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) })
   }
 
@@ -301,36 +350,48 @@ export class PdqCatalog {
   }
 
   private reserveBankIds(contentIds: Uint32Array): void {
+    runSteps(this.reserveBankIdsSteps(contentIds, Infinity))
+  }
+
+  /**
+   * Room in entryOfBank for every id of contentIds, in steps of `step` ids: at a million bank items the
+   * one-piece scan and copy blocked the event loop for 20-40 ms of a start-up.
+   */
+  private *reserveBankIdsSteps(contentIds: Uint32Array, step: number): Steps<void> {
     let max = 0
-    for (const id of contentIds) if (id > max) max = id
+    for (let from = 0; from < contentIds.length; from += step * 16) {
+      max = Math.max(max, maxOf(contentIds, from, Math.min(contentIds.length, from + step * 16)))
+      yield
+    }
     if (max < this.entryOfBank.length) return
-    const grown = new Uint32Array(Math.max(max + 1, this.entryOfBank.length * 2))
-    grown.set(this.entryOfBank)
+    const old = this.entryOfBank
+    const grown = new Uint32Array(Math.max(max + 1, old.length * 2))
+    for (let from = 0; from < old.length; from += step * 16) {
+      grown.set(old.subarray(from, Math.min(old.length, from + step * 16)), from)
+      yield
+    }
+    if (this.entryOfBank !== old) throw new Error('PdqCatalog changed while it was growing')
     this.entryOfBank = grown
   }
 
-  /** Like collectSignals, for bank content: refers contentIds[i] to hashOf(i)'s entry. */
-  private collectBank(contentIds: Uint32Array, hashOf: (i: number) => Hash256, from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
-    for (let i = from; i < to; i++) {
-      const contentId = contentIds[i]!
-      if (contentId === 0) throw new RangeError('bank content ids start at 1')
-      if (this.entryOfBank[contentId] !== 0) this.removeBankContent(contentId) // re-added: its hash may differ
-      const hash = hashOf(i)
-      let entry = this.find(hash)
-      if (entry === undefined) {
-        entry = this.allocate(hash)
-        ids[n] = entry
-        hashToWords(hash, words, n * 8)
-        n++
-      }
-      this.entryOfBank[contentId] = entry + 1
-      this.bankRefs++
-      if (this.bankFirst[entry] === 0) this.bankFirst[entry] = contentId
-      else {
-        const more = this.bankMore.get(entry)
-        if (more) more.push(contentId)
-        else this.bankMore.set(entry, [contentId])
-      }
+  /** Like collectSignal, for bank content: refers contentId to the entry of the hash at src[base .. base + 8). */
+  private collectBankItem(contentId: number, src: Uint32Array, base: number, ids: Uint32Array, words: Uint32Array, n: number): number {
+    if (contentId === 0) throw new RangeError('bank content ids start at 1')
+    if (this.entryOfBank[contentId] !== 0) this.removeBankContent(contentId) // re-added: its hash may differ
+    let entry = this.findWords(src, base)
+    if (entry === undefined) {
+      entry = this.allocateWords(src, base)
+      ids[n] = entry
+      copyWords(src, base, words, n * 8)
+      n++
+    }
+    this.entryOfBank[contentId] = entry + 1
+    this.bankRefs++
+    if (this.bankFirst[entry] === 0) this.bankFirst[entry] = contentId
+    else {
+      const more = this.bankMore.get(entry)
+      if (more) more.push(contentId)
+      else this.bankMore.set(entry, [contentId])
     }
     return n
   }
@@ -342,20 +403,21 @@ export class PdqCatalog {
 
   /** Parses hexes[from, to): marks known hashes as signals, allocates new ones into ids/words from n; returns the new n. */
   private collectSignals(hexes: readonly string[], from: number, to: number, ids: Uint32Array, words: Uint32Array, n: number): number {
-    for (let i = from; i < to; i++) n = this.collectSignal(parseHash256(hexes[i]!), ids, words, n)
+    for (let i = from; i < to; i++) n = this.collectSignal(hashToWords(parseHash256(hexes[i]!), this.scratchWords), 0, ids, words, n)
     return n
   }
 
-  private collectSignal(hash: Hash256, ids: Uint32Array, words: Uint32Array, n: number): number {
-    const known = this.find(hash)
+  /** One signal's hash at src[base .. base + 8): marks a known hash as a signal, or allocates it into ids/words at n; returns the new n. */
+  private collectSignal(src: Uint32Array, base: number, ids: Uint32Array, words: Uint32Array, n: number): number {
+    const known = this.findWords(src, base)
     if (known !== undefined) {
       this.isSignal[known] = 1
       return n
     }
-    const id = this.allocate(hash)
+    const id = this.allocateWords(src, base)
     this.isSignal[id] = 1
     ids[n] = id
-    hashToWords(hash, words, n * 8)
+    copyWords(src, base, words, n * 8)
     return n + 1
   }
 
@@ -426,4 +488,14 @@ export class PdqCatalog {
   memoryBytes(): number {
     return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength + this.bankFirst.byteLength + this.entryOfBank.byteLength
   }
+}
+
+function maxOf(values: Uint32Array, from: number, to: number): number {
+  let max = 0
+  for (let i = from; i < to; i++) if (values[i]! > max) max = values[i]!
+  return max
+}
+
+function copyWords(src: Uint32Array, base: number, out: Uint32Array, at: number): void {
+  for (let w = 0; w < 8; w++) out[at + w] = src[base + w]!
 }

@@ -80,6 +80,26 @@ describe('ExactIndex', () => {
     }
   })
 
+  it('addFreshWords indexes like addFresh; firstWords finds the smallest id holding a value, or -1', () => {
+    const viaFresh = new ExactIndex({ digestBytes: 32 })
+    const viaWords = new ExactIndex({ digestBytes: 32 })
+    const values = Array.from({ length: 3000 }, (_, i) => sha256(`w-${i % 1000}`))
+    const packed = new Uint32Array(8 * (values.length + 1)) // (at an offset: words[base .. base + 8))
+    values.forEach((v, id) => {
+      viaFresh.addFresh(id, v)
+      for (let w = 0; w < 8; w++) packed[8 + id * 8 + w] = new DataView(v.buffer, v.byteOffset).getUint32(w * 4)
+      viaWords.addFreshWords(id, packed, 8 + id * 8)
+    })
+    assert.equal(viaWords.size, viaFresh.size)
+    for (let id = 0; id < 1000; id++) {
+      assert.deepEqual(viaWords.lookup(values[id]!), viaFresh.lookup(values[id]!))
+      assert.equal(viaWords.firstWords(packed, 8 + (id + 2000) * 8), id)
+    }
+    viaWords.remove(5)
+    assert.equal(viaWords.firstWords(packed, 8 + 5 * 8), 1005)
+    assert.equal(viaWords.firstWords(new Uint32Array(8)), -1)
+  })
+
   it('rejects wrong digest lengths and bad ids with their error codes', () => {
     const index = new ExactIndex({ digestBytes: 32 })
     assert.throws(() => index.add(1, md5('x')), (err) => isHashmeshError(err, 'HASH_INVALID'))

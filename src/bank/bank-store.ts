@@ -38,7 +38,7 @@ const NEXT = 'bank!next'
 const CHUNK_MIN_ITEMS = 32
 /** PDQ hashes added at once from which the catalog's build runs in steps (smaller adds are quick enough). */
 const STEPPED_PDQ_ADD = 4096
-/** Initial room for the PDQ hashes collected at open (grows by doubling). */
+/** Initial room for the PDQ hashes collected at open, at least (see open). */
 const OPEN_PDQ_BATCH = 65_536
 /** Content items read from the store per request when a bank's content is walked. */
 const READ_CHUNK = 1000
@@ -99,8 +99,16 @@ export class BankStore {
     // PDQ hashes are packed into words as they are read and indexed in one stepped bulk build (not one
     // maintenance pass per item: at 1 M items that was minutes); the loop yields every few ms, also within
     // a LevelDB chunk, so /status answers meanwhile.
-    let ids = new Uint32Array(OPEN_PDQ_BATCH)
-    let words = new Uint32Array(OPEN_PDQ_BATCH * 8)
+    // Every id is below the stored next id, so the per-id columns and the PDQ arrays get their size once
+    // (ids of deleted content make it an upper bound): growing them by doubling copied up to 32 MB at a time,
+    // 10-20 ms in one piece while /status waited, and each copy's garbage drove a full GC. They still grow
+    // by doubling should a store hold ids beyond it.
+    const next = await kv.get(NEXT)
+    const storedNext = next ? parse<number>(next) : 1
+    store.room(storedNext - 1)
+    const expected = Math.max(OPEN_PDQ_BATCH, storedNext - 1)
+    let ids = new Uint32Array(expected)
+    let words = new Uint32Array(expected * 8)
     let pending = 0
     let maxId = 0
     const room = (): void => {
@@ -146,9 +154,8 @@ export class BankStore {
       }
     }
     if (pending > 0) await pdq.addBankContentWordsAsync(ids.subarray(0, pending), words.subarray(0, pending * 8))
-    const next = await kv.get(NEXT)
     // (not Math.max(...ids): a million arguments overflow the stack)
-    store.nextId = Math.max(next ? parse<number>(next) : 1, maxId + 1)
+    store.nextId = Math.max(storedNext, maxId + 1)
     return store
   }
 

@@ -78,7 +78,7 @@ export interface MatchOptions {
 
 /** Signals added to the index per bulk build during a rebuild (bigger batches build faster). */
 const REBUILD_BATCH = 1_000_000
-/** Room for this many hashes at first (grown by doubling, up to a batch). */
+/** Room for at least this many hashes at first (see rebuild). */
 const REBUILD_FIRST_ROOM = 65_536
 /** Decoded, signature-checked records kept for explaining matches (records never change). */
 const RECORD_CACHE_SIZE = 4096
@@ -103,7 +103,10 @@ export class Matcher {
   async rebuild(progress?: (done: number) => void): Promise<number> {
     let done = 0
     // PDQ hashes packed into words as they are read (see PdqCatalog.addSignalWordsAsync), not kept as strings.
-    let words = new Uint32Array(REBUILD_FIRST_ROOM * 8)
+    // Room for every signal the store counts (the signal index's keys; PDQ ones are some of them), up to a
+    // batch, at once: doubling copied up to 32 MB in one piece (10-20 ms while /status waited), and every
+    // discarded array drove a full GC. It still doubles should the count be short.
+    let words = new Uint32Array(Math.min(REBUILD_BATCH, Math.max(REBUILD_FIRST_ROOM, this.store.getCounts().signals)) * 8)
     let n = 0
     const pacer = new Pacer()
     for await (const { signalKey: key, id } of this.store.iterateSignalIndex()) {

@@ -114,7 +114,7 @@ export class PdqIndex {
     this.building = true
     try {
       yield* this.growSteps(this.used + ids.length, step)
-      if (this.slotById.size === 0 && this.used === 0) this.slotById.clear(ids.length)
+      if (this.slotById.size === 0 && this.used === 0) yield* this.slotById.clearSteps(ids.length, step)
       else yield* this.slotById.reserveSteps(this.slotById.size + ids.length, step)
       for (let from = 0, k = 0; from < ids.length; k++) {
         const to = Math.min(ids.length, from + rampedStep(k, step))

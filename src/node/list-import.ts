@@ -108,7 +108,8 @@ class PackedPending {
       grown.set(this.words)
       this.words = grown
     }
-    this.words.set(words.subarray(base, base + 8), this.count * 8)
+    const at = this.count * 8
+    for (let w = 0; w < 8; w++) this.words[at + w] = words[base + w]!
     this.lines[this.count++] = line
   }
 
@@ -163,7 +164,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     inflightKeys = keys
     inflight = (async () => {
       if (!dryRun && batch.length > 0) {
-        const refused = await sink.write(batch, summary, options)
+        const refused = await sink.write(batch, summary, options, keys)
         for (const r of refused) reject(r.line, r.code, r.message)
         summary.accepted -= refused.length
       }
@@ -276,8 +277,8 @@ interface Sink {
   /** has() of a PDQ signal whose hash is packed at words[base .. base + 8). */
   hasPdqWords(words: Uint32Array, base: number): boolean
   unsupported(item: ListSignal): string | undefined
-  /** Writes a batch; answers the lines the node refused. */
-  write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions): Promise<ListRejection[]>
+  /** Writes a batch (`keys`: its signals); answers the lines the node refused. */
+  write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions, keys: SignalKeys): Promise<ListRejection[]>
   /** Present when the sink writes packed PDQ lines as they are (a local or negative bank). */
   writePacked?(batch: PackedPdq, summary: ListImportSummary): Promise<void>
 }
@@ -339,9 +340,9 @@ function contributionSink(node: HashmeshNode): Sink {
     has: (item) => seen.has(item.type, item.value),
     hasPdqWords: (words, base) => seen.hasPdqWords(words, base),
     unsupported: (item) => (item.type === 'vpdq' && !item.frames?.length ? 'a vpdq signal needs its frames to be contributed (hashmesh jsonl carries them)' : undefined),
-    write: async (batch, summary, options) => {
+    write: async (batch, summary, options, keys) => {
       const { refused, records } = await contributeGroups(node, batch, options)
-      for (const s of batch) seen.add(s.type, s.value)
+      seen.addAll(keys) // (no hex parsed again)
       summary.written += records
       return refused
     },

@@ -75,6 +75,10 @@ class HexSet extends EntryTable {
     this.values.push(value)
     this.insert(this.values.length, hash | 0)
   }
+
+  addAll(other: HexSet): void {
+    for (const value of other.values) this.add(value, hexHash(value))
+  }
 }
 
 /** 256-bit hashes packed as 8 words, exactly: stored in one growing array; a hash hit is confirmed word by word. */
@@ -94,9 +98,14 @@ class PdqWordSet extends EntryTable {
       grown.set(this.words)
       this.words = grown
     }
-    this.words.set(words.subarray(base, base + 8), this.count * 8)
+    const at = this.count * 8
+    for (let w = 0; w < 8; w++) this.words[at + w] = words[base + w]! // (a subarray per add made a view object to collect)
     this.count++
     this.insert(this.count, hash)
+  }
+
+  addAll(other: PdqWordSet): void {
+    for (let i = 0; i < other.count; i++) this.add(other.words, i * 8)
   }
 
   private find(words: Uint32Array, base: number, hash: number): boolean {
@@ -137,6 +146,21 @@ export class SignalKeys {
 
   addPdqWords(words: Uint32Array, base: number): void {
     this.pdq.add(words, base)
+  }
+
+  /** Adds every signal of `other`. */
+  addAll(other: SignalKeys): void {
+    this.pdq.addAll(other.pdq)
+    for (const [type, values] of other.hex) {
+      let mine = this.hex.get(type)
+      if (!mine) this.hex.set(type, (mine = new HexSet()))
+      mine.addAll(values)
+    }
+    for (const [type, values] of other.other) {
+      let mine = this.other.get(type)
+      if (!mine) this.other.set(type, (mine = new Set()))
+      for (const value of values) mine.add(value)
+    }
   }
 
   has(type: string, value: string): boolean {

@@ -59,3 +59,17 @@ test('PDQ hashes given as packed words are the same set as given as hex; one-bit
     assert.equal(keys.has('md5', hexes[i]!), false)
   }
 })
+
+test('addAll adds every signal of another set, of every kind', () => {
+  const a = new SignalKeys()
+  const b = new SignalKeys()
+  const pdq = randomBytes(32).toString('hex')
+  const md5 = randomBytes(16).toString('hex')
+  b.add('pdq', pdq)
+  b.add('md5', md5)
+  b.add('vpdq', 'video-1')
+  a.add('pdq', randomBytes(32).toString('hex'))
+  a.addAll(b)
+  assert.ok(a.has('pdq', pdq) && a.has('md5', md5) && a.has('vpdq', 'video-1'))
+  assert.ok(!a.has('sha256', md5) && !b.has('pdq', randomBytes(32).toString('hex')))
+})

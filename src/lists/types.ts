@@ -86,6 +86,7 @@ export type ListItem = ListSignal | ListRejection
  * `words[8i .. 8i + 8)`, big-endian words of its hex (hash256 hexToWords). Line i means exactly what
  * `{ kind: 'signal', line: lines[i], type: 'pdq', value }` would, with no other field; a reader packs only
  * the lines it would turn into such a signal, so a million-line list costs no object and no string per hash.
+ * The arrays are views a reader reuses once the next batch is asked for: copy what is kept longer.
  */
 export interface PackedPdq {
   kind: 'packed-pdq'

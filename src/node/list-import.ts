@@ -113,6 +113,11 @@ class PackedPending {
     this.lines[this.count++] = line
   }
 
+  clear(): this {
+    this.count = 0
+    return this
+  }
+
   get batch(): PackedPdq {
     return { kind: 'packed-pdq', count: this.count, lines: this.lines.subarray(0, this.count), words: this.words.subarray(0, this.count * 8) }
   }
@@ -150,6 +155,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   // One batch is written while the next is read: `inflight` is the write under way, `inflightKeys` its signals.
   let inflight: Promise<void> | undefined
   let inflightKeys = new SignalKeys()
+  let inflightPacked = new PackedPending()
 
   const flush = async (doneThrough: number): Promise<void> => {
     checkAborted(options.signal)
@@ -157,11 +163,14 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     const packed = pendingPacked
     const keys = pendingKeys
     pending = []
-    pendingPacked = new PackedPending()
-    pendingKeys = new SignalKeys()
     await inflight // reading waits here: no line is checked while the two sets change
     checkAborted(options.signal)
+    // The write before is done: its key set and packed lines take the next batch (new ones per batch were
+    // ~200 KB of typed arrays each, garbage that stood in an import's RSS until a GC).
+    pendingKeys = inflightKeys.clear()
+    pendingPacked = inflightPacked.clear()
     inflightKeys = keys
+    inflightPacked = packed
     inflight = (async () => {
       if (!dryRun && batch.length > 0) {
         const refused = await sink.write(batch, summary, options, keys)

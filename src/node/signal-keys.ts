@@ -34,6 +34,10 @@ abstract class EntryTable {
   protected slots = new Int32Array(2 * 1024)
   protected mask = 1023
 
+  protected clearTable(): void {
+    this.slots.fill(0)
+  }
+
   /** Places entry number `entry` (1-based) under `hash`, growing the table to keep it at most half full. */
   protected insert(entry: number, hash: number): void {
     if (2 * entry > this.mask + 1) this.grow()
@@ -104,6 +108,11 @@ class PdqWordSet extends EntryTable {
     this.insert(this.count, hash)
   }
 
+  clear(): void {
+    this.count = 0
+    this.clearTable()
+  }
+
   addAll(other: PdqWordSet): void {
     for (let i = 0; i < other.count; i++) this.add(other.words, i * 8)
   }
@@ -146,6 +155,14 @@ export class SignalKeys {
 
   addPdqWords(words: Uint32Array, base: number): void {
     this.pdq.add(words, base)
+  }
+
+  /** Empties the set, keeping its memory for what comes next. */
+  clear(): this {
+    this.pdq.clear()
+    this.hex.clear()
+    this.other.clear()
+    return this
   }
 
   /** Adds every signal of `other`. */

@@ -73,3 +73,15 @@ test('addAll adds every signal of another set, of every kind', () => {
   assert.ok(a.has('pdq', pdq) && a.has('md5', md5) && a.has('vpdq', 'video-1'))
   assert.ok(!a.has('sha256', md5) && !b.has('pdq', randomBytes(32).toString('hex')))
 })
+
+test('clear empties the set for reuse; what is added after is found, what was before is not', () => {
+  const keys = new SignalKeys()
+  const before = Array.from({ length: 3000 }, () => randomBytes(32).toString('hex'))
+  for (const v of before) keys.add('pdq', v)
+  keys.add('md5', 'ab'.repeat(16))
+  keys.clear()
+  assert.ok(before.every((v) => !keys.has('pdq', v)) && !keys.has('md5', 'ab'.repeat(16)))
+  const after = Array.from({ length: 5000 }, () => randomBytes(32).toString('hex'))
+  for (const v of after) keys.add('pdq', v)
+  assert.ok(after.every((v) => keys.has('pdq', v)) && before.every((v) => !keys.has('pdq', v)))
+})

@@ -40,6 +40,8 @@ const CHUNK_MIN_ITEMS = 32
 const STEPPED_PDQ_ADD = 4096
 /** Initial room for the PDQ hashes collected at open, at least (see open). */
 const OPEN_PDQ_BATCH = 65_536
+/** ...and at most this many (36 bytes each); beyond it they grow by doubling as the ids are read. */
+const OPEN_PRESIZE_MAX = 4_194_304
 /** Content items read from the store per request when a bank's content is walked. */
 const READ_CHUNK = 1000
 /** Banks are numbered in a Uint16Array column (slot 0: no content). */
@@ -103,10 +105,11 @@ export class BankStore {
     // (ids of deleted content make it an upper bound): growing them by doubling copied up to 32 MB at a time,
     // 10-20 ms in one piece while /status waited, and each copy's garbage drove a full GC. They still grow
     // by doubling should a store hold ids beyond it.
+    // (capped: a store whose content was mostly deleted, or a damaged next id, must not size them to gigabytes)
     const next = await kv.get(NEXT)
     const storedNext = next ? parse<number>(next) : 1
-    store.room(storedNext - 1)
-    const expected = Math.max(OPEN_PDQ_BATCH, storedNext - 1)
+    const expected = Math.min(OPEN_PRESIZE_MAX, Math.max(OPEN_PDQ_BATCH, storedNext - 1))
+    store.room(expected)
     let ids = new Uint32Array(expected)
     let words = new Uint32Array(expected * 8)
     let pending = 0

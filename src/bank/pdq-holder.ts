@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { fail } from '../errors.js'
-import type { Hash256 } from '../hash/hash256.js'
+import { mixHashWords, type Hash256 } from '../hash/hash256.js'
 
 export interface BankPdqHolder {
   /** Bank content items with a PDQ hash here. */
@@ -155,10 +155,5 @@ const SEED = randomBytes(4).readInt32LE(0)
 
 /** A 32-bit tag of a packed hash (its words mixed with the seed). */
 function tagOf(words: Uint32Array, base: number): number {
-  let h = SEED
-  for (let w = 0; w < 8; w++) {
-    h = Math.imul(h ^ words[base + w]!, 0x9e3779b1)
-    h ^= h >>> 15
-  }
-  return h | 0
+  return mixHashWords(words, base, SEED)
 }

@@ -55,6 +55,24 @@ export function wordsToHex(words: Uint32Array, base = 0): string {
   return bytes.toString('hex')
 }
 
+/** Copies the 8 words of a packed hash (src[base .. base + 8) to out[at .. at + 8)) without a view per copy. */
+export function copyHashWords(src: Uint32Array, base: number, out: Uint32Array, at: number): void {
+  for (let w = 0; w < 8; w++) out[at + w] = src[base + w]!
+}
+
+/**
+ * A 32-bit hash of all 8 words of a packed hash, for hash tables keyed by hash value (near neighbours in a
+ * list differ in a few bits anywhere, so every word counts); `seed` varies it per table or per process.
+ */
+export function mixHashWords(words: Uint32Array, base: number, seed: number): number {
+  let h = seed
+  for (let w = 0; w < 8; w++) {
+    h = Math.imul(h ^ words[base + w]!, 0x9e3779b1)
+    h ^= h >>> 15
+  }
+  return h | 0
+}
+
 export function formatHash256(hash: Hash256): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')
 }

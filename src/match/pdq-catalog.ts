@@ -18,7 +18,7 @@
  * a flush every second during a long catch-up rebuilt the growing index again and again (1.3 s of a
  * 100,000-record catch-up).
  */
-import { formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
+import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex } from './exact-index.js'
 import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
@@ -382,7 +382,7 @@ export class PdqCatalog {
     if (entry === undefined) {
       entry = this.allocateWords(src, base)
       ids[n] = entry
-      copyWords(src, base, words, n * 8)
+      copyHashWords(src, base, words, n * 8)
       n++
     }
     this.entryOfBank[contentId] = entry + 1
@@ -417,7 +417,7 @@ export class PdqCatalog {
     const id = this.allocateWords(src, base)
     this.isSignal[id] = 1
     ids[n] = id
-    copyWords(src, base, words, n * 8)
+    copyHashWords(src, base, words, n * 8)
     return n + 1
   }
 
@@ -494,8 +494,4 @@ function maxOf(values: Uint32Array, from: number, to: number): number {
   let max = 0
   for (let i = from; i < to; i++) if (values[i]! > max) max = values[i]!
   return max
-}
-
-function copyWords(src: Uint32Array, base: number, out: Uint32Array, at: number): void {
-  for (let w = 0; w < 8; w++) out[at + w] = src[base + w]!
 }

@@ -19,7 +19,7 @@ import { fail, isHashmeshError } from '../errors.js'
 import type { BankStore } from '../bank/bank-store.js'
 import type { BankContent } from '../bank/types.js'
 import { unpackPdq, type LineCode, type ListBatch, type ListItem, type ListRejection, type ListSignal, type PackedPdq } from '../lists/index.js'
-import { hexToWords, wordsToHex } from '../hash/hash256.js'
+import { copyHashWords, hexToWords, wordsToHex } from '../hash/hash256.js'
 import { checkAborted, type AbortOptions } from './abort.js'
 import { Pacer } from '../match/steps.js'
 import { BanksService } from './banks-service.js'
@@ -108,8 +108,7 @@ class PackedPending {
       grown.set(this.words)
       this.words = grown
     }
-    const at = this.count * 8
-    for (let w = 0; w < 8; w++) this.words[at + w] = words[base + w]!
+    copyHashWords(words, base, this.words, this.count * 8)
     this.lines[this.count++] = line
   }
 

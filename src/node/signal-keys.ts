@@ -4,7 +4,7 @@
  * values in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
  * lookup, against a JS Set's bucket, chain entry and key string), anything else in a plain Set.
  */
-import { hexToWords } from '../hash/hash256.js'
+import { copyHashWords, hexToWords, mixHashWords } from '../hash/hash256.js'
 import { hexDigitValue } from '../hash/hex.js'
 
 /** A 32-bit hash of the first 16 hex digits (hashes are uniform, but a list may hold near neighbours), or -1. */
@@ -102,8 +102,7 @@ class PdqWordSet extends EntryTable {
       grown.set(this.words)
       this.words = grown
     }
-    const at = this.count * 8
-    for (let w = 0; w < 8; w++) this.words[at + w] = words[base + w]! // (a subarray per add made a view object to collect)
+    copyHashWords(words, base, this.words, this.count * 8) // (a subarray per add made a view object to collect)
     this.count++
     this.insert(this.count, hash)
   }
@@ -132,15 +131,7 @@ class PdqWordSet extends EntryTable {
   }
 }
 
-/** A 32-bit hash of all eight words (near neighbours in a list differ in a few bits anywhere). */
-function wordsHash(words: Uint32Array, base: number): number {
-  let h = 0x811c9dc5
-  for (let w = 0; w < 8; w++) {
-    h = Math.imul(h ^ words[base + w]!, 0x9e3779b1)
-    h ^= h >>> 15
-  }
-  return h | 0
-}
+const wordsHash = (words: Uint32Array, base: number): number => mixHashWords(words, base, 0x811c9dc5)
 
 export class SignalKeys {
   private readonly hex = new Map<string, HexSet>()

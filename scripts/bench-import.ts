@@ -1,7 +1,8 @@
 /**
  * Import benchmark (issue 16): a CSV of random PDQ hashes into a local bank, and a CSV of PDQ hashes with
  * labels per line as contributions (signed, 1,000 per record, one record per label set), through the one
- * import path the CLI uses (lists/readImportBatches -> node/importList), on a fresh data directory.
+ * import path the CLI uses (lists/readImportBatches -> node/importList, saving a checkpoint), on a fresh data
+ * directory.
  *
  *   npx tsx scripts/bench-import.ts [--lines 1000000] [--contribute-lines 1000000] [--served-lines 0] [--keep]
  *
@@ -65,7 +66,9 @@ async function phase(name: string, node: HashmeshNode, file: string, lines: numb
   loopDelay.enable()
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
-  const summary = await importList(node, readImportBatches(file, { format: 'csv', map: { hash: 'pdq_hash', ...(withLabels ? { label: ['tags'] } : {}) }, signalType: 'pdq' }), { into })
+  // With a checkpoint, as `hashmesh import` runs (it saves one in the data directory as it goes).
+  const checkpointKey = randomBytes(16).toString('hex')
+  const summary = await importList(node, readImportBatches(file, { format: 'csv', map: { hash: 'pdq_hash', ...(withLabels ? { label: ['tags'] } : {}) }, signalType: 'pdq' }), { into, checkpointKey })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const used = process.cpuUsage(cpu)
   const cpuSeconds = (used.user + used.system) / 1e6

@@ -5,6 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { encodeChunk, encodePdqChunk, DecodedChunk } from '../../src/bank/content-chunk.js'
 import { hexToWords } from '../../src/hash/hash256.js'
@@ -109,6 +111,41 @@ test('a packed import stopped after two batches goes on from its checkpoint, wit
       assert.equal(resumed.accepted, 500)
       assert.equal(resumed.rejected, 0)
       assert.equal((await (await banks.loaded).listContent('RESUME')).length, 2500)
+    } finally {
+      await node.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+})
+
+test('a bank import killed after batches it had not yet checkpointed reads them again as DUPLICATE and writes none twice', async () => {
+  const dir = tempDir()
+  try {
+    await initDataDir(dir.path, { name: 'killed' })
+    const node = await HashmeshNode.open(dir.path, { env: {}, bankMatching: false })
+    try {
+      const banks = new BanksService(node)
+      await banks.createBank({ name: 'KILLED' })
+      const lines = ['hash', ...Array.from({ length: 3000 }, hex)]
+      const key = 'ef'.repeat(16)
+      const stop = new AbortController()
+      let flushes = 0
+      await assert.rejects(importList(node, readImportBatches(csv(lines), { format: 'csv', signalType: 'pdq' }), {
+        into: { bank: 'KILLED' }, checkpointKey: key, batchSize: 500, signal: stop.signal,
+        onProgress: () => { if (++flushes === 4) stop.abort() },
+      }))
+      assert.equal(readCheckpoint(node, key)!.line, 2001, 'saved when the import stopped: four batches of 500')
+      // As if the process had been killed before that save: the last one it made was a second after the start.
+      writeFileSync(join(dir.path, 'imports', `${key}.json`), JSON.stringify({ key, line: 1001, complete: false, updatedAt: 0 }))
+      const rejected: ListRejection[] = []
+      const resumed = await importList(node, readImportBatches(csv(lines), { format: 'csv', signalType: 'pdq' }), { into: { bank: 'KILLED' }, checkpointKey: key, onRejected: (r) => rejected.push(r) })
+      assert.equal(resumed.resumedAfterLine, 1001)
+      assert.equal(resumed.accepted, 1000)
+      assert.deepEqual(rejected.map((r) => r.line), Array.from({ length: 1000 }, (_, i) => 1002 + i))
+      assert.ok(rejected.every((r) => r.code === 'DUPLICATE'))
+      assert.equal((await (await banks.loaded).listContent('KILLED')).length, 3000)
+      assert.equal(readCheckpoint(node, key)!.complete, true)
     } finally {
       await node.close()
     }

@@ -7,7 +7,8 @@
 import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fail } from '../errors.js'
-import { isPeerId, type BanEntry, type BanStore } from '../net/index.js'
+import type { BanEntry, BanStore } from '../net/index.js'
+import { isPeerId } from '../net/keys.js'
 
 export const BANS_FILE = 'bans.json'
 /** Format of the file; a file of another version is refused rather than guessed at. */

@@ -14,7 +14,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { join, resolve } from 'node:path'
 import { fail } from '../errors.js'
 import { fromHex, generateMemberKeyPair, keyPairFromSeed, randomToken, toHex, type MemberKeyPair } from '../record/crypto.js'
-import { generatePeerKey, generatePsk, peerIdFromKey } from '../net/keys.js'
 import { parseAddress } from '../net/addresses.js'
 
 /** Multiaddr facts for the CLI (doctor), which reaches net/ through node/. */
@@ -53,6 +52,8 @@ export async function initDataDir(dataDir: string, options: InitOptions): Promis
   if (!options.name || options.name.length > 64) fail('BAD_REQUEST', 'the member name must be 1 to 64 characters')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const memberKeyPair = generateMemberKeyPair()
+  // libp2p's key code is loaded when a key is made (init, a new PSK), not by every command that opens a node.
+  const { generatePeerKey, peerIdFromKey } = await import('../net/keys.js')
   const peerKey = await generatePeerKey()
   const apiToken = randomToken()
   writeSecret(join(dir, FILES.memberKey), toHex(memberKeyPair.seed) + '\n')
@@ -113,7 +114,8 @@ export function apiTokenReader(dataDir: string): () => string {
 }
 
 /** A new pre-shared key file (libp2p pnet format) for `p2p.pskFile`: the members share it out of band. */
-export function createPskFile(path: string): void {
+export async function createPskFile(path: string): Promise<void> {
+  const { generatePsk } = await import('../net/keys.js')
   writeFileSync(path, generatePsk(), { mode: 0o600, flag: 'wx' })
 }
 

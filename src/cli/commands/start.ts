@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file>', 'key file to create (mode 0600)')
     .action(async (opts: { out: string }) => {
       const { createPskFile } = await import('../../node/identity.js')
-      createPskFile(opts.out)
+      await createPskFile(opts.out)
       printLine(`wrote ${opts.out}; give it to every member and set p2p.pskFile on every node`)
     })
 

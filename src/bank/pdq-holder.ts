@@ -45,6 +45,8 @@ export class ExactPdqHolder implements BankPdqHolder {
   private table = new Int32Array(2 * 1024)
   private mask = 1023
   private count = 0
+  /** The highest content id added (ids are never reused: one past it was never held). */
+  private maxId = 0
 
   get bankSize(): number {
     return this.count
@@ -64,7 +66,9 @@ export class ExactPdqHolder implements BankPdqHolder {
 
   private add(contentId: number, packed: Uint32Array, base: number): void {
     if (!Number.isInteger(contentId) || contentId < 1 || contentId > 0xfffffffe) throw new RangeError('bank content ids are 1 .. 2^32 - 2')
-    if (this.holds(contentId)) this.removeBankContent(contentId) // re-added: its hash may differ
+    // Re-added: its hash may differ. An id past every one added is new (an import's), and needs no look.
+    if (contentId <= this.maxId && this.holds(contentId)) this.removeBankContent(contentId)
+    if (contentId > this.maxId) this.maxId = contentId
     const page = contentId >>> PAGE_BITS
     while (this.pages.length <= page) this.pages.push(new Uint32Array(0))
     if (this.pages[page]!.length === 0) this.pages[page] = new Uint32Array(PAGE_SIZE * 8)

@@ -23,7 +23,14 @@ export function isWireMap(v: unknown): v is Wire {
 }
 
 function onlyKeys(obj: Wire, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail('RECORD_INVALID', `${what}: unknown field "${k}"`)
+  const k = unknownKey(obj, allowed)
+  if (k !== undefined) fail('RECORD_INVALID', `${what}: unknown field "${k}"`)
+}
+
+/** The first key of `obj` not in `allowed` (for-in: no array of keys per call; a record holds up to 1,000 signals). */
+function unknownKey(obj: Wire, allowed: readonly string[]): string | undefined {
+  for (const k in obj) if (!allowed.includes(k)) return k
+  return undefined
 }
 
 function bytesOf(v: unknown, length: number, what: string): Uint8Array {
@@ -126,30 +133,44 @@ export function signalToWire(signal: Signal): Wire {
   return out
 }
 
-export function signalFromWire(w: unknown, where: string): Signal {
-  if (!isWireMap(w)) fail('SIGNAL_INVALID', `${where} must be a map`)
-  const type = oneOf(w.type, SIGNAL_TYPES, `${where}.type`, 'SIGNAL_INVALID')
-  onlyKeys(w, type === 'vpdq' ? ['type', 'frames', 'quality'] : ['type', 'value', 'quality'], where)
+/** A signal's wire map to the signal; `where` names it in errors (a number: its index in a record's signals). */
+export function signalFromWire(w: unknown, where: string | number): Signal {
+  if (!isWireMap(w)) fail('SIGNAL_INVALID', `${whereOf(where)} must be a map`)
+  // Every message below is made only when its check fails: up to 1,000 signals per record are read here.
+  const type = w.type as Signal['type']
+  if (!SIGNAL_TYPES.includes(type)) oneOf(type, SIGNAL_TYPES, `${whereOf(where)}.type`, 'SIGNAL_INVALID')
+  if (unknownKey(w, type === 'vpdq' ? VPDQ_SIGNAL_KEYS : SIGNAL_KEYS) !== undefined) onlyKeys(w, type === 'vpdq' ? VPDQ_SIGNAL_KEYS : SIGNAL_KEYS, whereOf(where))
   const signal: Signal = { type, value: '' }
   if (type === 'vpdq') {
+    const at = whereOf(where)
     const frames = w.frames
     if (!Array.isArray(frames) || frames.length === 0 || frames.length > RECORD_LIMITS.maxVpdqFrames) {
-      fail('SIGNAL_INVALID', `${where}.frames must hold 1 to ${RECORD_LIMITS.maxVpdqFrames} frames`)
+      fail('SIGNAL_INVALID', `${at}.frames must hold 1 to ${RECORD_LIMITS.maxVpdqFrames} frames`)
     }
     signal.frames = frames.map((f, i) => {
-      if (!Array.isArray(f) || f.length !== 3) fail('SIGNAL_INVALID', `${where}.frames[${i}] must be [hash, quality, ms]`)
+      if (!Array.isArray(f) || f.length !== 3) fail('SIGNAL_INVALID', `${at}.frames[${i}] must be [hash, quality, ms]`)
       return {
-        hash: toHex(bytesOf(f[0], 32, `${where}.frames[${i}] hash`)),
-        quality: intIn(f[1], 0, 100, `${where}.frames[${i}] quality`),
-        ms: intIn(f[2], 0, 2 ** 40, `${where}.frames[${i}] ms`),
+        hash: toHex(bytesOf(f[0], 32, `${at}.frames[${i}] hash`)),
+        quality: intIn(f[1], 0, 100, `${at}.frames[${i}] quality`),
+        ms: intIn(f[2], 0, 2 ** 40, `${at}.frames[${i}] ms`),
       }
     })
     signal.value = vpdqValue(signal.frames)
   } else {
-    signal.value = toHex(bytesOf(w.value, SIGNAL_VALUE_BYTES[type], `${where}.value (${type})`))
+    const value = w.value
+    const bytes = SIGNAL_VALUE_BYTES[type]
+    signal.value = toHex(value instanceof Uint8Array && value.length === bytes ? value : bytesOf(value, bytes, `${whereOf(where)}.value (${type})`))
   }
-  if (w.quality !== undefined) signal.quality = intIn(w.quality, 0, 100, `${where}.quality`)
+  const quality = w.quality
+  if (quality !== undefined) signal.quality = typeof quality === 'number' && Number.isInteger(quality) && quality >= 0 && quality <= 100 ? quality : intIn(quality, 0, 100, `${whereOf(where)}.quality`)
   return signal
+}
+
+const SIGNAL_KEYS = ['type', 'value', 'quality']
+const VPDQ_SIGNAL_KEYS = ['type', 'frames', 'quality']
+
+function whereOf(where: string | number): string {
+  return typeof where === 'number' ? `signals[${where}]` : where
 }
 
 // ---- bodies ----
@@ -170,7 +191,7 @@ export function signalsBodyFromWire(w: Wire): SignalsBody {
     fail('RECORD_INVALID', `a signals record holds 1 to ${RECORD_LIMITS.maxSignalsPerRecord} signals`)
   }
   const body: SignalsBody = {
-    signals: w.signals.map((s, i) => signalFromWire(s, `signals[${i}]`)),
+    signals: w.signals.map((s, i) => signalFromWire(s, i)),
     contentType: checkContentType(w.contentType),
     labels: checkLabels(w.labels).slice(), // its own array (an own record's wire holds the caller's)
   }

@@ -14,6 +14,9 @@ import {
 import type { BatchOp } from './level-db.js'
 import { encodeJson, encodeText } from './text.js'
 
+/** The value of a signal index key (the key says it all); one array for all of them (LevelDB copies it). */
+const NO_VALUE = new Uint8Array(0)
+
 export interface Head { seq: number; id: string }
 export interface Counts { records: number; signals: number; byKind: Record<string, number>; equivocations: number }
 
@@ -173,7 +176,7 @@ export class AppendPlan {
     this.counts.byKind[record.kind] = (this.counts.byKind[record.kind] ?? 0) + 1
     if (record.kind === 'signals') {
       record.body.signals.forEach((signal, index) => {
-        this.ops.push({ type: 'put', key: signalIndexKey(signalKey(signal), id, index), value: new Uint8Array(0) })
+        this.ops.push({ type: 'put', key: signalIndexKey(signalKey(signal), id, index), value: NO_VALUE })
       })
       this.counts.signals += record.body.signals.length
     } else if (record.kind === 'revoke') {

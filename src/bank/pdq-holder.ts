@@ -33,17 +33,20 @@ export interface BankPdqHolder {
 
 /**
  * Bank content's PDQ hashes for exact lookups only. Content ids are dense (1, 2, …), so a hash is stored at
- * its content id, in pages of 65,536 hashes (growing never copies what is stored); an open-addressing
- * table of (content id + 1, a 32-bit tag of the hash) pairs finds them by value. A lookup that misses, as
- * nearly every line of an import does, walks one short run of the table and reads no stored hash (tags
- * differ). ~48 bytes per hash; ExactIndex, with its table by entry id, took 51 MB and 1.7 µs per add at 1 M.
+ * its content id, in pages of 65,536 hashes (growing never copies what is stored); open-addressing tables of
+ * (content id + 1, a 32-bit tag of the hash) pairs find them by value, one of 64 by the tag's top bits. A
+ * lookup that misses, as nearly every line of an import does, walks one short run of one table and reads no
+ * stored hash (tags differ). ~48 bytes per hash; ExactIndex, with its table by entry id, took 51 MB and
+ * 1.7 µs per add at 1 M. A table that fills is doubled on its own: one table of all pairs left its old
+ * half (8 MB at 1 M) as garbage in the import's RSS until a full GC.
  */
 export class ExactPdqHolder implements BankPdqHolder {
   readonly preferredAddBatch = 2000
   private readonly pages: Uint32Array[] = []
-  /** Pairs: content id + 1 (0: empty), tag. */
-  private table = new Int32Array(2 * 1024)
-  private mask = 1023
+  /** Per table: pairs of content id + 1 (0: empty) and tag. */
+  private readonly tables: Int32Array[] = Array.from({ length: TABLES }, () => new Int32Array(2 * FIRST_TABLE_SLOTS))
+  private readonly masks = new Int32Array(TABLES).fill(FIRST_TABLE_SLOTS - 1)
+  private readonly counts = new Int32Array(TABLES)
   private count = 0
   /** The highest content id added (ids are never reused: one past it was never held). */
   private maxId = 0
@@ -75,8 +78,11 @@ export class ExactPdqHolder implements BankPdqHolder {
     const words = this.pages[page]!
     const at = (contentId & PAGE_MASK) * 8
     for (let w = 0; w < 8; w++) words[at + w] = packed[base + w]!
-    if (this.count + 1 > (this.mask + 1) * MAX_LOAD) this.grow()
-    this.place(this.table, this.mask, contentId + 1, tagOf(packed, base))
+    const tag = tagOf(packed, base)
+    const t = tag >>> TABLE_SHIFT
+    if (this.counts[t]! + 1 > (this.masks[t]! + 1) * MAX_LOAD) this.grow(t)
+    place(this.tables[t]!, this.masks[t]!, contentId + 1, tag)
+    this.counts[t]!++
     this.count++
   }
 
@@ -84,8 +90,9 @@ export class ExactPdqHolder implements BankPdqHolder {
     const words = this.pages[contentId >>> PAGE_BITS]
     if (!words || words.length === 0) return
     const tag = tagOf(words, (contentId & PAGE_MASK) * 8)
-    const table = this.table
-    const mask = this.mask
+    const t = tag >>> TABLE_SHIFT
+    const table = this.tables[t]!
+    const mask = this.masks[t]!
     let i = tag & mask
     while (table[2 * i] !== contentId + 1) {
       if (table[2 * i] === 0) return
@@ -102,6 +109,7 @@ export class ExactPdqHolder implements BankPdqHolder {
       }
     }
     table[2 * hole] = 0
+    this.counts[t]!--
     this.count--
   }
 
@@ -109,15 +117,20 @@ export class ExactPdqHolder implements BankPdqHolder {
     const words = this.pages[contentId >>> PAGE_BITS]
     if (!words || words.length === 0) return false
     const tag = tagOf(words, (contentId & PAGE_MASK) * 8)
-    for (let i = tag & this.mask; this.table[2 * i] !== 0; i = (i + 1) & this.mask) if (this.table[2 * i] === contentId + 1) return true
+    const t = tag >>> TABLE_SHIFT
+    const table = this.tables[t]!
+    const mask = this.masks[t]!
+    for (let i = tag & mask; table[2 * i] !== 0; i = (i + 1) & mask) if (table[2 * i] === contentId + 1) return true
     return false
   }
 
   bankContentWithWords(packed: Uint32Array, base: number): number[] {
     const tag = tagOf(packed, base)
-    const table = this.table
+    const t = tag >>> TABLE_SHIFT
+    const table = this.tables[t]!
+    const mask = this.masks[t]!
     let out: number[] | undefined
-    for (let i = tag & this.mask; table[2 * i] !== 0; i = (i + 1) & this.mask) {
+    for (let i = tag & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
       if (table[2 * i + 1] !== tag) continue
       const id = table[2 * i]! - 1
       const words = this.pages[id >>> PAGE_BITS]!
@@ -133,27 +146,31 @@ export class ExactPdqHolder implements BankPdqHolder {
     fail('INTERNAL', 'the banks were opened to write only (an offline import): they have no match index')
   }
 
-  private grow(): void {
-    const old = this.table
-    const mask = 2 * (this.mask + 1) - 1
+  private grow(t: number): void {
+    const old = this.tables[t]!
+    const mask = 2 * (this.masks[t]! + 1) - 1
     const table = new Int32Array(2 * (mask + 1))
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(table, mask, old[i]!, old[i + 1]!)
-    this.table = table
-    this.mask = mask
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) place(table, mask, old[i]!, old[i + 1]!)
+    this.tables[t] = table
+    this.masks[t] = mask
   }
+}
 
-  private place(table: Int32Array, mask: number, entry: number, tag: number): void {
-    let i = tag & mask
-    while (table[2 * i] !== 0) i = (i + 1) & mask
-    table[2 * i] = entry
-    table[2 * i + 1] = tag
-  }
+function place(table: Int32Array, mask: number, entry: number, tag: number): void {
+  let i = tag & mask
+  while (table[2 * i] !== 0) i = (i + 1) & mask
+  table[2 * i] = entry
+  table[2 * i + 1] = tag
 }
 
 const PAGE_BITS = 16
 const PAGE_SIZE = 1 << PAGE_BITS
 const PAGE_MASK = PAGE_SIZE - 1
 const MAX_LOAD = 0.7
+/** 64 tables, chosen by a tag's top 6 bits (its low bits choose the slot). */
+const TABLE_SHIFT = 26
+const TABLES = 1 << (32 - TABLE_SHIFT)
+const FIRST_TABLE_SLOTS = 64
 /** Per-process seed: crafted hashes cannot be chosen to pile onto one run of the table. */
 const SEED = randomBytes(4).readInt32LE(0)
 

@@ -71,7 +71,9 @@ async function peek(source: Readable, size: number): Promise<{ head: Buffer; str
 export async function openInput(input: string | Readable, options: { name?: string } = {}): Promise<OpenedInput> {
   const name = options.name ?? (typeof input === 'string' ? (input === '-' ? 'stdin' : input) : 'input')
   if (typeof input === 'string' && input !== '-' && statSync(input).isDirectory()) fail('BAD_REQUEST', `${input} is a directory, not a list file`)
-  const raw = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 })) : input
+  // 64 KB reads: with 256 KB ones (each read, its join with a cut line, its decoded text and its lines), a
+  // 1 M-line import's RSS rose 88-101 MB instead of 79-82, and no faster.
+  const raw = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 64 * 1024 })) : input
   let { head, stream } = await peek(raw, SNIFF_BYTES)
   const archive = ARCHIVES.find((a) => startsWith(head, a.magic))
   if (archive) fail('BAD_REQUEST', `${name} is a ${archive.name} archive: unpack it and import the list inside (gzip is read as is)`, { details: { looksLike: archive.name } })

@@ -54,12 +54,14 @@ const ImportResponse = Type.Object({
   byCode: Type.Record(Type.String(), Type.Integer(), { description: 'rejected lines by code' }),
   written: Type.Integer({ description: 'bank content items added, or records signed' }),
   resumedAfterLine: Type.Integer({ description: 'lines a checkpoint (key) said were done' }),
+  revocations: Type.Integer({ description: 'signed revocations read (a hashmesh jsonl export into a bank)' }),
+  removed: Type.Integer({ description: 'bank content items those revocations removed' }),
   dryRun: Type.Boolean(),
   rejections: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String(), message: Type.String() })),
   rejectionsLeftOut: Type.Integer({ description: `rejections past the first ${MAX_REPORTED}` }),
 }, {
   examples: [{
-    lines: 4, accepted: 2, rejected: 1, byCode: { BAD_HEX: 1 }, written: 2, resumedAfterLine: 0, dryRun: false,
+    lines: 4, accepted: 2, rejected: 1, byCode: { BAD_HEX: 1 }, written: 2, resumedAfterLine: 0, revocations: 0, removed: 0, dryRun: false,
     rejections: [{ line: 3, code: 'BAD_HEX', message: 'pdq value is not hex: nothex' }], rejectionsLeftOut: 0,
   }],
 })

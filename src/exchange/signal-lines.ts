@@ -31,7 +31,7 @@ export async function* signalsOfList(input: string | Readable, options: ListRead
       if (item.kind === 'signal') {
         accepted++
         yield { type: item.type, value: item.value, ...(item.note ? { note: item.note } : {}) }
-      } else if (item.code === 'UNKNOWN_TYPE') {
+      } else if (item.kind === 'revocation' || item.code === 'UNKNOWN_TYPE') {
         counts.skipped++
       } else {
         counts.rejected++

@@ -76,7 +76,7 @@ export function readSignalBatches(input: string | Readable, options: ReadOptions
  * packed (PackedPdq: no object or string per line; csv, tsv, hashes and te-local).
  */
 export function readImportBatches(input: string | Readable, options: ReadOptions = {}): AsyncGenerator<ListBatch> {
-  return readBatches(input, { ...options, packPdq: true })
+  return readBatches(input, { ...options, packPdq: true, revocations: true })
 }
 
 async function* readBatches(input: string | Readable, options: ReadOptions): AsyncGenerator<ListBatch> {

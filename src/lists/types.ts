@@ -56,6 +56,20 @@ export interface ListSignal {
   contentType?: string
   frames?: VpdqFrame[]
   provenance?: Provenance
+  /** Its index among its record's signals (jsonl records): what a revocation of one signal names. */
+  signalIndex?: number
+}
+
+/**
+ * A signed revocation read from a hashmesh export (jsonl, readImportBatches only): its author withdraws
+ * the signals of `target` (only signal `signal` when given). A bank import removes what it holds of them.
+ */
+export interface ListRevocation {
+  kind: 'revocation'
+  line: number
+  author: string
+  target: string
+  signal?: number
 }
 
 /** Why a line was not taken. */
@@ -79,7 +93,7 @@ export interface ListRejection {
   message: string
 }
 
-export type ListItem = ListSignal | ListRejection
+export type ListItem = ListSignal | ListRejection | ListRevocation
 
 /**
  * Lines that hold a PDQ hash and nothing else, packed (readImportBatches): `lines[i]`'s hash is
@@ -127,6 +141,8 @@ export interface ReadOptions {
   maxLineBytes?: number
   /** Lines of a bare PDQ hash may be yielded as PackedPdq (csv, tsv, hashes, te-local; readImportBatches sets it). */
   packPdq?: boolean
+  /** jsonl revocation records are yielded as ListRevocation (readImportBatches sets it); else rejected UNSUPPORTED. */
+  revocations?: boolean
   /** Input name in messages (default: the path, or "input"). */
   name?: string
   signal?: AbortSignal

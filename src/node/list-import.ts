@@ -20,7 +20,7 @@ import { RECORD_LIMITS } from '../constants.js'
 import { fail, isHashmeshError } from '../errors.js'
 import type { BankStore } from '../bank/bank-store.js'
 import type { BankContent } from '../bank/types.js'
-import { unpackPdq, type LineCode, type ListBatch, type ListItem, type ListRejection, type ListSignal, type PackedPdq } from '../lists/index.js'
+import { unpackPdq, type LineCode, type ListBatch, type ListItem, type ListRejection, type ListRevocation, type ListSignal, type PackedPdq } from '../lists/index.js'
 import { copyHashWords, hexToWords, wordsToHex } from '../hash/hash256.js'
 import { checkAborted, type AbortOptions } from './abort.js'
 import { Pacer } from '../match/steps.js'
@@ -55,6 +55,9 @@ export interface ListImportSummary {
   written: number
   /** Lines skipped because a checkpoint said they were done. */
   resumedAfterLine: number
+  /** Signed revocations read (jsonl exports), and the bank content items they removed. */
+  revocations: number
+  removed: number
   dryRun: boolean
 }
 
@@ -144,7 +147,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
     fail('BAD_REQUEST', `this file was imported already (checkpoint of ${new Date(previous.updatedAt).toISOString()}); give --restart to import it again`, { details: { status: 409 } })
   }
   const skipUntil = previous?.line ?? 0
-  const summary: ListImportSummary = { lines: 0, accepted: 0, rejected: 0, byCode: {}, written: 0, resumedAfterLine: skipUntil, dryRun }
+  const summary: ListImportSummary = { lines: 0, accepted: 0, rejected: 0, byCode: {}, written: 0, resumedAfterLine: skipUntil, revocations: 0, removed: 0, dryRun }
   const sink = 'bank' in options.into ? await bankSink(node, options.into.bank) : contributionSink(node)
   if (previous && sink.resume) await sink.resume(previous)
   else if (key && !dryRun) await writeCheckpoint(node, { key, line: 0, complete: false, updatedAt: Date.now(), ...sink.mark?.() })
@@ -221,7 +224,7 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const duplicate = (type: string, value: string, earlier: boolean): string => `${type} ${value.slice(0, 16)}… is already ${earlier ? 'earlier in the file' : sink.where}`
 
   /** One item's checks (after a full batch was flushed: full()). */
-  const take = (item: ListItem): void => {
+  const take = (item: ListSignal | ListRejection): void => {
     if (item.line <= skipUntil) return
     if (item.line > lastLine) reach(item.line)
     if (item.kind === 'rejected') return reject(item.line, item.code, item.message)
@@ -254,9 +257,28 @@ export async function importList(node: HashmeshNode, items: AsyncIterable<ListIt
   const takeItems = async (batch: ListItem[]): Promise<void> => {
     for (const item of batch) {
       if (pacer.due()) await pacer.pause()
-      if (full(item.line)) await flush(lastLine)
-      take(item)
+      if (item.kind === 'revocation') await revoke(item)
+      else {
+        if (full(item.line)) await flush(lastLine)
+        take(item)
+      }
     }
+  }
+  /**
+   * A signed revocation: every line before it is written first, then the sink removes what it holds of the
+   * revoked record (a bank: the content items this or an earlier import added from it).
+   */
+  const revoke = async (item: ListRevocation): Promise<void> => {
+    if (item.line <= skipUntil) return
+    await flush(lastLine)
+    await inflight
+    if (item.line > lastLine) reach(item.line)
+    if (!sink.revoke) return reject(item.line, 'UNSUPPORTED', `a revocation (of record ${item.target.slice(0, 16)}…) is applied to a bank; your own records are revoked with "hashmesh revoke"`)
+    summary.revocations++
+    if (dryRun) return
+    summary.removed += await sink.revoke(item)
+    // What the written batches hold is the bank's to tell now: a removed hash may come back in a later line.
+    inflightKeys.clear()
   }
 
   /** Packed PDQ lines: the checks of take() on words (no quality, nothing unsupported in a bank). */
@@ -312,6 +334,8 @@ interface Sink {
   write(batch: ListSignal[], summary: ListImportSummary, options: AbortOptions, keys: SignalKeys): Promise<ListRejection[]>
   /** Present when the sink writes packed PDQ lines as they are (a local or negative bank). */
   writePacked?(batch: PackedPdq, summary: ListImportSummary): Promise<void>
+  /** Present when the sink applies revocations: removes what it holds of the revoked record; answers how many items. */
+  revoke?(item: ListRevocation): Promise<number>
 }
 
 async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
@@ -320,6 +344,7 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
   const config = store.getBank(bank)
   if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
   const shared = config.kind === 'shared'
+  const fromRecords = new RecordContent(store, bank)
   return {
     // A shared bank's batch is also cut into records of up to 1,000: a multiple of 1,000 fills them.
     batchSize: Math.max(1000, Math.round(store.preferredAddBatch / 1000) * 1000),
@@ -340,12 +365,53 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
       const added: BankContent[] = await store.addContents(bank, batch.map((s) => ({
         signals: { [s.type]: s.value },
         note: s.note ?? null,
-        metadata: s.labels?.length || s.quality !== undefined || s.provenance ? { json: { labels: s.labels, quality: s.quality, provenance: s.provenance } } : undefined,
+        metadata: s.labels?.length || s.quality !== undefined || s.provenance ? { json: { labels: s.labels, quality: s.quality, provenance: s.provenance, signalIndex: s.signalIndex } } : undefined,
         ...(records?.ids.get(s) ? { records: [records.ids.get(s)!] } : {}),
       })))
+      fromRecords.added(added)
       summary.written += added.length
       return records?.refused ?? []
     },
+    revoke: (item) => fromRecords.remove(item),
+  }
+}
+
+/**
+ * A bank's content by the signed record it was imported from (metadata.json.provenance and signalIndex, as
+ * the import writes them), for revocations: read from the bank at the first one, then kept up to date.
+ */
+class RecordContent {
+  private byRecord: Map<string, Array<{ id: number; member?: string; signal?: number }>> | undefined
+
+  constructor(private readonly store: BankStore, private readonly bank: string) {}
+
+  added(contents: BankContent[]): void {
+    if (this.byRecord) for (const c of contents) this.note(c)
+  }
+
+  async remove(item: ListRevocation): Promise<number> {
+    if (!this.byRecord) {
+      this.byRecord = new Map()
+      for (let after = 0, page: BankContent[]; (page = await this.store.listContentPage(this.bank, after, 10_000)).length > 0; after = page[page.length - 1]!.id) {
+        for (const c of page) this.note(c)
+      }
+    }
+    const entries = this.byRecord.get(item.target) ?? []
+    // Only its author revokes a record (as the replica has it), and one signal when the revocation names one.
+    const gone = entries.filter((e) => e.member === item.author && (item.signal === undefined || e.signal === item.signal))
+    if (gone.length === 0) return 0
+    const removed = await this.store.deleteContents(this.bank, gone.map((e) => e.id))
+    this.byRecord.set(item.target, entries.filter((e) => !gone.includes(e)))
+    return removed
+  }
+
+  private note(c: BankContent): void {
+    const json = c.metadata?.json
+    const provenance = json?.provenance as { record?: unknown; member?: unknown } | undefined
+    if (typeof provenance?.record !== 'string') return
+    const list = this.byRecord!.get(provenance.record) ?? []
+    list.push({ id: c.id, member: typeof provenance.member === 'string' ? provenance.member : undefined, signal: typeof json!.signalIndex === 'number' ? json!.signalIndex : undefined })
+    this.byRecord!.set(provenance.record, list)
   }
 }
 

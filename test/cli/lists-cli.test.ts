@@ -23,7 +23,7 @@ test('import a CSV into a bank (rejected lines on stderr, exit 1), export the ba
   assert.match(dry.stderr, /^line 7: MALFORMED: 2 columns where the header has 4$/m)
   const real = cli(['import', join(FIXTURES, 'mapped.csv'), '--data', data, '--format', 'csv', '--map', map, '--bank', 'LISTS', '--unknown-labels', 'keep', '--json'])
   assert.equal(real.code, 1)
-  assert.deepEqual(JSON.parse(real.stdout), { lines: 7, accepted: 3, rejected: 2, byCode: { BAD_HEX: 1, MALFORMED: 1 }, written: 3, resumedAfterLine: 0, dryRun: false })
+  assert.deepEqual(JSON.parse(real.stdout), { lines: 7, accepted: 3, rejected: 2, byCode: { BAD_HEX: 1, MALFORMED: 1 }, written: 3, resumedAfterLine: 0, revocations: 0, removed: 0, dryRun: false })
   const exported = cli(['export', '--data', data, '--format', 'csv', '--bank', 'LISTS'])
   assert.equal(exported.code, 0, exported.stderr)
   const rows = exported.stdout.trim().split('\r\n')

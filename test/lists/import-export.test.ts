@@ -7,13 +7,14 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
-import { readSignals, writeSignals, LIST_FORMATS, type ExportSignal, type ListFormat, type ListItem, type ListRejection } from '../../src/lists/index.js'
+import { readImportBatches, readSignals, writeSignals, LIST_FORMATS, type ExportSignal, type ListFormat, type ListItem, type ListRejection } from '../../src/lists/index.js'
 import { importList, readCheckpoint } from '../../src/node/list-import.js'
 import { bankSignals, feedSignals } from '../../src/node/list-export.js'
 import { BanksService } from '../../src/node/banks-service.js'
 import { initDataDir } from '../../src/node/identity.js'
 import { HashmeshNode } from '../../src/node/node.js'
 import { NodeService } from '../../src/node/service.js'
+import { exportLine } from '../../src/node/views.js'
 import type { TaxonomyRules } from '../../src/record/taxonomy.js'
 import { tempDir } from '../helpers/tmp.js'
 import { pdqHex } from '../helpers/records.js'
@@ -212,5 +213,55 @@ test('export -> import round trip in every format: the same signals and labels (
     assert.deepEqual(norm(fromBank, true, true), norm(source, true, true))
   } finally {
     await close()
+  }
+})
+
+test('a jsonl export with revocations, imported into a bank: the revoked signals are not in it; a forged or hand-written revocation removes nothing', async () => {
+  const author = await openNode('revoker')
+  const target = await openNode('receiver')
+  try {
+    const first = await author.node.contribute({ signals: [{ type: 'pdq', value: pdqHex(41) }, { type: 'pdq', value: pdqHex(42) }, { type: 'md5', value: 'c'.repeat(32) }], labels: ['behavior:propaganda'] })
+    const second = await author.node.contribute({ signals: [{ type: 'pdq', value: pdqHex(43) }, { type: 'pdq', value: pdqHex(44) }] })
+    const firstId = first.records[0]!.id
+    const secondId = second.records[0]!.id
+    await author.service.revoke(secondId, { signal: 1 }) // pdq 44 only
+    const exported = (await author.node.feedRecords(author.node.memberKey, 1, 100)).map((r) => JSON.stringify(exportLine(r)))
+    assert.equal(exported.length, 3)
+    const banks = new BanksService(target.node)
+    await banks.createBank({ name: 'FROM_EXPORT' })
+    const read = (lines: string[]) => readImportBatches(Readable.from([lines.join('\n') + '\n']), { format: 'jsonl' })
+    const values = async (): Promise<string[]> => (await (await banks.loaded).listContent('FROM_EXPORT')).map((c) => Object.values(c.signals)[0]!).sort()
+
+    const summary = await importList(target.node, read(exported), { into: { bank: 'FROM_EXPORT' } })
+    assert.equal(summary.revocations, 1)
+    assert.equal(summary.removed, 1)
+    assert.equal(summary.rejected, 0)
+    assert.deepEqual(await values(), [pdqHex(41), pdqHex(42), pdqHex(43), 'c'.repeat(32)].sort())
+
+    // A later export revoking the whole first record, imported on its own: the bank is read for what came from it.
+    await author.service.revoke(firstId, {})
+    const later = (await author.node.feedRecords(author.node.memberKey, 4, 1)).map((r) => JSON.stringify(exportLine(r)))
+    const again = await importList(target.node, read(later), { into: { bank: 'FROM_EXPORT' } })
+    assert.deepEqual([again.revocations, again.removed], [1, 3])
+    assert.deepEqual(await values(), [pdqHex(43)])
+
+    // A revocation of record 2's other signal whose signature was tampered with, and a line that only claims to be one.
+    const revokeLine = JSON.parse(exported[2]!) as { bytes: string }
+    const forged = JSON.stringify({ ...revokeLine, bytes: revokeLine.bytes.slice(0, -2) + (revokeLine.bytes.endsWith('00') ? '01' : '00') })
+    const claimed = JSON.stringify({ kind: 'revocation', line: 1, author: author.node.memberKey, target: secondId })
+    const rejected: ListRejection[] = []
+    const third = await importList(target.node, read([forged, claimed]), { into: { bank: 'FROM_EXPORT' }, onRejected: (r) => rejected.push(r) })
+    assert.deepEqual([third.revocations, third.removed], [0, 0])
+    assert.deepEqual(rejected.map((r) => `${r.line} ${r.code}`), ['1 REFUSED', '2 MALFORMED'])
+    assert.deepEqual(await values(), [pdqHex(43)])
+
+    // As contributions, a revocation is reported, not applied.
+    const contributed: ListRejection[] = []
+    const asOwn = await importList(target.node, read(later), { into: { contribute: true }, onRejected: (r) => contributed.push(r) })
+    assert.equal(asOwn.revocations, 0)
+    assert.deepEqual(contributed.map((r) => r.code), ['UNSUPPORTED'])
+  } finally {
+    await author.close()
+    await target.close()
   }
 })

@@ -141,16 +141,18 @@ async function importThroughNode(file: string, opts: ListImportCliOptions, apiUr
 
 interface RemoteSummary {
   lines: number; accepted: number; rejected: number; byCode: Record<string, number>; written: number; resumedAfterLine: number; dryRun: boolean
+  revocations: number; removed: number
   rejections: Array<{ line: number; code: string; message: string }>; rejectionsLeftOut: number
 }
 
 function printSummary(summary: Omit<RemoteSummary, 'rejections' | 'rejectionsLeftOut'>, opts: ListImportCliOptions): void {
-  if (opts.json) printJson({ lines: summary.lines, accepted: summary.accepted, rejected: summary.rejected, byCode: summary.byCode, written: summary.written, resumedAfterLine: summary.resumedAfterLine, dryRun: summary.dryRun })
+  if (opts.json) printJson({ lines: summary.lines, accepted: summary.accepted, rejected: summary.rejected, byCode: summary.byCode, written: summary.written, resumedAfterLine: summary.resumedAfterLine, revocations: summary.revocations, removed: summary.removed, dryRun: summary.dryRun })
   else {
     const codes = Object.entries(summary.byCode).map(([c, n]) => `${c}: ${n}`).join(', ')
     const verb = summary.dryRun ? 'would add' : 'added'
     const written = opts.bank ? `${summary.written} content items to ${opts.bank}` : `${summary.written} records`
-    printLine(`${summary.lines} lines${summary.resumedAfterLine ? ` (resumed after line ${summary.resumedAfterLine})` : ''}: ${summary.accepted} signals ${verb}${summary.dryRun ? '' : ` (${written})`}, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`)
+    const revoked = summary.revocations ? `, ${summary.revocations} revocations${summary.dryRun ? '' : ` (${summary.removed} content items removed)`}` : ''
+    printLine(`${summary.lines} lines${summary.resumedAfterLine ? ` (resumed after line ${summary.resumedAfterLine})` : ''}: ${summary.accepted} signals ${verb}${summary.dryRun ? '' : ` (${written})`}${revoked}, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`)
   }
   if (summary.rejected > 0) process.exitCode = 1
 }

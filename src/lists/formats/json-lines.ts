@@ -19,20 +19,22 @@ import { fromHex } from '../../record/crypto.js'
 import type { SignedRecord, SignalsBody } from '../../record/types.js'
 import { boundedLines } from '../input.js'
 import { reject, toItem } from '../signal.js'
-import type { ExportSignal, ListItem, ListSignal, ListWriter, Provenance, ReadOptions } from '../types.js'
+import type { ExportSignal, ListItem, ListRejection, ListSignal, ListWriter, Provenance, ReadOptions } from '../types.js'
 
-function parseLine(line: number, text: string): Record<string, unknown> | ListItem {
+/**
+ * A line's JSON object, or its rejection. Wrapped, so that a line of the file reading {"kind": "signal", …}
+ * or {"kind": "revocation", …} is data to check, never taken for an item as it is.
+ */
+function parseLine(line: number, text: string): { json: Record<string, unknown> } | ListRejection {
   try {
     const value = JSON.parse(text) as unknown
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject(line, 'MALFORMED', 'line is not a JSON object')
-    return value as Record<string, unknown>
+    return { json: value as Record<string, unknown> }
   } catch (err) {
     if (err instanceof SyntaxError) return reject(line, 'MALFORMED', 'line is not JSON')
     throw err
   }
 }
-
-const isItem = (x: Record<string, unknown> | ListItem): x is ListItem => (x.kind === 'signal' || x.kind === 'rejected') && typeof x.line === 'number'
 
 function recordSignals(line: number, hex: string, options: ReadOptions): ListItem[] {
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return [reject(line, 'MALFORMED', 'the "bytes" field is not hex')]
@@ -48,12 +50,20 @@ function recordSignals(line: number, hex: string, options: ReadOptions): ListIte
       return [reject(line, 'MALFORMED', `record bytes do not decode: ${(err as Error).message}`)]
     }
   } else record = verified.record
+  if (record.kind === 'revoke' && options.revocations) {
+    // Its signature decides: a revocation nobody can show its author signed removes nothing.
+    if (signature !== 'valid') return [reject(line, 'REFUSED', `the revocation of record ${record.body.target.slice(0, 16)}… does not verify: not applied`)]
+    return [{ kind: 'revocation', line, author: record.author, target: record.body.target, ...(record.body.signal !== undefined ? { signal: record.body.signal } : {}) }]
+  }
   if (record.kind !== 'signals') return [reject(line, 'UNSUPPORTED', `a ${record.kind} record carries no signals (import it without --bank/--contribute to append it to the replica)`)]
   const body = record.body as SignalsBody
   const provenance: Provenance = { member: record.author, record: record.id, signature }
-  return body.signals.map((s) => {
+  return body.signals.map((s, signalIndex) => {
     const item = toItem(line, { type: s.type, value: s.value, quality: s.quality, labels: body.labels, note: body.note, contentType: body.contentType, provenance }, options)
-    if (item.kind === 'signal' && s.frames) item.frames = s.frames
+    if (item.kind === 'signal') {
+      if (s.frames) item.frames = s.frames
+      item.signalIndex = signalIndex
+    }
     return item
   })
 }
@@ -76,9 +86,13 @@ function signalLine(line: number, json: Record<string, unknown>, options: ReadOp
 export async function* readJsonl(stream: Readable, options: ReadOptions): AsyncGenerator<ListItem> {
   for await (const { line, text } of boundedLines(stream, options)) {
     if (text.trim() === '') continue
-    const json = parseLine(line, text)
-    if (isItem(json)) yield json
-    else if (typeof json.bytes === 'string') yield* recordSignals(line, json.bytes, options)
+    const parsed = parseLine(line, text)
+    if (!('json' in parsed)) {
+      yield parsed
+      continue
+    }
+    const { json } = parsed
+    if (typeof json.bytes === 'string') yield* recordSignals(line, json.bytes, options)
     else if (typeof json.type === 'string') yield signalLine(line, json, options)
     else yield reject(line, 'MALFORMED', 'neither a record ({bytes}) nor a signal ({type, value})')
   }
@@ -89,11 +103,12 @@ const HMA_KEYS = ['id', 'bank', 'signals', 'note', 'metadata', 'disable_until_ts
 export async function* readHma(stream: Readable, options: ReadOptions): AsyncGenerator<ListItem> {
   for await (const { line, text } of boundedLines(stream, options)) {
     if (text.trim() === '') continue
-    const json = parseLine(line, text)
-    if (isItem(json)) {
-      yield json
+    const parsed = parseLine(line, text)
+    if (!('json' in parsed)) {
+      yield parsed
       continue
     }
+    const { json } = parsed
     const content = typeof json.signals === 'object' && json.signals !== null && !Array.isArray(json.signals)
     const signals = (content ? json.signals : json) as Record<string, unknown>
     if (content) {

@@ -51,3 +51,11 @@ test('records built with it decode and verify, from 1 signal to 1,000', () => {
     head = { seq: own.record.seq, id: own.record.id }
   }
 })
+
+test('an own record read back says what its bytes say, whatever case its hex was given in', () => {
+  const alice = memberFromByte(4)
+  const values = [pdqHex(7), pdqHex(8).toUpperCase(), pdqHex(9).slice(0, 40) + pdqHex(9).slice(40).toUpperCase()]
+  const own = createRecord(alice, { seq: 0, id: null }, 'signals', { signals: values.map((value) => ({ type: 'pdq' as const, value })), contentType: 'photo', labels: [] }, 1_700_000_000_000)
+  assert.deepEqual(own.record.kind === 'signals' && own.record.body.signals.map((s) => s.value), values.map((v) => v.toLowerCase()))
+  assert.deepEqual(decodeAndVerify(own.bytes).record, own.record)
+})

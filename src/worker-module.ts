@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads'
 
+let tsxApi: string | undefined
+
 /**
  * Starts a worker thread running the module `<name>.js` beside `callerUrl` (compiled dist/), or
  * `<name>.ts` when running from source under tsx: workers do not inherit tsx's loader hooks on Node 20,
@@ -8,7 +10,9 @@ import { Worker } from 'node:worker_threads'
 export function startModuleWorker(callerUrl: string, name: string): Worker {
   if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl))
   const workerModule = new URL(`./${name}.ts`, callerUrl).href
-  const tsxApi = import.meta.resolve('tsx/esm/api')
+  // (resolved once: under tsx's hooks import.meta.resolve is a synchronous request to their thread, which the main
+  // thread waits for; the PDQ build worker is started in the middle of a start-up that /status must not notice)
+  tsxApi ??= import.meta.resolve('tsx/esm/api')
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerModule)}) })`
   return new Worker(bootstrap, { eval: true })
 }

@@ -24,19 +24,6 @@ const GROWTH = 1.5
 /** Per-process seed so crafted digests cannot be chosen to pile onto one probe run. */
 const SEED = randomBytes(4).readUInt32LE(0)
 
-/** An ExactIndex as plain data, to move between threads (a start-up build on a worker: pdq-catalog.ts). */
-export interface ExactIndexState {
-  digestBytes: ExactDigestBytes
-  seed: number
-  valueWords: Uint32Array
-  slotIds: Uint32Array
-  capacity: number
-  used: number
-  freeSlots: number[]
-  byValue: { buckets: Uint32Array; count: number }
-  byId: { buckets: Uint32Array; count: number }
-}
-
 export class ExactIndex {
   readonly digestBytes: ExactDigestBytes
   private readonly wordsPerValue: number
@@ -51,8 +38,6 @@ export class ExactIndex {
   private wantedId = 0
   private readonly holdsWantedId = (slot: number): boolean => this.slotIds[slot] === this.wantedId
   private firstId = -1
-  /** SEED, or the seed of the index this one was made from (its table positions depend on it). */
-  private seed = SEED
   /** firstWords' visitor, made once (not a closure per call). */
   private readonly keepFirstId = (slot: number): void => {
     if (!this.slotHolds(slot, this.scratch)) return
@@ -119,7 +104,7 @@ export class ExactIndex {
     const slot = this.allocateSlot()
     this.valueWords.set(words, slot * this.wordsPerValue)
     this.slotIds[slot] = entryId
-    this.byValue.insert(slot, hashWords(words, this.seed))
+    this.byValue.insert(slot, hashWords(words))
     this.byId.insert(slot, mixUint32(entryId))
   }
 
@@ -149,7 +134,7 @@ export class ExactIndex {
   firstWords(words: Uint32Array, base = 0): number {
     for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
     this.firstId = -1
-    this.byValue.forEachOnRun(hashWords(this.scratch, this.seed), this.keepFirstId)
+    this.byValue.forEachOnRun(hashWords(this.scratch), this.keepFirstId)
     return this.firstId
   }
 
@@ -160,7 +145,7 @@ export class ExactIndex {
 
   private lookupScratch(words: Uint32Array): number[] {
     const ids: number[] = []
-    this.byValue.forEachOnRun(hashWords(words, this.seed), (slot) => {
+    this.byValue.forEachOnRun(hashWords(words), (slot) => {
       if (this.slotHolds(slot, words)) ids.push(this.slotIds[slot]!)
     })
     return ids.length > 1 ? ids.sort((a, b) => a - b) : ids
@@ -193,32 +178,6 @@ export class ExactIndex {
     }
     yield* this.byValue.reserveSteps(size, step)
     yield* this.byId.reserveSteps(size, step)
-  }
-
-  /** The index as plain data; it still owns the arrays. */
-  toState(): ExactIndexState {
-    return {
-      digestBytes: this.digestBytes, seed: this.seed, valueWords: this.valueWords, slotIds: this.slotIds, capacity: this.capacity,
-      used: this.used, freeSlots: this.freeSlots, byValue: this.byValue.state, byId: this.byId.state,
-    }
-  }
-
-  /** An index made of another's toState() (in another thread); the arrays are adopted, not copied. */
-  static fromState(state: ExactIndexState): ExactIndex {
-    const index = new ExactIndex({ digestBytes: state.digestBytes })
-    const words = index.wordsPerValue
-    if (state.valueWords.length !== state.capacity * words || state.slotIds.length !== state.capacity || state.used > state.capacity) {
-      throw new RangeError('ExactIndex state: its arrays do not match its capacity')
-    }
-    index.seed = state.seed
-    index.valueWords = state.valueWords
-    index.slotIds = state.slotIds
-    index.capacity = state.capacity
-    index.used = state.used
-    for (const slot of state.freeSlots) index.freeSlots.push(slot)
-    index.byValue.adopt(state.byValue)
-    index.byId.adopt(state.byId)
-    return index
   }
 
   private slotOf(entryId: number): number {
@@ -257,7 +216,7 @@ export class ExactIndex {
     // (no subarray: a table resize rehashes every slot, and a view per slot was most of it)
     const base = slot * this.wordsPerValue
     const values = this.valueWords
-    let h = this.seed
+    let h = SEED
     for (let w = 0; w < this.wordsPerValue; w++) h = mixUint32(h ^ values[base + w]!)
     return h
   }
@@ -274,8 +233,8 @@ export class ExactIndex {
   }
 }
 
-function hashWords(words: Uint32Array, seed: number): number {
-  let h = seed
+function hashWords(words: Uint32Array): number {
+  let h = SEED
   for (let w = 0; w < words.length; w++) h = mixUint32(h ^ words[w]!)
   return h
 }

@@ -52,6 +52,8 @@ export function fromSystemError(err: unknown): CliError | undefined {
       return new CliError('FILE_NOT_FOUND', `no such file or directory: ${path}`, 'check the path (relative paths start from the current directory)', { cause: err })
     case 'ENOTDIR':
       return new CliError('FILE_NOT_FOUND', `not a directory: ${path}`, 'a part of the path is a file', { cause: err })
+    case 'EEXIST':
+      return new CliError('FILE_EXISTS', `${path} exists already`, 'it is not overwritten: give another path, or move the file away first', { cause: err })
     case 'EISDIR':
       return new CliError('IS_A_DIRECTORY', `${path} is a directory, not a file`, 'give a file (submit and hash also walk directories)', { cause: err })
     case 'EACCES':

@@ -47,6 +47,7 @@ const MISTAKES: Mistake[] = [
   { what: 'verify a directory', args: () => ['verify', dir.path, '--keys', file('keys.txt')], code: 'IS_A_DIRECTORY', message: /is a directory/ },
   { what: 'submit --signals a directory', args: () => ['submit', '--data', A, '--signals', dir.path], code: 'IS_A_DIRECTORY' },
   { what: 'import a directory', args: () => ['import', dir.path, '--bank', 'X', '--data', A], code: 'IS_A_DIRECTORY', message: /is a directory, not a list file/ },
+  { what: 'psk onto a file that exists', args: () => ['psk', '--out', file('keys.txt')], code: 'FILE_EXISTS', message: /keys\.txt exists already; .*not overwritten/ },
   { what: 'submit an empty directory', args: () => ['submit', file('empty-dir'), '--data', A], code: 'USAGE', message: /no files found/ },
   { what: 'start on an API port already in use', args: () => ['start', '--data', A, '--api-port', String(busyPort)], code: 'PORT_IN_USE', message: /already in use; .*--api-port/, logs: true },
   { what: 'a misspelt option (--dta)', args: () => ['status', '--dta', A], code: 'USAGE', message: /unknown option '--dta'; did you mean --data\?/ },

@@ -20,7 +20,7 @@ import { fail } from '../errors.js'
 import { hexToWords, parseHash256, wordsToHex } from '../hash/hash256.js'
 import { ExactIndex } from '../match/exact-index.js'
 import { PdqCatalog } from '../match/pdq-catalog.js'
-import { hashToWords } from '../match/pdq-index.js'
+import { hashToWords, sharedUint32Array } from '../match/pdq-index.js'
 import { CHUNK_ITEMS, DecodedChunk, encodeChunk, encodePdqChunk, type ChunkItem } from './content-chunk.js'
 import type { BankPdqHolder } from './pdq-holder.js'
 import { Pacer } from '../match/steps.js'
@@ -110,14 +110,15 @@ export class BankStore {
     const storedNext = next ? parse<number>(next) : 1
     const expected = Math.min(OPEN_PRESIZE_MAX, Math.max(OPEN_PDQ_BATCH, storedNext - 1))
     store.room(expected)
-    let ids = new Uint32Array(expected)
-    let words = new Uint32Array(expected * 8)
+    // (shared: the catalog's build reads them where they are, on a worker thread)
+    let ids = sharedUint32Array(expected)
+    let words = sharedUint32Array(expected * 8)
     let pending = 0
     let maxId = 0
     const room = (): void => {
       if (pending < ids.length) return
-      ids = grow(ids, ids.length * 2)
-      words = grow(words, words.length * 2)
+      ids = grow(ids, sharedUint32Array(ids.length * 2))
+      words = grow(words, sharedUint32Array(words.length * 2))
     }
     const pacer = new Pacer()
     // Items with a key of their own first: they win over their chunk (an update, or empty: deleted).
@@ -169,6 +170,11 @@ export class BankStore {
 
   get contentCount(): number {
     return this.items
+  }
+
+  /** Resolves when no PDQ catalog build runs: a start-up build on a worker thread refuses exact lookups (holds). */
+  pdqIdle(): Promise<void> {
+    return this.pdq.idle()
   }
 
   pdqCount(): number {
@@ -723,8 +729,9 @@ export class BankStore {
   }
 }
 
-function grow<T extends Uint8Array | Uint16Array | Uint32Array>(array: T, size: number): T {
-  const grown = new (array.constructor as new (n: number) => T)(size)
+/** `array` copied into a larger one: a new one of `size` elements, or `into`. */
+function grow<T extends Uint8Array | Uint16Array | Uint32Array>(array: T, into: number | T): T {
+  const grown = typeof into === 'number' ? new (array.constructor as new (n: number) => T)(into) : into
   grown.set(array)
   return grown
 }

@@ -24,6 +24,19 @@ const GROWTH = 1.5
 /** Per-process seed so crafted digests cannot be chosen to pile onto one probe run. */
 const SEED = randomBytes(4).readUInt32LE(0)
 
+/** An ExactIndex as plain data, to move between threads (a start-up build on a worker: pdq-catalog.ts). */
+export interface ExactIndexState {
+  digestBytes: ExactDigestBytes
+  seed: number
+  valueWords: Uint32Array
+  slotIds: Uint32Array
+  capacity: number
+  used: number
+  freeSlots: number[]
+  byValue: { buckets: Uint32Array; count: number }
+  byId: { buckets: Uint32Array; count: number }
+}
+
 export class ExactIndex {
   readonly digestBytes: ExactDigestBytes
   private readonly wordsPerValue: number
@@ -38,6 +51,8 @@ export class ExactIndex {
   private wantedId = 0
   private readonly holdsWantedId = (slot: number): boolean => this.slotIds[slot] === this.wantedId
   private firstId = -1
+  /** SEED, or the seed of the index this one was made from (its table positions depend on it). */
+  private seed = SEED
   /** firstWords' visitor, made once (not a closure per call). */
   private readonly keepFirstId = (slot: number): void => {
     if (!this.slotHolds(slot, this.scratch)) return
@@ -104,7 +119,7 @@ export class ExactIndex {
     const slot = this.allocateSlot()
     this.valueWords.set(words, slot * this.wordsPerValue)
     this.slotIds[slot] = entryId
-    this.byValue.insert(slot, hashWords(words))
+    this.byValue.insert(slot, hashWords(words, this.seed))
     this.byId.insert(slot, mixUint32(entryId))
   }
 
@@ -134,7 +149,7 @@ export class ExactIndex {
   firstWords(words: Uint32Array, base = 0): number {
     for (let w = 0; w < this.wordsPerValue; w++) this.scratch[w] = words[base + w]!
     this.firstId = -1
-    this.byValue.forEachOnRun(hashWords(this.scratch), this.keepFirstId)
+    this.byValue.forEachOnRun(hashWords(this.scratch, this.seed), this.keepFirstId)
     return this.firstId
   }
 
@@ -145,7 +160,7 @@ export class ExactIndex {
 
   private lookupScratch(words: Uint32Array): number[] {
     const ids: number[] = []
-    this.byValue.forEachOnRun(hashWords(words), (slot) => {
+    this.byValue.forEachOnRun(hashWords(words, this.seed), (slot) => {
       if (this.slotHolds(slot, words)) ids.push(this.slotIds[slot]!)
     })
     return ids.length > 1 ? ids.sort((a, b) => a - b) : ids
@@ -178,6 +193,32 @@ export class ExactIndex {
     }
     yield* this.byValue.reserveSteps(size, step)
     yield* this.byId.reserveSteps(size, step)
+  }
+
+  /** The index as plain data; it still owns the arrays. */
+  toState(): ExactIndexState {
+    return {
+      digestBytes: this.digestBytes, seed: this.seed, valueWords: this.valueWords, slotIds: this.slotIds, capacity: this.capacity,
+      used: this.used, freeSlots: this.freeSlots, byValue: this.byValue.state, byId: this.byId.state,
+    }
+  }
+
+  /** An index made of another's toState() (in another thread); the arrays are adopted, not copied. */
+  static fromState(state: ExactIndexState): ExactIndex {
+    const index = new ExactIndex({ digestBytes: state.digestBytes })
+    const words = index.wordsPerValue
+    if (state.valueWords.length !== state.capacity * words || state.slotIds.length !== state.capacity || state.used > state.capacity) {
+      throw new RangeError('ExactIndex state: its arrays do not match its capacity')
+    }
+    index.seed = state.seed
+    index.valueWords = state.valueWords
+    index.slotIds = state.slotIds
+    index.capacity = state.capacity
+    index.used = state.used
+    for (const slot of state.freeSlots) index.freeSlots.push(slot)
+    index.byValue.adopt(state.byValue)
+    index.byId.adopt(state.byId)
+    return index
   }
 
   private slotOf(entryId: number): number {
@@ -216,7 +257,7 @@ export class ExactIndex {
     // (no subarray: a table resize rehashes every slot, and a view per slot was most of it)
     const base = slot * this.wordsPerValue
     const values = this.valueWords
-    let h = SEED
+    let h = this.seed
     for (let w = 0; w < this.wordsPerValue; w++) h = mixUint32(h ^ values[base + w]!)
     return h
   }
@@ -233,8 +274,8 @@ export class ExactIndex {
   }
 }
 
-function hashWords(words: Uint32Array): number {
-  let h = SEED
+function hashWords(words: Uint32Array, seed: number): number {
+  let h = seed
   for (let w = 0; w < words.length; w++) h = mixUint32(h ^ words[w]!)
   return h
 }

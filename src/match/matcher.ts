@@ -10,7 +10,7 @@ import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
 import { signalKey, type SignalType, type SignedRecord } from '../record/types.js'
 import type { ReplicaStore } from '../store/replica-store.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
-import { hashToWords } from './pdq-index.js'
+import { hashToWords, sharedUint32Array } from './pdq-index.js'
 import { Pacer } from './steps.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
 import type { LocalSuppression } from './local-switches.js'
@@ -105,8 +105,9 @@ export class Matcher {
     // PDQ hashes packed into words as they are read (see PdqCatalog.addSignalWordsAsync), not kept as strings.
     // Room for every signal the store counts (the signal index's keys; PDQ ones are some of them), up to a
     // batch, at once: doubling copied up to 32 MB in one piece (10-20 ms while /status waited), and every
-    // discarded array drove a full GC. It still doubles should the count be short.
-    let words = new Uint32Array(Math.min(REBUILD_BATCH, Math.max(REBUILD_FIRST_ROOM, this.store.getCounts().signals)) * 8)
+    // discarded array drove a full GC. It still doubles should the count be short. (Shared: the catalog's
+    // worker thread reads them where they are.)
+    let words = sharedUint32Array(Math.min(REBUILD_BATCH, Math.max(REBUILD_FIRST_ROOM, this.store.getCounts().signals)) * 8)
     let n = 0
     const pacer = new Pacer()
     for await (const { signalKey: key, id } of this.store.iterateSignalIndex()) {
@@ -114,7 +115,7 @@ export class Matcher {
       const cut = key.indexOf(':')
       if (key.startsWith('pdq:')) {
         if (n * 8 === words.length) {
-          const grown = new Uint32Array(words.length * 2)
+          const grown = sharedUint32Array(words.length * 2)
           grown.set(words)
           words = grown
         }

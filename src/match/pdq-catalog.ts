@@ -19,9 +19,10 @@
  * 100,000-record catch-up).
  */
 import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
-import { ExactIndex } from './exact-index.js'
-import { PdqIndex, hashToWords, type PdqMatch } from './pdq-index.js'
+import { ExactIndex, type ExactIndexState } from './exact-index.js'
+import { PdqIndex, hashToWords, stateBuffers, type PdqIndexState, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
+import { buildInWorker } from './pdq-worker-build.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
@@ -36,21 +37,49 @@ const WRITE_BEHIND_MAX = 65_536
 export const WRITE_BEHIND_IDLE_MS = 500
 /** ...or this long after the first of them arrived (or at the next read, whichever comes first). */
 export const WRITE_BEHIND_MAX_AGE_MS = 5000
+/**
+ * A build of at least this many packed hashes on a SharedArrayBuffer runs on a worker thread
+ * (pdq-worker-build.ts): the start-up builds. Smaller ones, and a list import's batches, stay here.
+ */
+export const WORKER_BUILD_MIN = 100_000
+
+export interface PdqCatalogOptions {
+  /** Packed hashes from which a build runs on a worker thread (default WORKER_BUILD_MIN). */
+  workerBuildMin?: number
+}
+
+/** A build's input: hashes packed 8 words each (hashToWords); bank content ids, one per hash. */
+export type CatalogBuildJob =
+  | { kind: 'signals'; packed: Uint32Array }
+  | { kind: 'bank'; contentIds: Uint32Array; packed: Uint32Array }
+
+/** A PdqCatalog as plain data (typed arrays, numbers, small maps), to move between threads. */
+export interface PdqCatalogState {
+  index: PdqIndexState
+  entries: ExactIndexState
+  nextId: number
+  isSignal: Uint8Array
+  bankFirst: Uint32Array
+  bankMore: Map<number, number[]>
+  entryOfBank: Uint32Array
+  bankRefs: number
+  frames: Map<number, FrameRef[]>
+}
 
 export class PdqCatalog {
   /** Bank writers add in batches of about this many (each add is one index maintenance pass). */
   readonly preferredAddBatch = 50_000
   readonly index = new PdqIndex()
-  private readonly entries = new ExactIndex({ digestBytes: 32 })
+  private entries = new ExactIndex({ digestBytes: 32 })
   private nextId = 0
   /** 1 when the entry is a `pdq` signal itself (not only a video frame). */
-  private isSignal = new Uint8Array(1024)
-  private readonly frames = new Map<number, FrameRef[]>()
+  private isSignal: Uint8Array = new Uint8Array(1024)
+  private frames = new Map<number, FrameRef[]>()
   /** Per entry: the first bank content id referring to it (0: none); more of them in bankMore. */
-  private bankFirst = new Uint32Array(1024)
-  private readonly bankMore = new Map<number, number[]>()
+  private bankFirst: Uint32Array = new Uint32Array(1024)
+  private bankMore = new Map<number, number[]>()
   /** Per bank content id: its entry id + 1 (0: none). */
-  private entryOfBank = new Uint32Array(1024)
+  private entryOfBank: Uint32Array = new Uint32Array(1024)
   private bankRefs = 0
   /** One hash parsed from hex, as 8 words (no array per hash). */
   private readonly scratchWords = new Uint32Array(8)
@@ -63,6 +92,13 @@ export class PdqCatalog {
   private lastBufferedAt = 0
   /** True while addSignalsAsync runs: the write-behind buffer is not flushed meanwhile. */
   private building = false
+  private readonly workerBuildMin: number
+  /** True while the catalog is lent to a worker's build (lend). */
+  private lent = false
+
+  constructor(options: PdqCatalogOptions = {}) {
+    this.workerBuildMin = options.workerBuildMin ?? WORKER_BUILD_MIN
+  }
 
   get size(): number {
     this.flush()
@@ -174,33 +210,30 @@ export class PdqCatalog {
    * Nothing else may change the catalog until it resolves (buffered adds wait for it).
    */
   addSignalsAsync(hexes: readonly string[], sliceMs?: number): Promise<void> {
-    return this.stepped((ids, words, from, to, n) => this.collectSignals(hexes, from, to, ids, words, n), hexes.length, sliceMs)
+    const collect: Collect = (ids, words, from, to, n) => this.collectSignals(hexes, from, to, ids, words, n)
+    return this.stepped(() => runStepsAsync(this.buildSteps(collect, hexes.length, STEP_ELEMENTS), sliceMs))
   }
 
   /**
    * addSignalsAsync for hashes already packed 8 words each (hashToWords), as the start-up rebuild collects
    * them: a million hex strings kept until the build were ~150 MB of long-lived heap, and every full GC
-   * of the rebuild walked them (pauses of 100 ms and more while /status waited).
+   * of the rebuild walked them (pauses of 100 ms and more while /status waited). From workerBuildMin
+   * hashes on a SharedArrayBuffer (sharedWords), the build runs on a worker thread (see buildJob).
    */
   addSignalWordsAsync(packed: Uint32Array, sliceMs?: number): Promise<void> {
-    const count = packed.length / 8
-    return this.stepped((ids, words, from, to, n) => {
-      for (let i = from; i < to; i++) n = this.collectSignal(packed, i * 8, ids, words, n)
-      return n
-    }, count, sliceMs)
+    return this.stepped(() => this.buildJob({ kind: 'signals', packed }, sliceMs))
   }
 
   /**
-   * One stepped build after the other (a second waits for the first): room for `count` hashes, `collect`
-   * over [0, count) in ramped steps, then the index's stepped bulk add. Writes that arrive meanwhile wait
-   * (signals in the write-behind buffer, bank writes on idle()).
+   * One stepped build after the other (a second waits for the first). Writes that arrive meanwhile wait
+   * (signals in the write-behind buffer, frame changes in `deferred`, bank writes on idle()).
    */
-  private stepped(collect: Collect, count: number, sliceMs?: number, prepare?: Prepare): Promise<void> {
+  private stepped(build: () => Promise<void>): Promise<void> {
     const start = async (): Promise<void> => {
       if (this.writeBehind.length > 0) this.flush()
       this.building = true // (set before the first await: adds from here on are buffered)
       try {
-        await runStepsAsync(this.buildSteps(collect, count, STEP_ELEMENTS, prepare), sliceMs)
+        await build()
       } finally {
         this.building = false
         this.buildsInFlight--
@@ -214,6 +247,37 @@ export class PdqCatalog {
     return run
   }
 
+  /**
+   * A build of packed hashes: on a worker thread when it is large and its input is shared (a start-up
+   * build: the main thread then neither runs it nor collects its garbage, see pdq-worker-build.ts), else
+   * here in steps. Both run jobSteps: the same catalog either way.
+   */
+  private async buildJob(job: CatalogBuildJob, sliceMs?: number): Promise<void> {
+    const count = job.packed.length / 8
+    const shared = job.packed.buffer instanceof SharedArrayBuffer && (job.kind === 'signals' || job.contentIds.buffer instanceof SharedArrayBuffer)
+    if (shared && count > 0 && count >= this.workerBuildMin && (await buildInWorker(this, job, catalogBuffers))) return
+    await runStepsAsync(this.jobSteps(job, STEP_ELEMENTS), sliceMs)
+  }
+
+  /** A build job as steps of `step` elements. */
+  jobSteps(job: CatalogBuildJob, step: number): Steps<void> {
+    const { packed } = job
+    if (job.kind === 'signals') {
+      const collect: Collect = (ids, words, from, to, n) => {
+        for (let i = from; i < to; i++) n = this.collectSignal(packed, i * 8, ids, words, n)
+        return n
+      }
+      return this.buildSteps(collect, packed.length / 8, step)
+    }
+    const { contentIds } = job
+    const collect: Collect = (ids, words, from, to, n) => {
+      for (let i = from; i < to; i++) n = this.collectBankItem(contentIds[i]!, packed, i * 8, ids, words, n)
+      return n
+    }
+    return this.buildSteps(collect, contentIds.length, step, (s) => this.reserveBankIdsSteps(contentIds, s))
+  }
+
+  /** Room for `count` hashes, `collect` over [0, count) in ramped steps, then the index's bulk add of the new ones. */
   private *buildSteps(collect: Collect, count: number, step: number, prepare?: Prepare): Steps<void> {
     if (prepare) yield* prepare(step)
     // Room for every hash up front, grown in steps: no table resize of a million entries in one go.
@@ -229,6 +293,62 @@ export class PdqCatalog {
       yield
     }
     if (n > 0) yield* this.index.addManySteps({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) }, step)
+  }
+
+  // ---- a build on a worker thread (pdq-worker-build.ts) ----
+
+  /**
+   * Hands the catalog over as plain data for a build on a worker thread, until restore() gives it back.
+   * Meanwhile nothing may read it: searches throw (callers wait for idle()), and so do bankContentWith*;
+   * writes wait as during any stepped build. The catalog keeps no reference to what it handed over.
+   */
+  lend(): PdqCatalogState {
+    if (this.lent) throw new Error('the PDQ catalog is lent already')
+    const state: PdqCatalogState = { ...this.toState(), index: this.index.lend() }
+    this.lent = true
+    this.entries = new ExactIndex({ digestBytes: 32 })
+    this.isSignal = new Uint8Array(0)
+    this.bankFirst = new Uint32Array(0)
+    this.entryOfBank = new Uint32Array(0)
+    this.bankMore = new Map()
+    this.frames = new Map()
+    return state
+  }
+
+  /** Takes back what lend() handed over, as the worker built it. */
+  restore(state: PdqCatalogState): void {
+    if (!this.lent) throw new Error('restore() without lend()')
+    this.index.restore(state.index)
+    this.adopt(state)
+    this.lent = false
+  }
+
+  /** The catalog as plain data; it still owns the arrays (see lend). */
+  toState(): PdqCatalogState {
+    return {
+      index: this.index.toState(), entries: this.entries.toState(), nextId: this.nextId, isSignal: this.isSignal, bankFirst: this.bankFirst,
+      bankMore: this.bankMore, entryOfBank: this.entryOfBank, bankRefs: this.bankRefs, frames: this.frames,
+    }
+  }
+
+  /** A catalog made of a lent state (in the worker); it builds every job here (no worker of its own). */
+  static fromState(state: PdqCatalogState): PdqCatalog {
+    const catalog = new PdqCatalog({ workerBuildMin: Infinity })
+    catalog.index.adopt(state.index)
+    catalog.adopt(state)
+    return catalog
+  }
+
+  private adopt(state: PdqCatalogState): void {
+    if (state.isSignal.length !== state.bankFirst.length || state.nextId > state.isSignal.length) throw new RangeError('PdqCatalog state: its columns do not match')
+    this.entries = ExactIndex.fromState(state.entries)
+    this.nextId = state.nextId
+    this.isSignal = state.isSignal
+    this.bankFirst = state.bankFirst
+    this.bankMore = state.bankMore
+    this.entryOfBank = state.entryOfBank
+    this.bankRefs = state.bankRefs
+    this.frames = state.frames
   }
 
   /** growEntries, copying in steps of `step` entries: at a million entries one copy blocked the loop for ms. */
@@ -267,16 +387,13 @@ export class PdqCatalog {
       for (let i = from; i < to; i++) n = this.collectBankItem(contentIds[i]!, hashToWords(parseHash256(hexes[i]!), this.scratchWords), 0, ids, words, n)
       return n
     }
-    return this.stepped(collect, hexes.length, sliceMs, (step) => this.reserveBankIdsSteps(contentIds, step))
+    const prepare: Prepare = (step) => this.reserveBankIdsSteps(contentIds, step)
+    return this.stepped(() => runStepsAsync(this.buildSteps(collect, hexes.length, STEP_ELEMENTS, prepare), sliceMs))
   }
 
-  /** addBankContentAsync for hashes packed 8 words each (hashToWords), as the bank store reads them at open. */
+  /** addBankContentAsync for hashes packed 8 words each (hashToWords), as the bank store reads them at open (see addSignalWordsAsync). */
   addBankContentWordsAsync(contentIds: Uint32Array, packed: Uint32Array, sliceMs?: number): Promise<void> {
-    const collect: Collect = (ids, words, from, to, n) => {
-      for (let i = from; i < to; i++) n = this.collectBankItem(contentIds[i]!, packed, i * 8, ids, words, n)
-      return n
-    }
-    return this.stepped(collect, contentIds.length, sliceMs, (step) => this.reserveBankIdsSteps(contentIds, step))
+    return this.stepped(() => this.buildJob({ kind: 'bank', contentIds, packed }, sliceMs))
   }
 
   /** Bank content added now (one bulk index add for the batch); the caller waits for idle() first. */
@@ -324,12 +441,14 @@ export class PdqCatalog {
 
   /** Bank content ids whose hash is exactly `hash`. */
   bankContentWith(hash: Hash256): number[] {
+    this.assertHere()
     const entry = this.find(hash)
     return entry === undefined ? [] : this.bankContentOf(entry)
   }
 
   /** bankContentWith for a hash packed as 8 words (packed[base .. base + 8)). */
   bankContentWithWords(packed: Uint32Array, base: number): number[] {
+    this.assertHere()
     const entry = this.entries.lookupWords(packed, base)[0]
     return entry === undefined ? [] : this.bankContentOf(entry)
   }
@@ -340,6 +459,10 @@ export class PdqCatalog {
     const out: Array<{ contentId: number; distance: number }> = []
     for (const m of this.index.search(hash, threshold)) for (const contentId of this.bankContentOf(m.entryId)) out.push({ contentId, distance: m.distance })
     return out
+  }
+
+  private assertHere(): void {
+    if (this.lent) throw new Error('the PDQ catalog is being built on a worker thread: wait for idle()')
   }
 
   private bankContentOf(entry: number): number[] {
@@ -488,6 +611,14 @@ export class PdqCatalog {
   memoryBytes(): number {
     return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength + this.bankFirst.byteLength + this.entryOfBank.byteLength
   }
+}
+
+/** The transfer list of a catalog state: every ArrayBuffer once (SharedArrayBuffers are shared, not moved). */
+export function catalogBuffers(state: PdqCatalogState): ArrayBuffer[] {
+  const { entries } = state
+  return stateBuffers(state.index, [
+    entries.valueWords, entries.slotIds, entries.byValue.buckets, entries.byId.buckets, state.isSignal, state.bankFirst, state.entryOfBank,
+  ])
 }
 
 function maxOf(values: Uint32Array, from: number, to: number): number {

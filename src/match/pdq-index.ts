@@ -15,7 +15,7 @@
  */
 import { fail } from '../errors.js'
 import { HASH256_BYTES, type Hash256 } from '../hash/hash256.js'
-import { PdqSegment, WORDS_PER_HASH, scanSlots, type PdqMatch, type SlotStorage } from './pdq-segment.js'
+import { PdqSegment, WORDS_PER_HASH, scanSlots, type PdqMatch, type SegmentParts, type SlotStorage } from './pdq-segment.js'
 import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
 
@@ -46,6 +46,20 @@ export interface PdqIndexStats {
   deltaEntries: number
   overflowEntries: number
   tombstones: number
+}
+
+/** A PdqIndex as plain data (typed arrays and numbers): what a worker's build takes and gives back (see lend). */
+export interface PdqIndexState {
+  storage: SlotStorage
+  capacity: number
+  used: number
+  live: number
+  tombstones: number
+  main: SegmentParts | null
+  delta: SegmentParts | null
+  mainEnd: number
+  deltaEnd: number
+  slotById: { buckets: Uint32Array; count: number }
 }
 
 export class PdqIndex {
@@ -130,6 +144,62 @@ export class PdqIndex {
     }
   }
 
+  /**
+   * Hands the whole index over as plain data, for a build elsewhere (a worker thread: pdq-worker-build.ts),
+   * until restore() gives it back; meanwhile everything but `size` throws, as during addManyAsync. The index
+   * keeps no reference to the arrays it handed over (they are transferred, i.e. detached here).
+   */
+  lend(): PdqIndexState {
+    this.assertIdle()
+    const state = this.toState()
+    this.building = true
+    this.storage = allocateStorage(0)
+    this.capacity = 0
+    this.used = this.mainEnd = this.deltaEnd = 0
+    this.main = this.delta = null
+    this.slotById.clear(0)
+    return state
+  }
+
+  /** Takes back what lend() handed over, as built elsewhere (or unchanged). */
+  restore(state: PdqIndexState): void {
+    if (!this.building) throw new Error('restore() without lend()')
+    this.adoptState(state)
+    this.building = false
+  }
+
+  /** Becomes the index of a lent state (in a worker): the arrays are adopted, not copied. */
+  adopt(state: PdqIndexState): void {
+    this.assertIdle()
+    this.adoptState(state)
+  }
+
+  /** The index as plain data; it still owns the arrays (see lend). */
+  toState(): PdqIndexState {
+    return {
+      storage: this.storage, capacity: this.capacity, used: this.used, live: this.live, tombstones: this.tombstones,
+      main: this.main?.toParts() ?? null, delta: this.delta?.toParts() ?? null, mainEnd: this.mainEnd, deltaEnd: this.deltaEnd,
+      slotById: this.slotById.state,
+    }
+  }
+
+  private adoptState(state: PdqIndexState): void {
+    const { storage, capacity, used } = state
+    if (storage.hashWords.length !== capacity * WORDS_PER_HASH || storage.slotIds.length !== capacity || storage.removed.length !== capacity || used > capacity) {
+      throw new RangeError('PdqIndex state: its storage does not match its capacity')
+    }
+    this.slotById.adopt(state.slotById)
+    this.storage = storage
+    this.capacity = capacity
+    this.used = used
+    this.live = state.live
+    this.tombstones = state.tombstones
+    this.main = state.main && PdqSegment.fromParts(state.main)
+    this.delta = state.delta && PdqSegment.fromParts(state.delta)
+    this.mainEnd = state.mainEnd
+    this.deltaEnd = state.deltaEnd
+  }
+
   remove(entryId: number): boolean {
     this.assertIdle()
     checkEntryId(entryId)
@@ -142,12 +212,14 @@ export class PdqIndex {
 
   /** The stored hash of `entryId`, or undefined when it is not in the index. */
   hashOf(entryId: number): Hash256 | undefined {
+    this.assertIdle()
     checkEntryId(entryId)
     const slot = this.slotOf(entryId)
     return slot < 0 ? undefined : wordsToHash(this.storage.hashWords, slot * WORDS_PER_HASH)
   }
 
   has(entryId: number): boolean {
+    this.assertIdle()
     checkEntryId(entryId)
     return this.slotOf(entryId) >= 0
   }
@@ -185,7 +257,7 @@ export class PdqIndex {
   }
 
   private assertIdle(): void {
-    if (this.building) throw new Error('the PDQ index is being built (addManyAsync): nothing may use it until that resolves')
+    if (this.building) throw new Error('the PDQ index is being built (addManyAsync, or lent to a worker): nothing may use it until that resolves')
   }
 
   /** In blocks: first load each id's home bucket (independent misses overlap), then append from cache. */
@@ -316,6 +388,15 @@ export function hashToWords(hash: Hash256, out: Uint32Array = new Uint32Array(WO
   return out
 }
 
+/**
+ * A Uint32Array on a SharedArrayBuffer: what a start-up build collects its packed hashes (and bank content
+ * ids) into, so that a worker thread reads them where they are (PdqCatalog.addSignalWordsAsync). V8 does not
+ * count shared memory as the isolate's external memory, so these large arrays drive no full collection.
+ */
+export function sharedUint32Array(length: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(length * 4))
+}
+
 /** The inverse of hashToWords for the 8 words at `words[base..base+8)`. */
 export function wordsToHash(words: Uint32Array, base = 0): Hash256 {
   const hash = new Uint8Array(HASH256_BYTES)
@@ -327,6 +408,18 @@ export function wordsToHash(words: Uint32Array, base = 0): Hash256 {
     hash[w * 4 + 3] = word
   }
   return hash
+}
+
+/**
+ * The ArrayBuffers a state's typed arrays live on, each once: the transfer list that moves a state between
+ * threads without copying it (SharedArrayBuffers are shared, not transferred, and are left out).
+ */
+export function stateBuffers(state: PdqIndexState, more: ArrayBufferView[] = []): ArrayBuffer[] {
+  const views: (ArrayBufferView | null)[] = [state.storage.hashWords, state.storage.slotIds, state.storage.removed, state.slotById.buckets, ...more]
+  for (const parts of [state.main, state.delta]) if (parts) views.push(...parts.heads, ...parts.runs, ...parts.occupied)
+  const buffers = new Set<ArrayBuffer>()
+  for (const view of views) if (view && view.buffer instanceof ArrayBuffer) buffers.add(view.buffer)
+  return [...buffers]
 }
 
 function allocateStorage(capacity: number): SlotStorage {

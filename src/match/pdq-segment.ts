@@ -55,6 +55,20 @@ export interface ChunkLayout {
   widths: number[]
 }
 
+/**
+ * A segment as plain data (numbers and typed arrays), to move between threads: a worker builds the
+ * segments of a start-up index (pdq-build-worker.ts) and transfers their tables back.
+ */
+export interface SegmentParts {
+  lo: number
+  hi: number
+  entries: number
+  layout: ChunkLayout | null
+  heads: Int32Array[]
+  runs: Uint32Array[]
+  occupied: (Int32Array | null)[]
+}
+
 interface SearchPlan {
   radii: Int8Array | null // null: scan the segment instead
   masks: Uint32Array[] // per chunk: the XOR masks of its probe ball (empty when skipped)
@@ -72,6 +86,15 @@ export class PdqSegment {
     private readonly runs: Uint32Array[],
     private readonly occupied: (Int32Array | null)[],
   ) {}
+
+  /** The segment as it was built from these parts (toParts); the tables are adopted, not copied. */
+  static fromParts(parts: SegmentParts): PdqSegment {
+    return new PdqSegment(parts.lo, parts.hi, parts.entries, parts.layout, parts.heads, parts.runs, parts.occupied)
+  }
+
+  toParts(): SegmentParts {
+    return { lo: this.lo, hi: this.hi, entries: this.entries, layout: this.layout, heads: this.heads, runs: this.runs, occupied: this.occupied }
+  }
 
   /** Indexes the live slots in [lo, hi). */
   static build(storage: SlotStorage, lo: number, hi: number): PdqSegment {

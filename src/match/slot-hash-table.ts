@@ -83,6 +83,20 @@ export class SlotHashTable {
     return true
   }
 
+  /** The table as plain data (see adopt): its buckets array itself, not a copy. */
+  get state(): { buckets: Uint32Array; count: number } {
+    return { buckets: this.buckets, count: this.count }
+  }
+
+  /** Takes over a table's `state` (from another thread: a worker's build); the caller's slots must agree with it. */
+  adopt(state: { buckets: Uint32Array; count: number }): void {
+    const size = state.buckets.length
+    if (size < MIN_CAPACITY || (size & (size - 1)) !== 0 || state.count > size * MAX_LOAD) throw new RangeError('not a slot hash table')
+    this.buckets = state.buckets
+    this.mask = size - 1
+    this.count = state.count
+  }
+
   /** Empties the table, keeping room for `expectedSize` slots (used after the caller renumbers). */
   clear(expectedSize = 0): void {
     this.buckets = new Uint32Array(capacityFor(expectedSize))

@@ -343,6 +343,7 @@ async function bankSink(node: HashmeshNode, bank: string): Promise<Sink> {
   const store: BankStore = await service.loaded
   const config = store.getBank(bank)
   if (!config) fail('NOT_FOUND', `bank '${bank}' not found (create it first: POST /c/banks or hashmesh bank create)`)
+  await store.pdqIdle() // (has() reads the catalog, which a start-up build may still hold)
   const shared = config.kind === 'shared'
   const fromRecords = new RecordContent(store, bank)
   return {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { isHashmeshError } from '../../src/errors.js'
 import { ExactIndex } from '../../src/match/exact-index.js'
 import { PdqCatalog } from '../../src/match/pdq-catalog.js'
-import { PdqIndex, hashToWords, wordsToHash } from '../../src/match/pdq-index.js'
+import { PdqIndex, hashToWords, sharedUint32Array, stateBuffers, wordsToHash } from '../../src/match/pdq-index.js'
 import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
 import { runSteps } from '../../src/match/steps.js'
 
@@ -184,5 +184,105 @@ describe('PdqCatalog.addSignalsAsync and the exact index growing in steps', () =
     assert.equal(index.remove(3), true)
     assert.deepEqual(index.lookup(values[3]!), [])
     assert.equal(index.size, 24_999)
+  })
+})
+
+describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
+  const shared = (words: Uint32Array): Uint32Array => {
+    const out = sharedUint32Array(words.length)
+    out.set(words)
+    return out
+  }
+
+  it('a PdqIndex lent and given back (moved as a worker would get it) answers as before, and refuses use meanwhile', () => {
+    const words = randomWords(20_000)
+    const index = new PdqIndex()
+    index.addMany({ ids: ids(20_000), hashes: words })
+    for (let id = 0; id < 3000; id += 2) index.remove(id * 7)
+    index.addMany({ ids: ids(700, 1_000_000), hashes: randomWords(700) }) // a tail, a tombstone count
+    const qs = queries(words, 100)
+    const before = results(index, qs, 31)
+    const stats = index.stats()
+    const state = index.lend()
+    assert.throws(() => index.search(qs[0]!), /being built/)
+    assert.throws(() => index.has(7), /being built/)
+    assert.throws(() => index.hashOf(7), /being built/)
+    assert.equal(index.size, 20_000 - 1500 + 700, 'the size from before')
+    const moved = structuredClone(state, { transfer: stateBuffers(state) })
+    assert.equal(state.storage.hashWords.length, 0, 'transferred, not copied')
+    index.restore(moved)
+    assert.deepEqual(index.stats(), stats)
+    assert.deepEqual(results(index, qs, 31), before)
+    index.add(5, qs[0]!)
+    assert.deepEqual(index.search(qs[0]!, 0)[0], { entryId: 5, distance: 0 })
+    assert.throws(() => index.restore(moved), /without lend/)
+  })
+
+  it('builds the same catalog as the main thread, with bank content and changes during the builds', async () => {
+    const fed = randomWords(30_000)
+    const bank = randomWords(20_000)
+    bank.set(fed.subarray(0, 500 * WORDS_PER_HASH)) // bank content holding federation hashes
+    const contentIds = Uint32Array.from({ length: 20_000 }, (_, i) => i + 1)
+    contentIds[19_999] = 7 // re-added content: its hash changes
+    const late = Array.from({ length: 3 }, () => Buffer.from(randomBytes(32)).toString('hex'))
+    const hex = (i: number): string => Buffer.from(wordsToHash(fed, i * WORDS_PER_HASH)).toString('hex')
+    const build = async (catalog: PdqCatalog): Promise<void> => {
+      catalog.addSignals([hex(29_999), late[0]!]) // not empty before: the worker gets a catalog to grow
+      const signals = catalog.addSignalWordsAsync(shared(fed), 0)
+      const banks = catalog.addBankContentWordsAsync(shared(contentIds), shared(bank), 0)
+      catalog.addSignal(late[1]!) // buffered until the builds are done
+      catalog.removeSignal(hex(1)) // deferred: a bank-only entry then, still found through the bank
+      catalog.removeSignal(hex(600)) // gone altogether
+      catalog.addFrame(late[2]!, { video: 'v1', ms: 40, quality: 90 })
+      await Promise.all([signals, banks])
+      catalog.removeBankContent(3)
+      catalog.addBankContentWords(Uint32Array.of(30_000), hashToWords(Buffer.from(late[1]!, 'hex')))
+    }
+    const here = new PdqCatalog({ workerBuildMin: Infinity })
+    const worker = new PdqCatalog({ workerBuildMin: 1 })
+    await build(here)
+    let lent = false
+    const building = build(worker)
+    while (!lent) {
+      try {
+        worker.bankContentWith(new Uint8Array(32))
+      } catch (err) {
+        lent = /being built on a worker thread/.test(String(err))
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    assert.throws(() => worker.search(new Uint8Array(32), 31), /being built/)
+    await building
+    assert.equal(worker.size, here.size)
+    assert.equal(worker.bankSize, here.bankSize)
+    assert.equal(worker.memoryBytes(), here.memoryBytes())
+    const all = new Uint32Array(fed.length + bank.length)
+    all.set(fed)
+    all.set(bank, fed.length)
+    let hits = 0
+    for (const q of [...queries(all, 300), ...late.map((h) => Buffer.from(h, 'hex'))]) {
+      const expected = here.search(q, 31)
+      assert.deepEqual(worker.search(q, 31), expected)
+      hits += expected.length
+    }
+    assert.ok(hits > 200, `the queries find something (${hits})`)
+    assert.deepEqual(worker.search(wordsToHash(fed, WORDS_PER_HASH), 0).map((m) => [m.isSignal, m.bank]), [[false, [2]]])
+    assert.deepEqual(worker.search(wordsToHash(fed, 600 * WORDS_PER_HASH), 0), [])
+    assert.deepEqual(worker.search(Buffer.from(late[2]!, 'hex'), 0).map((m) => m.frames), [[{ video: 'v1', ms: 40, quality: 90 }]])
+    assert.deepEqual(worker.bankContentWith(wordsToHash(bank, 19_999 * WORDS_PER_HASH)), [7])
+    assert.deepEqual(worker.bankContentWith(Buffer.from(late[1]!, 'hex')), [30_000])
+  })
+
+  it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {
+    const words = randomWords(5000)
+    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+    let done = false
+    const building = catalog.addBankContentWordsAsync(Uint32Array.from({ length: 5000 }, (_, i) => i + 1), words, 0).then(() => (done = true))
+    for (let reads = 0; !done; reads++) {
+      catalog.bankContentWith(new Uint8Array(32)) // (a worker's build would refuse this)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await building
+    assert.deepEqual(catalog.bankContentWith(wordsToHash(words, 8 * WORDS_PER_HASH)), [9])
   })
 })

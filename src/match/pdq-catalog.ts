@@ -218,7 +218,7 @@ export class PdqCatalog {
    * addSignalsAsync for hashes already packed 8 words each (hashToWords), as the start-up rebuild collects
    * them: a million hex strings kept until the build were ~150 MB of long-lived heap, and every full GC
    * of the rebuild walked them (pauses of 100 ms and more while /status waited). From workerBuildMin
-   * hashes on a SharedArrayBuffer (sharedWords), the build runs on a worker thread (see buildJob).
+   * hashes on a SharedArrayBuffer (sharedUint32Array), the build runs on a worker thread (see buildJob).
    */
   addSignalWordsAsync(packed: Uint32Array, sliceMs?: number): Promise<void> {
     return this.stepped(() => this.buildJob({ kind: 'signals', packed }, sliceMs))

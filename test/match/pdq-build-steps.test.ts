@@ -5,6 +5,7 @@ import { isHashmeshError } from '../../src/errors.js'
 import { ExactIndex } from '../../src/match/exact-index.js'
 import { PdqCatalog } from '../../src/match/pdq-catalog.js'
 import { PdqIndex, hashToWords, sharedUint32Array, stateBuffers, wordsToHash } from '../../src/match/pdq-index.js'
+import { buildInWorker } from '../../src/match/pdq-worker-build.js'
 import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
 import { runSteps } from '../../src/match/steps.js'
 
@@ -271,6 +272,25 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     assert.deepEqual(worker.search(Buffer.from(late[2]!, 'hex'), 0).map((m) => m.frames), [[{ video: 'v1', ms: 40, quality: 90 }]])
     assert.deepEqual(worker.bankContentWith(wordsToHash(bank, 19_999 * WORDS_PER_HASH)), [7])
     assert.deepEqual(worker.bankContentWith(Buffer.from(late[1]!, 'hex')), [30_000])
+  })
+
+  it('refuses states that do not fit, and reports a build that fails in the worker', async () => {
+    const index = new PdqIndex()
+    const state = index.toState()
+    assert.throws(() => new PdqIndex().adopt({ ...state, capacity: state.capacity + 1 }), RangeError)
+    assert.throws(() => new PdqIndex().adopt({ ...state, slotById: { buckets: new Uint32Array(24), count: 0 } }), /not a slot hash table/)
+    const exact = new ExactIndex({ digestBytes: 32 }).toState()
+    assert.throws(() => ExactIndex.fromState({ ...exact, used: exact.capacity + 1 }), RangeError)
+    const catalog = new PdqCatalog()
+    assert.throws(() => catalog.restore(catalog.toState()), /without lend/)
+    const lent = catalog.lend()
+    assert.throws(() => catalog.lend(), /lent already/)
+    assert.throws(() => catalog.bankContentWith(new Uint8Array(32)), /being built on a worker thread/)
+    catalog.restore(lent)
+    assert.deepEqual(catalog.bankContentWith(new Uint8Array(32)), [])
+    // a state the worker cannot take: its error comes back as INTERNAL
+    const broken = { lend: () => ({ nonsense: true }), restore: () => assert.fail('nothing to restore') }
+    await assert.rejects(buildInWorker(broken, { kind: 'signals', packed: sharedUint32Array(8) }, () => []), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its worker/.test(err.message))
   })
 
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {

@@ -89,7 +89,10 @@ export class PdqSegment {
 
   /** The segment as it was built from these parts (toParts); the tables are adopted, not copied. */
   static fromParts(parts: SegmentParts): PdqSegment {
-    return new PdqSegment(parts.lo, parts.hi, parts.entries, parts.layout, parts.heads, parts.runs, parts.occupied)
+    // Made again here, not taken as another thread's clone gave them: a cloned object or array has other
+    // hidden classes and element kinds than this thread's, and the search loops that read them slowed down.
+    const layout = parts.layout && { widths: Array.from(parts.layout.widths, Number), bitOffsets: Array.from(parts.layout.bitOffsets, Number) }
+    return new PdqSegment(parts.lo, parts.hi, parts.entries, layout, Array.from(parts.heads), Array.from(parts.runs), Array.from(parts.occupied))
   }
 
   toParts(): SegmentParts {

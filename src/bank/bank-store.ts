@@ -110,6 +110,17 @@ export class BankStore {
     const storedNext = next ? parse<number>(next) : 1
     const expected = Math.min(OPEN_PRESIZE_MAX, Math.max(OPEN_PDQ_BATCH, storedNext - 1))
     store.room(expected)
+    const releaseWorker = pdq.holdBuildWorker?.(expected)
+    try {
+      await store.load(kv, pdq, storedNext, expected)
+    } finally {
+      releaseWorker?.()
+    }
+    return store
+  }
+
+  /** open()'s reading of the stored content, into this store's view and `pdq`. */
+  private async load(kv: KeyValueStore, pdq: BankPdqHolder, storedNext: number, expected: number): Promise<void> {
     // (shared: the catalog's build reads them where they are, on a worker thread)
     let ids = sharedUint32Array(expected)
     let words = sharedUint32Array(expected * 8)
@@ -130,7 +141,7 @@ export class BankStore {
       ownKey.add(id)
       if (value.length === 0) continue
       const content = parse<BankContent>(value)
-      if (!store.index(content)) continue
+      if (!this.index(content)) continue
       if (content.signals.pdq === undefined) continue
       room()
       ids[pending] = content.id
@@ -141,14 +152,14 @@ export class BankStore {
       const first = idOfKey(key, CHUNK)
       const chunk = new DecodedChunk(value)
       if (first + chunk.count - 1 > maxId) maxId = first + chunk.count - 1
-      const slot = store.slots.get(chunk.bank)
+      const slot = this.slots.get(chunk.bank)
       if (slot === undefined) continue
-      store.addChunk(first, chunk.count, slot)
+      this.addChunk(first, chunk.count, slot)
       for (let i = 0; i < chunk.count; i++) {
         if (pacer.due()) await pacer.pause()
         const id = first + i
         if (ownKey.has(id)) continue
-        store.indexChunkItem(id, slot, chunk, i)
+        this.indexChunkItem(id, slot, chunk, i)
         const pdqBytes = chunk.value('pdq', i)
         if (pdqBytes === undefined) continue
         room()
@@ -159,8 +170,7 @@ export class BankStore {
     }
     if (pending > 0) await pdq.addBankContentWordsAsync(ids.subarray(0, pending), words.subarray(0, pending * 8))
     // (not Math.max(...ids): a million arguments overflow the stack)
-    store.nextId = Math.max(storedNext, maxId + 1)
-    return store
+    this.nextId = Math.max(storedNext, maxId + 1)
   }
 
   /** Items per addContents that bulk writers should aim for (BankPdqHolder.preferredAddBatch). */

@@ -8,24 +8,45 @@
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
-import { PdqCatalog, catalogBuffers, type CatalogBuildJob, type PdqCatalogState } from './pdq-catalog.js'
+import type { CatalogBuildJob, PdqCatalogState } from './pdq-catalog.js'
 import type { BuildReply, BuildTask } from './pdq-worker-build.js'
-import { STEP_ELEMENTS, runSteps } from './steps.js'
 
 type PdqBuildReply = BuildReply<PdqCatalogState>
 
-parentPort?.once('message', (task: BuildTask<PdqCatalogState, CatalogBuildJob>) => {
-  let reply: PdqBuildReply
-  try {
-    const catalog = PdqCatalog.fromState(task.state)
-    runSteps(catalog.jobSteps(task.job, STEP_ELEMENTS))
-    reply = { ok: true, state: catalog.toState() }
-  } catch (err) {
-    parentPort!.postMessage({ ok: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PdqBuildReply)
-    return
+/**
+ * The state with its large arrays copied onto SharedArrayBuffers, views that shared a buffer still sharing
+ * one. Why: V8 counts a transferred ArrayBuffer as the receiving isolate's external memory, and adopting
+ * ~0.5 GB of them made the main thread stop for a full collection ("external memory pressure", 10-25 ms)
+ * while it answered /status. A shared buffer is not counted per isolate. The copy runs here, at this
+ * thread's low priority; the originals are this thread's garbage, freed when it ends.
+ */
+function onSharedMemory<T>(state: T): T {
+  const copies = new Map<ArrayBufferLike, SharedArrayBuffer>()
+  const share = (value: unknown): unknown => {
+    if (ArrayBuffer.isView(value)) {
+      const view = value as Uint8Array
+      if (!(view.buffer instanceof ArrayBuffer) || view.buffer.byteLength < SHARE_MIN_BYTES) return view
+      let shared = copies.get(view.buffer)
+      if (!shared) {
+        shared = new SharedArrayBuffer(view.buffer.byteLength)
+        new Uint8Array(shared).set(new Uint8Array(view.buffer))
+        copies.set(view.buffer, shared)
+      }
+      const Kind = view.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => unknown
+      return new Kind(shared, view.byteOffset, view.length)
+    }
+    if (Array.isArray(value)) return value.map(share)
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, share(field)]))
+    }
+    return value // numbers, null, Maps of numbers and small objects (bank refs, frames)
   }
-  parentPort!.postMessage(reply, catalogBuffers(reply.state))
-})
+  return share(state) as T
+}
+
+/** Arrays smaller than this are transferred as they are (a SharedArrayBuffer costs a page at least). */
+const SHARE_MIN_BYTES = 64 * 1024
+
 /**
  * The build runs at a low CPU priority: on a machine with few cores it would otherwise take the core the
  * main thread needs to answer (measured: gaps of 20-75 ms in which the main thread was ready but not
@@ -45,5 +66,22 @@ function lowerThisThreadsPriority(): void {
   if (Number.isInteger(tid) && tid > 0) setPriority(tid, BUILD_NICE)
 }
 
+// The priority is lowered before the build's modules load: loading and compiling them at the normal
+// priority took the main thread's core at the start of the rebuild (event-loop gaps of 15-40 ms).
 lowerThisThreadsPriority()
+const { PdqCatalog, catalogBuffers } = await import('./pdq-catalog.js')
+const { STEP_ELEMENTS, runSteps } = await import('./steps.js')
+
+parentPort?.on('message', (task: BuildTask<PdqCatalogState, CatalogBuildJob>) => {
+  let reply: PdqBuildReply
+  try {
+    const catalog = PdqCatalog.fromState(task.state)
+    runSteps(catalog.jobSteps(task.job, STEP_ELEMENTS))
+    reply = { ok: true, state: onSharedMemory(catalog.toState()) }
+  } catch (err) {
+    parentPort!.postMessage({ ok: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PdqBuildReply)
+    return
+  }
+  parentPort!.postMessage(reply, catalogBuffers(reply.state))
+})
 parentPort?.postMessage({ ready: true } satisfies PdqBuildReply)

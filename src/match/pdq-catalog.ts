@@ -22,7 +22,7 @@ import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../has
 import { ExactIndex, type ExactIndexState } from './exact-index.js'
 import { PdqIndex, hashToWords, stateBuffers, type PdqIndexState, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
-import { buildInWorker } from './pdq-worker-build.js'
+import { SpareBuildWorker, buildInWorker } from './pdq-worker-build.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
@@ -93,11 +93,21 @@ export class PdqCatalog {
   /** True while addSignalsAsync runs: the write-behind buffer is not flushed meanwhile. */
   private building = false
   private readonly workerBuildMin: number
+  private readonly spareWorker = new SpareBuildWorker()
   /** True while the catalog is lent to a worker's build (lend). */
   private lent = false
 
   constructor(options: PdqCatalogOptions = {}) {
     this.workerBuildMin = options.workerBuildMin ?? WORKER_BUILD_MIN
+  }
+
+  /**
+   * Starts the build worker now when a build of `expectedHashes` will run on one (a start-up's), and keeps
+   * it for every build until the returned function is called (see SpareBuildWorker).
+   */
+  holdBuildWorker(expectedHashes: number): () => void {
+    if (expectedHashes < this.workerBuildMin) return () => undefined
+    return this.spareWorker.hold()
   }
 
   get size(): number {
@@ -255,7 +265,7 @@ export class PdqCatalog {
   private async buildJob(job: CatalogBuildJob, sliceMs?: number): Promise<void> {
     const count = job.packed.length / 8
     const shared = job.packed.buffer instanceof SharedArrayBuffer && (job.kind === 'signals' || job.contentIds.buffer instanceof SharedArrayBuffer)
-    if (shared && count > 0 && count >= this.workerBuildMin && (await buildInWorker(this, job, catalogBuffers))) return
+    if (shared && count > 0 && count >= this.workerBuildMin && (await buildInWorker(this, job, catalogBuffers, this.spareWorker))) return
     await runStepsAsync(this.jobSteps(job, STEP_ELEMENTS), sliceMs)
   }
 

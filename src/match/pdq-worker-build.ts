@@ -24,31 +24,103 @@ export interface Lendable<S> {
 export interface BuildTask<S, J> { state: S; job: J }
 export type BuildReply<S> = { ready: true } | { ok: true; state: S } | { ok: false; message: string }
 
+/** A started build worker and its first answer (`ready`, asked for as it starts: it may come before a build is given). */
+interface StartedWorker {
+  thread: Worker
+  ready: Promise<BuildReply<unknown>>
+}
+
+function startBuildWorker(): StartedWorker {
+  const thread = startModuleWorker(import.meta.url, 'pdq-build-worker')
+  const ready = nextReply<unknown>(thread)
+  ready.catch(() => undefined) // (awaited by the build that takes it; a spare may never be used)
+  return { thread, ready }
+}
+
 /**
- * Runs `job` on `target` in a worker thread; false when no worker could start (nothing was handed over:
- * the caller builds here). Rejects when the worker fails during the build: the target is lost then.
- * `buffers` lists a state's ArrayBuffers, which move without a copy.
+ * One build worker started ahead of the builds that will need it, and kept for all of them: the node
+ * holds it from its open to the end of its start (the federation's build), the bank store while it loads.
+ * Started during the start-up instead, a worker's thread, isolate and modules took the main thread's core
+ * for 15-40 ms while /status waited. It is ended when the last hold is released and no build uses it; it
+ * does not keep the process alive while idle.
  */
-export async function buildInWorker<S, J>(target: Lendable<S>, job: J, buffers: (state: S) => ArrayBuffer[]): Promise<boolean> {
-  const worker = startModuleWorker(import.meta.url, 'pdq-build-worker')
+export class SpareBuildWorker {
+  private started: StartedWorker | undefined
+  private holds = 0
+  private busy = false
+
+  /** Starts the worker unless it runs; call the returned function once the builds it was for are done. */
+  hold(): () => void {
+    this.holds++
+    if (!this.started) {
+      this.started = startBuildWorker()
+      this.started.thread.unref()
+    }
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.endIfUnused()
+    }
+  }
+
+  /** The worker, for one build (none while another build has it, or when none was started). */
+  take(): StartedWorker | undefined {
+    if (!this.started || this.busy) return undefined
+    this.busy = true
+    this.started.thread.ref()
+    return this.started
+  }
+
+  /** Gives back what take() gave; a worker that failed is ended. */
+  giveBack(failed: boolean): void {
+    this.busy = false
+    if (failed) this.end()
+    else this.started?.thread.unref()
+    this.endIfUnused()
+  }
+
+  private endIfUnused(): void {
+    if (this.holds === 0 && !this.busy) this.end()
+  }
+
+  private end(): void {
+    if (this.started) void this.started.thread.terminate()
+    this.started = undefined
+  }
+}
+
+/**
+ * Runs `job` on `target` in a worker thread (the spare's when it has one free, else one of its own, ended
+ * after); false when no worker could start (nothing was handed over: the caller builds here). Rejects when
+ * the worker fails during the build: the target is lost then. `buffers` lists a state's ArrayBuffers,
+ * which move without a copy.
+ */
+export async function buildInWorker<S, J>(target: Lendable<S>, job: J, buffers: (state: S) => ArrayBuffer[], spare?: SpareBuildWorker): Promise<boolean> {
+  const fromSpare = spare?.take()
+  const worker = fromSpare ?? startBuildWorker()
+  let failed = true
   try {
     try {
-      await nextReply<S>(worker)
+      await worker.ready
     } catch (err) {
       process.emitWarning(`the PDQ index build worker did not start, building on the main thread: ${String(err)}`)
       return false
     }
     const state = target.lend()
-    worker.postMessage({ state, job } satisfies BuildTask<S, J>, buffers(state))
-    const reply = await nextReply<S>(worker).catch((err: unknown) => {
+    worker.thread.postMessage({ state, job } satisfies BuildTask<S, J>, buffers(state))
+    const reply = await nextReply<S>(worker.thread).catch((err: unknown) => {
       throw new HashmeshError('INTERNAL', `the PDQ index build worker died: ${String(err)}`, { cause: err })
     })
     if (!('ok' in reply)) throw new HashmeshError('INTERNAL', 'the PDQ index build worker answered out of turn')
     if (!reply.ok) throw new HashmeshError('INTERNAL', `the PDQ index build failed in its worker: ${reply.message}`)
     target.restore(reply.state)
+    failed = false
     return true
   } finally {
-    void worker.terminate()
+    if (fromSpare) spare!.giveBack(failed)
+    else void worker.thread.terminate()
   }
 }
 

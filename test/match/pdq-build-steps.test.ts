@@ -254,6 +254,10 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     }
     assert.throws(() => worker.search(new Uint8Array(32), 31), /being built/)
     await building
+    // the worker's large arrays come back on shared memory (no external-memory collection on adopting them)
+    const { index, entries } = worker.toState()
+    for (const big of [index.storage.hashWords, index.slotById.buckets, entries.valueWords, entries.byValue.buckets]) assert.ok(big.buffer instanceof SharedArrayBuffer)
+    assert.equal(here.toState().index.storage.hashWords.buffer instanceof SharedArrayBuffer, false)
     assert.equal(worker.size, here.size)
     assert.equal(worker.bankSize, here.bankSize)
     assert.equal(worker.memoryBytes(), here.memoryBytes())

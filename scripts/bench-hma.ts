@@ -1,7 +1,7 @@
 /**
  * HMA drop-in benchmark (issue 14, Performance), in one run:
  *
- *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2]
+ *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps]
  *
  * 1. Fills a data directory: N random PDQ signals in the member's own feed (the federation index /v1/match
  *    searches) and N random PDQ signals spread over --banks local banks (the bank index /m/lookup searches,
@@ -9,7 +9,8 @@
  * 2. Restart with the API listening BEFORE the node's match index and the banks are rebuilt (what an HMA
  *    load balancer sees during a restart): a child process asks GET /status back to back for the whole
  *    rebuild and reports its latency (p50/p99/max) and the 503 INDEX-NOT-LOADED / 200 I-AM-ALIVE counts.
- *    Target: max ≤ 10 ms.
+ *    Target: max ≤ 10 ms. With --gaps, prints where the server's event loop stopped for 8 ms or more meanwhile
+ *    (scripts/lib/gap-profile.ts; the profiler itself slows the server a little).
  * 3. autocannon (a child process, so the load generator does not share the server's event loop) against
  *    GET /m/lookup?signal=…&signal_type=pdq and POST /v1/match {signals:[pdq]}, alternately for --rounds
  *    rounds, with --planted of the queries near a stored hash (0..31 bits flipped). Target: /m/lookup req/s
@@ -24,10 +25,11 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { request } from 'node:http'
+import { Agent, request } from 'node:http'
 import { FILES, initDataDir } from '../src/node/identity.js'
 import { HashmeshNode } from '../src/node/node.js'
 import { startApiServer } from '../src/api/server.js'
+import { startGapProfile } from './lib/gap-profile.js'
 import { NodeService } from '../src/node/service.js'
 import { fillOwnFeed, flipRandomBits } from './lib/bench-fill.js'
 import { tempDir } from '../test/helpers/tmp.js'
@@ -90,7 +92,6 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
 
 /** GET /status back to back on one keep-alive connection until it has answered 200 for a second; latency per answer. */
 async function pollStatus(plan: StatusPlan): Promise<StatusResult> {
-  const { Agent } = await import('node:http')
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const times: number[] = []
   /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
@@ -100,14 +101,7 @@ async function pollStatus(plan: StatusPlan): Promise<StatusResult> {
   const started = performance.now()
   while (readySince === undefined || performance.now() - readySince < 1000) {
     const t0 = performance.now()
-    const status = await new Promise<number>((resolve) => {
-      const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
-        res.resume()
-        res.once('end', () => resolve(res.statusCode ?? 0))
-      })
-      req.once('error', () => resolve(-1))
-      req.end()
-    })
+    const status = await statusOnce(plan, agent)
     if (times.length === 0) process.send!('up')
     times.push(performance.now() - t0)
     if (status === 503) building.push(times.at(-1)!)
@@ -120,6 +114,18 @@ async function pollStatus(plan: StatusPlan): Promise<StatusResult> {
   building.sort((a, b) => a - b)
   const at = (p: number, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
   return { count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started, maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building) }
+}
+
+/** One GET /status: its status code (-1: no answer). */
+function statusOnce(plan: StatusPlan, agent?: Agent): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
+      res.resume()
+      res.once('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.once('error', () => resolve(-1))
+    req.end()
+  })
 }
 
 /** A child process running `role` on `plan`; `up` resolves when it says it is working (the poller's first answer). */
@@ -138,7 +144,10 @@ function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise
 
 // ---- the benchmark ----
 
-async function fill(dataDir: string, n: number, banks: number): Promise<{ bankPlanted: string[] }> {
+interface FillPlan { dataDir: string; n: number; banks: number }
+
+/** In a child process: the restart below is then a fresh process, as a real one is (not one whose allocator the fill has shaped). */
+async function fill({ dataDir, n, banks }: FillPlan): Promise<{ bankPlanted: string[] }> {
   let t0 = performance.now()
   await fillOwnFeed(dataDir, Math.ceil(n / 1000), 1000)
   console.log(`fill: ${n.toLocaleString('en')} PDQ signals in the own feed (records of 1,000): ${((performance.now() - t0) / 1000).toFixed(1)} s`)
@@ -175,12 +184,14 @@ async function main(): Promise<void> {
   try {
     await initDataDir(dir.path, { name: 'bench-member' })
     const token = readFileSync(join(dir.path, FILES.apiToken), 'utf8').trim()
-    const { bankPlanted } = await fill(dir.path, n, banks)
+    const { bankPlanted } = await child<{ bankPlanted: string[] }>('--fill', { dataDir: dir.path, n, banks } satisfies FillPlan).result
 
     // Restart: the API listens first, then the node rebuilds its index (and the banks load) under /status polling.
     const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })
+    node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     try {
+      const gaps = process.argv.includes('--gaps') ? await startGapProfile() : undefined
       const poller = child<StatusResult>('--status', { url: api.url, token })
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const loop = monitorEventLoopDelay({ resolution: 1 })
@@ -188,10 +199,11 @@ async function main(): Promise<void> {
       const t0 = performance.now()
       await node.start()
       const rebuildMs = performance.now() - t0
-      const ready = await fetch(`${api.url}/status`, { headers: { authorization: `Bearer ${token}` } })
+      const ready = await statusOnce({ url: api.url, token }) // (node:http: a first fetch() would load undici here, 70 ms that the poller measured)
       const s = await poller.result
       loop.disable()
-      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${ready.status}; ${mem()}`)
+      await gaps?.stop()
+      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${ready}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
 
       const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
@@ -224,6 +236,8 @@ async function main(): Promise<void> {
 
 if (process.argv.includes('--load')) {
   process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
+} else if (process.argv.includes('--fill')) {
+  process.once('message', (plan) => void fill(plan as FillPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else if (process.argv.includes('--status')) {
   process.once('message', (plan) => void pollStatus(plan as StatusPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else {

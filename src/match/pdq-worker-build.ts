@@ -65,6 +65,11 @@ export class SpareBuildWorker {
     }
   }
 
+  /** The running worker's thread id (undefined: none runs). */
+  get threadId(): number | undefined {
+    return this.started?.thread.threadId
+  }
+
   /** The worker, for one build (none while another build has it, or when none was started). */
   take(): StartedWorker | undefined {
     if (!this.started || this.busy) return undefined

@@ -3,9 +3,9 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { isHashmeshError } from '../../src/errors.js'
 import { ExactIndex } from '../../src/match/exact-index.js'
-import { PdqCatalog } from '../../src/match/pdq-catalog.js'
+import { PdqCatalog, catalogBuffers } from '../../src/match/pdq-catalog.js'
 import { PdqIndex, hashToWords, sharedUint32Array, stateBuffers, wordsToHash } from '../../src/match/pdq-index.js'
-import { buildInWorker } from '../../src/match/pdq-worker-build.js'
+import { SpareBuildWorker, buildInWorker } from '../../src/match/pdq-worker-build.js'
 import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
 import { runSteps } from '../../src/match/steps.js'
 
@@ -295,6 +295,38 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     // a state the worker cannot take: its error comes back as INTERNAL
     const broken = { lend: () => ({ nonsense: true }), restore: () => assert.fail('nothing to restore') }
     await assert.rejects(buildInWorker(broken, { kind: 'signals', packed: sharedUint32Array(8) }, () => []), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its worker/.test(err.message))
+  })
+
+  it('a held spare worker runs every build until released, then ends; without a hold each build has its own', async () => {
+    const spare = new SpareBuildWorker()
+    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+    const job = (words: Uint32Array) => ({ kind: 'signals' as const, packed: shared(words) })
+    const release = spare.hold()
+    const thread = spare.threadId
+    assert.equal(typeof thread, 'number')
+    spare.hold()() // a second hold, released at once: the first still holds it
+    const first = randomWords(300)
+    assert.equal(await buildInWorker(catalog, job(first), catalogBuffers, spare), true)
+    assert.equal(spare.threadId, thread)
+    const second = buildInWorker(catalog, job(randomWords(200)), catalogBuffers, spare)
+    assert.equal(spare.take(), undefined) // the build has it
+    assert.equal(await second, true)
+    assert.equal(spare.threadId, thread)
+    assert.equal(catalog.size, 500)
+    assert.equal(catalog.search(wordsToHash(first, 7 * WORDS_PER_HASH), 0).length, 1)
+    release()
+    release() // (twice: no effect)
+    assert.equal(spare.threadId, undefined)
+    assert.equal(await buildInWorker(catalog, job(randomWords(100)), catalogBuffers, spare), true) // a worker of its own
+    assert.equal(spare.threadId, undefined)
+    assert.equal(catalog.size, 600)
+    // the catalog holds one when a build of that size is to come, and not for a small one
+    const node = new PdqCatalog({ workerBuildMin: 1000 })
+    node.holdBuildWorker(999)()
+    const held = node.holdBuildWorker(1000)
+    await node.addSignalWordsAsync(shared(randomWords(1000)), 0)
+    assert.equal(node.size, 1000)
+    held()
   })
 
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {

@@ -254,10 +254,6 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     }
     assert.throws(() => worker.search(new Uint8Array(32), 31), /being built/)
     await building
-    // the worker's large arrays come back on shared memory (no external-memory collection on adopting them)
-    const { index, entries } = worker.toState()
-    for (const big of [index.storage.hashWords, index.slotById.buckets, entries.valueWords, entries.byValue.buckets]) assert.ok(big.buffer instanceof SharedArrayBuffer)
-    assert.equal(here.toState().index.storage.hashWords.buffer instanceof SharedArrayBuffer, false)
     assert.equal(worker.size, here.size)
     assert.equal(worker.bankSize, here.bankSize)
     assert.equal(worker.memoryBytes(), here.memoryBytes())
@@ -305,21 +301,27 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     const thread = spare.threadId
     assert.equal(typeof thread, 'number')
     spare.hold()() // a second hold, released at once: the first still holds it
-    const first = randomWords(300)
+    const first = randomWords(20_000)
     assert.equal(await buildInWorker(catalog, job(first), catalogBuffers, spare), true)
     assert.equal(spare.threadId, thread)
+    // the worker's large arrays come back on shared memory (no external-memory collection on adopting them)
+    const { index, entries } = catalog.toState()
+    for (const big of [index.storage.hashWords, index.slotById.buckets, entries.valueWords, entries.byValue.buckets]) assert.ok(big.buffer instanceof SharedArrayBuffer)
+    const mainBuilt = new PdqCatalog({ workerBuildMin: Infinity })
+    await mainBuilt.addSignalWordsAsync(shared(first), 0)
+    assert.equal(mainBuilt.toState().index.storage.hashWords.buffer instanceof SharedArrayBuffer, false)
     const second = buildInWorker(catalog, job(randomWords(200)), catalogBuffers, spare)
     assert.equal(spare.take(), undefined) // the build has it
     assert.equal(await second, true)
     assert.equal(spare.threadId, thread)
-    assert.equal(catalog.size, 500)
+    assert.equal(catalog.size, 20_200)
     assert.equal(catalog.search(wordsToHash(first, 7 * WORDS_PER_HASH), 0).length, 1)
     release()
     release() // (twice: no effect)
     assert.equal(spare.threadId, undefined)
     assert.equal(await buildInWorker(catalog, job(randomWords(100)), catalogBuffers, spare), true) // a worker of its own
     assert.equal(spare.threadId, undefined)
-    assert.equal(catalog.size, 600)
+    assert.equal(catalog.size, 20_300)
     // the catalog holds one when a build of that size is to come, and not for a small one
     const node = new PdqCatalog({ workerBuildMin: 1000 })
     node.holdBuildWorker(999)()

@@ -33,6 +33,8 @@ export interface KeyValueStore {
   batch(ops: BatchOp[]): Promise<void>
   entries(range: KeyRange): AsyncIterable<[string, Uint8Array]>
   keys(range: KeyRange): AsyncIterable<string>
+  /** keys() in arrays of up to `size` (a start-up reading a million keys: no promise and no result object per key). */
+  keyBatches(range: KeyRange, size: number): AsyncIterable<string[]>
   close(): Promise<void>
 }
 
@@ -53,6 +55,7 @@ export async function openLevel(path: string): Promise<KeyValueStore> {
     batch: (ops) => writeBatch(db, ops).catch(rethrowAsStoreError),
     entries: (range) => guardIterator(() => db.iterator(definedBounds(range))),
     keys: (range) => guardIterator(() => db.keys(definedBounds(range))),
+    keyBatches: (range, size) => keyBatches(db, range, size),
     close: () => db.close(),
   }
 }
@@ -97,6 +100,30 @@ function guardIterator<T>(open: () => AsyncIterable<T>): AsyncIterable<T> {
       }
     },
   }
+}
+
+async function* keyBatches(db: Level<string, Uint8Array>, range: KeyRange, size: number): AsyncIterable<string[]> {
+  let iterator
+  try {
+    iterator = db.keys(definedBounds(range))
+  } catch (err) {
+    rethrowAsStoreError(err)
+  }
+  try {
+    for (;;) {
+      const keys = await iterator.nextv(size).catch(rethrowAsStoreError)
+      if (keys.length === 0) return
+      yield keys
+    }
+  } finally {
+    await iterator.close().catch(safetyCatchClosed)
+  }
+}
+
+/** (closing an iterator whose store closed first is not an error here: its step already said so) */
+function safetyCatchClosed(err: unknown): void {
+  const code = (err as { code?: string } | undefined)?.code
+  if (code !== 'LEVEL_DATABASE_NOT_OPEN' && code !== 'LEVEL_ITERATOR_NOT_OPEN') throw err
 }
 
 /**

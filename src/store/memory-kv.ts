@@ -93,6 +93,18 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return this.iterate(this.closed ? undefined : this.select(range), (key) => key)
   }
 
+  async *keyBatches(range: KeyRange, size: number): AsyncIterable<string[]> {
+    let batch: string[] = []
+    for await (const key of this.keys(range)) {
+      batch.push(key)
+      if (batch.length === size) {
+        yield batch
+        batch = []
+      }
+    }
+    if (batch.length > 0) yield batch
+  }
+
   async close(): Promise<void> {
     this.closed = true
   }

@@ -276,8 +276,9 @@ export class ReplicaStore {
   }
 
   /** Every (signal, record, index) in the replica, for rebuilding indexes. */
-  async *iterateSignalIndex(): AsyncIterable<{ signalKey: string; id: string; index: number }> {
-    for await (const key of this.db.keys(prefixRange('sig!'))) yield parseSignalIndexKey(key)
+  /** The signal index's keys (signalIndexKey), in arrays of up to `size`: for reading all of them at once (the matcher's rebuild). */
+  signalIndexKeyBatches(size = 1024): AsyncIterable<string[]> {
+    return this.db.keyBatches(prefixRange('sig!'), size)
   }
 
   async recordsCarrying(signalKey: string, options: AbortOptions = {}): Promise<{ id: string; index: number }[]> {

@@ -90,6 +90,12 @@ for (const [name, open] of implementations) {
         const entries = await collect(kv.entries({ reverse: true }))
         assert.deepEqual(entries.map(([key]) => key), [...ORDERED_KEYS].reverse())
         assert.deepEqual(entries.map(([, value]) => text(value)), [...ORDERED_KEYS].reverse())
+        // keyBatches: the same keys in the same order, in arrays of up to the size asked
+        const batches = await collect(kv.keyBatches({}, 5))
+        assert.deepEqual(batches.map((b) => b.length), [5, 5, 2])
+        assert.deepEqual(batches.flat(), ORDERED_KEYS)
+        assert.deepEqual(await collect(kv.keyBatches({ gt: 'a', lt: 'b' }, 100)), [['a!', 'a!b', 'ab']])
+        assert.deepEqual(await collect(kv.keyBatches({ gt: 'zz', lt: '\u00e8' }, 100)), [])
       }))
 
     it('ranges: gte/gt, lte/lt, limit, reverse', () =>
@@ -174,6 +180,8 @@ for (const [name, open] of implementations) {
       await kv.batch([put('a'), put('b')])
       const open1 = kv.keys({})[Symbol.asyncIterator]()
       assert.deepEqual(await open1.next(), { done: false, value: 'a' })
+      const open2 = kv.keyBatches({}, 1)[Symbol.asyncIterator]()
+      assert.deepEqual(await open2.next(), { done: false, value: ['a'] })
       await kv.close()
       await kv.close()
       await assert.rejects(kv.get('a'), isCode('STORE_CLOSED'))
@@ -182,6 +190,8 @@ for (const [name, open] of implementations) {
       await assert.rejects(collect(kv.entries({})), isCode('STORE_CLOSED'))
       await assert.rejects(collect(kv.keys({})), isCode('STORE_CLOSED'))
       await assert.rejects(open1.next(), isCode('STORE_CLOSED'), 'an iterator open when the store closed')
+      await assert.rejects(collect(kv.keyBatches({}, 2)), isCode('STORE_CLOSED'))
+      await assert.rejects(open2.next(), isCode('STORE_CLOSED'), 'a batch iterator open when the store closed')
     })
   })
 }

@@ -4,6 +4,7 @@ import { MAX_GROUP_RECORDS, ReplicaStore } from '../../src/store/replica-store.j
 import { createRecord } from '../../src/record/build.js'
 import { canonicalProof } from '../../src/record/equivocation.js'
 import { signalKey } from '../../src/record/types.js'
+import { parseSignalIndexKey } from '../../src/store/keys.js'
 import { chain, memberFromByte, pdqHex, signalsBody } from '../helpers/records.js'
 import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -187,9 +188,12 @@ test('state survives close and reopen; commit listeners see records in feed orde
     store = await ReplicaStore.open(dir.path)
     assert.equal(store.head(alice.publicKeyHex)?.seq, 3)
     assert.equal(store.getCounts().signals, 6)
-    const signals: string[] = []
-    for await (const entry of store.iterateSignalIndex()) signals.push(entry.signalKey)
-    assert.equal(signals.length, 6)
+    const batches: string[][] = []
+    for await (const keys of store.signalIndexKeyBatches(4)) batches.push(keys)
+    assert.deepEqual(batches.map((b) => b.length), [4, 2]) // (LevelDB on disk: arrays of up to 4 keys)
+    const signals = batches.flat().map((key) => parseSignalIndexKey(key))
+    assert.deepEqual(new Set(signals.map((x) => x.id)), new Set(records.map((r) => r.record.id)))
+    assert.ok(signals.every((x) => /^pdq:[0-9a-f]{64}$/.test(x.signalKey)))
     await store.close()
   } finally {
     dir.cleanup()

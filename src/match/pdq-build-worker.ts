@@ -14,34 +14,49 @@ import type { BuildReply, BuildTask } from './pdq-worker-build.js'
 type PdqBuildReply = BuildReply<PdqCatalogState>
 
 /**
- * The state with its large arrays copied onto SharedArrayBuffers, views that shared a buffer still sharing
- * one. Why: V8 counts a transferred ArrayBuffer as the receiving isolate's external memory, and adopting
- * ~0.5 GB of them made the main thread stop for a full collection ("external memory pressure", 10-25 ms)
- * while it answered /status. A shared buffer is not counted per isolate. The copy runs here, at this
- * thread's low priority; the originals are this thread's garbage, freed when it ends.
+ * The state with its large arrays copied into one SharedArrayBuffer, views that shared a buffer still
+ * sharing one. Why shared: V8 counts a transferred ArrayBuffer as the receiving isolate's external memory,
+ * and adopting ~0.5 GB of them made the main thread stop for a full collection ("external memory
+ * pressure", 10-25 ms) while it answered /status; a shared buffer is not counted per isolate. Why one:
+ * glibc serves blocks of up to 32 MB from this thread's malloc arena once the build has freed such blocks,
+ * and arrays kept there, among the build's freed temporaries, kept the arena from shrinking when the
+ * thread ended (RSS after a 2 M-hash start ~550 MiB over the main-thread build's); one block of the total
+ * is mapped on its own. The cost: the block lives while any of its arrays does, so an array the main
+ * thread later replaces (a grown table) keeps its old place until all of them are replaced. The copy runs
+ * here, at this thread's low priority; the originals are this thread's garbage, freed when it ends.
  */
 function onSharedMemory<T>(state: T): T {
-  const copies = new Map<ArrayBufferLike, SharedArrayBuffer>()
-  const share = (value: unknown): unknown => {
-    if (ArrayBuffer.isView(value)) {
-      const view = value as Uint8Array
-      if (!(view.buffer instanceof ArrayBuffer) || view.buffer.byteLength < SHARE_MIN_BYTES) return view
-      let shared = copies.get(view.buffer)
-      if (!shared) {
-        shared = new SharedArrayBuffer(view.buffer.byteLength)
-        new Uint8Array(shared).set(new Uint8Array(view.buffer))
-        copies.set(view.buffer, shared)
+  const places = new Map<ArrayBufferLike, number>()
+  let total = 0
+  const isLarge = (value: unknown): value is Uint8Array =>
+    ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer && value.buffer.byteLength >= SHARE_MIN_BYTES
+  const place = (value: unknown): void => {
+    if (isLarge(value)) {
+      if (!places.has(value.buffer)) {
+        places.set(value.buffer, total)
+        total += Math.ceil(value.buffer.byteLength / 8) * 8 // (8-byte aligned: any typed array fits)
       }
-      const Kind = view.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => unknown
-      return new Kind(shared, view.byteOffset, view.length)
+    } else if (Array.isArray(value)) value.forEach(place)
+    else if (isPlainObject(value)) Object.values(value).forEach(place)
+  }
+  place(state)
+  if (total === 0) return state
+  const block = new SharedArrayBuffer(total)
+  for (const [buffer, at] of places) new Uint8Array(block, at, buffer.byteLength).set(new Uint8Array(buffer))
+  const share = (value: unknown): unknown => {
+    if (isLarge(value)) {
+      const Kind = value.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => unknown
+      return new Kind(block, places.get(value.buffer)! + value.byteOffset, value.length)
     }
     if (Array.isArray(value)) return value.map(share)
-    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, share(field)]))
-    }
-    return value // numbers, null, Maps of numbers and small objects (bank refs, frames)
+    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, share(field)]))
+    return value // numbers, null, small arrays (transferred), Maps of numbers and small objects (bank refs, frames)
   }
   return share(state) as T
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype
 }
 
 /** Arrays smaller than this are transferred as they are (a SharedArrayBuffer costs a page at least). */

@@ -4,6 +4,7 @@
  * values in an open-addressing table keyed by a hash of their digits (one probe of a typed array per
  * lookup, against a JS Set's bucket, chain entry and key string), anything else in a plain Set.
  */
+import { randomBytes } from 'node:crypto'
 import { copyHashWords, hexToWords, mixHashWords } from '../hash/hash256.js'
 import { hexDigitValue } from '../hash/hex.js'
 
@@ -131,7 +132,12 @@ class PdqWordSet extends EntryTable {
   }
 }
 
-const wordsHash = (words: Uint32Array, base: number): number => mixHashWords(words, base, 0x811c9dc5)
+/**
+ * Per-process seed (as bank/pdq-holder.ts): with a fixed one, a list crafted so that its hashes collide
+ * would pile onto one run of the table, and an import's probes would grow with the square of its size.
+ */
+const SEED = randomBytes(4).readInt32LE(0)
+const wordsHash = (words: Uint32Array, base: number): number => mixHashWords(words, base, SEED)
 
 export class SignalKeys {
   private readonly hex = new Map<string, HexSet>()

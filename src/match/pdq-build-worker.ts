@@ -1,7 +1,7 @@
 /**
  * Worker thread body for pdq-worker-build.ts: takes a lent PdqCatalog (its typed arrays, transferred) and
  * a build job, runs the same build steps as the main thread would (in one go: nothing else runs here), and
- * transfers the built catalog back. Everything the build allocates and throws away (the tables and
+ * hands the built catalog back with its large arrays on shared memory (onSharedMemory). Everything the build allocates and throws away (the tables and
  * storage it outgrows, the radix sort's arrays, the old segment tables) is this thread's garbage, not the
  * main thread's: the main isolate only adopts the finished arrays.
  */

@@ -4,8 +4,9 @@
  * arrays at a million hashes (exact index and storage outgrown, radix sort arrays, segment tables
  * rebuilt) and V8 stopped the event loop for 24-33 full collections of 3-15 ms on "external memory
  * pressure". Here the catalog is lent to a worker (its arrays transferred: no copy; the packed input is
- * on a SharedArrayBuffer, shared), the worker runs the same build steps and transfers the result back,
- * and the main thread adopts it: it neither runs the build nor collects its garbage.
+ * on a SharedArrayBuffer, shared), the worker runs the same build steps and hands the result back on
+ * shared memory (pdq-build-worker.ts), and the main thread adopts it: it neither runs the build nor
+ * collects its garbage.
  *
  * The catalog refuses every read while it is lent; its callers wait for the build (idle()) anyway. This
  * module knows nothing of the catalog (pdq-catalog.ts calls it; pdq-build-worker.ts is the worker's side).
@@ -28,13 +29,19 @@ export type BuildReply<S> = { ready: true } | { ok: true; state: S } | { ok: fal
 interface StartedWorker {
   thread: Worker
   ready: Promise<BuildReply<unknown>>
+  /** False once the thread has exited: a spare that died while idle is not given a build (it would never answer). */
+  alive: boolean
 }
 
 function startBuildWorker(): StartedWorker {
   const thread = startModuleWorker(import.meta.url, 'pdq-build-worker')
   const ready = nextReply<unknown>(thread)
   ready.catch(() => undefined) // (awaited by the build that takes it; a spare may never be used)
-  return { thread, ready }
+  const started: StartedWorker = { thread, ready, alive: true }
+  // (listened to for the thread's whole life: an error while idle, with no build listening, would otherwise be
+  // an uncaught 'error' event and end the node)
+  thread.on('error', () => undefined).once('exit', () => (started.alive = false))
+  return started
 }
 
 /**
@@ -67,11 +74,12 @@ export class SpareBuildWorker {
 
   /** The running worker's thread id (undefined: none runs). */
   get threadId(): number | undefined {
-    return this.started?.thread.threadId
+    return this.started?.alive ? this.started.thread.threadId : undefined
   }
 
   /** The worker, for one build (none while another build has it, or when none was started). */
   take(): StartedWorker | undefined {
+    if (this.started && !this.started.alive) this.started = undefined
     if (!this.started || this.busy) return undefined
     this.busy = true
     this.started.thread.ref()

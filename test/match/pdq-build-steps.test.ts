@@ -341,6 +341,21 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     held()
   })
 
+  it('a spare worker that died while idle is not given a build: the build runs on a worker of its own', { timeout: 60_000 }, async () => {
+    const spare = new SpareBuildWorker()
+    const release = spare.hold()
+    const worker = spare.take()!
+    await worker.ready
+    await worker.thread.terminate() // (as a thread that crashed between builds)
+    spare.giveBack(false)
+    assert.equal(spare.threadId, undefined)
+    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+    const words = randomWords(500)
+    assert.equal(await buildInWorker(catalog, { kind: 'signals', packed: shared(words) }, catalogBuffers, spare), true)
+    assert.equal(catalog.size, distinctHashes(words))
+    release()
+  })
+
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {
     const words = randomWords(5000)
     const catalog = new PdqCatalog({ workerBuildMin: 1 })

@@ -147,7 +147,8 @@ export class PdqIndex {
   /**
    * Hands the whole index over as plain data, for a build elsewhere (a worker thread: pdq-worker-build.ts),
    * until restore() gives it back; meanwhile everything but `size` throws, as during addManyAsync. The index
-   * keeps no reference to the arrays it handed over (they are transferred, i.e. detached here).
+   * keeps no reference to the arrays it handed over (transferred ones are detached here; shared ones, from an earlier
+   * worker build, stay shared).
    */
   lend(): PdqIndexState {
     this.assertIdle()

@@ -57,7 +57,7 @@ export interface ChunkLayout {
 
 /**
  * A segment as plain data (numbers and typed arrays), to move between threads: a worker builds the
- * segments of a start-up index (pdq-build-worker.ts) and transfers their tables back.
+ * segments of a start-up index (pdq-build-worker.ts) and hands their tables back on shared memory.
  */
 export interface SegmentParts {
   lo: number

@@ -160,11 +160,9 @@ export class BankStore {
         const id = first + i
         if (ownKey.has(id)) continue
         this.indexChunkItem(id, slot, chunk, i)
-        const pdqBytes = chunk.value('pdq', i)
-        if (pdqBytes === undefined) continue
         room()
+        if (!chunk.pdqWords(i, words, pending * 8)) continue
         ids[pending] = id
-        hashToWords(pdqBytes, words, pending * 8)
         pending++
       }
     }
@@ -686,11 +684,10 @@ export class BankStore {
     this.items++
     let bits = IN_CHUNK
     for (const type of chunk.columnTypes) {
-      const bytes = chunk.value(type, i)
-      if (bytes === undefined) continue
+      if (!chunk.has(type, i)) continue
       bits |= TYPE_BIT[type]
       this.signalCounts[type]++
-      if (isExactType(type)) this.exact[type].add(id, bytes)
+      if (isExactType(type)) this.exact[type].add(id, chunk.value(type, i)!) // (a PDQ hash is packed by the caller: no view made)
     }
     const vpdq = chunk.vpdq(i)
     if (vpdq !== undefined) {

@@ -110,6 +110,8 @@ export class DecodedChunk {
   readonly bank: string
   readonly createdAt: number
   private readonly columns = new Map<ColumnType, { bitmap: Uint8Array; values: Uint8Array; width: number; rank: Uint32Array | undefined }>()
+  /** The types of the chunk's fixed-size columns (one array: the open reads it for each of a million items). */
+  readonly columnTypes: readonly ColumnType[]
   private readonly header: Header
   private readonly extrasBytes: Uint8Array | undefined
   private extras: Array<Extras | null> | undefined
@@ -134,13 +136,15 @@ export class DecodedChunk {
       this.columns.set(type, { bitmap, values: bytes.subarray(at, at + present * width), width, rank: present === this.count ? undefined : ranks(bitmap, this.count) })
       at += present * width
     }
+    this.columnTypes = [...this.columns.keys()]
     this.extrasBytes = header.extras > 0 ? bytes.subarray(at, at + header.extras) : undefined
     if (at + header.extras !== bytes.length) fail('INTERNAL', 'a bank content chunk of the wrong length')
   }
 
-  /** The types of the chunk's fixed-size columns. */
-  get columnTypes(): ColumnType[] {
-    return [...this.columns.keys()]
+  /** Whether item i has a value of this fixed-size type. */
+  has(type: ColumnType, i: number): boolean {
+    const column = this.columns.get(type)
+    return column !== undefined && ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 1
   }
 
   /** Item i's value of a fixed-size type (a view into the chunk), or undefined when it has none. */
@@ -149,6 +153,20 @@ export class DecodedChunk {
     if (!column || ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 0) return undefined
     const k = column.rank ? column.rank[i]! : i
     return column.values.subarray(k * column.width, (k + 1) * column.width)
+  }
+
+  /**
+   * Item i's PDQ hash written as 8 big-endian words into `out` at `base` (as hashToWords), read where it
+   * sits: the open packs a million hashes, and a view per item was garbage that kept the young generation
+   * collecting while /status waited. False when the item has no PDQ hash.
+   */
+  pdqWords(i: number, out: Uint32Array, base: number): boolean {
+    const column = this.columns.get('pdq')
+    if (!column || ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 0) return false
+    const values = column.values
+    let at = (column.rank ? column.rank[i]! : i) * 32
+    for (let w = 0; w < 8; w++, at += 4) out[base + w] = ((values[at]! << 24) | (values[at + 1]! << 16) | (values[at + 2]! << 8) | values[at + 3]!) >>> 0
+    return true
   }
 
   /** Item i's vpdq value (kept with the extras: free-form). */

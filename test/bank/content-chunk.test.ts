@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { BankStore, type ContentInput } from '../../src/bank/bank-store.js'
 import { CHUNK_ITEMS, DecodedChunk, encodeChunk, isChunk } from '../../src/bank/content-chunk.js'
 import { ExactPdqHolder } from '../../src/bank/pdq-holder.js'
+import { hashToWords } from '../../src/match/pdq-index.js'
 import { openLevel, type KeyValueStore } from '../../src/store/level-db.js'
 import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -32,7 +33,27 @@ test('chunk codec: golden bytes of a two-item chunk, and the items read back', (
   assert.deepEqual(chunk.content(100, 0), { id: 100, bank: 'B', signals: { pdq: hex(0xab, 32) }, note: null, metadata: null, disableUntilTs: 0, createdAt: 7, updatedAt: 7 })
   assert.deepEqual(chunk.content(100, 1), { id: 101, bank: 'B', signals: { md5: hex(0x01, 16), vpdq: 'v1' }, note: 'n', metadata: null, disableUntilTs: 0, createdAt: 7, updatedAt: 7, records: ['r'] })
   assert.equal(chunk.value('pdq', 1), undefined)
+  assert.deepEqual(chunk.columnTypes, ['pdq', 'md5'])
+  assert.deepEqual([chunk.has('pdq', 0), chunk.has('pdq', 1), chunk.has('md5', 0), chunk.has('md5', 1), chunk.has('sha256', 0)], [true, false, false, true, false])
+  assert.equal(chunk.pdqWords(1, new Uint32Array(8), 0), false)
+  assert.equal(chunk.pdqWords(0, new Uint32Array(8), 0), true)
   assert.deepEqual(new DecodedChunk(chunk.renamed('OTHER_NAME')).content(100, 1).bank, 'OTHER_NAME')
+})
+
+test('chunk codec: pdqWords packs an item\'s PDQ hash as hashToWords does, where its column skips items that lack one', () => {
+  const pdqs = ['00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'f'.repeat(63) + '0', '8'.repeat(64)]
+  const chunk = new DecodedChunk(encodeChunk('B', 7, [
+    { signals: { pdq: pdqs[0] }, note: null, metadata: null },
+    { signals: { md5: hex(1, 16) }, note: null, metadata: null },
+    { signals: { pdq: pdqs[1] }, note: null, metadata: null },
+    { signals: { pdq: pdqs[2], md5: hex(2, 16) }, note: null, metadata: null },
+  ]))
+  const out = new Uint32Array(4 * 8).fill(7)
+  assert.deepEqual([0, 1, 2, 3].map((i) => chunk.pdqWords(i, out, i * 8)), [true, false, true, true])
+  for (const [i, pdq] of [[0, pdqs[0]], [2, pdqs[1]], [3, pdqs[2]]] as const) {
+    assert.deepEqual([...out.subarray(i * 8, i * 8 + 8)], [...hashToWords(Buffer.from(pdq!, 'hex'))], `item ${i}`)
+  }
+  assert.deepEqual([...out.subarray(8, 16)], new Array(8).fill(7), 'an item without a PDQ hash leaves its words alone')
 })
 
 test('chunk codec: a truncated chunk or an unknown version is refused as INTERNAL, never half read', () => {

@@ -1,7 +1,7 @@
 /**
  * HMA drop-in benchmark (issue 14, Performance), in one run:
  *
- *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps]
+ *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps] [--data DIR]
  *
  * 1. Fills a data directory: N random PDQ signals in the member's own feed (the federation index /v1/match
  *    searches) and N random PDQ signals spread over --banks local banks (the bank index /m/lookup searches,
@@ -20,7 +20,7 @@
 import '../src/shim.js'
 import { fork } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,6 +45,11 @@ interface StatusResult { count: number; codes: Record<string, number>; p50: numb
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+function stringOption(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : undefined
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -180,11 +185,21 @@ async function main(): Promise<void> {
   const plan = { duration: option('duration', 10), connections: option('connections', 4), plantedFraction: option('planted', 0.1) }
   const rounds = option('rounds', 2)
   console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version}, ${availableParallelism()} cores, load average ${load()}`)
-  const dir = tempDir('hashmesh-bench-hma-')
+  // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
+  const kept = stringOption('data')
+  const dir = kept === undefined ? tempDir('hashmesh-bench-hma-') : { path: kept, cleanup: () => undefined }
+  const plantedFile = join(dir.path, 'bench-planted.json')
   try {
-    await initDataDir(dir.path, { name: 'bench-member' })
+    let bankPlanted: string[]
+    if (kept !== undefined && existsSync(plantedFile)) {
+      bankPlanted = JSON.parse(readFileSync(plantedFile, 'utf8')) as string[]
+      console.log(`fill: kept from an earlier run in ${kept} (its N and banks, not this run's options)`)
+    } else {
+      await initDataDir(dir.path, { name: 'bench-member' })
+      bankPlanted = (await child<{ bankPlanted: string[] }>('--fill', { dataDir: dir.path, n, banks } satisfies FillPlan).result).bankPlanted
+      if (kept !== undefined) writeFileSync(plantedFile, JSON.stringify(bankPlanted))
+    }
     const token = readFileSync(join(dir.path, FILES.apiToken), 'utf8').trim()
-    const { bankPlanted } = await child<{ bankPlanted: string[] }>('--fill', { dataDir: dir.path, n, banks } satisfies FillPlan).result
 
     // Restart: the API listens first, then the node rebuilds its index (and the banks load) under /status polling.
     const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })

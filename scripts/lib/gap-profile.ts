@@ -1,9 +1,11 @@
 /**
  * Where the event loop stops: a CPU profile at a 250 µs sampling interval while a 1 ms timer notes every
  * gap of at least `minMs` between its ticks (what a request would have waited for). stop() prints each gap
- * with the functions the profile sampled in it, and its time from start(). Used by profile-rebuild.ts and
+ * with the functions the profile sampled in it, its time from start(), and (on Linux) how much of it the
+ * main thread ran and how much it waited for a CPU. Used by profile-rebuild.ts and
  * bench-hma.ts --gaps (issue 14: /status within 10 ms while the index is rebuilt).
  */
+import { readFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }
@@ -14,20 +16,38 @@ export interface GapProfile {
   stop(): Promise<number>
 }
 
+interface Gap { from: bigint; to: bigint; runMs?: number; waitMs?: number }
+
+/**
+ * The main thread's time on a CPU and waiting for one (ns), from Linux's /proc/thread-self/schedstat: a gap
+ * the thread spent waiting in the run queue was the machine's other threads, not this one's work.
+ */
+function schedstat(): [number, number] | undefined {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number)
+    return [run!, wait!]
+  } catch {
+    return undefined
+  }
+}
+
 export async function startGapProfile(minMs = 8): Promise<GapProfile> {
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 250 })
   await session.post('Profiler.start')
-  const gaps: Array<[bigint, bigint]> = []
+  const gaps: Gap[] = []
   const origin = process.hrtime.bigint()
   let last = origin
+  let lastSched = schedstat()
   const minNs = BigInt(Math.round(minMs * 1e6))
   const ticker = setInterval(() => {
     const now = process.hrtime.bigint()
-    if (now - last >= minNs) gaps.push([last, now])
+    const sched = schedstat()
+    if (now - last >= minNs) gaps.push({ from: last, to: now, ...(sched && lastSched ? { runMs: (sched[0] - lastSched[0]) / 1e6, waitMs: (sched[1] - lastSched[1]) / 1e6 } : {}) })
     last = now
+    lastSched = sched
   }, 1)
   return {
     async stop() {
@@ -40,7 +60,7 @@ export async function startGapProfile(minMs = 8): Promise<GapProfile> {
   }
 }
 
-function printGaps(profile: Profile, gaps: Array<[bigint, bigint]>, origin: bigint): void {
+function printGaps(profile: Profile, gaps: Gap[], origin: bigint): void {
   const byId = new Map(profile.nodes.map((p) => [p.id, p]))
   for (const p of profile.nodes) for (const c of p.children ?? []) byId.get(c)!.parent = p.id
   const name = (p: ProfileNode): string => `${p.callFrame.functionName || '(anonymous)'} ${p.callFrame.url.split('/').slice(-2).join('/')}:${p.callFrame.lineNumber + 1}`
@@ -53,7 +73,7 @@ function printGaps(profile: Profile, gaps: Array<[bigint, bigint]>, origin: bigi
   const times: number[] = []
   let t = profile.startTime
   for (const dt of profile.timeDeltas) times.push((t += dt))
-  for (const [from, to] of gaps) {
+  for (const { from, to, runMs, waitMs } of gaps) {
     const leaves = new Map<string, number>()
     const frames = new Map<string, number>()
     for (let i = 0; i < times.length; i++) {
@@ -65,6 +85,7 @@ function printGaps(profile: Profile, gaps: Array<[bigint, bigint]>, origin: bigi
     }
     const top = (m: Map<string, number>, k: number): string => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, c]) => `${f} ×${c}`).join(' | ')
     const at = (Number(from - origin) / 1e9).toFixed(2)
-    console.log(`${(Number(to - from) / 1e6).toFixed(1)} ms gap at +${at} s; leaves: ${top(leaves, 5)}\n    in: ${top(frames, 8)}`)
+    const sched = runMs === undefined ? '' : ` (on a CPU ${runMs.toFixed(1)} ms, waiting for one ${waitMs!.toFixed(1)} ms)`
+    console.log(`${(Number(to - from) / 1e6).toFixed(1)} ms gap at +${at} s${sched}; leaves: ${top(leaves, 5)}\n    in: ${top(frames, 8)}`)
   }
 }

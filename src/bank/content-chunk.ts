@@ -16,6 +16,7 @@
  * (bank-store.ts), which wins over its chunk.
  */
 import { fail } from '../errors.js'
+import { bytesToWordsAt } from '../match/pdq-index.js'
 import { BANK_SIGNAL_TYPES, type BankContent, type BankContentMetadata } from './types.js'
 
 export const CHUNK_VERSION = 1
@@ -163,9 +164,7 @@ export class DecodedChunk {
   pdqWords(i: number, out: Uint32Array, base: number): boolean {
     const column = this.columns.get('pdq')
     if (!column || ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 0) return false
-    const values = column.values
-    let at = (column.rank ? column.rank[i]! : i) * 32
-    for (let w = 0; w < 8; w++, at += 4) out[base + w] = ((values[at]! << 24) | (values[at + 1]! << 16) | (values[at + 2]! << 8) | values[at + 3]!) >>> 0
+    bytesToWordsAt(column.values, (column.rank ? column.rank[i]! : i) * 32, out, base)
     return true
   }
 

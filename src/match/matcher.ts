@@ -11,7 +11,7 @@ import { signalKey, type SignalType, type SignedRecord } from '../record/types.j
 import type { ReplicaStore } from '../store/replica-store.js'
 import { parseSignalIndexKey } from '../store/keys.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
-import { sharedUint32Array } from './pdq-index.js'
+import { bytesToWordsAt, sharedUint32Array } from './pdq-index.js'
 import { Pacer } from './steps.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
 import type { LocalSuppression } from './local-switches.js'
@@ -105,43 +105,53 @@ export class Matcher {
 
   /** Rebuilds the in-memory view from the store, yielding to the event loop every few ms (the API answers meanwhile). */
   async rebuild(progress?: (done: number) => void): Promise<number> {
-    let done = 0
     // PDQ hashes packed into words as they are read (see PdqCatalog.addSignalWordsAsync), not kept as strings.
-    // Room for every signal the store counts (the signal index's keys; PDQ ones are some of them), up to a
-    // batch, at once: doubling copied up to 32 MB in one piece (10-20 ms while /status waited), and every
-    // discarded array drove a full GC. It still doubles should the count be short. (Shared: the catalog's
-    // worker thread reads them where they are.)
-    let words = sharedUint32Array(Math.min(REBUILD_BATCH, Math.max(REBUILD_FIRST_ROOM, this.store.getCounts().signals)) * 8)
-    let n = 0
+    // Room for every signal the store counts (PDQ ones are some of them), up to a batch, at once: doubling
+    // copied up to 32 MB in one piece (10-20 ms while /status waited), and every discarded array drove a full
+    // GC. It still doubles should the count be short. (Shared: the catalog's worker thread reads them where
+    // they are.)
+    const sink = new WordsSink(Math.min(REBUILD_BATCH, Math.max(REBUILD_FIRST_ROOM, this.store.getCounts().signals)), (words) => this.catalog.addSignalWordsAsync(words), progress)
     const pacer = new Pacer()
-    // The index's keys are read in arrays and a PDQ hash is parsed where it sits in its key: no object,
-    // substring or byte array per key (at a million keys that garbage kept the young generation collecting,
-    // pauses of 4-19 ms while /status waited).
-    for await (const keys of this.store.signalIndexKeyBatches()) {
-      for (const key of keys) {
-        if (pacer.due()) await pacer.pause()
-        if (key.startsWith(PDQ_INDEX_PREFIX)) {
-          if (n * 8 === words.length) {
-            const grown = sharedUint32Array(words.length * 2)
-            grown.set(words)
-            words = grown
-          }
-          if (!hexWordsAt(key, PDQ_INDEX_PREFIX.length, words, n * 8)) fail('HASH_INVALID', `the signal index holds a malformed PDQ key: ${key.slice(0, 100)}`)
-          n++
-        } else if (key.startsWith(VPDQ_INDEX_PREFIX)) {
-          const { signalKey, id } = parseSignalIndexKey(key)
-          await this.addVideoFrames(id, signalKey.slice(signalKey.indexOf(':') + 1))
+    if (this.store.hasPdqColumns()) {
+      // One value per record holds its PDQ hashes as bytes: a thousand reads for a million hashes, where the
+      // signal index is a key per hash (each a string made on the main thread: seconds of its time).
+      for await (const column of this.store.pdqColumns()) {
+        if (column.length % 32 !== 0) fail('INTERNAL', `the store holds a PDQ column of ${column.length} bytes (not a multiple of 32)`)
+        for (let at = 0; at < column.length; at += 32) {
+          if (pacer.due()) await pacer.pause()
+          const base = sink.next()
+          bytesToWordsAt(column, at, sink.words, base)
+          if (sink.full) await sink.flush()
         }
-        if (++done % REBUILD_BATCH === 0) {
-          await this.catalog.addSignalWordsAsync(words.subarray(0, n * 8))
-          n = 0
-          progress?.(done)
+      }
+      for await (const keys of this.store.signalIndexKeyBatches(1024, 'vpdq')) {
+        for (const key of keys) await this.addVideoIndexKey(key)
+      }
+    } else {
+      // The index's keys are read in arrays and a PDQ hash is parsed where it sits in its key: no object,
+      // substring or byte array per key (at a million keys that garbage kept the young generation
+      // collecting, pauses of 4-19 ms while /status waited).
+      for await (const keys of this.store.signalIndexKeyBatches()) {
+        for (const key of keys) {
+          if (pacer.due()) await pacer.pause()
+          if (key.startsWith(PDQ_INDEX_PREFIX)) {
+            const base = sink.next()
+            if (!hexWordsAt(key, PDQ_INDEX_PREFIX.length, sink.words, base)) fail('HASH_INVALID', `the signal index holds a malformed PDQ key: ${key.slice(0, 100)}`)
+            if (sink.full) await sink.flush()
+          } else await this.addVideoIndexKey(key)
         }
       }
     }
-    await this.catalog.addSignalWordsAsync(words.subarray(0, n * 8))
+    await sink.flush()
     this.ready = true
-    return done
+    return this.store.getCounts().signals
+  }
+
+  /** A vPDQ signal's frames into the catalog, from its signal index key (other keys: nothing). */
+  private async addVideoIndexKey(key: string): Promise<void> {
+    if (!key.startsWith(VPDQ_INDEX_PREFIX)) return
+    const { signalKey, id } = parseSignalIndexKey(key)
+    await this.addVideoFrames(id, signalKey.slice(signalKey.indexOf(':') + 1))
   }
 
   private async addVideoFrames(recordId: string, video: string): Promise<void> {
@@ -350,4 +360,41 @@ export class Matcher {
 
 function isForked(forkSeq: number | undefined, seq: number): boolean {
   return forkSeq !== undefined && seq >= forkSeq
+}
+
+/** The rebuild's packed PDQ hashes, handed to the catalog's build every REBUILD_BATCH hashes. */
+class WordsSink {
+  private array: Uint32Array
+  private n = 0
+  private added = 0
+
+  constructor(room: number, private readonly build: (words: Uint32Array) => Promise<void>, private readonly progress?: (done: number) => void) {
+    this.array = sharedUint32Array(room * 8)
+  }
+
+  /** Where the next hash's 8 words go in `words` (read `words` after: it may have grown). */
+  next(): number {
+    if (this.n * 8 === this.array.length) {
+      const grown = sharedUint32Array(this.array.length * 2)
+      grown.set(this.array)
+      this.array = grown
+    }
+    this.added++
+    return this.n++ * 8
+  }
+
+  get words(): Uint32Array {
+    return this.array
+  }
+
+  /** A batch is complete: flush() it. */
+  get full(): boolean {
+    return this.n === REBUILD_BATCH
+  }
+
+  async flush(): Promise<void> {
+    await this.build(this.array.subarray(0, this.n * 8))
+    this.n = 0
+    this.progress?.(this.added)
+  }
 }

@@ -382,11 +382,17 @@ export class PdqIndex {
 /** Packs a 32-byte hash into 8 uint32 words, big-endian: word 0 = bytes 0..3, byte 0 most significant. */
 export function hashToWords(hash: Hash256, out: Uint32Array = new Uint32Array(WORDS_PER_HASH), base = 0): Uint32Array {
   if (!(hash instanceof Uint8Array) || hash.length !== HASH256_BYTES) fail('HASH_INVALID', 'a PDQ hash must be 32 bytes')
-  for (let w = 0; w < WORDS_PER_HASH; w++) {
-    const i = w * 4
-    out[base + w] = ((hash[i]! << 24) | (hash[i + 1]! << 16) | (hash[i + 2]! << 8) | hash[i + 3]!) >>> 0
-  }
+  bytesToWordsAt(hash, 0, out, base)
   return out
+}
+
+/**
+ * The 32 bytes at `at` of `bytes` packed as hashToWords does, into `out` at `base`: for hashes stored back
+ * to back (a bank chunk's column, a record's PDQ column), read where they sit with no view made per hash.
+ * The caller checks that the 32 bytes are there.
+ */
+export function bytesToWordsAt(bytes: Uint8Array, at: number, out: Uint32Array, base: number): void {
+  for (let w = 0; w < WORDS_PER_HASH; w++, at += 4) out[base + w] = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0
 }
 
 /**

@@ -4,12 +4,13 @@
  * store is only changed by the caller after the batch has been committed (a crash leaves it consistent).
  */
 import { STORE_LIMITS } from '../constants.js'
+import { fail } from '../errors.js'
 import { decodeRecord } from '../record/codec.js'
 import { canonicalProof, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
 import { signalKey, type SignedRecord, type VerifiedRecord } from '../record/types.js'
 import type { ReceiveResult } from './types.js'
 import {
-  COUNTS_KEY, headKey, opinionKey, pendingKey, proofKey, recordKey, revocationKey, seqKey, signalIndexKey,
+  COUNTS_KEY, headKey, opinionKey, pendingKey, proofKey, pdqColumnKey, recordKey, revocationKey, seqKey, signalIndexKey,
 } from './keys.js'
 import type { BatchOp } from './level-db.js'
 import { encodeJson, encodeText } from './text.js'
@@ -18,7 +19,15 @@ import { encodeJson, encodeText } from './text.js'
 const NO_VALUE = new Uint8Array(0)
 
 export interface Head { seq: number; id: string }
-export interface Counts { records: number; signals: number; byKind: Record<string, number>; equivocations: number }
+export interface Counts {
+  records: number; signals: number; byKind: Record<string, number>; equivocations: number
+  /**
+   * Signals of the records whose PDQ column (keys.ts pdqColumnKey) was written. Kept from a store's first
+   * record on; a store begun before columns existed has none, and one written meanwhile by a hashmesh that
+   * did not keep them falls behind `signals`. Equal to it: the columns hold every stored PDQ hash.
+   */
+  pdqColumns?: number
+}
 
 /** Read access the planner needs; reads see committed data only. */
 export interface PlanReader {
@@ -179,6 +188,11 @@ export class AppendPlan {
         this.ops.push({ type: 'put', key: signalIndexKey(signalKey(signal), id, index), value: NO_VALUE })
       })
       this.counts.signals += record.body.signals.length
+      if (this.counts.pdqColumns !== undefined) {
+        const column = pdqColumn(record.body.signals)
+        if (column) this.ops.push({ type: 'put', key: pdqColumnKey(id), value: column })
+        this.counts.pdqColumns += record.body.signals.length
+      }
     } else if (record.kind === 'revoke') {
       await this.applyRevoke(record)
     } else {
@@ -206,4 +220,19 @@ export class AppendPlan {
     for (const [feed, head] of this.heads) this.ops.push({ type: 'put', key: headKey(feed), value: encodeJson(head) })
     this.ops.push({ type: 'put', key: COUNTS_KEY, value: encodeJson(this.counts) })
   }
+}
+
+/**
+ * A signals record's PDQ hashes packed, 32 bytes each in signal order (undefined: it has none): what the
+ * matcher's start-up rebuild reads, one value per record instead of one index key per hash.
+ */
+function pdqColumn(signals: readonly { type: string; value?: string }[]): Uint8Array | undefined {
+  const pdq = signals.filter((s) => s.type === 'pdq')
+  if (pdq.length === 0) return undefined
+  const out = Buffer.alloc(pdq.length * 32)
+  pdq.forEach((s, i) => {
+    // (a stored record was verified: its PDQ values are 64 hex digits)
+    if (out.write(s.value ?? '', i * 32, 32, 'hex') !== 32) fail('HASH_INVALID', `a PDQ signal that is not 64 hex digits: ${String(s.value).slice(0, 80)}`)
+  })
+  return out
 }

@@ -92,6 +92,7 @@ export class ReplicaStore {
     }
     const counts = await this.db.get(COUNTS_KEY)
     if (counts) this.counts = decodeJson<Counts>(counts)
+    else this.counts.pdqColumns = 0 // (no record yet: every record's PDQ column is kept from the first on)
     this.counts.equivocations = this.proofs.size
   }
 
@@ -229,7 +230,13 @@ export class ReplicaStore {
   }
 
   getCounts(): Counts & { feeds: number; pending: number } {
-    return { ...structuredClone(this.counts), feeds: this.heads.size, pending: this.pendingTotal }
+    const { pdqColumns: _internal, ...counts } = structuredClone(this.counts)
+    return { ...counts, feeds: this.heads.size, pending: this.pendingTotal }
+  }
+
+  /** Whether every stored PDQ hash is in a record's PDQ column (pdqColumns()); else read the signal index. */
+  hasPdqColumns(): boolean {
+    return this.counts.pdqColumns === this.counts.signals
   }
 
   async getRecordBytes(id: string, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
@@ -275,10 +282,17 @@ export class ReplicaStore {
     }
   }
 
-  /** Every (signal, record, index) in the replica, for rebuilding indexes. */
-  /** The signal index's keys (signalIndexKey), in arrays of up to `size`: for reading all of them at once (the matcher's rebuild). */
-  signalIndexKeyBatches(size = 1024): AsyncIterable<string[]> {
-    return this.db.keyBatches(prefixRange('sig!'), size)
+  /**
+   * The signal index's keys (signalIndexKey), in arrays of up to `size`: for reading all of them at once (the
+   * matcher's rebuild); only those of one signal type with `type`.
+   */
+  signalIndexKeyBatches(size = 1024, type?: string): AsyncIterable<string[]> {
+    return this.db.keyBatches(prefixRange(type === undefined ? 'sig!' : `sig!${type}:`), size)
+  }
+
+  /** Every record's PDQ column (keys.ts pdqColumnKey): all stored PDQ hashes when hasPdqColumns(). */
+  async *pdqColumns(): AsyncIterable<Uint8Array> {
+    for await (const [, value] of this.db.entries(prefixRange('pdq!'))) yield value
   }
 
   async recordsCarrying(signalKey: string, options: AbortOptions = {}): Promise<{ id: string; index: number }[]> {

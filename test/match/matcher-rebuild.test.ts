@@ -5,6 +5,9 @@ import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { Matcher } from '../../src/match/matcher.js'
 import { createRecord } from '../../src/record/build.js'
 import { memberFromByte, randomPdqHex, signalsBody } from '../helpers/records.js'
+import { openLevel } from '../../src/store/level-db.js'
+import { COUNTS_KEY, pdqColumnKey, prefixRange } from '../../src/store/keys.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const options = {
   policy: { members: null, minQuality: 50, ignoreDisputed: false, ignoreFalsePositive: false, minAgreeingMembers: 1, actOnEquivocated: false },
@@ -43,4 +46,86 @@ test('the index rebuilt from the store finds every live signal and no revoked on
   } finally {
     await store.close()
   }
+})
+
+/**
+ * Records of PDQ hashes (and an MD5 among them) in a LevelDB replica; `age` then rewrites the store as a
+ * hashmesh from before PDQ columns left it (or one that fell behind), and the rebuild must find the same.
+ */
+async function rebuiltFrom(age: (kv: Awaited<ReturnType<typeof openLevel>>) => Promise<void>): Promise<{ hasColumns: boolean; found: number; missed: number; size: number; signals: number }> {
+  const dir = tempDir('hashmesh-pdq-columns-')
+  try {
+    const alpha = memberFromByte(22)
+    const values = Array.from({ length: 1500 }, randomPdqHex)
+    let store = await ReplicaStore.open(dir.path)
+    const r1 = createRecord(alpha, { seq: 0, id: null }, 'signals', signalsBody(values.slice(0, 1000)))
+    const r2 = createRecord(alpha, { seq: 1, id: r1.record.id }, 'signals', { ...signalsBody(values.slice(1000)), signals: [{ type: 'md5', value: 'ab'.repeat(16) }, ...signalsBody(values.slice(1000)).signals] })
+    await store.appendVerified([r1, r2])
+    await store.close()
+    const kv = await openLevel(dir.path)
+    await age(kv)
+    await kv.close()
+    store = await ReplicaStore.open(dir.path)
+    try {
+      const matcher = new Matcher(store, options)
+      const signals = await matcher.rebuild()
+      let found = 0
+      for (const value of values) if ((await matcher.match([{ type: 'pdq', value }]))[0]?.distance === 0) found++
+      return { hasColumns: store.hasPdqColumns(), found, missed: values.length - found, size: matcher.catalog.size, signals }
+    } finally {
+      await store.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+}
+
+test('PDQ columns: a record\'s PDQ hashes are one value written with it, and the rebuild reads them (the store counts them complete)', async () => {
+  const dir = tempDir('hashmesh-pdq-columns-')
+  try {
+    const alpha = memberFromByte(23)
+    const pdq = [randomPdqHex(), randomPdqHex()]
+    const store = await ReplicaStore.open(dir.path)
+    assert.equal(store.hasPdqColumns(), true, 'a new store keeps them from its first record')
+    const r1 = createRecord(alpha, { seq: 0, id: null }, 'signals', { ...signalsBody([]), signals: [{ type: 'pdq', value: pdq[0]! }, { type: 'md5', value: 'cd'.repeat(16) }, { type: 'pdq', value: pdq[1]! }] })
+    const r2 = createRecord(alpha, { seq: 1, id: r1.record.id }, 'signals', { ...signalsBody([]), signals: [{ type: 'sha256', value: 'ef'.repeat(32) }] })
+    await store.appendVerified([r1, r2])
+    assert.equal(store.hasPdqColumns(), true)
+    assert.equal('pdqColumns' in store.getCounts(), false, 'the count is the store\'s own, not a status field')
+    await store.close()
+    const kv = await openLevel(dir.path)
+    try {
+      assert.equal(Buffer.from((await kv.get(pdqColumnKey(r1.record.id)))!).toString('hex'), pdq.join(''), 'the PDQ hashes in signal order, the MD5 left out')
+      assert.equal(await kv.get(pdqColumnKey(r2.record.id)), undefined, 'a record without PDQ hashes has none')
+    } finally {
+      await kv.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+  const fresh = await rebuiltFrom(async () => undefined)
+  assert.deepEqual(fresh, { hasColumns: true, found: 1500, missed: 0, size: 1500, signals: 1501 })
+})
+
+test('PDQ columns: a store begun before them, or one whose columns fell behind (written meanwhile by an older hashmesh), is rebuilt from the signal index and misses nothing', async () => {
+  const withoutColumns = async (kv: Awaited<ReturnType<typeof openLevel>>, counts: (c: Record<string, unknown>) => Record<string, unknown>): Promise<void> => {
+    const stored = JSON.parse(Buffer.from((await kv.get(COUNTS_KEY))!).toString('utf8')) as Record<string, unknown>
+    const ops: Array<{ type: 'del'; key: string } | { type: 'put'; key: string; value: Uint8Array }> = []
+    for await (const key of kv.keys(prefixRange('pdq!'))) ops.push({ type: 'del', key })
+    assert.equal(ops.length, 2)
+    await kv.batch([...ops.slice(1), { type: 'put', key: COUNTS_KEY, value: Buffer.from(JSON.stringify(counts(stored))) }])
+  }
+  const older = await rebuiltFrom((kv) => withoutColumns(kv, ({ pdqColumns: _gone, ...rest }) => rest))
+  assert.deepEqual(older, { hasColumns: false, found: 1500, missed: 0, size: 1500, signals: 1501 })
+  const behind = await rebuiltFrom((kv) => withoutColumns(kv, (c) => ({ ...c, pdqColumns: 1000 })))
+  assert.deepEqual(behind, { hasColumns: false, found: 1500, missed: 0, size: 1500, signals: 1501 })
+})
+
+test('PDQ columns: a damaged column stops the rebuild with INTERNAL naming its length, not a half-built index', async () => {
+  await assert.rejects(
+    rebuiltFrom(async (kv) => {
+      for await (const key of kv.keys(prefixRange('pdq!'))) await kv.batch([{ type: 'put', key, value: new Uint8Array(33) }])
+    }),
+    { code: 'INTERNAL', message: /PDQ column of 33 bytes/ },
+  )
 })

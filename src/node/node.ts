@@ -91,6 +91,8 @@ export class HashmeshNode {
   /** Ends prepareStart()'s hold on the index build worker (start() and stop() call it). */
   private releaseBuildWorker: () => void = () => undefined
   private buildWorkerHeld = false
+  /** Stops completePdqColumns (see startParts) when the node stops. */
+  private readonly columnsDone = new AbortController()
   /** Set once start() has started the attached services (with its log). */
   private servicesLog: NodeLog | undefined
 
@@ -202,6 +204,15 @@ export class HashmeshNode {
       this.activity.synced(report)
       this.incidentPropagation.peerHeads(this.roster.memberOfPeer(report.peerId), report.peerHeads)
     })
+    // A store begun before records kept their PDQ hashes in one value was rebuilt from the signal index (a key
+    // per hash, slower); those values are written now, in the background, for the next start.
+    void this.store.completePdqColumns({ signal: this.columnsDone.signal }).then(
+      (records) => records > 0 && log('info', 'store.pdq-columns', { msg: `wrote the PDQ hashes of ${records} record${records === 1 ? '' : 's'} as one value each: the next start reads those instead of the signal index`, records }),
+      (err: unknown) => {
+        if (this.state === 'closed') return // (stopped meanwhile: it starts over at the next start)
+        log('warn', 'store.pdq-columns.failed', { msg: `could not write the PDQ hashes of stored records as one value each (the next start reads the signal index again): ${err instanceof Error ? err.message : String(err)}` })
+      },
+    )
   }
 
   /** Stops the network, the verifier and the store; safe to call twice. */
@@ -209,6 +220,7 @@ export class HashmeshNode {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.releaseBuildWorker()
+    this.columnsDone.abort()
     for (const service of this.services) await service.stop()
     const network = this.network
     this.network = undefined

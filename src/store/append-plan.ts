@@ -188,11 +188,10 @@ export class AppendPlan {
         this.ops.push({ type: 'put', key: signalIndexKey(signalKey(signal), id, index), value: NO_VALUE })
       })
       this.counts.signals += record.body.signals.length
-      if (this.counts.pdqColumns !== undefined) {
-        const column = pdqColumn(record.body.signals)
-        if (column) this.ops.push({ type: 'put', key: pdqColumnKey(id), value: column })
-        this.counts.pdqColumns += record.body.signals.length
-      }
+      // (written even while the store's columns are incomplete: completePdqColumns may be filling them in)
+      const column = pdqColumn(record.body.signals)
+      if (column) this.ops.push({ type: 'put', key: pdqColumnKey(id), value: column })
+      if (this.counts.pdqColumns !== undefined) this.counts.pdqColumns += record.body.signals.length
     } else if (record.kind === 'revoke') {
       await this.applyRevoke(record)
     } else {
@@ -226,7 +225,7 @@ export class AppendPlan {
  * A signals record's PDQ hashes packed, 32 bytes each in signal order (undefined: it has none): what the
  * matcher's start-up rebuild reads, one value per record instead of one index key per hash.
  */
-function pdqColumn(signals: readonly { type: string; value?: string }[]): Uint8Array | undefined {
+export function pdqColumn(signals: readonly { type: string; value?: string }[]): Uint8Array | undefined {
   const pdq = signals.filter((s) => s.type === 'pdq')
   if (pdq.length === 0) return undefined
   const out = Buffer.alloc(pdq.length * 32)

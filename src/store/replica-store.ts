@@ -21,11 +21,11 @@ import { decodeRecord } from '../record/codec.js'
 import { decodeProofPair, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
 import type { SignedRecord, VerifiedRecord } from '../record/types.js'
 import type { FeedHead, ReceiveResult } from './types.js'
-import { AppendPlan, type Counts, type Head } from './append-plan.js'
+import { AppendPlan, pdqColumn, type Counts, type Head } from './append-plan.js'
 import {
-  COUNTS_KEY, parseSignalIndexKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,
+  COUNTS_KEY, parseSignalIndexKey, pdqColumnKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,
 } from './keys.js'
-import { openLevel, type KeyValueStore } from './level-db.js'
+import { openLevel, type BatchOp, type KeyValueStore } from './level-db.js'
 import { decodeJson, decodeText, encodeJson } from './text.js'
 
 
@@ -288,6 +288,40 @@ export class ReplicaStore {
    */
   signalIndexKeyBatches(size = 1024, type?: string): AsyncIterable<string[]> {
     return this.db.keyBatches(prefixRange(type === undefined ? 'sig!' : `sig!${type}:`), size)
+  }
+
+  /**
+   * Writes the PDQ column of every stored signals record (a store begun before columns were kept, or written
+   * meanwhile by a hashmesh that did not keep them), then counts them complete, so the next rebuild reads
+   * them instead of the signal index. Records appended meanwhile write their own. Safe to stop anywhere:
+   * rewriting a column writes the same bytes, and the count is set last. Yields to the event loop after
+   * each record. Returns how many columns it wrote (0: they were complete).
+   */
+  async completePdqColumns(options: AbortOptions = {}): Promise<number> {
+    if (this.hasPdqColumns()) return 0
+    let written = 0
+    let ops: BatchOp[] = []
+    for await (const [, bytes] of this.db.entries(prefixRange('rec!'))) {
+      checkAborted(options.signal)
+      const { record } = decodeRecord(bytes)
+      if (record.kind === 'signals') {
+        const column = pdqColumn(record.body.signals)
+        if (column) ops.push({ type: 'put', key: pdqColumnKey(record.id), value: column })
+      }
+      if (ops.length === 64) {
+        await this.db.batch(ops)
+        written += ops.length
+        ops = []
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    checkAborted(options.signal)
+    await this.exclusive(async () => {
+      const counts = { ...this.counts, pdqColumns: this.counts.signals }
+      await this.db.batch([...ops, { type: 'put', key: COUNTS_KEY, value: encodeJson(counts) }])
+      this.counts = counts
+    })
+    return written + ops.length
   }
 
   /** Every record's PDQ column (keys.ts pdqColumnKey): all stored PDQ hashes when hasPdqColumns(). */

@@ -129,3 +129,86 @@ test('PDQ columns: a damaged column stops the rebuild with INTERNAL naming its l
     { code: 'INTERNAL', message: /PDQ column of 33 bytes/ },
   )
 })
+
+test('PDQ columns: completePdqColumns writes them for a store begun before them, records appended meanwhile write their own, and the next rebuild reads them and finds every hash', async () => {
+  const dir = tempDir('hashmesh-pdq-columns-')
+  try {
+    const alpha = memberFromByte(24)
+    const values = Array.from({ length: 1201 }, randomPdqHex)
+    let store = await ReplicaStore.open(dir.path)
+    const records = [createRecord(alpha, { seq: 0, id: null }, 'signals', signalsBody(values.slice(0, 400)))]
+    for (let i = 1; i < 3; i++) records.push(createRecord(alpha, { seq: i, id: records[i - 1]!.record.id }, 'signals', signalsBody(values.slice(i * 400, i * 400 + 400))))
+    await store.appendVerified(records)
+    await store.close()
+    // as a hashmesh from before the columns left it
+    let kv = await openLevel(dir.path)
+    const stored = JSON.parse(Buffer.from((await kv.get(COUNTS_KEY))!).toString('utf8')) as Record<string, unknown>
+    const ops: Array<{ type: 'del'; key: string } | { type: 'put'; key: string; value: Uint8Array }> = []
+    for await (const key of kv.keys(prefixRange('pdq!'))) ops.push({ type: 'del', key })
+    const { pdqColumns: _gone, ...older } = stored
+    await kv.batch([...ops, { type: 'put', key: COUNTS_KEY, value: Buffer.from(JSON.stringify(older)) }])
+    await kv.close()
+
+    store = await ReplicaStore.open(dir.path)
+    assert.equal(store.hasPdqColumns(), false)
+    const appended = createRecord(alpha, { seq: 3, id: records[2]!.record.id }, 'signals', signalsBody(values.slice(1200)))
+    await store.appendVerified([appended])
+    let written = 0
+    for await (const column of store.pdqColumns()) written += column.length / 32
+    assert.equal(written, 1, 'a record appended to an incomplete store writes its own')
+    assert.equal(store.hasPdqColumns(), false, 'still counted incomplete')
+    const completing = store.completePdqColumns()
+    const last = createRecord(alpha, { seq: 4, id: appended.record.id }, 'signals', { ...signalsBody([]), signals: [{ type: 'md5', value: '12'.repeat(16) }] })
+    await store.appendVerified([last]) // (while it runs: it yields after each record)
+    assert.equal(await completing, 4, 'every record with PDQ hashes (the one appended meanwhile has none)')
+    assert.equal(store.hasPdqColumns(), true)
+    assert.equal(await store.completePdqColumns(), 0, 'complete: nothing more to write')
+    await store.close()
+
+    kv = await openLevel(dir.path)
+    let columns = 0
+    for await (const _key of kv.keys(prefixRange('pdq!'))) columns++
+    await kv.close()
+    assert.equal(columns, 4)
+    store = await ReplicaStore.open(dir.path)
+    try {
+      assert.equal(store.hasPdqColumns(), true, 'counted complete on disk')
+      const matcher = new Matcher(store, options)
+      assert.equal(await matcher.rebuild(), 1202, 'the signals stored (the MD5 among them)')
+      let found = 0
+      for (const value of values) if ((await matcher.match([{ type: 'pdq', value }]))[0]?.distance === 0) found++
+      assert.equal(found, 1201)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+})
+
+test('PDQ columns: completePdqColumns stops when aborted and leaves the store counted incomplete (it starts over next time)', async () => {
+  const dir = tempDir('hashmesh-pdq-columns-')
+  try {
+    const alpha = memberFromByte(25)
+    let store = await ReplicaStore.open(dir.path)
+    await store.appendVerified([createRecord(alpha, { seq: 0, id: null }, 'signals', signalsBody([randomPdqHex()]))])
+    await store.close()
+    const kv = await openLevel(dir.path)
+    const { pdqColumns: _gone, ...older } = JSON.parse(Buffer.from((await kv.get(COUNTS_KEY))!).toString('utf8')) as Record<string, unknown>
+    await kv.batch([{ type: 'put', key: COUNTS_KEY, value: Buffer.from(JSON.stringify(older)) }])
+    await kv.close()
+    store = await ReplicaStore.open(dir.path)
+    try {
+      const stop = new AbortController()
+      stop.abort()
+      await assert.rejects(store.completePdqColumns({ signal: stop.signal }), { code: 'TIMEOUT', message: /aborted/ })
+      assert.equal(store.hasPdqColumns(), false)
+      assert.equal(await store.completePdqColumns(), 1)
+      assert.equal(store.hasPdqColumns(), true)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    dir.cleanup()
+  }
+})

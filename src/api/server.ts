@@ -17,6 +17,7 @@ import { incidentRoutes } from './incident-routes.js'
 import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 import { consolePasswordReader } from './console/password.js'
+import { collectGarbage } from '../heap.js'
 
 export interface AppOptions {
   token: string | (() => string)
@@ -60,6 +61,8 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
 
 export async function startApiServer(node: HashmeshNode, options: AppOptions & { host: string; port: number }): Promise<ApiServer> {
   const app = await buildApp(node, options)
+  await app.ready()
+  collectGarbage() // (before the first request: see heap.ts)
   await app.listen({ host: options.host, port: options.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port

@@ -126,10 +126,11 @@ export class BankStore {
     let words = sharedUint32Array(expected * 8)
     let pending = 0
     let maxId = 0
-    const room = (): void => {
-      if (pending < ids.length) return
-      ids = grow(ids, sharedUint32Array(ids.length * 2))
-      words = grow(words, sharedUint32Array(words.length * 2))
+    const room = (n = 1): void => {
+      while (pending + n > ids.length) {
+        ids = grow(ids, sharedUint32Array(ids.length * 2))
+        words = grow(words, sharedUint32Array(words.length * 2))
+      }
     }
     const pacer = new Pacer()
     // Items with a key of their own first: they win over their chunk (an update, or empty: deleted).
@@ -155,6 +156,15 @@ export class BankStore {
       const slot = this.slots.get(chunk.bank)
       if (slot === undefined) continue
       this.addChunk(first, chunk.count, slot)
+      if (chunk.onlyPdq && this.indexPdqChunk(first, chunk.count, slot, ownKey)) {
+        // (a list import's bare hashes: the chunk at once, no per-item work on the main thread)
+        room(chunk.count)
+        chunk.packPdq(words, pending * 8)
+        for (let i = 0; i < chunk.count; i++) ids[pending + i] = first + i
+        pending += chunk.count
+        if (pacer.due()) await pacer.pause()
+        continue
+      }
       for (let i = 0; i < chunk.count; i++) {
         if (pacer.due()) await pacer.pause()
         const id = first + i
@@ -675,6 +685,23 @@ export class BankStore {
   }
 
   /** index() for item i of a chunk, from its columns (no object made), except its PDQ hash. */
+  /**
+   * indexChunkItem for every item of a chunk of bare PDQ hashes at once, when none of its ids has a key of its
+   * own or is indexed already (else false: the caller goes item by item).
+   */
+  private indexPdqChunk(first: number, count: number, slot: number, ownKey: ReadonlySet<number>): boolean {
+    const end = first + count
+    this.room(end - 1)
+    for (let id = first; id < end; id++) if (this.bankOf[id] !== 0 || ownKey.has(id)) return false
+    this.bankOf.fill(slot, first, end)
+    this.disabledUntil.fill(0, first, end)
+    this.typeBits.fill(IN_CHUNK | TYPE_BIT.pdq, first, end)
+    this.perBank.set(slot, (this.perBank.get(slot) ?? 0) + count)
+    this.items += count
+    this.signalCounts.pdq += count
+    return true
+  }
+
   private indexChunkItem(id: number, slot: number, chunk: DecodedChunk, i: number): void {
     this.room(id)
     if (this.bankOf[id] !== 0) this.unindex(id)

@@ -168,6 +168,19 @@ export class DecodedChunk {
     return true
   }
 
+  /** Whether every item has a PDQ hash and nothing else (a list import's bare hashes): packPdq serves them all. */
+  get onlyPdq(): boolean {
+    const column = this.columns.get('pdq')
+    return column !== undefined && column.rank === undefined && this.columns.size === 1 && this.extrasBytes === undefined
+  }
+
+  /** Every item's PDQ hash packed as pdqWords does, item i's at `base` + 8i: for a chunk that is onlyPdq. */
+  packPdq(out: Uint32Array, base: number): void {
+    if (!this.onlyPdq) throw new RangeError('packPdq: the chunk has items other than bare PDQ hashes')
+    const values = this.columns.get('pdq')!.values
+    for (let i = 0; i < this.count; i++) bytesToWordsAt(values, i * 32, out, base + i * 8)
+  }
+
   /** Item i's vpdq value (kept with the extras: free-form). */
   vpdq(i: number): string | undefined {
     return this.extra(i)?.vpdq

@@ -148,6 +148,48 @@ test('chunk items: read, paged, looked up, updated, deleted and renamed, the sam
   })
 })
 
+test('chunks of bare PDQ hashes load in one piece each (onlyPdq); one holding an item with a key of its own loads item by item; both read the same after reopening', async () => {
+  await withLevel(async (open) => {
+    let kv = await open()
+    let store = await BankStore.open(kv)
+    await store.createBank({ name: 'BARE' }, noneReserved)
+    await store.createBank({ name: 'OTHER' }, noneReserved)
+    const pdq = (i: number): string => (i + 7).toString(16).padStart(64, '0')
+    await store.addContents('BARE', Array.from({ length: 2100 }, (_, i) => ({ signals: { pdq: pdq(i) } }))) // ids 1..2100: chunks at 1, 1025, 2049
+    await store.addContents('OTHER', Array.from({ length: 40 }, (_, i) => ({ signals: { pdq: pdq(5000 + i) }, note: 'a note' }))) // ids 2101..2140: not bare
+    const chunks: DecodedChunk[] = []
+    for await (const [, value] of kv.entries({ gte: 'bank!chunk!', lt: 'bank!chunk!\xff' })) chunks.push(new DecodedChunk(value))
+    assert.deepEqual(chunks.map((c) => c.onlyPdq), [true, true, true, false])
+    const packed = new Uint32Array(chunks[2]!.count * 8)
+    chunks[2]!.packPdq(packed, 0)
+    assert.deepEqual([...packed.subarray(8, 16)], [...hashToWords(Buffer.from(pdq(2049), 'hex'))], 'item 1 of the third chunk (id 2050)')
+    assert.throws(() => chunks[3]!.packPdq(new Uint32Array(8), 0), RangeError)
+    await store.updateContent('BARE', 1030, { disableUntilTs: 5 }) // a key of its own in the second chunk
+    assert.equal(await store.deleteContents('BARE', [2050]), 1) // and a deletion mark in the third
+    const check = async (s: BankStore, when: string): Promise<void> => {
+      assert.equal(s.countContent('BARE'), 2099, when)
+      assert.equal(s.countSignals('pdq'), 2099 + 40, when)
+      assert.deepEqual(await s.getContent('BARE', 3), { id: 3, bank: 'BARE', signals: { pdq: pdq(2) }, note: null, metadata: null, disableUntilTs: 0, createdAt: (await s.getContent('BARE', 3)).createdAt, updatedAt: (await s.getContent('BARE', 3)).createdAt }, when)
+      assert.equal((await s.getContent('BARE', 1030)).disableUntilTs, 5, when)
+      await assert.rejects(s.getContent('BARE', 2050), { code: 'NOT_FOUND' }, when)
+      for (const id of [1, 1024, 1025, 1031, 2049, 2100]) {
+        assert.deepEqual((await s.lookup('pdq', pdq(id - 1), 0)).map((h) => [h.contentId, h.bank.name]), [[id, 'BARE']], `${when}: id ${id}`)
+      }
+      assert.deepEqual(await s.lookup('pdq', pdq(2049), 0), [], `${when}: deleted`)
+      assert.deepEqual((await s.lookup('pdq', pdq(5000), 0)).map((h) => h.contentId), [2101], when)
+      assert.deepEqual((await s.listContentPage('BARE', 1022, 4)).map((c) => c.id), [1023, 1024, 1025, 1026], when)
+    }
+    await check(store, 'before reopening')
+    await kv.close()
+    kv = await open()
+    store = await BankStore.open(kv)
+    await check(store, 'after reopening')
+    await store.addContents('BARE', [{ signals: { pdq: pdq(9000) } }])
+    assert.equal(store.countContent('BARE'), 2100)
+    await kv.close()
+  })
+})
+
 test('a chunk whose items are all deleted is deleted with the keys of its items; the others stay as they were', async () => {
   await withLevel(async (open) => {
     let kv = await open()

@@ -56,8 +56,13 @@ export class SpareBuildWorker {
   private holds = 0
   private busy = false
 
-  /** Starts the worker unless it runs; call the returned function once the builds it was for are done. */
-  hold(): () => void {
+  /**
+   * Starts the worker unless it runs; call the returned function once the builds it was for are done. It
+   * resolves when the worker has ended, if this release ended it (else at once): a caller that starts other
+   * threads next should wait for it. Ending at nice 15 while new threads at normal priority load their
+   * modules, the worker's exit waited for a CPU, and the main thread with it (15-25 ms stops).
+   */
+  hold(): () => Promise<void> {
     this.holds++
     if (!this.started) {
       this.started = startBuildWorker()
@@ -65,10 +70,10 @@ export class SpareBuildWorker {
     }
     let released = false
     return () => {
-      if (released) return
+      if (released) return Promise.resolve()
       released = true
       this.holds--
-      this.endIfUnused()
+      return this.endIfUnused()
     }
   }
 
@@ -89,18 +94,20 @@ export class SpareBuildWorker {
   /** Gives back what take() gave; a worker that failed is ended. */
   giveBack(failed: boolean): void {
     this.busy = false
-    if (failed) this.end()
+    if (failed) void this.end()
     else this.started?.thread.unref()
-    this.endIfUnused()
+    void this.endIfUnused()
   }
 
-  private endIfUnused(): void {
-    if (this.holds === 0 && !this.busy) this.end()
+  private endIfUnused(): Promise<void> {
+    return this.holds === 0 && !this.busy ? this.end() : Promise.resolve()
   }
 
-  private end(): void {
-    if (this.started) void this.started.thread.terminate()
+  /** Resolves when the worker has exited. */
+  private async end(): Promise<void> {
+    const started = this.started
     this.started = undefined
+    if (started) await started.thread.terminate()
   }
 }
 

@@ -103,11 +103,10 @@ export class PdqCatalog {
 
   /**
    * Starts the build worker now when a build of `expectedHashes` will run on one (a start-up's), and keeps
-   * it for every build until the returned function is called; that resolves once the worker has ended, if
-   * it ended it (see SpareBuildWorker.hold).
+   * it for every build until the returned function is called (see SpareBuildWorker).
    */
-  holdBuildWorker(expectedHashes: number): () => Promise<void> {
-    if (expectedHashes < this.workerBuildMin) return () => Promise.resolve()
+  holdBuildWorker(expectedHashes: number): () => void {
+    if (expectedHashes < this.workerBuildMin) return () => undefined
     return this.spareWorker.hold()
   }
 

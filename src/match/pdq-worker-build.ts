@@ -56,13 +56,8 @@ export class SpareBuildWorker {
   private holds = 0
   private busy = false
 
-  /**
-   * Starts the worker unless it runs; call the returned function once the builds it was for are done. It
-   * resolves when the worker has ended, if this release ended it (else at once): a caller that starts other
-   * threads next should wait for it. Ending at nice 15 while new threads at normal priority load their
-   * modules, the worker's exit waited for a CPU, and the main thread with it (15-25 ms stops).
-   */
-  hold(): () => Promise<void> {
+  /** Starts the worker unless it runs; call the returned function once the builds it was for are done. */
+  hold(): () => void {
     this.holds++
     if (!this.started) {
       this.started = startBuildWorker()
@@ -70,10 +65,10 @@ export class SpareBuildWorker {
     }
     let released = false
     return () => {
-      if (released) return Promise.resolve()
+      if (released) return
       released = true
       this.holds--
-      return this.endIfUnused()
+      this.endIfUnused()
     }
   }
 
@@ -94,20 +89,18 @@ export class SpareBuildWorker {
   /** Gives back what take() gave; a worker that failed is ended. */
   giveBack(failed: boolean): void {
     this.busy = false
-    if (failed) void this.end()
+    if (failed) this.end()
     else this.started?.thread.unref()
-    void this.endIfUnused()
+    this.endIfUnused()
   }
 
-  private endIfUnused(): Promise<void> {
-    return this.holds === 0 && !this.busy ? this.end() : Promise.resolve()
+  private endIfUnused(): void {
+    if (this.holds === 0 && !this.busy) this.end()
   }
 
-  /** Resolves when the worker has exited. */
-  private async end(): Promise<void> {
-    const started = this.started
+  private end(): void {
+    if (this.started) void this.started.thread.terminate()
     this.started = undefined
-    if (started) await started.thread.terminate()
   }
 }
 

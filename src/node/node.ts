@@ -89,7 +89,7 @@ export class HashmeshNode {
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
   private readonly services: AttachedService[] = []
   /** Ends prepareStart()'s hold on the index build worker (start() and stop() call it). */
-  private releaseBuildWorker: () => Promise<void> = () => Promise.resolve()
+  private releaseBuildWorker: () => void = () => undefined
   private buildWorkerHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
@@ -173,7 +173,7 @@ export class HashmeshNode {
       await this.startParts(options)
     } finally {
       this.startingNow = false
-      void this.releaseBuildWorker()
+      this.releaseBuildWorker()
     }
   }
 
@@ -194,8 +194,6 @@ export class HashmeshNode {
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
-    // The build worker has done its builds: it ends before the verifier's threads start (see SpareBuildWorker.hold).
-    await this.releaseBuildWorker()
     // After the rebuild: its worker threads starting (loading and compiling their modules) took CPU from the
     // rebuild and from the API answering /status meanwhile, and nothing needs them before the network starts.
     this.startVerifier()
@@ -221,7 +219,7 @@ export class HashmeshNode {
   async stop(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
-    void this.releaseBuildWorker()
+    this.releaseBuildWorker()
     this.columnsDone.abort()
     for (const service of this.services) await service.stop()
     const network = this.network

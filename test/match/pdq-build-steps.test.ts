@@ -324,15 +324,9 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     assert.equal(spare.threadId, thread)
     assert.equal(catalog.size, distinctHashes(first, more)) // (randomWords' near-duplicates can repeat a hash)
     assert.equal(catalog.search(wordsToHash(first, 7 * WORDS_PER_HASH), 0).length, 1)
-    const worker = spare.take()!
-    spare.giveBack(false) // (held still: it stays)
-    let exited = false
-    worker.thread.once('exit', () => (exited = true))
-    const ending = release()
+    release()
+    release() // (twice: no effect)
     assert.equal(spare.threadId, undefined)
-    await ending
-    assert.equal(exited, true, 'the release resolves once the worker has exited')
-    await release() // (twice: no effect)
     const last = randomWords(100)
     assert.equal(await buildInWorker(catalog, job(last), catalogBuffers, spare), true) // a worker of its own
     assert.equal(spare.threadId, undefined)
@@ -344,7 +338,7 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     const thousand = randomWords(1000)
     await node.addSignalWordsAsync(shared(thousand), 0)
     assert.equal(node.size, distinctHashes(thousand))
-    await held()
+    held()
   })
 
   it('a spare worker that died while idle is not given a build: the build runs on a worker of its own', { timeout: 60_000 }, async () => {
@@ -359,7 +353,7 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     const words = randomWords(500)
     assert.equal(await buildInWorker(catalog, { kind: 'signals', packed: shared(words) }, catalogBuffers, spare), true)
     assert.equal(catalog.size, distinctHashes(words))
-    await release()
+    release()
   })
 
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {

@@ -684,7 +684,6 @@ export class BankStore {
     return hi >= 0 && id < starts[hi]! + this.chunkCounts[hi]! ? hi : -1
   }
 
-  /** index() for item i of a chunk, from its columns (no object made), except its PDQ hash. */
   /**
    * indexChunkItem for every item of a chunk of bare PDQ hashes at once, when none of its ids has a key of its
    * own or is indexed already (else false: the caller goes item by item).
@@ -702,6 +701,7 @@ export class BankStore {
     return true
   }
 
+  /** index() for item i of a chunk, from its columns (no object made), except its PDQ hash. */
   private indexChunkItem(id: number, slot: number, chunk: DecodedChunk, i: number): void {
     this.room(id)
     if (this.bankOf[id] !== 0) this.unindex(id)

@@ -142,7 +142,7 @@ export class Matcher {
         }
       }
     }
-    await sink.flush()
+    await sink.flush(false) // (the last, short batch: the caller says the index is ready)
     this.ready = true
     return this.store.getCounts().signals
   }
@@ -392,9 +392,10 @@ class WordsSink {
     return this.n === REBUILD_BATCH
   }
 
-  async flush(): Promise<void> {
+  /** Builds what was added since the last flush; `report`: tells the caller's progress. */
+  async flush(report = true): Promise<void> {
     await this.build(this.array.subarray(0, this.n * 8))
     this.n = 0
-    this.progress?.(this.added)
+    if (report) this.progress?.(this.added)
   }
 }

@@ -29,7 +29,9 @@ test('the index rebuilt from the store finds every live signal and no revoked on
     await store.appendVerified([r1, r2, r3, revoke])
 
     const matcher = new Matcher(store, options)
-    assert.equal(await matcher.rebuild(), 2500)
+    const progress: number[] = []
+    assert.equal(await matcher.rebuild((done) => progress.push(done)), 2500)
+    assert.deepEqual(progress, [], 'progress is told per full batch of a million: none here (the caller says when the index is ready)')
     assert.equal(matcher.catalog.size, 2500)
     for (const i of [0, 999, 1000, 1500, 2499]) {
       const [hit] = await matcher.match([{ type: 'pdq', value: values[i]! }])

@@ -16,7 +16,7 @@
  * (bank-store.ts), which wins over its chunk.
  */
 import { fail } from '../errors.js'
-import { bytesToWordsAt } from '../match/pdq-index.js'
+import { bytesToWordsAt } from '../hash/hash256.js'
 import { BANK_SIGNAL_TYPES, type BankContent, type BankContentMetadata } from './types.js'
 
 export const CHUNK_VERSION = 1

@@ -48,6 +48,15 @@ export function hexWordsAt(text: string, at: number, out: Uint32Array, base = 0)
   return true
 }
 
+/**
+ * The 32 bytes at `at` of `bytes` packed as hexToWords packs their hex (8 big-endian words), into `out` at
+ * `base`: for hashes stored back to back (a bank chunk's column, a record's PDQ column), read where they sit
+ * with no view made per hash. The caller checks that the 32 bytes are there.
+ */
+export function bytesToWordsAt(bytes: Uint8Array, at: number, out: Uint32Array, base = 0): void {
+  for (let w = 0; w < 8; w++, at += 4) out[base + w] = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0
+}
+
 /** The lower-case hex of the hash packed at words[base .. base + 8) (the inverse of hexToWords). */
 export function wordsToHex(words: Uint32Array, base = 0): string {
   const bytes = Buffer.allocUnsafe(32)

@@ -3,7 +3,7 @@
  * MD5/SHA-256 by exact lookup in the store's signal index. Every candidate is then explained from the
  * store (records carrying it, authors, labels, revocations, opinions) and judged by the local policy.
  */
-import { hexWordsAt, parseHash256 } from '../hash/hash256.js'
+import { bytesToWordsAt, hexWordsAt, parseHash256 } from '../hash/hash256.js'
 import { fail, isHashmeshError, safetyCatch } from '../errors.js'
 import { decodeAndVerify, decodeRecord } from '../record/codec.js'
 import { hexValue, SIGNAL_VALUE_BYTES } from '../record/body-wire.js'
@@ -11,7 +11,7 @@ import { signalKey, type SignalType, type SignedRecord } from '../record/types.j
 import type { ReplicaStore } from '../store/replica-store.js'
 import { parseSignalIndexKey } from '../store/keys.js'
 import { PdqCatalog, type FrameRef } from './pdq-catalog.js'
-import { bytesToWordsAt, sharedUint32Array } from './pdq-index.js'
+import { sharedUint32Array } from './pdq-index.js'
 import { Pacer } from './steps.js'
 import { decide, summariseOpinions, type MatchPolicy, type PolicyDecision } from './policy.js'
 import type { LocalSuppression } from './local-switches.js'

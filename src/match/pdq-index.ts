@@ -14,7 +14,7 @@
  * caused them. Removal sets a tombstone; compaction happens when tombstones pass a quarter of size.
  */
 import { fail } from '../errors.js'
-import { HASH256_BYTES, type Hash256 } from '../hash/hash256.js'
+import { HASH256_BYTES, bytesToWordsAt, type Hash256 } from '../hash/hash256.js'
 import { PdqSegment, WORDS_PER_HASH, scanSlots, type PdqMatch, type SegmentParts, type SlotStorage } from './pdq-segment.js'
 import { SlotHashTable, mixUint32 } from './slot-hash-table.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
@@ -384,15 +384,6 @@ export function hashToWords(hash: Hash256, out: Uint32Array = new Uint32Array(WO
   if (!(hash instanceof Uint8Array) || hash.length !== HASH256_BYTES) fail('HASH_INVALID', 'a PDQ hash must be 32 bytes')
   bytesToWordsAt(hash, 0, out, base)
   return out
-}
-
-/**
- * The 32 bytes at `at` of `bytes` packed as hashToWords does, into `out` at `base`: for hashes stored back
- * to back (a bank chunk's column, a record's PDQ column), read where they sit with no view made per hash.
- * The caller checks that the 32 bytes are there.
- */
-export function bytesToWordsAt(bytes: Uint8Array, at: number, out: Uint32Array, base: number): void {
-  for (let w = 0; w < WORDS_PER_HASH; w++, at += 4) out[base + w] = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0
 }
 
 /**

@@ -4,7 +4,7 @@
  * store is only changed by the caller after the batch has been committed (a crash leaves it consistent).
  */
 import { STORE_LIMITS } from '../constants.js'
-import { fail } from '../errors.js'
+import { parseHash256 } from '../hash/hash256.js'
 import { decodeRecord } from '../record/codec.js'
 import { canonicalProof, encodeProofPair, isBetterProof, type EquivocationProof } from '../record/equivocation.js'
 import { signalKey, type SignedRecord, type VerifiedRecord } from '../record/types.js'
@@ -228,10 +228,7 @@ export class AppendPlan {
 export function pdqColumn(signals: readonly { type: string; value?: string }[]): Uint8Array | undefined {
   const pdq = signals.filter((s) => s.type === 'pdq')
   if (pdq.length === 0) return undefined
-  const out = Buffer.alloc(pdq.length * 32)
-  pdq.forEach((s, i) => {
-    // (a stored record was verified: its PDQ values are 64 hex digits)
-    if (out.write(s.value ?? '', i * 32, 32, 'hex') !== 32) fail('HASH_INVALID', `a PDQ signal that is not 64 hex digits: ${String(s.value).slice(0, 80)}`)
-  })
+  const out = new Uint8Array(pdq.length * 32)
+  pdq.forEach((s, i) => out.set(parseHash256(s.value!), i * 32)) // (a stored record was verified: 64 hex digits each)
   return out
 }

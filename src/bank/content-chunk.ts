@@ -145,13 +145,13 @@ export class DecodedChunk {
   /** Whether item i has a value of this fixed-size type. */
   has(type: ColumnType, i: number): boolean {
     const column = this.columns.get(type)
-    return column !== undefined && ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 1
+    return column !== undefined && hasBit(column.bitmap, i)
   }
 
   /** Item i's value of a fixed-size type (a view into the chunk), or undefined when it has none. */
   value(type: ColumnType, i: number): Uint8Array | undefined {
     const column = this.columns.get(type)
-    if (!column || ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 0) return undefined
+    if (!column || !hasBit(column.bitmap, i)) return undefined
     const k = column.rank ? column.rank[i]! : i
     return column.values.subarray(k * column.width, (k + 1) * column.width)
   }
@@ -163,7 +163,7 @@ export class DecodedChunk {
    */
   pdqWords(i: number, out: Uint32Array, base: number): boolean {
     const column = this.columns.get('pdq')
-    if (!column || ((column.bitmap[i >>> 3]! >>> (i & 7)) & 1) === 0) return false
+    if (!column || !hasBit(column.bitmap, i)) return false
     bytesToWordsAt(column.values, (column.rank ? column.rank[i]! : i) * 32, out, base)
     return true
   }
@@ -222,6 +222,11 @@ export class DecodedChunk {
     out.set(this.bytes.subarray(9 + headerLength), 9 + next.length)
     return out
   }
+}
+
+/** Whether a column's presence bitmap has item i. */
+function hasBit(bitmap: Uint8Array, i: number): boolean {
+  return ((bitmap[i >>> 3]! >>> (i & 7)) & 1) === 1
 }
 
 /** Per item, how many items before it have the column's value (for a column some items lack). */

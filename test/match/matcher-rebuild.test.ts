@@ -51,6 +51,13 @@ test('the index rebuilt from the store finds every live signal and no revoked on
   }
 })
 
+/** How many of `values` the matcher finds at distance 0. */
+async function foundExactly(matcher: Matcher, values: string[]): Promise<number> {
+  let found = 0
+  for (const value of values) if ((await matcher.match([{ type: 'pdq', value }]))[0]?.distance === 0) found++
+  return found
+}
+
 /**
  * Records of PDQ hashes (and an MD5 among them) in a LevelDB replica; `age` then rewrites the store as a
  * hashmesh from before PDQ columns left it (or one that fell behind), and the rebuild must find the same.
@@ -72,8 +79,7 @@ async function rebuiltFrom(age: (kv: Awaited<ReturnType<typeof openLevel>>) => P
     try {
       const matcher = new Matcher(store, options)
       const signals = await matcher.rebuild()
-      let found = 0
-      for (const value of values) if ((await matcher.match([{ type: 'pdq', value }]))[0]?.distance === 0) found++
+      const found = await foundExactly(matcher, values)
       return { hasColumns: store.hasPdqColumns(), found, missed: values.length - found, size: matcher.catalog.size, signals }
     } finally {
       await store.close()
@@ -168,8 +174,7 @@ test('PDQ columns: completePdqColumns writes them for a store begun before them,
       assert.equal(store.hasPdqColumns(), true, 'counted complete on disk')
       const matcher = new Matcher(store, options)
       assert.equal(await matcher.rebuild(), 1202, 'the signals stored (the MD5 among them)')
-      let found = 0
-      for (const value of values) if ((await matcher.match([{ type: 'pdq', value }]))[0]?.distance === 0) found++
+      const found = await foundExactly(matcher, values)
       assert.equal(found, 1201)
     } finally {
       await store.close()

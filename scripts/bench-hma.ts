@@ -20,7 +20,9 @@
 import '../src/shim.js'
 import { fork } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { fail, isHashmeshError } from '../src/errors.js'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,14 +44,34 @@ interface LoadResult { requestsPerSecond: number; total: number; latency: { p50:
 interface StatusPlan { url: string; token: string }
 interface StatusResult { count: number; codes: Record<string, number>; p50: number; p99: number; max: number; ms: number; maxBuilding: number; p99Building: number; p999Building: number; over10Building: number }
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+// (--load, --fill and --status: the roles of this script's child processes)
+const args = parseOptions()
+
+function parseOptions() {
+  try {
+    return parseOptionsStrictly()
+  } catch (err) {
+    console.error(`bench-hma: USAGE: ${(err as Error).message.replace(/\s*\n\s*/g, " ")}`) // (a wrong flag: one line, as the CLI says it)
+    process.exit(2)
+  }
 }
 
-function stringOption(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] : undefined
+function parseOptionsStrictly() {
+  return parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' }, banks: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '4' }, planted: { type: 'string', default: '0.1' }, rounds: { type: 'string', default: '2' },
+    gaps: { type: 'boolean', default: false }, data: { type: 'string' },
+    load: { type: 'boolean', default: false }, fill: { type: 'boolean', default: false }, status: { type: 'boolean', default: false },
+  },
+  }).values
+}
+
+/** A numeric option: a finite number of at least 0, else USAGE. */
+function option(name: 'n' | 'banks' | 'duration' | 'connections' | 'planted' | 'rounds'): number {
+  const value = Number(args[name])
+  if (!Number.isFinite(value) || value < 0) fail('USAGE', `--${name} must be a number of at least 0, got ${JSON.stringify(args[name])}`)
+  return value
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -183,13 +205,14 @@ async function fill({ dataDir, n, banks }: FillPlan): Promise<{ bankPlanted: str
 }
 
 async function main(): Promise<void> {
-  const n = option('n', 1_000_000)
-  const banks = option('banks', 10)
-  const plan = { duration: option('duration', 10), connections: option('connections', 4), plantedFraction: option('planted', 0.1) }
-  const rounds = option('rounds', 2)
+  const n = option('n')
+  const banks = option('banks')
+  const plan = { duration: option('duration'), connections: option('connections'), plantedFraction: option('planted') }
+  const rounds = option('rounds')
   console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version}, ${availableParallelism()} cores, load average ${load()}`)
   // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
-  const kept = stringOption('data')
+  const kept = args.data
+  if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) fail('USAGE', `--data must be a directory (kept between runs), and ${kept} is a file`)
   const dir = kept === undefined ? tempDir('hashmesh-bench-hma-') : { path: kept, cleanup: () => undefined }
   const plantedFile = join(dir.path, 'bench-planted.json')
   try {
@@ -209,7 +232,7 @@ async function main(): Promise<void> {
     node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     try {
-      const gaps = process.argv.includes('--gaps') ? await startGapProfile() : undefined
+      const gaps = args.gaps ? await startGapProfile() : undefined
       const poller = child<StatusResult>('--status', { url: api.url, token })
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const loop = monitorEventLoopDelay({ resolution: 1 })
@@ -252,12 +275,18 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--load')) {
+if (args.load) {
   process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
-} else if (process.argv.includes('--fill')) {
+} else if (args.fill) {
   process.once('message', (plan) => void fill(plan as FillPlan).then((r) => process.send!(r, () => process.exit(0))))
-} else if (process.argv.includes('--status')) {
+} else if (args.status) {
   process.once('message', (plan) => void pollStatus(plan as StatusPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else {
-  await main()
+  await main().catch((err: unknown) => {
+    // (a wrong option or --data path: one line with its code, as the CLI says it; anything else is a bug)
+    const code = isHashmeshError(err) ? err.code : (err as { code?: string }).code
+    if (code === undefined || !(isHashmeshError(err) || /^E[A-Z]+$/.test(code))) throw err
+    console.error(`bench-hma: ${code}: ${(err as Error).message}`)
+    process.exitCode = 2
+  })
 }

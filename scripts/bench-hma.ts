@@ -22,7 +22,7 @@ import { fork } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { fail, isHashmeshError } from '../src/errors.js'
+import { isHashmeshError } from '../src/errors.js'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +32,8 @@ import { FILES, initDataDir } from '../src/node/identity.js'
 import { HashmeshNode } from '../src/node/node.js'
 import { startApiServer } from '../src/api/server.js'
 import { startGapProfile } from './lib/gap-profile.js'
+import { startThreadTimes } from './lib/thread-times.js'
+import { statusOnce, type StatusResult } from './lib/status-poller.mjs'
 import { NodeService } from '../src/node/service.js'
 import { fillOwnFeed, flipRandomBits } from './lib/bench-fill.js'
 import { tempDir } from '../test/helpers/tmp.js'
@@ -41,19 +43,22 @@ const BANK_BATCH = 5_000
 
 interface LoadPlan { kind: 'lookup' | 'match'; url: string; token: string; planted: string[]; plantedFraction: number; duration: number; connections: number }
 interface LoadResult { requestsPerSecond: number; total: number; latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number; plantedMatched: number; planted: number }
-interface StatusPlan { url: string; token: string }
-interface StatusResult { count: number; codes: Record<string, number>; p50: number; p99: number; max: number; ms: number; maxBuilding: number; p99Building: number; p999Building: number; over10Building: number }
 
-// (--load, --fill and --status: the roles of this script's child processes)
+// (--load and --fill: the roles of this script's child processes; the /status poller is lib/status-poller.mjs)
 const args = parseOptions()
 
 function parseOptions() {
   try {
     return parseOptionsStrictly()
   } catch (err) {
-    console.error(`bench-hma: USAGE: ${(err as Error).message.replace(/\s*\n\s*/g, " ")}`) // (a wrong flag: one line, as the CLI says it)
-    process.exit(2)
+    usage((err as Error).message.replace(/\s*\n\s*/g, ' '))
   }
+}
+
+/** A wrong option: one line, as the CLI says it, and exit code 2. */
+function usage(message: string): never {
+  console.error(`bench-hma: USAGE: ${message}`)
+  process.exit(2)
 }
 
 function parseOptionsStrictly() {
@@ -62,7 +67,7 @@ function parseOptionsStrictly() {
     n: { type: 'string', default: '1000000' }, banks: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '4' }, planted: { type: 'string', default: '0.1' }, rounds: { type: 'string', default: '2' },
     gaps: { type: 'boolean', default: false }, data: { type: 'string' },
-    load: { type: 'boolean', default: false }, fill: { type: 'boolean', default: false }, status: { type: 'boolean', default: false },
+    load: { type: 'boolean', default: false }, fill: { type: 'boolean', default: false },
   },
   }).values
 }
@@ -70,7 +75,7 @@ function parseOptionsStrictly() {
 /** A numeric option: a finite number of at least 0, else USAGE. */
 function option(name: 'n' | 'banks' | 'duration' | 'connections' | 'planted' | 'rounds'): number {
   const value = Number(args[name])
-  if (!Number.isFinite(value) || value < 0) fail('USAGE', `--${name} must be a number of at least 0, got ${JSON.stringify(args[name])}`)
+  if (!Number.isFinite(value) || value < 0) usage(`--${name} must be a number of at least 0, got ${JSON.stringify(args[name])}`)
   return value
 }
 
@@ -117,50 +122,11 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   }
 }
 
-/** GET /status back to back on one keep-alive connection until it has answered 200 for a second; latency per answer. */
-async function pollStatus(plan: StatusPlan): Promise<StatusResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  const times: number[] = []
-  /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
-  const building: number[] = []
-  const codes: Record<string, number> = {}
-  let readySince: number | undefined
-  const started = performance.now()
-  while (readySince === undefined || performance.now() - readySince < 1000) {
-    const t0 = performance.now()
-    const status = await statusOnce(plan, agent)
-    if (times.length === 0) process.send!('up')
-    times.push(performance.now() - t0)
-    if (status === 503) building.push(times.at(-1)!)
-    codes[status] = (codes[status] ?? 0) + 1
-    if (status === 200) readySince ??= performance.now()
-    else readySince = undefined
-    await new Promise((r) => setTimeout(r, 1))
-  }
-  times.sort((a, b) => a - b)
-  building.sort((a, b) => a - b)
-  const at = (p: number, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
-  return {
-    count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started,
-    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length,
-  }
-}
-
-/** One GET /status: its status code (-1: no answer). */
-function statusOnce(plan: StatusPlan, agent?: Agent): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
-      res.resume()
-      res.once('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.once('error', () => resolve(-1))
-    req.end()
-  })
-}
-
 /** A child process running `role` on `plan`; `up` resolves when it says it is working (the poller's first answer). */
-function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise<void> } {
-  const proc = fork(fileURLToPath(import.meta.url), [role], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise<void>; pid: number } {
+  // (the poller is plain JavaScript on bare node: status-poller.mjs says why)
+  const [script, argv, execArgv] = role === '--status' ? [fileURLToPath(new URL('./lib/status-poller.mjs', import.meta.url)), [], []] : [fileURLToPath(import.meta.url), [role], ['--import', 'tsx']]
+  const proc = fork(script, argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let isUp: () => void = () => undefined
   const up = new Promise<void>((resolve) => (isUp = resolve))
   const result = new Promise<T>((resolve, reject) => {
@@ -169,7 +135,7 @@ function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise
     proc.once('exit', (code) => code !== 0 && reject(new Error(`${role} exited with ${code}`)))
   })
   proc.send(plan)
-  return { result, up }
+  return { result, up, pid: proc.pid! }
 }
 
 // ---- the benchmark ----
@@ -212,7 +178,7 @@ async function main(): Promise<void> {
   console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version}, ${availableParallelism()} cores, load average ${load()}`)
   // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
   const kept = args.data
-  if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) fail('USAGE', `--data must be a directory (kept between runs), and ${kept} is a file`)
+  if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) usage(`--data must be a directory (kept between runs), and ${kept} is a file`)
   const dir = kept === undefined ? tempDir('hashmesh-bench-hma-') : { path: kept, cleanup: () => undefined }
   const plantedFile = join(dir.path, 'bench-planted.json')
   try {
@@ -232,8 +198,9 @@ async function main(): Promise<void> {
     node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     try {
-      const gaps = args.gaps ? await startGapProfile() : undefined
       const poller = child<StatusResult>('--status', { url: api.url, token })
+      const threads = startThreadTimes([poller.pid])
+      const gaps = args.gaps ? await startGapProfile() : undefined
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const loop = monitorEventLoopDelay({ resolution: 1 })
       loop.enable()
@@ -244,8 +211,12 @@ async function main(): Promise<void> {
       const s = await poller.result
       loop.disable()
       await gaps?.stop()
+      threads.stop()
       console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${ready}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
+      // (the poller's clock and this process's share an origin: performance.timeOrigin + performance.now())
+      const slow = s.slow.map((a) => `+${((a.at - performance.timeOrigin - t0) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status})`)
+      if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)
 
       const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
       const plans: Record<'lookup' | 'match', LoadPlan> = {
@@ -279,8 +250,6 @@ if (args.load) {
   process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else if (args.fill) {
   process.once('message', (plan) => void fill(plan as FillPlan).then((r) => process.send!(r, () => process.exit(0))))
-} else if (args.status) {
-  process.once('message', (plan) => void pollStatus(plan as StatusPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else {
   await main().catch((err: unknown) => {
     // (a wrong option or --data path: one line with its code, as the CLI says it; anything else is a bug)

@@ -2,8 +2,9 @@
  * Where the event loop stops: a CPU profile at a 250 µs sampling interval while a 1 ms timer notes every
  * gap of at least `minMs` between its ticks (what a request would have waited for). stop() prints each gap
  * with the functions the profile sampled in it, its time from start(), and (on Linux) how much of it the
- * main thread ran and how much it waited for a CPU. Used by profile-rebuild.ts and
- * bench-hma.ts --gaps (issue 14: /status within 10 ms while the index is rebuilt).
+ * main thread ran and how much it waited for a CPU (thread-times.ts says which threads took the CPUs).
+ * Used by profile-rebuild.ts and bench-hma.ts --gaps (issue 14: /status within 10 ms while the index is
+ * rebuilt).
  */
 import { readFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'

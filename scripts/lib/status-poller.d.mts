@@ -1,0 +1,20 @@
+/** Types of scripts/lib/status-poller.mjs (plain JavaScript so that the poller runs on bare node, without tsx). */
+import type { Agent } from 'node:http'
+
+export interface StatusPlan { url: string; token: string }
+export interface StatusResult {
+  count: number
+  codes: Record<string, number>
+  p50: number
+  p99: number
+  max: number
+  ms: number
+  maxBuilding: number
+  p99Building: number
+  p999Building: number
+  over10Building: number
+  /** Each answer over 10 ms: asked at `at` (ms, performance.timeOrigin + performance.now()), took `ms`, answered `status`. */
+  slow: { at: number; ms: number; status: number }[]
+}
+export declare function statusOnce(plan: StatusPlan, agent?: Agent): Promise<number>
+export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

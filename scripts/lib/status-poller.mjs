@@ -1,0 +1,78 @@
+/**
+ * The /status poller of bench-hma.ts, in plain JavaScript so that it runs on bare node: started under tsx,
+ * as it was before, the poller itself took 6.9 s of CPU over a 13.8 s restart (its loader thread, its
+ * compiles and collections), about a third of the 2-core machine the server it measures runs on.
+ *
+ * Run as a child process: takes {url, token} by IPC, says 'up' after its first answer, asks GET /status
+ * back to back on one keep-alive connection (1 ms apart) until the server has answered 200 for a second,
+ * and sends back the latencies, with when each answer over 10 ms was asked (see StatusResult in
+ * status-poller.d.mts).
+ */
+import { Agent, createServer, request } from 'node:http'
+
+/** One GET /status: its status code (-1: no answer). */
+export function statusOnce(plan, agent) {
+  return new Promise((resolve) => {
+    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
+      res.resume()
+      res.once('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.once('error', () => resolve(-1))
+    req.end()
+  })
+}
+
+/**
+ * One request to a server of this process's own, so that the first answer measured is not this client's
+ * first request (its HTTP code compiled on first use, ~10 ms that the server had no part in).
+ */
+async function warmUpClient() {
+  const server = createServer((_req, res) => res.end('ok'))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  await statusOnce({ url: `http://127.0.0.1:${server.address().port}`, token: 'warm-up' }, agent)
+  agent.destroy()
+  await new Promise((resolve) => server.close(resolve))
+}
+
+/** Polls until the server has answered 200 for a second; the latencies of all answers and of the 503s alone. */
+export async function pollStatus(plan, onFirstAnswer = () => undefined) {
+  await warmUpClient()
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const times = []
+  /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
+  const building = []
+  const codes = {}
+  /** The answers over 10 ms: when (ms on the clock of performance.timeOrigin + now, which the server shares), how long, which status. */
+  const slow = []
+  let readySince
+  const started = performance.now()
+  while (readySince === undefined || performance.now() - readySince < 1000) {
+    const t0 = performance.now()
+    const status = await statusOnce(plan, agent)
+    const ms = performance.now() - t0
+    if (times.length === 0) onFirstAnswer()
+    times.push(ms)
+    if (status === 503) building.push(ms)
+    if (ms > 10) slow.push({ at: performance.timeOrigin + t0, ms, status })
+    codes[status] = (codes[status] ?? 0) + 1
+    if (status === 200) readySince ??= performance.now()
+    else readySince = undefined
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  agent.destroy()
+  const byValue = (a, b) => a - b
+  times.sort(byValue)
+  building.sort(byValue)
+  const at = (p, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
+  return {
+    count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started,
+    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow,
+  }
+}
+
+if (process.send) {
+  process.once('message', (plan) => {
+    void pollStatus(plan, () => process.send('up')).then((result) => process.send(result, () => process.exit(0)))
+  })
+}

@@ -17,6 +17,7 @@ import type { OpinionBody, RevokeReason, SignalType } from '../record/types.js'
 import { toHttpError } from './errors.js'
 import { routeDocs } from './openapi-docs.js'
 import { checkRouteAuth, routeAuthOf } from './route-auth.js'
+import { isWarmUp } from './warm-up.js'
 import { bankRoutes } from './bank-routes.js'
 import { importRoutes } from './import-routes.js'
 import type { ApiMetrics } from './metrics.js'
@@ -75,7 +76,7 @@ export async function hashmeshRoutes(app: FastifyInstance, options: RoutesOption
     }
   })
   app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)
+    if (!isWarmUp(request)) metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000)
   })
 
   await app.register(swagger, {

@@ -18,6 +18,7 @@ import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 import { consolePasswordReader } from './console/password.js'
 import { collectGarbage } from '../heap.js'
+import { warmUpRequestPath } from './warm-up.js'
 
 export interface AppOptions {
   token: string | (() => string)
@@ -62,6 +63,7 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
 export async function startApiServer(node: HashmeshNode, options: AppOptions & { host: string; port: number }): Promise<ApiServer> {
   const app = await buildApp(node, options)
   await app.ready()
+  await warmUpRequestPath(app, typeof options.token === 'function' ? options.token() : options.token)
   collectGarbage() // (before the first request: see heap.ts)
   await app.listen({ host: options.host, port: options.port })
   const address = app.server.address()

@@ -1,7 +1,7 @@
 /**
  * HMA drop-in benchmark (issue 14, Performance), in one run:
  *
- *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps] [--data DIR]
+ *   npx tsx scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps | --stalls] [--data DIR]
  *
  * 1. Fills a data directory: N random PDQ signals in the member's own feed (the federation index /v1/match
  *    searches) and N random PDQ signals spread over --banks local banks (the bank index /m/lookup searches,
@@ -10,7 +10,8 @@
  *    load balancer sees during a restart): a child process asks GET /status back to back for the whole
  *    rebuild and reports its latency (p50/p99/max) and the 503 INDEX-NOT-LOADED / 200 I-AM-ALIVE counts.
  *    Target: max ≤ 10 ms. With --gaps, prints where the server's event loop stopped for 8 ms or more meanwhile
- *    (scripts/lib/gap-profile.ts; the profiler itself slows the server a little).
+ *    (scripts/lib/gap-profile.ts; the profiler itself slows the server a little). --stalls prints the same
+ *    stops with the main thread's time on a CPU and waiting for one in each, without the profiler.
  * 3. autocannon (a child process, so the load generator does not share the server's event loop) against
  *    GET /m/lookup?signal=…&signal_type=pdq and POST /v1/match {signals:[pdq]}, alternately for --rounds
  *    rounds, with --planted of the queries near a stored hash (0..31 bits flipped). Target: /m/lookup req/s
@@ -27,13 +28,12 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { Agent, request } from 'node:http'
 import { FILES, initDataDir } from '../src/node/identity.js'
 import { HashmeshNode } from '../src/node/node.js'
 import { startApiServer } from '../src/api/server.js'
 import { startGapProfile } from './lib/gap-profile.js'
-import { startThreadTimes } from './lib/thread-times.js'
-import { statusOnce, type StatusResult } from './lib/status-poller.mjs'
+import { threadTimesLines } from './lib/thread-times.mjs'
+import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
 import { NodeService } from '../src/node/service.js'
 import { fillOwnFeed, flipRandomBits } from './lib/bench-fill.js'
 import { tempDir } from '../test/helpers/tmp.js'
@@ -66,7 +66,7 @@ function parseOptionsStrictly() {
   options: {
     n: { type: 'string', default: '1000000' }, banks: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '4' }, planted: { type: 'string', default: '0.1' }, rounds: { type: 'string', default: '2' },
-    gaps: { type: 'boolean', default: false }, data: { type: 'string' },
+    gaps: { type: 'boolean', default: false }, stalls: { type: 'boolean', default: false }, data: { type: 'string' },
     load: { type: 'boolean', default: false }, fill: { type: 'boolean', default: false },
   },
   }).values
@@ -122,8 +122,12 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   }
 }
 
-/** A child process running `role` on `plan`; `up` resolves when it says it is working (the poller's first answer). */
-function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise<void>; pid: number } {
+/**
+ * A child process running `role`; `start(plan)` hands it its plan (at once unless `plan` is left out: the
+ * poller is forked before the server it polls exists, so the fork is not in the measured restart). `up`
+ * resolves when it says it is working (the poller's first answer).
+ */
+function child<T>(role: string, plan?: object): { result: Promise<T>; up: Promise<void>; start: (plan: object) => void } {
   // (the poller is plain JavaScript on bare node: status-poller.mjs says why)
   const [script, argv, execArgv] = role === '--status' ? [fileURLToPath(new URL('./lib/status-poller.mjs', import.meta.url)), [], []] : [fileURLToPath(import.meta.url), [role], ['--import', 'tsx']]
   const proc = fork(script, argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -134,8 +138,9 @@ function child<T>(role: string, plan: object): { result: Promise<T>; up: Promise
     proc.once('error', reject)
     proc.once('exit', (code) => code !== 0 && reject(new Error(`${role} exited with ${code}`)))
   })
-  proc.send(plan)
-  return { result, up, pid: proc.pid! }
+  const start = (p: object): void => void proc.send(p)
+  if (plan !== undefined) start(plan)
+  return { result, up, start }
 }
 
 // ---- the benchmark ----
@@ -194,25 +199,24 @@ async function main(): Promise<void> {
     const token = readFileSync(join(dir.path, FILES.apiToken), 'utf8').trim()
 
     // Restart: the API listens first, then the node rebuilds its index (and the banks load) under /status polling.
+    const poller = child<StatusResult>('--status') // (forked now: a fork in the server's process once it listens stopped its loop ~10 ms)
     const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })
     node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     try {
-      const poller = child<StatusResult>('--status', { url: api.url, token })
-      const threads = startThreadTimes([poller.pid])
-      const gaps = args.gaps ? await startGapProfile() : undefined
+      poller.start({ url: api.url, token, serverPid: process.pid } satisfies StatusPlan)
+      const gaps = args.gaps || args.stalls ? await startGapProfile(8, { profile: args.gaps }) : undefined
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const loop = monitorEventLoopDelay({ resolution: 1 })
       loop.enable()
       const t0 = performance.now()
       await node.start()
       const rebuildMs = performance.now() - t0
-      const ready = await statusOnce({ url: api.url, token }) // (node:http: a first fetch() would load undici here, 70 ms that the poller measured)
-      const s = await poller.result
+      const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
       loop.disable()
       await gaps?.stop()
-      threads.stop()
-      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${ready}; ${mem()}`)
+      if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
+      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
       // (the poller's clock and this process's share an origin: performance.timeOrigin + performance.now())
       const slow = s.slow.map((a) => `+${((a.at - performance.timeOrigin - t0) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status})`)

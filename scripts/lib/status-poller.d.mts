@@ -1,7 +1,9 @@
 /** Types of scripts/lib/status-poller.mjs (plain JavaScript so that the poller runs on bare node, without tsx). */
 import type { Agent } from 'node:http'
+import type { ThreadTimes } from './thread-times.mjs'
 
-export interface StatusPlan { url: string; token: string }
+/** serverPid: sample the server's threads (and the poller's) while polling. */
+export interface StatusPlan { url: string; token: string; serverPid?: number }
 export interface StatusResult {
   count: number
   codes: Record<string, number>
@@ -15,6 +17,8 @@ export interface StatusResult {
   over10Building: number
   /** Each answer over 10 ms: asked at `at` (ms, performance.timeOrigin + performance.now()), took `ms`, answered `status`. */
   slow: { at: number; ms: number; status: number }[]
+  /** With serverPid: the threads' CPU times over the polling. */
+  threadTimes?: ThreadTimes
 }
 export declare function statusOnce(plan: StatusPlan, agent?: Agent): Promise<number>
 export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

@@ -3,12 +3,13 @@
  * as it was before, the poller itself took 6.9 s of CPU over a 13.8 s restart (its loader thread, its
  * compiles and collections), about a third of the 2-core machine the server it measures runs on.
  *
- * Run as a child process: takes {url, token} by IPC, says 'up' after its first answer, asks GET /status
+ * Run as a child process: takes {url, token, serverPid} by IPC, says 'up' after its first answer, asks GET /status
  * back to back on one keep-alive connection (1 ms apart) until the server has answered 200 for a second,
- * and sends back the latencies, with when each answer over 10 ms was asked (see StatusResult in
- * status-poller.d.mts).
+ * and sends back the latencies, with when each answer over 10 ms was asked, and the CPU time of the server's
+ * threads and its own meanwhile (thread-times.mjs; see StatusResult in status-poller.d.mts).
  */
 import { Agent, createServer, request } from 'node:http'
+import { startThreadTimes } from './thread-times.mjs'
 
 /** One GET /status: its status code (-1: no answer). */
 export function statusOnce(plan, agent) {
@@ -38,6 +39,7 @@ async function warmUpClient() {
 /** Polls until the server has answered 200 for a second; the latencies of all answers and of the 503s alone. */
 export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   await warmUpClient()
+  const threads = plan.serverPid === undefined ? undefined : startThreadTimes({ [plan.serverPid]: 'server', [process.pid]: 'poller' })
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const times = []
   /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
@@ -61,13 +63,14 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
   agent.destroy()
+  const threadTimes = threads?.stop()
   const byValue = (a, b) => a - b
   times.sort(byValue)
   building.sort(byValue)
   const at = (p, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
   return {
     count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started,
-    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow,
+    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow, threadTimes,
   }
 }
 

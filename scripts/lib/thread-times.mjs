@@ -1,0 +1,64 @@
+/**
+ * Which threads took the CPUs over a span (Linux: /proc/<pid>/task/<tid>/schedstat): each thread's time on a
+ * CPU, its time waiting for one, and how often it ran. bench-hma.ts's /status poller (status-poller.mjs)
+ * samples the server's threads and its own, so the server does no sampling of its own. Sampled every 100 ms:
+ * a thread that ends in the span counts up to its last sample. Node's threads all call themselves "node", so
+ * they are named by pid and tid (a main thread's tid is its pid). Plain JavaScript: see status-poller.mjs.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+
+/** Every thread of `pids` now, by "pid/tid" (threads that ended are missing; an unreadable pid gives none). */
+function threadsNow(pids, names) {
+  const out = new Map()
+  for (const pid of pids) {
+    let tids
+    try {
+      tids = readdirSync(`/proc/${pid}/task`)
+    } catch {
+      continue
+    }
+    for (const tid of tids) {
+      try {
+        const [run, wait, slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number)
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+        out.set(`${pid}/${tid}`, { name: `${names[pid] ?? `pid ${pid}`} ${tid === String(pid) ? 'main thread' : `thread ${tid}`} ${comm}`, run, wait, slices })
+      } catch {
+        // (the thread ended between the listing and the read)
+      }
+    }
+  }
+  return out
+}
+
+/** Starts sampling the threads of `names`' pids (a name for each pid); stop() gives each thread's times over the span. */
+export function startThreadTimes(names) {
+  const pids = Object.keys(names).map(Number)
+  const origin = performance.now()
+  const first = threadsNow(pids, names)
+  const seen = new Map(first)
+  const sample = () => {
+    for (const [key, times] of threadsNow(pids, names)) seen.set(key, times)
+  }
+  const sampler = setInterval(sample, 100)
+  return {
+    stop() {
+      clearInterval(sampler)
+      sample()
+      const threads = [...seen].map(([key, last]) => {
+        const start = first.get(key) ?? { run: 0, wait: 0, slices: 0 }
+        return { name: last.name, runMs: (last.run - start.run) / 1e6, waitMs: (last.wait - start.wait) / 1e6, runs: last.slices - start.slices }
+      })
+      threads.sort((a, b) => b.runMs - a.runMs)
+      return { spanMs: performance.now() - origin, threads }
+    },
+  }
+}
+
+/** The lines that print a span's thread times: the total, then each thread on a CPU for `minMs` or more. */
+export function threadTimesLines({ spanMs, threads }, minMs = 50) {
+  const total = threads.reduce((sum, t) => sum + t.runMs, 0)
+  return [
+    `threads over ${(spanMs / 1000).toFixed(1)} s: ${(total / 1000).toFixed(1)} s on a CPU in all; those over ${minMs} ms:`,
+    ...threads.filter((t) => t.runMs >= minMs).map((t) => `  ${t.name.padEnd(36)} on a CPU ${t.runMs.toFixed(0).padStart(6)} ms, waiting for one ${t.waitMs.toFixed(0).padStart(5)} ms, ${t.runs} runs`),
+  ]
+}

@@ -8,18 +8,19 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from '../../src/cli/node-flags.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const SOURCE_MAIN = join(REPO, 'src', 'cli', 'main.ts')
 const BUILT_MAIN = join(REPO, 'dist', 'src', 'cli', 'main.js')
 
 function entry(): string[] {
-  const fromSource = ['--import', 'tsx', SOURCE_MAIN]
+  const fromSource = [...NODE_FLAGS, '--import', 'tsx', SOURCE_MAIN]
   if (process.env.HASHMESH_FROM_SOURCE === '1' || !existsSync(BUILT_MAIN)) return fromSource
   const built = statSync(BUILT_MAIN).mtimeMs
   const sources = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
-  return sources.some((f) => statSync(join(REPO, 'src', f)).mtimeMs > built) ? fromSource : [BUILT_MAIN]
+  return sources.some((f) => statSync(join(REPO, 'src', f)).mtimeMs > built) ? fromSource : [...NODE_FLAGS, BUILT_MAIN]
 }
 
-/** Node arguments that run the CLI: `spawn(process.execPath, [...CLI_ENTRY, 'start', …])`. */
+/** Node arguments that run the CLI as the hashmesh command does (its node flags first): `spawn(process.execPath, [...CLI_ENTRY, 'start', …])`. */
 export const CLI_ENTRY: readonly string[] = entry()

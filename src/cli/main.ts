@@ -1,5 +1,10 @@
-#!/usr/bin/env node
-/** The hashmesh command line. The only place that prints or exits (see cli/output.ts and cli/fail.ts). */
+#!/bin/sh
+//bin/true; exec node --v8-pool-size=0 "$0" "$@"
+/**
+ * The hashmesh command line. The only place that prints or exits (see cli/output.ts and cli/fail.ts).
+ * The two lines above run it as `node --v8-pool-size=0 <this file>` when the kernel runs the file
+ * (node-flags.ts says why).
+ */
 import '../shim.js'
 import { Command, CommanderError } from 'commander'
 import { COMMANDS, registerCommands } from './commands/index.js'

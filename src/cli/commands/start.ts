@@ -5,6 +5,7 @@ import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
 import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
+import { NODE_FLAGS, hasV8PoolSize } from '../node-flags.js'
 
 export function register(program: Command): void {
   program
@@ -25,6 +26,9 @@ export function register(program: Command): void {
       // line keeps the time it was logged; pino flushes what is pending when the process exits.
       // ISO timestamps; readable lines on a terminal (log-format.ts), JSON otherwise.
       const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, process.stderr.isTTY ? prettyDestination(process.stderr) : pino.destination({ dest: 2, sync: false }))
+      if (!hasV8PoolSize()) {
+        logger.warn({ event: 'start.v8-threads', message: 'node runs with its default of 4 V8 background threads, whatever the cores: on a small machine they can hold /status up while the index is rebuilt', hint: `start through the hashmesh command, which gives node ${NODE_FLAGS.join(' ')} (cores - 1), or give node that flag yourself` })
+      }
       const running = await runNode(opts.data, {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,
         log: (level, event, fields) => logger[level]({ event, ...fields }),

@@ -1,0 +1,72 @@
+/** cli/node-flags.ts: the hashmesh command runs node with --v8-pool-size=0 (its first two lines), and `start` says when a node runs without a pool size. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { CLI_HEADER, NODE_FLAGS, hasV8PoolSize } from '../../src/cli/node-flags.js'
+import { cli, REPO } from '../helpers/cli.js'
+import { tempDir } from '../helpers/tmp.js'
+import { waitFor } from '../helpers/federation.js'
+
+const PATH_WITH_NODE = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
+
+test('the CLI\'s file begins with the header that gives node its flags', () => {
+  const lines = readFileSync(join(REPO, 'src', 'cli', 'main.ts'), 'utf8').split('\n')
+  assert.deepEqual(lines.slice(0, CLI_HEADER.length), [...CLI_HEADER])
+  assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=0'])
+})
+
+test('a file that begins with the header runs under node with the flags: as sh runs it, as the kernel runs it, and through a link (as npm links a bin)', () => {
+  const dir = tempDir('hashmesh-node-flags-')
+  try {
+    const script = join(dir.path, 'flags.mjs')
+    writeFileSync(script, [...CLI_HEADER, 'console.log(JSON.stringify({ flags: process.execArgv, args: process.argv.slice(2) }))', ''].join('\n'))
+    chmodSync(script, 0o755)
+    const link = join(dir.path, 'linked')
+    symlinkSync(script, link)
+    for (const command of [['sh', script], [script], [link]]) {
+      const r = spawnSync(command[0]!, [...command.slice(1), 'one', 'two words'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_WITH_NODE } })
+      assert.equal(r.status, 0, r.stderr)
+      assert.deepEqual(JSON.parse(r.stdout), { flags: [...NODE_FLAGS], args: ['one', 'two words'] }, command.join(' '))
+    }
+    // ...and node, given the file itself, reads the header as a hashbang and a comment
+    const direct = spawnSync(process.execPath, [script, 'x'], { encoding: 'utf8' })
+    assert.deepEqual(JSON.parse(direct.stdout), { flags: [], args: ['x'] })
+  } finally {
+    dir.cleanup()
+  }
+})
+
+test('hasV8PoolSize: on node\'s command line or in NODE_OPTIONS, with or without a value', () => {
+  assert.equal(hasV8PoolSize(['--v8-pool-size=0'], ''), true)
+  assert.equal(hasV8PoolSize(['--import', 'tsx'], '--max-old-space-size=4096 --v8-pool-size=2'), true)
+  assert.equal(hasV8PoolSize([], ''), false)
+  assert.equal(hasV8PoolSize(['--import', 'tsx'], '--max-old-space-size=4096'), false)
+})
+
+test('start without a V8 pool size logs start.v8-threads at warn with its hint; through the command it does not', async () => {
+  const dir = tempDir('hashmesh-node-flags-start-')
+  try {
+    const data = join(dir.path, 'node')
+    assert.equal(cli(['init', '--data', data, '--name', 'Flags']).code, 0)
+    // (node on the built CLI or on the sources, as the tests' CLI runs, but without the command's flags)
+    const entry = spawnSync(process.execPath, ['--import', 'tsx', '-e', 'import("./scripts/lib/cli-entry.ts").then((m) => console.log(JSON.stringify(m.CLI_ENTRY)))'], { cwd: REPO, encoding: 'utf8' })
+    const withoutFlags = (JSON.parse(entry.stdout) as string[]).filter((arg) => !NODE_FLAGS.includes(arg))
+    assert.ok(withoutFlags.length > 0, entry.stderr)
+    for (const [args, warned] of [[withoutFlags, true], [[...NODE_FLAGS, ...withoutFlags], false]] as const) {
+      const child = spawn(process.execPath, [...args, 'start', '--data', data, '--api-port', '0', '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+      let out = ''
+      let err = ''
+      child.stdout!.on('data', (d) => (out += d))
+      child.stderr!.on('data', (d) => (err += d))
+      await waitFor('node started', () => out.includes('apiUrl'), 60_000)
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      assert.equal(err.includes('start.v8-threads'), warned, err)
+      if (warned) assert.match(err, /--v8-pool-size=0/)
+    }
+  } finally {
+    dir.cleanup()
+  }
+})

@@ -24,7 +24,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { FILES, initDataDir } from '../src/node/identity.js'
 import { runNode, type RunningNode } from '../src/api/run-node.js'
 import { tempDir } from '../test/helpers/tmp.js'
-import { flipRandomBits } from './lib/bench-fill.js'
+import { flipRandomBits } from './lib/flip-bits.js'
 
 const SIGNALS_PER_RECORD = 1000
 const RECORDS_PER_CALL = 10

@@ -30,14 +30,11 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { FILES, initDataDir } from '../src/node/identity.js'
-import { HashmeshNode } from '../src/node/node.js'
-import { startApiServer } from '../src/api/server.js'
+import { builtIsFresh } from './lib/cli-entry.js'
 import { startGapProfile } from './lib/gap-profile.js'
 import { threadTimesLines } from './lib/thread-times.mjs'
 import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
-import { NodeService } from '../src/node/service.js'
-import { fillOwnFeed, flipRandomBits } from './lib/bench-fill.js'
+import { flipRandomBits } from './lib/flip-bits.js'
 import { tempDir } from '../test/helpers/tmp.js'
 
 const THRESHOLD = 31
@@ -151,6 +148,7 @@ interface FillPlan { dataDir: string; n: number; banks: number }
 
 /** In a child process: the restart below is then a fresh process, as a real one is (not one whose allocator the fill has shaped). */
 async function fill({ dataDir, n, banks }: FillPlan): Promise<{ bankPlanted: string[] }> {
+  const [{ HashmeshNode }, { NodeService }, { fillOwnFeed }] = await Promise.all([import('../src/node/node.js'), import('../src/node/service.js'), import('./lib/bench-fill.js')])
   let t0 = performance.now()
   await fillOwnFeed(dataDir, Math.ceil(n / 1000), 1000)
   console.log(`fill: ${n.toLocaleString('en')} PDQ signals in the own feed (records of 1,000): ${((performance.now() - t0) / 1000).toFixed(1)} s`)
@@ -177,12 +175,30 @@ async function fill({ dataDir, n, banks }: FillPlan): Promise<{ bankPlanted: str
   return { bankPlanted }
 }
 
+/**
+ * The modules the restart runs, as a node runs them: compiled (dist, what `hashmesh start` runs) when the build
+ * is fresh (scripts/lib/cli-entry.ts), else the sources through tsx, whose loader threads and compiles the
+ * server then shares its CPUs with.
+ */
+async function serverModules() {
+  const base = builtIsFresh() ? '../dist/src/' : '../src/'
+  const [node, server, identity] = await Promise.all([import(`${base}node/node.js`), import(`${base}api/server.js`), import(`${base}node/identity.js`)])
+  return {
+    from: base === '../src/' ? 'src (through tsx: dist is missing or older than a source file; npm run build)' : 'dist',
+    HashmeshNode: (node as typeof import('../src/node/node.js')).HashmeshNode,
+    startApiServer: (server as typeof import('../src/api/server.js')).startApiServer,
+    FILES: (identity as typeof import('../src/node/identity.js')).FILES,
+    initDataDir: (identity as typeof import('../src/node/identity.js')).initDataDir,
+  }
+}
+
 async function main(): Promise<void> {
+  const { HashmeshNode, startApiServer, FILES, initDataDir, from } = await serverModules()
   const n = option('n')
   const banks = option('banks')
   const plan = { duration: option('duration'), connections: option('connections'), plantedFraction: option('planted') }
   const rounds = option('rounds')
-  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8')).join(' ')}, ${availableParallelism()} cores, load average ${load()}`)
+  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8')).join(' ')}, server code from ${from}, ${availableParallelism()} cores, load average ${load()}`)
   // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
   const kept = args.data
   if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) usage(`--data must be a directory (kept between runs), and ${kept} is a file`)

@@ -14,12 +14,19 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const SOURCE_MAIN = join(REPO, 'src', 'cli', 'main.ts')
 const BUILT_MAIN = join(REPO, 'dist', 'src', 'cli', 'main.js')
 
-function entry(): string[] {
-  const fromSource = [...NODE_FLAGS, '--import', 'tsx', SOURCE_MAIN]
-  if (process.env.HASHMESH_FROM_SOURCE === '1' || !existsSync(BUILT_MAIN)) return fromSource
+/**
+ * Whether to run the compiled code: dist is there and at least as new as every source file, and
+ * HASHMESH_FROM_SOURCE is not 1.
+ */
+export function builtIsFresh(): boolean {
+  if (process.env.HASHMESH_FROM_SOURCE === '1' || !existsSync(BUILT_MAIN)) return false
   const built = statSync(BUILT_MAIN).mtimeMs
   const sources = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
-  return sources.some((f) => statSync(join(REPO, 'src', f)).mtimeMs > built) ? fromSource : [...NODE_FLAGS, BUILT_MAIN]
+  return !sources.some((f) => statSync(join(REPO, 'src', f)).mtimeMs > built)
+}
+
+function entry(): string[] {
+  return builtIsFresh() ? [...NODE_FLAGS, BUILT_MAIN] : [...NODE_FLAGS, '--import', 'tsx', SOURCE_MAIN]
 }
 
 /** Node arguments that run the CLI as the hashmesh command does (its node flags first): `spawn(process.execPath, [...CLI_ENTRY, 'start', …])`. */

@@ -179,13 +179,17 @@ export class HashmeshNode {
 
   /**
    * What start() will need, readied before the API listens (run-node.ts): the thread that builds the match
-   * index from a large store (match/pdq-worker-build.ts). Started in the middle of the start-up, its thread
-   * and modules took the main thread's core for 15-40 ms while /status waited. Kept until start() ends.
+   * index from a large store (match/pdq-worker-build.ts), kept until start() ends, and the signature
+   * verifier's threads. Started in the middle of the start-up, the build worker's thread and modules took
+   * the main thread's core for 15-40 ms while /status waited; started at the end of the rebuild, the
+   * verifier's threads (with the build worker ending and the network starting) held /status up 12-20 ms just
+   * as it turned 200 (bench-hma, 2 M hashes; 10.6-12.9 ms at most once started here).
    */
   prepareStart(): void {
     if (this.state !== 'open' || this.buildWorkerHeld) return
     this.buildWorkerHeld = true
     this.releaseBuildWorker = this.pdqCatalog.holdBuildWorker(this.store.getCounts().signals)
+    this.startVerifier()
   }
 
   private async startParts(options: StartOptions): Promise<void> {
@@ -194,9 +198,7 @@ export class HashmeshNode {
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
-    // After the rebuild: its worker threads starting (loading and compiling their modules) took CPU from the
-    // rebuild and from the API answering /status meanwhile, and nothing needs them before the network starts.
-    this.startVerifier()
+    this.startVerifier() // (started by prepareStart() already, before the API listened)
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
     for (const service of this.services) await service.start(log)

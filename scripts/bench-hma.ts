@@ -219,7 +219,7 @@ async function main(): Promise<void> {
     // Restart: the API listens first, then the node rebuilds its index (and the banks load) under /status polling.
     const poller = child<StatusResult>('--status') // (forked now: a fork in the server's process once it listens stopped its loop ~10 ms)
     const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })
-    node.prepareStart() // (as run-node.ts does)
+    await node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     try {
       poller.start({ url: api.url, token, serverPid: process.pid } satisfies StatusPlan)

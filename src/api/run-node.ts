@@ -33,7 +33,7 @@ export interface RunNodeOptions {
 export async function runNode(dataDir: string, options: RunNodeOptions = {}): Promise<RunningNode> {
   const log: Log = options.log ?? (() => undefined)
   const node = await HashmeshNode.open(dataDir, { overrides: options.overrides })
-  node.prepareStart()
+  await node.prepareStart() // (its threads start before the API listens: see prepareStart)
   let api: ApiServer | undefined
   try {
     // The API listens first: a port in use fails before the index rebuild, and a load balancer watching

@@ -110,6 +110,11 @@ export class PdqCatalog {
     return this.spareWorker.hold()
   }
 
+  /** Resolves once the build worker holdBuildWorker() started (if any) has loaded its modules. */
+  buildWorkerSettled(): Promise<void> {
+    return this.spareWorker.settled()
+  }
+
   get size(): number {
     this.flush()
     return this.index.size

@@ -72,6 +72,22 @@ export class SpareBuildWorker {
     }
   }
 
+  /**
+   * Resolves once the worker (if one was started) has loaded its modules, or failed to. The thread keeps
+   * the process alive meanwhile (an idle spare does not: with nothing else to wait for, the process would end
+   * before it is told the worker is ready).
+   */
+  async settled(): Promise<void> {
+    const started = this.started
+    if (!started) return
+    started.thread.ref()
+    try {
+      await started.ready.catch(() => undefined)
+    } finally {
+      if (!this.busy || this.started !== started) started.thread.unref()
+    }
+  }
+
   /** The running worker's thread id (undefined: none runs). */
   get threadId(): number | undefined {
     return this.started?.alive ? this.started.thread.threadId : undefined

@@ -93,6 +93,8 @@ export class HashmeshNode {
   private buildWorkerHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
+  /** prepareStart()'s: its threads have loaded their modules. */
+  private prepared: Promise<void> = Promise.resolve()
   /** Set once start() has started the attached services (with its log). */
   private servicesLog: NodeLog | undefined
 
@@ -166,7 +168,7 @@ export class HashmeshNode {
   async start(options: StartOptions = {}): Promise<void> {
     if (this.state !== 'open') fail('INTERNAL', `node already ${this.state}: a node starts once`)
     if (this.bankPdqWithoutMatching) fail('INTERNAL', 'a node opened without bank matching (for an offline import) cannot be started')
-    this.prepareStart()
+    void this.prepareStart()
     this.state = 'started'
     this.startingNow = true
     try {
@@ -183,13 +185,17 @@ export class HashmeshNode {
    * verifier's threads. Started in the middle of the start-up, the build worker's thread and modules took
    * the main thread's core for 15-40 ms while /status waited; started at the end of the rebuild, the
    * verifier's threads (with the build worker ending and the network starting) held /status up 12-20 ms just
-   * as it turned 200 (bench-hma, 2 M hashes; 10.6-12.9 ms at most once started here).
+   * as it turned 200 (bench-hma, 2 M hashes; 10.6-12.9 ms at most once started here). Resolves when those
+   * threads have loaded their modules: run-node.ts listens after that, so their start does not take the CPUs
+   * from the API's first answers (13-17 ms for the first /status while they loaded).
    */
-  prepareStart(): void {
-    if (this.state !== 'open' || this.buildWorkerHeld) return
+  prepareStart(): Promise<void> {
+    if (this.state !== 'open' || this.buildWorkerHeld) return this.prepared
     this.buildWorkerHeld = true
     this.releaseBuildWorker = this.pdqCatalog.holdBuildWorker(this.store.getCounts().signals)
     this.startVerifier()
+    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(() => undefined)
+    return this.prepared
   }
 
   private async startParts(options: StartOptions): Promise<void> {

@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { verifySignature } from './crypto.js'
 import { startModuleWorker } from '../worker-module.js'
-import type { VerifyReply, VerifyTask } from './verify-worker.js'
+import type { VerifyReply, VerifyTask, VerifyWorkerReady } from './verify-worker.js'
 
 export interface SignatureCheck { message: Uint8Array; signature: Uint8Array; key: Uint8Array }
 
@@ -21,19 +21,33 @@ export class ParallelVerifier {
   private nextId = 1
   private nextWorker = 0
 
+  /** Each worker's start: resolves when it has loaded its modules, or has ended. */
+  private readonly starts: Promise<void>[] = []
+
   constructor(threads = Math.max(0, availableParallelism() - 1)) {
     for (let i = 0; i < threads; i++) {
       const worker = startModuleWorker(import.meta.url, 'verify-worker')
-      worker.unref()
-      worker.on('message', (reply: VerifyReply) => {
+      worker.unref() // (before the listeners, as always: a 'message' listener refs its port again, so a process awaiting a reply or settled() stays alive)
+      let started: () => void = () => undefined
+      this.starts.push(new Promise<void>((resolve) => (started = resolve)))
+      worker.on('message', (reply: VerifyReply | VerifyWorkerReady) => {
+        if ('ready' in reply) return started()
         this.pending.get(reply.id)?.settle(reply.valid)
         this.pending.delete(reply.id)
       })
       // A worker that fails is dropped; its share is verified inline from then on.
       worker.on('error', () => this.drop(worker))
-      worker.on('exit', () => this.drop(worker))
+      worker.on('exit', () => {
+        started()
+        this.drop(worker)
+      })
       this.workers.push(worker)
     }
+  }
+
+  /** Resolves once every worker has loaded its modules (or ended): from then on a start costs the process no more CPU. */
+  async settled(): Promise<void> {
+    await Promise.all(this.starts)
   }
 
   private drop(worker: Worker): void {

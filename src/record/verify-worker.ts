@@ -5,6 +5,8 @@ import { verifySignature } from './crypto.js'
 /** A batch packed into flat buffers (cheap to transfer): message i is messages[offsets[i]..offsets[i+1]). */
 export interface VerifyTask { id: number; messages: Uint8Array; offsets: Uint32Array; signatures: Uint8Array; keys: Uint8Array }
 export interface VerifyReply { id: number; valid: Uint8Array }
+/** Posted once, when the worker's modules are loaded (ParallelVerifier.settled()). */
+export interface VerifyWorkerReady { ready: true }
 
 parentPort?.on('message', (task: VerifyTask) => {
   const count = task.offsets.length - 1
@@ -15,3 +17,4 @@ parentPort?.on('message', (task: VerifyTask) => {
   }
   parentPort!.postMessage({ id: task.id, valid } satisfies VerifyReply, [valid.buffer as ArrayBuffer])
 })
+parentPort?.postMessage({ ready: true } satisfies VerifyWorkerReady)

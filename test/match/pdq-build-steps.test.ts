@@ -304,9 +304,12 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     const spare = new SpareBuildWorker()
     const catalog = new PdqCatalog({ workerBuildMin: 1 })
     const job = (words: Uint32Array) => ({ kind: 'signals' as const, packed: shared(words) })
+    await spare.settled() // (no worker yet: at once)
     const release = spare.hold()
     const thread = spare.threadId
     assert.equal(typeof thread, 'number')
+    await spare.settled() // the worker has loaded its modules (node.prepareStart waits for this before the API listens)
+    assert.equal(spare.threadId, thread)
     spare.hold()() // a second hold, released at once: the first still holds it
     const first = randomWords(20_000)
     assert.equal(await buildInWorker(catalog, job(first), catalogBuffers, spare), true)

@@ -66,3 +66,18 @@ test('chunks sent to a worker that dies are verified inline instead', async () =
     await verifier.close()
   }
 })
+
+test('settled() resolves once the workers have loaded (then verifies as before); with no thread, or a worker ended, at once', async () => {
+  const verifier = new ParallelVerifier(1)
+  try {
+    await verifier.settled()
+    const { checks: c, expected } = checks(40)
+    assert.deepEqual(await verifier.verifyChunk(c), expected)
+  } finally {
+    await verifier.close()
+  }
+  await new ParallelVerifier(0).settled()
+  const ended = new ParallelVerifier(1)
+  await ended.close() // (ended before it said it was ready)
+  await ended.settled()
+})

@@ -98,7 +98,7 @@ interface Outcome { status: number; ms: number; code?: string; retryAfter?: stri
 async function post(url: string, token: string, body: Buffer): Promise<Outcome> {
   const started = performance.now()
   try {
-    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body })
+    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body: new Uint8Array(body) })
     const json = (await res.json()) as { error?: { code?: string } }
     return { status: res.status, ms: performance.now() - started, code: json.error?.code, retryAfter: res.headers.get('retry-after') ?? undefined }
   } catch (err) {

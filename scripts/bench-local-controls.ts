@@ -29,6 +29,7 @@ const nowhere: KeyValueStore = {
   batch: async () => undefined,
   entries: async function* () {},
   keys: async function* () {},
+  keyBatches: async function* () {},
   close: async () => undefined,
 }
 

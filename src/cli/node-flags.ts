@@ -7,7 +7,8 @@
  *
  * A command line gives node flags only in front of the script, so the CLI's file begins with two lines that
  * are a shell script to sh and a hashbang and a comment to node: the kernel runs it with sh, which runs node
- * on the same file with the flags (CLI_HEADER; a test checks that main.ts begins with it).
+ * on the same file with the flags (CLI_HEADER; a test checks that main.ts begins with it). This needs a POSIX
+ * sh (/bin/sh, /bin/true), as a node's Linux host has; on Windows npm's shim for the bin would call sh.
  */
 export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=0']
 

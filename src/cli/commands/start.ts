@@ -27,7 +27,7 @@ export function register(program: Command): void {
       // ISO timestamps; readable lines on a terminal (log-format.ts), JSON otherwise.
       const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, process.stderr.isTTY ? prettyDestination(process.stderr) : pino.destination({ dest: 2, sync: false }))
       if (!hasV8PoolSize()) {
-        logger.warn({ event: 'start.v8-threads', message: 'node runs with its default of 4 V8 background threads, whatever the cores: on a small machine they can hold /status up while the index is rebuilt', hint: `start through the hashmesh command, which gives node ${NODE_FLAGS.join(' ')} (cores - 1), or give node that flag yourself` })
+        logger.warn({ event: 'start.v8-threads', msg: `node runs its default of 4 V8 background threads whatever the cores, which on a small machine can hold /status up while the index is rebuilt: start through the hashmesh command (it gives node ${NODE_FLAGS.join(' ')}: cores - 1) or give node that flag yourself` })
       }
       const running = await runNode(opts.data, {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,

@@ -1,5 +1,4 @@
 /** Types of scripts/lib/status-poller.mjs (plain JavaScript so that the poller runs on bare node, without tsx). */
-import type { Agent } from 'node:http'
 import type { ThreadTimes } from './thread-times.mjs'
 
 /** serverPid: sample the server's threads (and the poller's) while polling. */
@@ -20,5 +19,4 @@ export interface StatusResult {
   /** With serverPid: the threads' CPU times over the polling. */
   threadTimes?: ThreadTimes
 }
-export declare function statusOnce(plan: StatusPlan, agent?: Agent): Promise<number>
 export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

@@ -12,7 +12,7 @@ import { Agent, createServer, request } from 'node:http'
 import { startThreadTimes } from './thread-times.mjs'
 
 /** One GET /status: its status code (-1: no answer). */
-export function statusOnce(plan, agent) {
+function statusOnce(plan, agent) {
   return new Promise((resolve) => {
     const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
       res.resume()

@@ -26,6 +26,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isHashmeshError } from '../src/errors.js'
 import { NODE_FLAGS, hasV8PoolSize } from '../src/cli/node-flags.js'
+import { exitQuietlyOnEpipe } from '../src/cli/fail.js'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,6 +44,8 @@ const BANK_BATCH = 5_000
 interface LoadPlan { kind: 'lookup' | 'match'; url: string; token: string; planted: string[]; plantedFraction: number; duration: number; connections: number }
 interface LoadResult { requestsPerSecond: number; total: number; latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number; plantedMatched: number; planted: number }
 
+// Output piped into `head` and closed: every role ends quietly, as the CLI does.
+exitQuietlyOnEpipe()
 // (--load and --fill: the roles of this script's child processes; the /status poller is lib/status-poller.mjs)
 const args = parseOptions()
 
@@ -135,7 +138,9 @@ function child<T>(role: string, plan?: object): { result: Promise<T>; up: Promis
   const result = new Promise<T>((resolve, reject) => {
     proc.on('message', (m) => (m === 'up' ? isUp() : resolve(m as T)))
     proc.once('error', reject)
-    proc.once('exit', (code) => code !== 0 && reject(new Error(`${role} exited with ${code}`)))
+    // ('close' comes after its messages: after its result this changes nothing; before it, the child failed or
+    // its output was closed)
+    proc.once('close', (code) => reject(Object.assign(new Error(`${role} ended without a result (exit code ${code})`), { code: 'CHILD_FAILED' })))
   })
   const start = (p: object): void => void proc.send(p)
   if (plan !== undefined) start(plan)
@@ -278,9 +283,10 @@ if (args.load) {
   process.exitCode = rerun.status ?? 1
 } else {
   await main().catch((err: unknown) => {
-    // (a wrong option or --data path: one line with its code, as the CLI says it; anything else is a bug)
+    // (a wrong option or --data path, or a child that failed (it said why): one line with its code, as the CLI
+    // says it; anything else is a bug)
     const code = isHashmeshError(err) ? err.code : (err as { code?: string }).code
-    if (code === undefined || !(isHashmeshError(err) || /^E[A-Z]+$/.test(code))) throw err
+    if (code === undefined || !(isHashmeshError(err) || /^E[A-Z]+$/.test(code) || code === 'CHILD_FAILED')) throw err
     console.error(`bench-hma: ${code}: ${(err as Error).message}`)
     process.exitCode = 2
   })

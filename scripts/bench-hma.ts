@@ -17,7 +17,8 @@
  *    rounds, with --planted of the queries near a stored hash (0..31 bits flipped). Target: /m/lookup req/s
  *    ≥ /v1/match req/s.
  * Prints `uptime`'s load before and after: the figures are only comparable at a similar load. Runs itself
- * again with the node flags of the hashmesh command (src/cli/node-flags.ts) when it was started without them.
+ * again with the node flags and the malloc setting of the hashmesh command (src/cli/node-flags.ts) when it
+ * was started without them.
  */
 import '../src/shim.js'
 import { fork, spawnSync } from 'node:child_process'
@@ -25,7 +26,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isHashmeshError } from '../src/errors.js'
-import { NODE_FLAGS, hasV8PoolSize } from '../src/cli/node-flags.js'
+import { NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, withMallocTunable } from '../src/cli/node-flags.js'
 import { exitQuietlyOnEpipe } from '../src/cli/fail.js'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
   const banks = option('banks')
   const plan = { duration: option('duration'), connections: option('connections'), plantedFraction: option('planted') }
   const rounds = option('rounds')
-  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8')).join(' ')}, server code from ${from}, ${availableParallelism()} cores, load average ${load()}`)
+  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8')).join(' ')} GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''}, server code from ${from}, ${availableParallelism()} cores, load average ${load()}`)
   // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
   const kept = args.data
   if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) usage(`--data must be a directory (kept between runs), and ${kept} is a file`)
@@ -277,9 +278,11 @@ if (args.load) {
   process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else if (args.fill) {
   process.once('message', (plan) => void fill(plan as FillPlan).then((r) => process.send!(r, () => process.exit(0))))
-} else if (!hasV8PoolSize()) {
-  // The restart runs in this process, so it runs with the flags the hashmesh command gives node (cli/node-flags.ts), as a node does.
-  const rerun = spawnSync(process.execPath, [...NODE_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
+} else if (!hasV8PoolSize() || !hasMmapThreshold()) {
+  // The restart runs in this process, so it runs with the flags and the malloc setting the hashmesh command gives node (cli/node-flags.ts), as a node does.
+  const flags = hasV8PoolSize() ? [] : NODE_FLAGS
+  const env = hasMmapThreshold() ? process.env : withMallocTunable()
+  const rerun = spawnSync(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env })
   process.exitCode = rerun.status ?? 1
 } else {
   await main().catch((err: unknown) => {

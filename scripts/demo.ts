@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { apiClient, createDevnet, type Devnet, type DevnetMember } from './lib/devnet.js'
-import { CLI_ENTRY } from './lib/cli-entry.js'
+import { CLI_ENTRY, cliEnv } from './lib/cli-entry.js'
 
 const DEMO = fileURLToPath(new URL('../demo/', import.meta.url))
 const media = (name: string) => readFileSync(join(DEMO, name))
@@ -44,7 +44,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 const headOf = async (api: Api, feed: string) => (await api.get<{ feeds: Array<{ feed: string; seq: number }> }>('/v1/feeds')).feeds.find((f) => f.feed === feed)?.seq ?? 0
 
 function hashmesh(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI_ENTRY, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const r = spawnSync(process.execPath, [...CLI_ENTRY, ...args], { encoding: 'utf8', env: cliEnv(), maxBuffer: 64 * 1024 * 1024 })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NODE_FLAGS } from '../../src/cli/node-flags.js'
+import { NODE_FLAGS, withMallocTunable } from '../../src/cli/node-flags.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const SOURCE_MAIN = join(REPO, 'src', 'cli', 'main.ts')
@@ -31,3 +31,8 @@ function entry(): string[] {
 
 /** Node arguments that run the CLI as the hashmesh command does (its node flags first): `spawn(process.execPath, [...CLI_ENTRY, 'start', …])`. */
 export const CLI_ENTRY: readonly string[] = entry()
+
+/** The environment to run CLI_ENTRY in, as the hashmesh command runs node: this process's, with the command's malloc setting. */
+export function cliEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return withMallocTunable(env)
+}

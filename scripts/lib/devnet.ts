@@ -8,7 +8,7 @@ import { readFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalFederation, type LocalMember } from '../../src/node/local-federation.js'
-import { CLI_ENTRY } from './cli-entry.js'
+import { CLI_ENTRY, cliEnv } from './cli-entry.js'
 
 
 export interface DevnetMember extends LocalMember {
@@ -58,7 +58,7 @@ export async function createDevnet(options: DevnetOptions): Promise<Devnet> {
     async start(name) {
       const m = member(name)
       if (m.process) return m
-      const child = spawn(process.execPath, [...nodeArgsFor(m.name), ...CLI_ENTRY, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [...nodeArgsFor(m.name), ...CLI_ENTRY, 'start', '--data', m.dataDir, '--log-level', options.logLevel ?? 'warn'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
       m.process = child
       child.stderr!.on('data', (d: Buffer) => m.log.push(d.toString()))
       await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,41 @@
  */
 export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=0']
 
-export const CLI_HEADER: readonly string[] = ['#!/bin/sh', `//bin/true; exec node ${NODE_FLAGS.join(' ')} "$0" "$@"`]
+/**
+ * The malloc setting the hashmesh command gives node, through glibc's GLIBC_TUNABLES (read as a process starts,
+ * so it too is given in the header). A fixed mmap threshold: a block of 1 MiB or more gets pages of its own and
+ * returns them when freed. glibc's default threshold follows the largest block freed, up to 32 MiB, so the
+ * index build worker's typed arrays (most of them under 32 MiB) came from its thread's malloc arena, whose
+ * freed heaps were unmapped only when the thread ended: 4 heaps of 64 MiB, 22 ms in which the main thread,
+ * joining the thread, stopped (node joins a worker on its main thread), as /status turned 200 at the end of
+ * a rebuild (bench-hma: answers of 22-34 ms there in 7 of 7 restarts without it, none over 10 ms in 2 with
+ * it; RSS after the start 1,009-1,014 MiB with it, 1,049-1,094 without). Given ahead of the operator's own
+ * tunables, so that theirs win (glibc takes the last value of a name). Other C libraries ignore it.
+ */
+export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=1048576'
+
+export const CLI_HEADER: readonly string[] = [
+  '#!/bin/sh',
+  `//bin/true; export GLIBC_TUNABLES="${MALLOC_TUNABLE}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node ${NODE_FLAGS.join(' ')} "$0" "$@"`,
+]
+
+/** `env` with the command's malloc setting ahead of its own GLIBC_TUNABLES (for a process started as the command starts node). */
+export function withMallocTunable(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const own = env.GLIBC_TUNABLES
+  return { ...env, GLIBC_TUNABLES: own ? `${MALLOC_TUNABLE}:${own}` : MALLOC_TUNABLE }
+}
+
+/** Whether GLIBC_TUNABLES sets a malloc mmap threshold (the command's or the operator's own). */
+export function hasMmapThreshold(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.GLIBC_TUNABLES ?? '').split(':').some((tunable) => tunable.startsWith('glibc.malloc.mmap_threshold='))
+}
+
+/** Whether this process runs on glibc (where GLIBC_TUNABLES means something): Linux's usual C library, not musl's. */
+export function runsOnGlibc(): boolean {
+  if (process.platform !== 'linux') return false
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+  return typeof header?.glibcVersionRuntime === 'string'
+}
 
 /** Whether this process was given a V8 pool size, by the hashmesh command or by its operator (NODE_OPTIONS included). */
 export function hasV8PoolSize(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {

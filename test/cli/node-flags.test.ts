@@ -1,10 +1,10 @@
-/** cli/node-flags.ts: the hashmesh command runs node with --v8-pool-size=0 (its first two lines), and `start` says when a node runs without a pool size. */
+/** cli/node-flags.ts: the hashmesh command runs node with --v8-pool-size=0 and glibc's mmap threshold fixed (its first two lines), and `start` says when a node runs without either. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { CLI_HEADER, NODE_FLAGS, hasV8PoolSize } from '../../src/cli/node-flags.js'
+import { CLI_HEADER, MALLOC_TUNABLE, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc, withMallocTunable } from '../../src/cli/node-flags.js'
 import { cli, REPO } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/federation.js'
@@ -21,17 +21,22 @@ test('a file that begins with the header runs under node with the flags: as sh r
   const dir = tempDir('hashmesh-node-flags-')
   try {
     const script = join(dir.path, 'flags.mjs')
-    writeFileSync(script, [...CLI_HEADER, 'console.log(JSON.stringify({ flags: process.execArgv, args: process.argv.slice(2) }))', ''].join('\n'))
+    writeFileSync(script, [...CLI_HEADER, 'console.log(JSON.stringify({ flags: process.execArgv, args: process.argv.slice(2), tunables: process.env.GLIBC_TUNABLES }))', ''].join('\n'))
     chmodSync(script, 0o755)
     const link = join(dir.path, 'linked')
     symlinkSync(script, link)
+    const { GLIBC_TUNABLES: _, ...withoutTunables } = process.env
     for (const command of [['sh', script], [script], [link]]) {
-      const r = spawnSync(command[0]!, [...command.slice(1), 'one', 'two words'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_WITH_NODE } })
+      const r = spawnSync(command[0]!, [...command.slice(1), 'one', 'two words'], { encoding: 'utf8', env: { ...withoutTunables, PATH: PATH_WITH_NODE } })
       assert.equal(r.status, 0, r.stderr)
-      assert.deepEqual(JSON.parse(r.stdout), { flags: [...NODE_FLAGS], args: ['one', 'two words'] }, command.join(' '))
+      assert.deepEqual(JSON.parse(r.stdout), { flags: [...NODE_FLAGS], args: ['one', 'two words'], tunables: MALLOC_TUNABLE }, command.join(' '))
     }
+    // the operator's own tunables come after the command's, so theirs win (glibc takes a name's last value)
+    const own = spawnSync(script, [], { encoding: 'utf8', env: { ...withoutTunables, PATH: PATH_WITH_NODE, GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' } })
+    assert.equal(JSON.parse(own.stdout).tunables, `${MALLOC_TUNABLE}:glibc.malloc.mmap_threshold=65536`)
+    assert.equal(withMallocTunable({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }).GLIBC_TUNABLES, `${MALLOC_TUNABLE}:glibc.malloc.mmap_threshold=65536`)
     // ...and node, given the file itself, reads the header as a hashbang and a comment
-    const direct = spawnSync(process.execPath, [script, 'x'], { encoding: 'utf8' })
+    const direct = spawnSync(process.execPath, [script, 'x'], { encoding: 'utf8', env: withoutTunables })
     assert.deepEqual(JSON.parse(direct.stdout), { flags: [], args: ['x'] })
   } finally {
     dir.cleanup()
@@ -45,7 +50,14 @@ test('hasV8PoolSize: on node\'s command line or in NODE_OPTIONS, with or without
   assert.equal(hasV8PoolSize(['--import', 'tsx'], '--max-old-space-size=4096'), false)
 })
 
-test('start without a V8 pool size logs start.v8-threads at warn with its hint; through the command it does not', async () => {
+test('hasMmapThreshold: the command\'s tunable or the operator\'s own, anywhere in GLIBC_TUNABLES', () => {
+  assert.equal(hasMmapThreshold({}), false)
+  assert.equal(hasMmapThreshold({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }), false)
+  assert.equal(hasMmapThreshold(withMallocTunable({})), true)
+  assert.equal(hasMmapThreshold({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=65536' }), true)
+})
+
+test('start without a V8 pool size logs start.v8-threads at warn with its hint, and without the malloc tunable (on glibc) start.malloc-threshold; as the command runs it, neither', async () => {
   const dir = tempDir('hashmesh-node-flags-start-')
   try {
     const data = join(dir.path, 'node')
@@ -54,8 +66,9 @@ test('start without a V8 pool size logs start.v8-threads at warn with its hint; 
     const entry = spawnSync(process.execPath, ['--import', 'tsx', '-e', 'import("./scripts/lib/cli-entry.ts").then((m) => console.log(JSON.stringify(m.CLI_ENTRY)))'], { cwd: REPO, encoding: 'utf8' })
     const withoutFlags = (JSON.parse(entry.stdout) as string[]).filter((arg) => !NODE_FLAGS.includes(arg))
     assert.ok(withoutFlags.length > 0, entry.stderr)
-    for (const [args, warned] of [[withoutFlags, true], [[...NODE_FLAGS, ...withoutFlags], false]] as const) {
-      const child = spawn(process.execPath, [...args, 'start', '--data', data, '--api-port', '0', '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    const { GLIBC_TUNABLES: _, ...withoutTunables } = process.env
+    for (const [args, env, warned] of [[withoutFlags, withoutTunables, true], [[...NODE_FLAGS, ...withoutFlags], withMallocTunable(withoutTunables), false]] as const) {
+      const child = spawn(process.execPath, [...args, 'start', '--data', data, '--api-port', '0', '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_OPTIONS: '' } })
       let out = ''
       let err = ''
       child.stdout!.on('data', (d) => (out += d))
@@ -64,7 +77,9 @@ test('start without a V8 pool size logs start.v8-threads at warn with its hint; 
       child.kill('SIGTERM')
       await new Promise((r) => child.once('exit', r))
       assert.equal(err.includes('start.v8-threads'), warned, err)
+      assert.equal(err.includes('start.malloc-threshold'), warned && runsOnGlibc(), err)
       if (warned) assert.match(err, /--v8-pool-size=0/)
+      if (warned && runsOnGlibc()) assert.ok(err.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`), err)
     }
   } finally {
     dir.cleanup()

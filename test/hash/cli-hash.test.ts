@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/tmp.js'
-import { CLI_ENTRY } from '../../scripts/lib/cli-entry.js'
+import { CLI_ENTRY, cliEnv } from '../../scripts/lib/cli-entry.js'
 import { FIXTURES_DIR, REPO_ROOT } from './images.js'
 
 const WEE_PDQ = '6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d'
 
 function runHash(args: string[]) {
-  return spawnSync(process.execPath, [...CLI_ENTRY, 'hash', ...args], { cwd: REPO_ROOT, encoding: 'utf8' })
+  return spawnSync(process.execPath, [...CLI_ENTRY, 'hash', ...args], { cwd: REPO_ROOT, env: cliEnv(), encoding: 'utf8' })
 }
 
 test('hash walks a directory, prints one TSV line per good file, reports bad files and exits 1', () => {

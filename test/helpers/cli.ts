@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { CLI_ENTRY as ENTRY } from '../../scripts/lib/cli-entry.js'
+import { CLI_ENTRY as ENTRY, cliEnv } from '../../scripts/lib/cli-entry.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -12,7 +12,7 @@ export function cli(args: string[], options: { input?: string; env?: NodeJS.Proc
     cwd: REPO,
     input: options.input,
     encoding: 'utf8',
-    env: { ...process.env, ...options.env },
+    env: cliEnv({ ...process.env, ...options.env }),
     timeout: 120_000,
     maxBuffer: 256 * 1024 * 1024,
   })
@@ -20,13 +20,13 @@ export function cli(args: string[], options: { input?: string; env?: NodeJS.Proc
 }
 
 export function cliSpawn(args: string[]): ChildProcess {
-  return spawn(process.execPath, [...ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+  return spawn(process.execPath, [...ENTRY, ...args], { cwd: REPO, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 /** Runs the CLI without blocking the test process (so several can run at once). */
 export function cliAsync(args: string[], options: { env?: NodeJS.ProcessEnv; closeStdout?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: REPO, env: cliEnv({ ...process.env, ...options.env }), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     // A reader that goes away at once, as `| head -0` would: the CLI's first write meets EPIPE.

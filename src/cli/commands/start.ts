@@ -5,7 +5,7 @@ import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
 import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
-import { NODE_FLAGS, hasV8PoolSize } from '../node-flags.js'
+import { MALLOC_TUNABLE, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc } from '../node-flags.js'
 
 export function register(program: Command): void {
   program
@@ -28,6 +28,9 @@ export function register(program: Command): void {
       const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, process.stderr.isTTY ? prettyDestination(process.stderr) : pino.destination({ dest: 2, sync: false }))
       if (!hasV8PoolSize()) {
         logger.warn({ event: 'start.v8-threads', msg: `node runs its default of 4 V8 background threads whatever the cores, which on a small machine can hold /status up while the index is rebuilt: start through the hashmesh command (it gives node ${NODE_FLAGS.join(' ')}: cores - 1) or give node that flag yourself` })
+      }
+      if (!hasMmapThreshold() && runsOnGlibc()) {
+        logger.warn({ event: 'start.malloc-threshold', msg: `glibc's malloc runs with its moving mmap threshold, with which the index build worker's freed memory is unmapped only as its thread ends, holding the main thread (and /status) up for 20-30 ms at the end of a rebuild: start through the hashmesh command (it sets GLIBC_TUNABLES=${MALLOC_TUNABLE}) or set that yourself` })
       }
       const running = await runNode(opts.data, {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,

@@ -19,8 +19,8 @@ export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=0']
  * index build worker's typed arrays (most of them under 32 MiB) came from its thread's malloc arena, whose
  * freed heaps were unmapped only when the thread ended: 4 heaps of 64 MiB, 22 ms in which the main thread,
  * joining the thread, stopped (node joins a worker on its main thread), as /status turned 200 at the end of
- * a rebuild (bench-hma: answers of 22-34 ms there in 7 of 7 restarts without it, none over 10 ms in 2 with
- * it; RSS after the start 1,009-1,014 MiB with it, 1,049-1,094 without). Given ahead of the operator's own
+ * a rebuild (bench-hma, 2026-12-01: answers of 13-34 ms there in 10 of 11 restarts without it, in none of 5
+ * with it; RSS after the start 1,003-1,014 MiB with it, 1,008-1,194 without). Given ahead of the operator's own
  * tunables, so that theirs win (glibc takes the last value of a name). Other C libraries ignore it.
  */
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=1048576'

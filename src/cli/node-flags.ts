@@ -25,10 +25,12 @@ export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=0']
  */
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=1048576'
 
-export const CLI_HEADER: readonly string[] = [
-  '#!/bin/sh',
-  `//bin/true; export GLIBC_TUNABLES="${MALLOC_TUNABLE}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node ${NODE_FLAGS.join(' ')} "$0" "$@"`,
-]
+/** The two lines that run a file under node with the flags and the malloc setting (`nodeArgs` after the flags). */
+export function shHeader(nodeArgs: readonly string[] = []): readonly string[] {
+  return ['#!/bin/sh', `//bin/true; export GLIBC_TUNABLES="${MALLOC_TUNABLE}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node ${[...NODE_FLAGS, ...nodeArgs].join(' ')} "$0" "$@"`]
+}
+
+export const CLI_HEADER: readonly string[] = shHeader()
 
 /** `env` with the command's malloc setting ahead of its own GLIBC_TUNABLES (for a process started as the command starts node). */
 export function withMallocTunable(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

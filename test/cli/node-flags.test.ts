@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { CLI_HEADER, MALLOC_TUNABLE, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc, withMallocTunable } from '../../src/cli/node-flags.js'
+import { CLI_HEADER, MALLOC_TUNABLE, shHeader, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc, withMallocTunable } from '../../src/cli/node-flags.js'
 import { cli, REPO } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/federation.js'
@@ -15,6 +15,11 @@ test('the CLI\'s file begins with the header that gives node its flags', () => {
   const lines = readFileSync(join(REPO, 'src', 'cli', 'main.ts'), 'utf8').split('\n')
   assert.deepEqual(lines.slice(0, CLI_HEADER.length), [...CLI_HEADER])
   assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=0'])
+})
+
+test('bench-hma begins with the header too, with tsx (sh scripts/bench-hma.ts: no node parent processes)', () => {
+  const lines = readFileSync(join(REPO, 'scripts', 'bench-hma.ts'), 'utf8').split('\n')
+  assert.deepEqual(lines.slice(0, 2), [...shHeader(['--import', 'tsx'])])
 })
 
 test('a file that begins with the header runs under node with the flags: as sh runs it, as the kernel runs it, and through a link (as npm links a bin)', () => {

@@ -40,7 +40,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { builtIsFresh } from './lib/cli-entry.js'
 import { startGapProfile } from './lib/gap-profile.js'
 import { threadTimesLines } from './lib/thread-times.mjs'
-import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
+import { SEQ_HEADER, type StatusPlan, type StatusResult } from './lib/status-poller.mjs'
+import { recordServedTimes, serverParts, splitAnswer } from './lib/served-times.js'
 import { flipRandomBits } from './lib/flip-bits.js'
 import { tempDir } from '../test/helpers/tmp.js'
 
@@ -241,6 +242,7 @@ async function main(): Promise<void> {
     const node = await HashmeshNode.open(dir.path, { overrides: { api: { port: 0 } } })
     await node.prepareStart() // (as run-node.ts does)
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
+    const served = recordServedTimes(SEQ_HEADER)
     try {
       poller.start({ url: api.url, token, serverPid: process.pid } satisfies StatusPlan)
       const gaps = args.gaps || args.stalls ? await startGapProfile(8, { profile: args.gaps }) : undefined
@@ -252,13 +254,23 @@ async function main(): Promise<void> {
       const rebuildMs = performance.now() - t0
       const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
       loop.disable()
+      served.stop()
       await gaps?.stop()
       if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
       console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
       // (the poller's clock and this process's share an origin: performance.timeOrigin + performance.now())
-      const slow = s.slow.map((a) => `+${((a.at - performance.timeOrigin - t0) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status})`)
+      const slow = s.slow.map((a) => {
+        const split = splitAnswer(a.seq, s.asked, s.answered, served)
+        const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}` : ''
+        return `+${((a.at - performance.timeOrigin - t0) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
+      })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)
+      const seqs = s.statuses.map((_, i) => i + 1)
+      const serverAll = serverParts(seqs, s.asked, s.answered, served)
+      const serverBuilding = serverParts(seqs.filter((seq) => s.statuses[seq - 1] === 503), s.asked, s.answered, served)
+      const at = (p: number, of: number[]) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
+      console.log(`/status on the server's side (asked → answer written; the rest is the poller waiting for a CPU of its own): ${serverAll.length} answers, p99 ${at(99, serverAll).toFixed(2)}, p99.9 ${at(99.9, serverAll).toFixed(2)}, max ${(serverAll.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverAll.filter((ms) => ms > 10).length}; the 503 answers alone: max ${(serverBuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverBuilding.filter((ms) => ms > 10).length} of ${serverBuilding.length}`)
 
       const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
       const plans: Record<'lookup' | 'match', LoadPlan> = {

@@ -14,9 +14,14 @@ export interface StatusResult {
   p99Building: number
   p999Building: number
   over10Building: number
-  /** Each answer over 10 ms: asked at `at` (ms, performance.timeOrigin + performance.now()), took `ms`, answered `status`. */
-  slow: { at: number; ms: number; status: number }[]
+  /** Each answer over 10 ms: request `seq`, asked at `at` (ms, performance.timeOrigin + performance.now()), took `ms`, answered `status`. */
+  slow: { seq: number; at: number; ms: number; status: number }[]
+  /** When request n + 1 was asked and its answer read, on the same clock (every request; n + 1 is its x-bench-seq). */
+  asked: number[]
+  answered: number[]
+  statuses: number[]
   /** With serverPid: the threads' CPU times over the polling. */
   threadTimes?: ThreadTimes
 }
+export declare const SEQ_HEADER: string
 export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

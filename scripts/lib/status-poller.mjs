@@ -6,15 +6,20 @@
  * Run as a child process: takes {url, token, serverPid} by IPC, says 'up' after its first answer, asks GET /status
  * back to back on one keep-alive connection (1 ms apart) until the server has answered 200 for a second,
  * and sends back the latencies, with when each answer over 10 ms was asked, and the CPU time of the server's
- * threads and its own meanwhile (thread-times.mjs; see StatusResult in status-poller.d.mts).
+ * threads and its own meanwhile (thread-times.mjs; see StatusResult in status-poller.d.mts). Each request
+ * carries its number (x-bench-seq), and the poller sends back when each was asked and answered, so that the
+ * server's side can say when it began and finished each answer (bench-hma.ts).
  */
 import { Agent, createServer, request } from 'node:http'
 import { startThreadTimes } from './thread-times.mjs'
 
-/** One GET /status: its status code (-1: no answer). */
-function statusOnce(plan, agent) {
+/** The header that numbers the poller's requests (1, 2, …). */
+export const SEQ_HEADER = 'x-bench-seq'
+
+/** One GET /status (numbered `seq`): its status code (-1: no answer). */
+function statusOnce(plan, agent, seq = 0) {
   return new Promise((resolve) => {
-    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}` } }, (res) => {
+    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}`, [SEQ_HEADER]: String(seq) } }, (res) => {
       res.resume()
       res.once('end', () => resolve(res.statusCode ?? 0))
     })
@@ -47,16 +52,24 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   const codes = {}
   /** The answers over 10 ms: when (ms on the clock of performance.timeOrigin + now, which the server shares), how long, which status. */
   const slow = []
+  /** Every request (index: its number - 1): asked at and answered at, on that clock, and its status. */
+  const asked = []
+  const answered = []
+  const statuses = []
   let readySince
   const started = performance.now()
   while (readySince === undefined || performance.now() - readySince < 1000) {
     const t0 = performance.now()
-    const status = await statusOnce(plan, agent)
-    const ms = performance.now() - t0
+    const status = await statusOnce(plan, agent, asked.length + 1)
+    const t1 = performance.now()
+    const ms = t1 - t0
+    asked.push(performance.timeOrigin + t0)
+    answered.push(performance.timeOrigin + t1)
+    statuses.push(status)
     if (times.length === 0) onFirstAnswer()
     times.push(ms)
     if (status === 503) building.push(ms)
-    if (ms > 10) slow.push({ at: performance.timeOrigin + t0, ms, status })
+    if (ms > 10) slow.push({ seq: asked.length, at: performance.timeOrigin + t0, ms, status })
     codes[status] = (codes[status] ?? 0) + 1
     if (status === 200) readySince ??= performance.now()
     else readySince = undefined
@@ -70,7 +83,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   const at = (p, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
   return {
     count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started,
-    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow, threadTimes,
+    maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow, asked, answered, statuses, threadTimes,
   }
 }
 

@@ -40,7 +40,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { builtIsFresh } from './lib/cli-entry.js'
 import { startGapProfile } from './lib/gap-profile.js'
 import { threadTimesLines } from './lib/thread-times.mjs'
-import { SEQ_HEADER, type StatusPlan, type StatusResult } from './lib/status-poller.mjs'
+import { SEQ_HEADER, monotonicMs, type StatusPlan, type StatusResult } from './lib/status-poller.mjs'
 import { recordServedTimes, serverParts, splitAnswer } from './lib/served-times.js'
 import { flipRandomBits } from './lib/flip-bits.js'
 import { tempDir } from '../test/helpers/tmp.js'
@@ -250,6 +250,7 @@ async function main(): Promise<void> {
       const loop = monitorEventLoopDelay({ resolution: 1 })
       loop.enable()
       const t0 = performance.now()
+      const startedAt = monotonicMs() // (the poller's clock)
       await node.start()
       const rebuildMs = performance.now() - t0
       const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
@@ -259,11 +260,10 @@ async function main(): Promise<void> {
       if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
       console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
-      // (the poller's clock and this process's share an origin: performance.timeOrigin + performance.now())
       const slow = s.slow.map((a) => {
         const split = splitAnswer(a.seq, s.asked, s.answered, served)
         const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}` : ''
-        return `+${((a.at - performance.timeOrigin - t0) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
+        return `+${((a.at - startedAt) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
       })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)
       const seqs = s.statuses.map((_, i) => i + 1)

@@ -5,11 +5,11 @@
  * the answer to the socket ('http.server.response.finish'). With the poller's own times (asked, read), each
  * answer splits into the server's part (asked → written: waiting for the main thread, then answering) and the
  * poller's (written → read: the poller waiting for a CPU of its own, which a load balancer on another machine
- * would not share with the node). Times are ms on performance.timeOrigin + performance.now(), a clock the
- * poller's process shares.
+ * would not share with the node). Times are the poller's monotonicMs(), one clock for both processes.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
+import { monotonicMs } from './status-poller.mjs'
 
 export interface ServedTimes {
   /** Request number → when the server began it / had written its answer. */
@@ -24,7 +24,7 @@ export function recordServedTimes(header: string): ServedTimes {
   const written = new Map<number, number>()
   const note = (into: Map<number, number>) => (message: unknown) => {
     const seq = Number((message as { request: IncomingMessage }).request.headers[header] ?? 0)
-    if (seq > 0) into.set(seq, performance.timeOrigin + performance.now())
+    if (seq > 0) into.set(seq, monotonicMs())
   }
   const onStart = note(begun)
   const onFinish = note(written)

@@ -14,7 +14,7 @@ export interface StatusResult {
   p99Building: number
   p999Building: number
   over10Building: number
-  /** Each answer over 10 ms: request `seq`, asked at `at` (ms, performance.timeOrigin + performance.now()), took `ms`, answered `status`. */
+  /** Each answer over 10 ms: request `seq`, asked at `at` (monotonicMs()), took `ms`, answered `status`. */
   slow: { seq: number; at: number; ms: number; status: number }[]
   /** When request n + 1 was asked and its answer read, on the same clock (every request; n + 1 is its x-bench-seq). */
   asked: number[]
@@ -24,4 +24,5 @@ export interface StatusResult {
   threadTimes?: ThreadTimes
 }
 export declare const SEQ_HEADER: string
+export declare function monotonicMs(): number
 export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

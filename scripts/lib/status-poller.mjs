@@ -13,6 +13,14 @@
 import { Agent, createServer, request } from 'node:http'
 import { startThreadTimes } from './thread-times.mjs'
 
+/**
+ * ms on the machine's monotonic clock (CLOCK_MONOTONIC, as process.hrtime reads it): one clock for every
+ * process, where performance.timeOrigin + now() differed by some ms between the poller and the server.
+ */
+export function monotonicMs() {
+  return Number(process.hrtime.bigint()) / 1e6
+}
+
 /** The header that numbers the poller's requests (1, 2, …). */
 export const SEQ_HEADER = 'x-bench-seq'
 
@@ -50,7 +58,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
   const building = []
   const codes = {}
-  /** The answers over 10 ms: when (ms on the clock of performance.timeOrigin + now, which the server shares), how long, which status. */
+  /** The answers over 10 ms: when (ms on the machine's monotonic clock, monotonicMs(), which the server's process shares), how long, which status. */
   const slow = []
   /** Every request (index: its number - 1): asked at and answered at, on that clock, and its status. */
   const asked = []
@@ -59,17 +67,17 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   let readySince
   const started = performance.now()
   while (readySince === undefined || performance.now() - readySince < 1000) {
-    const t0 = performance.now()
+    const t0 = monotonicMs()
     const status = await statusOnce(plan, agent, asked.length + 1)
-    const t1 = performance.now()
+    const t1 = monotonicMs()
     const ms = t1 - t0
-    asked.push(performance.timeOrigin + t0)
-    answered.push(performance.timeOrigin + t1)
+    asked.push(t0)
+    answered.push(t1)
     statuses.push(status)
     if (times.length === 0) onFirstAnswer()
     times.push(ms)
     if (status === 503) building.push(ms)
-    if (ms > 10) slow.push({ seq: asked.length, at: performance.timeOrigin + t0, ms, status })
+    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status })
     codes[status] = (codes[status] ?? 0) + 1
     if (status === 200) readySince ??= performance.now()
     else readySince = undefined

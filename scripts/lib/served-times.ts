@@ -43,7 +43,7 @@ export function recordServedTimes(header: string): ServedTimes {
 export interface AnswerSplit {
   /** asked → begun: the request waiting for the server's main thread (to get a CPU, to finish what it ran). */
   wait: number
-  /** begun → written. */
+  /** begun → written (or read by the poller, when that came first). */
   work: number
   /** written → read by the poller. */
   poller: number
@@ -56,7 +56,10 @@ export function splitAnswer(seq: number, asked: readonly number[], answered: rea
   const at = asked[seq - 1]
   const read = answered[seq - 1]
   if (begun === undefined || written === undefined || at === undefined || read === undefined) return undefined
-  return { wait: begun - at, work: written - begun, poller: read - written }
+  // ('finish' comes after the write's callback: a main thread that lost its CPU just after writing notes it after
+  // the poller has read the answer, and the answer was out by then)
+  const out = Math.min(written, read)
+  return { wait: begun - at, work: out - begun, poller: read - out }
 }
 
 /** The server's part (asked → written) of every recorded answer among `seqs`, sorted. */

@@ -9,7 +9,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
-import { monotonicMs } from './status-poller.mjs'
+import { monotonicMs } from './status-wire.mjs'
 
 export interface ServedTimes {
   /** Request number → when the server began it / had written its answer. */

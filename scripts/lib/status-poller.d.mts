@@ -23,6 +23,4 @@ export interface StatusResult {
   /** With serverPid: the threads' CPU times over the polling. */
   threadTimes?: ThreadTimes
 }
-export declare const SEQ_HEADER: string
-export declare function monotonicMs(): number
 export declare function pollStatus(plan: StatusPlan, onFirstAnswer?: () => void): Promise<StatusResult>

@@ -11,18 +11,9 @@
  * server's side can say when it began and finished each answer (bench-hma.ts).
  */
 import { Agent, createServer, request } from 'node:http'
+import { pathToFileURL } from 'node:url'
 import { startThreadTimes } from './thread-times.mjs'
-
-/**
- * ms on the machine's monotonic clock (CLOCK_MONOTONIC, as process.hrtime reads it): one clock for every
- * process, where performance.timeOrigin + now() differed by some ms between the poller and the server.
- */
-export function monotonicMs() {
-  return Number(process.hrtime.bigint()) / 1e6
-}
-
-/** The header that numbers the poller's requests (1, 2, …). */
-export const SEQ_HEADER = 'x-bench-seq'
+import { SEQ_HEADER, monotonicMs } from './status-wire.mjs'
 
 /** One GET /status (numbered `seq`): its status code (-1: no answer). */
 function statusOnce(plan, agent, seq = 0) {
@@ -95,7 +86,8 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   }
 }
 
-if (process.send) {
+// (only as a child process's own script: a process that imports this module is not a poller)
+if (process.send && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.once('message', (plan) => {
     void pollStatus(plan, () => process.send('up')).then((result) => process.send(result, () => process.exit(0)))
   })

@@ -1,0 +1,3 @@
+/** Types of scripts/lib/status-wire.mjs. */
+export declare const SEQ_HEADER: string
+export declare function monotonicMs(): number

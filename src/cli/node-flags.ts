@@ -19,8 +19,9 @@ export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=0']
  * index build worker's typed arrays (most of them under 32 MiB) came from its thread's malloc arena, whose
  * freed heaps were unmapped only when the thread ended: 4 heaps of 64 MiB, 22 ms in which the main thread,
  * joining the thread, stopped (node joins a worker on its main thread), as /status turned 200 at the end of
- * a rebuild (bench-hma, 2026-12-01: answers of 13-34 ms there in 10 of 11 restarts without it, in none of 5
- * with it; RSS after the start 1,003-1,014 MiB with it, 1,008-1,194 without). Given ahead of the operator's own
+ * a rebuild (bench-hma, 2026-12-01: answers of 13-34 ms there in 10 of 11 restarts without it, in none of the
+ * first 5 with it; over the day, 9 of 56 with it had one of 12-49 ms in the second after the turn, cause not found;
+ * RSS after the start 999-1,017 MiB with it, 1,008-1,194 without). Given ahead of the operator's own
  * tunables, so that theirs win (glibc takes the last value of a name). Other C libraries ignore it.
  */
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=1048576'

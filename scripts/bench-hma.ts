@@ -1,12 +1,13 @@
 #!/bin/sh
-//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 --import tsx "$0" "$@"
+//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
 /**
  * HMA drop-in benchmark (issue 14, Performance), in one run:
  *
  *   sh scripts/bench-hma.ts [--n 1000000] [--banks 10] [--duration 10] [--connections 4] [--planted 0.1] [--rounds 2] [--gaps | --stalls] [--data DIR]
  *
  * sh runs the two lines above: node with the hashmesh command's flags and malloc setting (src/cli/node-flags.ts)
- * and tsx, in place of sh, so the restart's process has no parent node processes. `npx tsx scripts/bench-hma.ts`
+ * and tsx (found from this file, so it runs from any directory), in place of sh, so the restart's process has no
+ * parent node processes. `npx tsx scripts/bench-hma.ts`
  * works too: it runs itself again with those flags, under three idle node processes (npm's, tsx's and its own)
  * whose garbage collections took the two CPUs for 4-5 ms at a time while the main thread waited (perf sched).
  *
@@ -41,7 +42,7 @@ import { builtIsFresh } from './lib/cli-entry.js'
 import { startGapProfile } from './lib/gap-profile.js'
 import { threadTimesLines } from './lib/thread-times.mjs'
 import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
-import { SEQ_HEADER, monotonicMs } from './lib/status-wire.mjs'
+import { SEQ_HEADER, monotonicMs, percentile } from './lib/status-wire.mjs'
 import { recordServedTimes, serverParts, splitAnswer } from './lib/served-times.js'
 import { flipRandomBits } from './lib/flip-bits.js'
 import { tempDir } from '../test/helpers/tmp.js'
@@ -148,7 +149,7 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
  */
 function child<T>(role: string, plan?: object): { result: Promise<T>; up: Promise<void>; start: (plan: object) => void } {
   // (the poller is plain JavaScript on bare node: status-poller.mjs says why)
-  const [script, argv, execArgv] = role === '--status' ? [fileURLToPath(new URL('./lib/status-poller.mjs', import.meta.url)), [], []] : [fileURLToPath(import.meta.url), [role], ['--import', 'tsx']]
+  const [script, argv, execArgv] = role === '--status' ? [fileURLToPath(new URL('./lib/status-poller.mjs', import.meta.url)), [], []] : [fileURLToPath(import.meta.url), [role], ['--import', import.meta.resolve('tsx')]]
   const proc = fork(script, argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let isUp: () => void = () => undefined
   const up = new Promise<void>((resolve) => (isUp = resolve))
@@ -270,8 +271,7 @@ async function main(): Promise<void> {
       const seqs = s.statuses.map((_, i) => i + 1)
       const serverAll = serverParts(seqs, s.asked, s.answered, served)
       const serverBuilding = serverParts(seqs.filter((seq) => s.statuses[seq - 1] === 503), s.asked, s.answered, served)
-      const at = (p: number, of: number[]) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
-      console.log(`/status on the server's side (asked → answer written; the rest is the poller waiting for a CPU of its own): ${serverAll.length} answers, p99 ${at(99, serverAll).toFixed(2)}, p99.9 ${at(99.9, serverAll).toFixed(2)}, max ${(serverAll.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverAll.filter((ms) => ms > 10).length}; the 503 answers alone: max ${(serverBuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverBuilding.filter((ms) => ms > 10).length} of ${serverBuilding.length}`)
+      console.log(`/status on the server's side (asked → answer written; the rest is the poller waiting for a CPU of its own): ${serverAll.length} answers, p99 ${percentile(serverAll, 99).toFixed(2)}, p99.9 ${percentile(serverAll, 99.9).toFixed(2)}, max ${(serverAll.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverAll.filter((ms) => ms > 10).length}; the 503 answers alone: max ${(serverBuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverBuilding.filter((ms) => ms > 10).length} of ${serverBuilding.length}`)
 
       const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
       const plans: Record<'lookup' | 'match', LoadPlan> = {

@@ -13,7 +13,7 @@
 import { Agent, createServer, request } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { startThreadTimes } from './thread-times.mjs'
-import { SEQ_HEADER, monotonicMs } from './status-wire.mjs'
+import { SEQ_HEADER, monotonicMs, percentile } from './status-wire.mjs'
 
 /** One GET /status (numbered `seq`): its status code (-1: no answer). */
 function statusOnce(plan, agent, seq = 0) {
@@ -79,7 +79,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   const byValue = (a, b) => a - b
   times.sort(byValue)
   building.sort(byValue)
-  const at = (p, of = times) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? 0
+  const at = (p, of = times) => percentile(of, p)
   return {
     count: times.length, codes, p50: at(50), p99: at(99), max: times.at(-1) ?? 0, ms: performance.now() - started,
     maxBuilding: building.at(-1) ?? 0, p99Building: at(99, building), p999Building: at(99.9, building), over10Building: building.filter((ms) => ms > 10).length, slow, asked, answered, statuses, threadTimes,

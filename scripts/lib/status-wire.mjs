@@ -15,3 +15,8 @@ export const SEQ_HEADER = 'x-bench-seq'
 export function monotonicMs() {
   return Number(process.hrtime.bigint()) / 1e6
 }
+
+/** The p-th percentile (0-100) of `sorted` (ascending; 0 when empty). */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}

@@ -19,7 +19,7 @@ test('the CLI\'s file begins with the header that gives node its flags', () => {
 
 test('bench-hma begins with the header too, with tsx (sh scripts/bench-hma.ts: no node parent processes)', () => {
   const lines = readFileSync(join(REPO, 'scripts', 'bench-hma.ts'), 'utf8').split('\n')
-  assert.deepEqual(lines.slice(0, 2), [...shHeader(['--import', 'tsx'])])
+  assert.deepEqual(lines.slice(0, 2), [...shHeader(['--import', '"$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs"'])])
 })
 
 test('a file that begins with the header runs under node with the flags: as sh runs it, as the kernel runs it, and through a link (as npm links a bin)', () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
+import { openLogDestination } from '../log-destination.js'
 import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
 import { MALLOC_TUNABLE, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc } from '../node-flags.js'
@@ -21,11 +22,11 @@ export function register(program: Command): void {
       const { loadConfig } = await import('../../config.js')
       const { runNode } = await import('../../api/run-node.js')
       const config = loadConfig({ dataDir: opts.data })
-      // Asynchronous log writes: a synchronous write per line blocked the event loop on the pipe (at trace
-      // level, one line per stored record: ~4 % of a node's time in a 10-node, 50 records/s devnet). Each
-      // line keeps the time it was logged; pino flushes what is pending when the process exits.
-      // ISO timestamps; readable lines on a terminal (log-format.ts), JSON otherwise.
-      const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, process.stderr.isTTY ? prettyDestination(process.stderr) : pino.destination({ dest: 2, sync: false }))
+      // ISO timestamps; readable lines on a terminal (log-format.ts), JSON otherwise, written asynchronously
+      // (log-destination.ts, which also ends the stream before the node exits).
+      const destination = process.stderr.isTTY ? undefined : openLogDestination()
+      const closeLog = () => destination?.close() ?? Promise.resolve()
+      const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination?.stream ?? prettyDestination(process.stderr))
       if (!hasV8PoolSize()) {
         logger.warn({ event: 'start.v8-threads', msg: `node runs its default of 4 V8 background threads whatever the cores, which on a small machine can hold /status up while the index is rebuilt: start through the hashmesh command (it gives node ${NODE_FLAGS.join(' ')}: cores - 1) or give node that flag yourself` })
       }
@@ -36,15 +37,18 @@ export function register(program: Command): void {
         overrides: opts.apiPort !== undefined ? { api: { port: opts.apiPort } } : undefined,
         log: (level, event, fields) => logger[level]({ event, ...fields }),
         traceRecords: logger.isLevelEnabled('trace'),
+      }).catch(async (err: unknown) => {
+        await closeLog() // the lines before the failure, then its one line from cli/fail.ts
+        throw err
       })
       printLine(JSON.stringify({ apiUrl: running.apiUrl, peerId: running.node.identity.peerId, multiaddrs: running.network?.multiaddrs() ?? [] }))
       const shutdown = (signal: string) => {
         logger.info({ event: 'node.stopping', signal })
         running.stop().then(
-          () => process.exit(0),
+          () => closeLog().then(() => process.exit(0)),
           (err: Error) => {
             logger.error({ event: 'node.stop.failed', message: err.message })
-            process.exit(1)
+            return closeLog().then(() => process.exit(1))
           },
         )
       }

@@ -1,5 +1,5 @@
 #!/bin/sh
-//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
+//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 --max-semi-space-size=2 --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
 /**
  * HMA drop-in benchmark (issue 14, Performance), in one run:
  *
@@ -32,7 +32,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isHashmeshError } from '../src/errors.js'
-import { NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, withMallocTunable } from '../src/cli/node-flags.js'
+import { hasMmapThreshold, missingNodeFlags, withMallocTunable } from '../src/cli/node-flags.js'
 import { exitQuietlyOnEpipe } from '../src/cli/fail.js'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -45,6 +45,7 @@ import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './lib/status-wire.mjs'
 import { recordServedTimes, serverParts, splitAnswer } from './lib/served-times.js'
 import { flipRandomBits } from './lib/flip-bits.js'
+import { gcPausesLine, startGcPauses } from './lib/gc-pauses.js'
 import { tempDir } from '../test/helpers/tmp.js'
 
 const THRESHOLD = 31
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
   const banks = option('banks')
   const plan = { duration: option('duration'), connections: option('connections'), plantedFraction: option('planted') }
   const rounds = option('rounds')
-  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8')).join(' ')} GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''}, server code from ${from}${underNode() ? ' under node parent processes (sh scripts/bench-hma.ts runs without them)' : ''}, ${availableParallelism()} cores, load average ${load()}`)
+  console.log(`bench-hma: N = ${n.toLocaleString('en')} (feed) + ${n.toLocaleString('en')} (${banks} banks), ${plan.connections} connections, ${plan.duration} s per run, ${rounds} round(s); node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--v8') || a.startsWith('--max-semi')).join(' ')} GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''}, server code from ${from}${underNode() ? ' under node parent processes (sh scripts/bench-hma.ts runs without them)' : ''}, ${availableParallelism()} cores, load average ${load()}`)
   // --data DIR keeps the filled directory: a later run with the same DIR skips the fill (the restart is the same).
   const kept = args.data
   if (kept !== undefined && existsSync(kept) && !statSync(kept).isDirectory()) usage(`--data must be a directory (kept between runs), and ${kept} is a file`)
@@ -251,6 +252,7 @@ async function main(): Promise<void> {
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const loop = monitorEventLoopDelay({ resolution: 1 })
       loop.enable()
+      const gcs = startGcPauses()
       const t0 = performance.now()
       const startedAt = monotonicMs() // (the poller's clock)
       await node.start()
@@ -258,10 +260,12 @@ async function main(): Promise<void> {
       const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
       loop.disable()
       served.stop()
+      const gcPauses = gcs.stop()
       await gaps?.stop()
       if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
       console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
+      console.log(`the server's main thread's garbage collections meanwhile: ${gcPausesLine(gcPauses)}`)
       const slow = s.slow.map((a) => {
         const split = splitAnswer(a.seq, s.asked, s.answered, served)
         const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}` : ''
@@ -305,9 +309,9 @@ if (args.load) {
   process.once('message', (plan) => void runLoad(plan as LoadPlan).then((r) => process.send!(r, () => process.exit(0))))
 } else if (args.fill) {
   process.once('message', (plan) => void fill(plan as FillPlan).then((r) => process.send!(r, () => process.exit(0))))
-} else if (!hasV8PoolSize() || !hasMmapThreshold()) {
+} else if (missingNodeFlags().length > 0 || !hasMmapThreshold()) {
   // The restart runs in this process, so it runs with the flags and the malloc setting the hashmesh command gives node (cli/node-flags.ts), as a node does.
-  const flags = hasV8PoolSize() ? [] : NODE_FLAGS
+  const flags = missingNodeFlags()
   const env = hasMmapThreshold() ? process.env : withMallocTunable()
   const rerun = spawnSync(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env })
   process.exitCode = rerun.status ?? 1

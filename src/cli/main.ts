@@ -1,8 +1,8 @@
 #!/bin/sh
-//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 "$0" "$@"
+//bin/true; export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1048576${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --v8-pool-size=0 --max-semi-space-size=2 "$0" "$@"
 /**
  * The hashmesh command line. The only place that prints or exits (see cli/output.ts and cli/fail.ts).
- * The two lines above run it as `node --v8-pool-size=0 <this file>`, with a malloc setting in
+ * The two lines above run it as `node --v8-pool-size=0 --max-semi-space-size=2 <this file>`, with a malloc setting in
  * GLIBC_TUNABLES, when the kernel runs the file (node-flags.ts says why).
  */
 import '../shim.js'

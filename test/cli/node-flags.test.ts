@@ -1,10 +1,10 @@
-/** cli/node-flags.ts: the hashmesh command runs node with --v8-pool-size=0 and glibc's mmap threshold fixed (its first two lines), and `start` says when a node runs without either. */
+/** cli/node-flags.ts: the hashmesh command runs node with --v8-pool-size=0, --max-semi-space-size=2 and glibc's mmap threshold fixed (its first two lines), and `start` says when a node runs without them. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { CLI_HEADER, MALLOC_TUNABLE, shHeader, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc, withMallocTunable } from '../../src/cli/node-flags.js'
+import { CLI_HEADER, MALLOC_TUNABLE, shHeader, NODE_FLAGS, hasMmapThreshold, missingNodeFlags, runsOnGlibc, withMallocTunable } from '../../src/cli/node-flags.js'
 import { cli, REPO } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/federation.js'
@@ -14,7 +14,7 @@ const PATH_WITH_NODE = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
 test('the CLI\'s file begins with the header that gives node its flags', () => {
   const lines = readFileSync(join(REPO, 'src', 'cli', 'main.ts'), 'utf8').split('\n')
   assert.deepEqual(lines.slice(0, CLI_HEADER.length), [...CLI_HEADER])
-  assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=0'])
+  assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=0', '--max-semi-space-size=2'])
 })
 
 test('bench-hma begins with the header too, with tsx (sh scripts/bench-hma.ts: no node parent processes)', () => {
@@ -48,11 +48,13 @@ test('a file that begins with the header runs under node with the flags: as sh r
   }
 })
 
-test('hasV8PoolSize: on node\'s command line or in NODE_OPTIONS, with or without a value', () => {
-  assert.equal(hasV8PoolSize(['--v8-pool-size=0'], ''), true)
-  assert.equal(hasV8PoolSize(['--import', 'tsx'], '--max-old-space-size=4096 --v8-pool-size=2'), true)
-  assert.equal(hasV8PoolSize([], ''), false)
-  assert.equal(hasV8PoolSize(['--import', 'tsx'], '--max-old-space-size=4096'), false)
+test('missingNodeFlags: each flag on node\'s command line or in NODE_OPTIONS, with any value (the operator\'s own counts), dashes or underscores', () => {
+  assert.deepEqual(missingNodeFlags(['--v8-pool-size=0', '--max-semi-space-size=2'], ''), [])
+  assert.deepEqual(missingNodeFlags(['--import', 'tsx'], '--max-old-space-size=4096 --v8-pool-size=2 --max-semi-space-size=16'), [])
+  assert.deepEqual(missingNodeFlags([], ''), [...NODE_FLAGS])
+  assert.deepEqual(missingNodeFlags(['--import', 'tsx'], '--max-old-space-size=4096'), [...NODE_FLAGS])
+  assert.deepEqual(missingNodeFlags(['--v8_pool_size=1'], ''), ['--max-semi-space-size=2'])
+  assert.deepEqual(missingNodeFlags([], '--max_semi_space_size=8'), ['--v8-pool-size=0'])
 })
 
 test('hasMmapThreshold: the command\'s tunable or the operator\'s own, anywhere in GLIBC_TUNABLES', () => {
@@ -62,7 +64,7 @@ test('hasMmapThreshold: the command\'s tunable or the operator\'s own, anywhere 
   assert.equal(hasMmapThreshold({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=65536' }), true)
 })
 
-test('start without a V8 pool size logs start.v8-threads at warn with its hint, and without the malloc tunable (on glibc) start.malloc-threshold; as the command runs it, neither', async () => {
+test('start without the command\'s node flags logs start.node-flags at warn naming them, and without the malloc tunable (on glibc) start.malloc-threshold; as the command runs it, neither', async () => {
   const dir = tempDir('hashmesh-node-flags-start-')
   try {
     const data = join(dir.path, 'node')
@@ -81,9 +83,9 @@ test('start without a V8 pool size logs start.v8-threads at warn with its hint, 
       await waitFor('node started', () => out.includes('apiUrl'), 60_000)
       child.kill('SIGTERM')
       await new Promise((r) => child.once('exit', r))
-      assert.equal(err.includes('start.v8-threads'), warned, err)
+      assert.equal(err.includes('start.node-flags'), warned, err)
       assert.equal(err.includes('start.malloc-threshold'), warned && runsOnGlibc(), err)
-      if (warned) assert.match(err, /--v8-pool-size=0/)
+      if (warned) for (const flag of NODE_FLAGS) assert.ok(err.includes(flag), `${flag} named: ${err}`)
       if (warned && runsOnGlibc()) assert.ok(err.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`), err)
     }
   } finally {

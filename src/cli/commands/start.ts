@@ -6,7 +6,7 @@ import { prettyDestination } from '../log-format.js'
 import { openLogDestination } from '../log-destination.js'
 import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
-import { MALLOC_TUNABLE, NODE_FLAGS, hasMmapThreshold, hasV8PoolSize, runsOnGlibc } from '../node-flags.js'
+import { MALLOC_TUNABLE, hasMmapThreshold, missingNodeFlags, runsOnGlibc } from '../node-flags.js'
 
 export function register(program: Command): void {
   program
@@ -27,8 +27,9 @@ export function register(program: Command): void {
       const destination = process.stderr.isTTY ? undefined : openLogDestination()
       const closeLog = () => destination?.close() ?? Promise.resolve()
       const logger = pino({ level: opts.logLevel ?? config.log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination?.stream ?? prettyDestination(process.stderr))
-      if (!hasV8PoolSize()) {
-        logger.warn({ event: 'start.v8-threads', msg: `node runs its default of 4 V8 background threads whatever the cores, which on a small machine can hold /status up while the index is rebuilt: start through the hashmesh command (it gives node ${NODE_FLAGS.join(' ')}: cores - 1) or give node that flag yourself` })
+      const missing = missingNodeFlags()
+      if (missing.length > 0) {
+        logger.warn({ event: 'start.node-flags', missing, msg: `node runs without ${missing.join(' ')}, which the hashmesh command gives it: without them, V8's background threads (4 whatever the cores) and young-generation collections of up to 16 MB can hold /status up for 10-40 ms while the index is rebuilt (src/cli/node-flags.ts): start through the hashmesh command or give node those flags yourself` })
       }
       if (!hasMmapThreshold() && runsOnGlibc()) {
         logger.warn({ event: 'start.malloc-threshold', msg: `glibc's malloc runs with its moving mmap threshold, with which the index build worker's freed memory is unmapped only as its thread ends, holding the main thread (and /status) up for 20-30 ms at the end of a rebuild: start through the hashmesh command (it sets GLIBC_TUNABLES=${MALLOC_TUNABLE}) or set that yourself` })

@@ -18,7 +18,7 @@ import { IncidentsService } from '../node/incidents-service.js'
 import { consoleRoutes } from './console/routes.js'
 import { consolePasswordReader } from './console/password.js'
 import { collectGarbage } from '../heap.js'
-import { warmUpRequestPath } from './warm-up.js'
+import { ownAddress, warmUpRequestPath, warmUpSocketPath } from './warm-up.js'
 
 export interface AppOptions {
   token: string | (() => string)
@@ -63,11 +63,13 @@ export async function buildApp(node: HashmeshNode, options: AppOptions): Promise
 export async function startApiServer(node: HashmeshNode, options: AppOptions & { host: string; port: number }): Promise<ApiServer> {
   const app = await buildApp(node, options)
   await app.ready()
-  await warmUpRequestPath(app, typeof options.token === 'function' ? options.token() : options.token)
+  const token = () => (typeof options.token === 'function' ? options.token() : options.token)
+  await warmUpRequestPath(app, token())
   collectGarbage() // (before the first request: see heap.ts)
   await app.listen({ host: options.host, port: options.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
+  await warmUpSocketPath(ownAddress(options.host), port, token())
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   return { url: `http://${host}:${port}`, app, close: () => app.close() }
 }

@@ -247,12 +247,14 @@ async function main(): Promise<void> {
     const api = await startApiServer(node, { host: '127.0.0.1', port: 0, token, bodyLimitBytes: node.config.api.bodyLimitBytes, jsonBodyLimitBytes: node.config.api.jsonBodyLimitBytes })
     const served = recordServedTimes(SEQ_HEADER)
     try {
-      poller.start({ url: api.url, token, serverPid: process.pid } satisfies StatusPlan)
-      const gaps = args.gaps || args.stalls ? await startGapProfile(8, { profile: args.gaps }) : undefined
-      await poller.up // the poller has its first answer (503: the index is not built yet)
+      // (the server's own measuring starts before the poller asks: set up later, it ran just as node.start() began,
+      // and the poller's answers there waited for it)
       const loop = monitorEventLoopDelay({ resolution: 1 })
       loop.enable()
       const gcs = startGcPauses()
+      poller.start({ url: api.url, token, serverPid: process.pid } satisfies StatusPlan)
+      const gaps = args.gaps || args.stalls ? await startGapProfile(8, { profile: args.gaps }) : undefined
+      await poller.up // the poller has its first answer (503: the index is not built yet)
       const t0 = performance.now()
       const startedAt = monotonicMs() // (the poller's clock)
       await node.start()

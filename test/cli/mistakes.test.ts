@@ -60,6 +60,7 @@ const MISTAKES: Mistake[] = [
   { what: 'a non-numeric --limit', args: () => ['list', '--data', A, '--limit', 'abc'], code: 'USAGE', message: /--limit must be a non-negative integer/ },
   { what: 'an unknown command', args: () => ['sumbit', '--data', A], code: 'USAGE', message: /unknown command 'sumbit'.*(did you mean|the commands are)/ },
   { what: 'too many arguments', args: () => ['status', 'extra', '--data', A], code: 'USAGE', message: /too many arguments/ },
+  { what: 'start with an unknown --log-level', args: () => ['start', '--data', A, '--log-level', 'bogus'], code: 'USAGE', message: /'--log-level <level>' argument 'bogus' is invalid.*fatal, error, warn, info, debug, trace, silent/ },
   { what: 'bad hex in --pdq (match)', args: () => ['match', '--data', A, '--pdq', 'zz'], code: 'USAGE', message: /--pdq must be 64 hex digits/ },
   { what: 'bad hex in --pdq (submit)', args: () => ['submit', '--data', A, '--pdq', 'abc'], code: 'HASH_INVALID' },
   { what: 'match with nothing to match', args: () => ['match', '--data', A], code: 'USAGE', message: /nothing to match/ },

@@ -1,5 +1,5 @@
 /** start: run the node (match index, p2p, HTTP API) until SIGINT/SIGTERM. */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { dataOption, parseIntOption } from '../common.js'
 import { printLine } from '../output.js'
 import { prettyDestination } from '../log-format.js'
@@ -8,13 +8,16 @@ import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
 import { MALLOC_TUNABLE, hasMmapThreshold, missingNodeFlags, runsOnGlibc } from '../node-flags.js'
 
+/** pino's levels, most severe first (a wrong one is a USAGE error, not pino's exception). */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
 export function register(program: Command): void {
   program
     .command('start')
     .description('run the node: HTTP API on 127.0.0.1, p2p replication with the roster\'s members, match index')
     .addOption(dataOption())
     .option('--api-port <port>', 'override api.port', parseIntOption('--api-port'))
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
+    .addOption(new Option('--log-level <level>', 'how much the node logs (default: log.level, info)').choices(LOG_LEVELS))
     .action(async (opts: { data: string; apiPort?: number; logLevel?: string }) => {
       const other = findRunningNode(opts.data)
       if (other) throw new CliError('STORE_LOCKED', `a node already runs on ${opts.data} (pid ${other.pid}, API ${other.apiUrl})`, `stop it first (kill ${other.pid}); while it runs, commands such as "hashmesh status --data ${opts.data}" talk to it`)

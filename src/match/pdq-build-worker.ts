@@ -5,9 +5,8 @@
  * storage it outgrows, the radix sort's arrays, the old segment tables) is this thread's garbage, not the
  * main thread's: the main isolate only adopts the finished arrays.
  */
-import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
+import { lowerThisThreadsPriority } from '../thread-priority.js'
 import type { CatalogBuildJob, PdqCatalogState } from './pdq-catalog.js'
 import type { BuildReply, BuildTask } from './pdq-worker-build.js'
 
@@ -62,27 +61,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Arrays smaller than this are transferred as they are (a SharedArrayBuffer costs a page at least). */
 const SHARE_MIN_BYTES = 64 * 1024
 
-/**
- * The build runs at a low CPU priority: on a machine with few cores it would otherwise take the core the
- * main thread needs to answer (measured: gaps of 20-75 ms in which the main thread was ready but not
- * scheduled). Linux gives each thread its own nice value; the thread's id is read from /proc.
- */
-const BUILD_NICE = 15
-
-function lowerThisThreadsPriority(): void {
-  let tid: number
-  try {
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
-  } catch (err) {
-    // (no /proc: not Linux, where the priority is per process; the build runs at the normal one)
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
-  }
-  if (Number.isInteger(tid) && tid > 0) setPriority(tid, BUILD_NICE)
-}
-
-// The priority is lowered before the build's modules load: loading and compiling them at the normal
-// priority took the main thread's core at the start of the rebuild (event-loop gaps of 15-40 ms).
+// The build runs at a background priority (thread-priority.ts): at the normal one, on a machine with few cores,
+// it took the core the main thread needed to answer (gaps of 20-75 ms in which the main thread was ready but not
+// scheduled). It is lowered before the build's modules load: loading and compiling them at the normal priority
+// took the main thread's core at the start of the rebuild (event-loop gaps of 15-40 ms).
 lowerThisThreadsPriority()
 const { PdqCatalog, catalogBuffers } = await import('./pdq-catalog.js')
 const { STEP_ELEMENTS, runSteps } = await import('./steps.js')

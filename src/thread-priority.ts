@@ -1,0 +1,47 @@
+/**
+ * A background thread's CPU priority below the main thread's, on Linux, where each thread has its own: the
+ * PDQ index build (match/pdq-build-worker.ts) runs on a worker thread while the main thread answers
+ * `/status`, and on a machine with few cores the build would otherwise take the core the main thread needs.
+ *
+ * Two steps, the second where it can be had:
+ * - nice 15 (node's os.setPriority on the thread's id): the build gets ~3 % of a core that a thread of the
+ *   normal priority also wants. The scheduler still lets it finish a slice before a waking thread of the
+ *   normal priority runs: the main thread, woken by a request, waited for a CPU 6-9 ms at a time (bench-hma).
+ * - SCHED_IDLE (util-linux's `chrt --idle`, which any user may ask for its own threads): Linux then stops
+ *   the build the moment a thread of any other policy wakes on its core. Node has no binding for
+ *   sched_setscheduler, hence the small child process, run once as the thread starts (a few ms, on this
+ *   thread). Without chrt (or with a kernel that refuses) nice 15 stays.
+ * Elsewhere (no /proc/thread-self) the priority is per process, and the thread keeps the normal one.
+ */
+import { spawnSync } from 'node:child_process'
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
+
+/** What lowerThisThreadsPriority() could set: SCHED_IDLE, nice only, or nothing (not Linux). */
+export type BackgroundPriority = 'idle' | 'nice' | 'unchanged'
+
+/** The nice value a background thread gets (also under SCHED_IDLE, where Linux ignores it). */
+export const BACKGROUND_NICE = 15
+
+/** chrt gets this long; a machine that cannot start a process in 2 s is no place to wait for one. */
+const CHRT_TIMEOUT_MS = 2000
+
+/** This thread's id (Linux), undefined elsewhere. */
+export function thisThreadsId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+/** Lowers the calling thread's priority (see above) and says how far it got. */
+export function lowerThisThreadsPriority(chrt = 'chrt'): BackgroundPriority {
+  const tid = thisThreadsId()
+  if (tid === undefined) return 'unchanged'
+  setPriority(tid, BACKGROUND_NICE)
+  const set = spawnSync(chrt, ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: CHRT_TIMEOUT_MS })
+  return set.status === 0 ? 'idle' : 'nice'
+}

@@ -1,0 +1,68 @@
+import { strict as assert } from 'node:assert'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { platform } from 'node:os'
+import { describe, it } from 'node:test'
+import { Worker } from 'node:worker_threads'
+import { BACKGROUND_NICE, type BackgroundPriority } from '../../src/thread-priority.js'
+
+const linux = platform() === 'linux'
+const SCHED_OTHER = 0
+const SCHED_IDLE = 5
+
+/** A thread of this process: its scheduling policy and nice value (/proc/<pid>/task/<tid>/stat, fields 41 and 19). */
+function scheduling(tid: number): { policy: number; nice: number } {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // (from field 3 on: the name may hold spaces)
+  return { nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) }
+}
+
+interface Lowered { priority: BackgroundPriority; tid: number | undefined }
+
+/**
+ * Runs lowerThisThreadsPriority(chrt) on a worker thread (tsx registered there: workers do not inherit its
+ * hooks on Node 20) and calls `look` while that thread still runs.
+ */
+async function onWorkerThread(chrt: string | undefined, look: (lowered: Lowered) => void): Promise<Lowered> {
+  const module = new URL('../../src/thread-priority.ts', import.meta.url).href
+  const code = `
+    const { parentPort, workerData } = await import('node:worker_threads')
+    const tsx = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+    tsx.register()
+    const { lowerThisThreadsPriority, thisThreadsId } = await import(${JSON.stringify(module)})
+    const priority = workerData.chrt === undefined ? lowerThisThreadsPriority() : lowerThisThreadsPriority(workerData.chrt)
+    parentPort.postMessage({ priority, tid: thisThreadsId() })
+    parentPort.once('message', () => process.exit(0))`
+  const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(code)}`)})`, { eval: true, workerData: { chrt } })
+  try {
+    const lowered = await new Promise<Lowered>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    look(lowered)
+    return lowered
+  } finally {
+    worker.postMessage('done')
+    await new Promise((resolve) => worker.once('exit', resolve))
+  }
+}
+
+describe('a background thread\'s priority (thread-priority.ts)', { skip: !linux && 'per-thread priorities are Linux\'s' }, () => {
+  it('puts the calling thread (only) under SCHED_IDLE, with nice 15, where chrt is installed', async () => {
+    const main = scheduling(process.pid)
+    const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0
+    const lowered = await onWorkerThread(undefined, ({ tid }) => {
+      assert.ok(tid !== undefined && tid !== process.pid)
+      assert.deepEqual(scheduling(tid), { policy: hasChrt ? SCHED_IDLE : SCHED_OTHER, nice: BACKGROUND_NICE })
+      assert.deepEqual(scheduling(process.pid), main, 'the main thread keeps its priority')
+    })
+    assert.equal(lowered.priority, hasChrt ? 'idle' : 'nice')
+  })
+
+  it('keeps nice 15 when chrt cannot be run', async () => {
+    const lowered = await onWorkerThread('/nonexistent/chrt', ({ tid }) => {
+      assert.deepEqual(scheduling(tid!), { policy: SCHED_OTHER, nice: BACKGROUND_NICE })
+    })
+    assert.equal(lowered.priority, 'nice')
+  })
+})

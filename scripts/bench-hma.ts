@@ -265,7 +265,7 @@ async function main(): Promise<void> {
       const gcPauses = gcs.stop()
       await gaps?.stop()
       if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
-      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
+      console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes, built at priority ${node.config.match.indexBuildPriority}) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
       console.log(`the server's main thread's garbage collections meanwhile: ${gcPausesLine(gcPauses)}`)
       const slow = s.slow.map((a) => {

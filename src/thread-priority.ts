@@ -17,7 +17,15 @@ import { spawnSync } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 
-/** What lowerThisThreadsPriority() could set: SCHED_IDLE, nice only, or nothing (not Linux). */
+/**
+ * The priority asked for (config `match.indexBuildPriority`): `idle` both steps, `low` nice 15 only, `normal`
+ * neither. Under `idle` the thread gets only CPU time that no other thread wants: on a machine whose cores
+ * other programs keep busy, it may wait minutes (bench-hma with two busy loops: no end in 5 minutes, against
+ * 226 s at nice 15 and 10 s on an idle machine).
+ */
+export type ThreadPriority = 'idle' | 'low' | 'normal'
+
+/** What lowerThisThreadsPriority() could set: SCHED_IDLE, nice only, or nothing (`normal`, or not Linux). */
 export type BackgroundPriority = 'idle' | 'nice' | 'unchanged'
 
 /** The nice value a background thread gets (also under SCHED_IDLE, where Linux ignores it). */
@@ -37,11 +45,12 @@ export function thisThreadsId(): number | undefined {
   }
 }
 
-/** Lowers the calling thread's priority (see above) and says how far it got. */
-export function lowerThisThreadsPriority(chrt = 'chrt'): BackgroundPriority {
-  const tid = thisThreadsId()
+/** Lowers the calling thread's priority to `priority` (see above) and says how far it got. */
+export function lowerThisThreadsPriority(priority: ThreadPriority, chrt = 'chrt'): BackgroundPriority {
+  const tid = priority === 'normal' ? undefined : thisThreadsId()
   if (tid === undefined) return 'unchanged'
   setPriority(tid, BACKGROUND_NICE)
+  if (priority === 'low') return 'nice'
   const set = spawnSync(chrt, ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: CHRT_TIMEOUT_MS })
   return set.status === 0 ? 'idle' : 'nice'
 }

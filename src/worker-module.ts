@@ -7,12 +7,12 @@ let tsxApi: string | undefined
  * `<name>.ts` when running from source under tsx: workers do not inherit tsx's loader hooks on Node 20,
  * so a two-line bootstrap registers tsx in the worker first.
  */
-export function startModuleWorker(callerUrl: string, name: string): Worker {
-  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl))
+export function startModuleWorker(callerUrl: string, name: string, workerData?: unknown): Worker {
+  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl), { workerData })
   const workerModule = new URL(`./${name}.ts`, callerUrl).href
   // (resolved once: under tsx's hooks import.meta.resolve is a synchronous request to their thread, which the main
   // thread waits for; the PDQ build worker is started in the middle of a start-up that /status must not notice)
   tsxApi ??= import.meta.resolve('tsx/esm/api')
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerModule)}) })`
-  return new Worker(bootstrap, { eval: true })
+  return new Worker(bootstrap, { eval: true, workerData })
 }

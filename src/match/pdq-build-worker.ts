@@ -5,10 +5,10 @@
  * storage it outgrows, the radix sort's arrays, the old segment tables) is this thread's garbage, not the
  * main thread's: the main isolate only adopts the finished arrays.
  */
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { lowerThisThreadsPriority } from '../thread-priority.js'
 import type { CatalogBuildJob, PdqCatalogState } from './pdq-catalog.js'
-import type { BuildReply, BuildTask } from './pdq-worker-build.js'
+import type { BuildReply, BuildTask, BuildWorkerData } from './pdq-worker-build.js'
 
 type PdqBuildReply = BuildReply<PdqCatalogState>
 
@@ -61,11 +61,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Arrays smaller than this are transferred as they are (a SharedArrayBuffer costs a page at least). */
 const SHARE_MIN_BYTES = 64 * 1024
 
-// The build runs at a background priority (thread-priority.ts): at the normal one, on a machine with few cores,
-// it took the core the main thread needed to answer (gaps of 20-75 ms in which the main thread was ready but not
-// scheduled). It is lowered before the build's modules load: loading and compiling them at the normal priority
-// took the main thread's core at the start of the rebuild (event-loop gaps of 15-40 ms).
-lowerThisThreadsPriority()
+// The build runs at a background priority (thread-priority.ts; config's `normal` keeps the normal one): at the
+// normal one, on a machine with few cores, it took the core the main thread needed to answer (gaps of 20-75 ms in
+// which the main thread was ready but not scheduled). It is lowered before the build's modules load: loading and
+// compiling them at the normal priority took the main thread's core at the start of the rebuild (event-loop gaps
+// of 15-40 ms).
+lowerThisThreadsPriority((workerData as BuildWorkerData).priority)
 const { PdqCatalog, catalogBuffers } = await import('./pdq-catalog.js')
 const { STEP_ELEMENTS, runSteps } = await import('./steps.js')
 

@@ -22,6 +22,7 @@ import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../has
 import { ExactIndex, type ExactIndexState } from './exact-index.js'
 import { PdqIndex, hashToWords, stateBuffers, type PdqIndexState, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
+import type { ThreadPriority } from '../thread-priority.js'
 import { SpareBuildWorker, buildInWorker } from './pdq-worker-build.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
@@ -46,6 +47,8 @@ export const WORKER_BUILD_MIN = 100_000
 export interface PdqCatalogOptions {
   /** Packed hashes from which a build runs on a worker thread (default WORKER_BUILD_MIN). */
   workerBuildMin?: number
+  /** The build worker's CPU priority (thread-priority.ts; default `idle`). */
+  buildPriority?: ThreadPriority
 }
 
 /** A build's input: hashes packed 8 words each (hashToWords); bank content ids, one per hash. */
@@ -93,12 +96,13 @@ export class PdqCatalog {
   /** True while addSignalsAsync runs: the write-behind buffer is not flushed meanwhile. */
   private building = false
   private readonly workerBuildMin: number
-  private readonly spareWorker = new SpareBuildWorker()
+  private readonly spareWorker: SpareBuildWorker
   /** True while the catalog is lent to a worker's build (lend). */
   private lent = false
 
   constructor(options: PdqCatalogOptions = {}) {
     this.workerBuildMin = options.workerBuildMin ?? WORKER_BUILD_MIN
+    this.spareWorker = new SpareBuildWorker(options.buildPriority ?? 'idle')
   }
 
   /**

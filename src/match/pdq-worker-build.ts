@@ -13,6 +13,7 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { HashmeshError } from '../errors.js'
+import type { ThreadPriority } from '../thread-priority.js'
 import { startModuleWorker } from '../worker-module.js'
 
 /** What is built on the worker (the PdqCatalog): handed over as plain data and taken back. */
@@ -33,8 +34,13 @@ interface StartedWorker {
   alive: boolean
 }
 
-function startBuildWorker(): StartedWorker {
-  const thread = startModuleWorker(import.meta.url, 'pdq-build-worker')
+/** What the worker is started with (its workerData): the CPU priority it gives itself (thread-priority.ts). */
+export interface BuildWorkerData {
+  priority: ThreadPriority
+}
+
+function startBuildWorker(priority: ThreadPriority): StartedWorker {
+  const thread = startModuleWorker(import.meta.url, 'pdq-build-worker', { priority } satisfies BuildWorkerData)
   const ready = nextReply<unknown>(thread)
   ready.catch(() => undefined) // (awaited by the build that takes it; a spare may never be used)
   const started: StartedWorker = { thread, ready, alive: true }
@@ -56,11 +62,14 @@ export class SpareBuildWorker {
   private holds = 0
   private busy = false
 
+  /** `priority`: this worker's, and that of any worker a build starts while this one is busy. */
+  constructor(readonly priority: ThreadPriority) {}
+
   /** Starts the worker unless it runs; call the returned function once the builds it was for are done. */
   hold(): () => void {
     this.holds++
     if (!this.started) {
-      this.started = startBuildWorker()
+      this.started = startBuildWorker(this.priority)
       this.started.thread.unref()
     }
     let released = false
@@ -126,9 +135,9 @@ export class SpareBuildWorker {
  * the worker fails during the build: the target is lost then. `buffers` lists a state's ArrayBuffers,
  * which move without a copy.
  */
-export async function buildInWorker<S, J>(target: Lendable<S>, job: J, buffers: (state: S) => ArrayBuffer[], spare?: SpareBuildWorker): Promise<boolean> {
-  const fromSpare = spare?.take()
-  const worker = fromSpare ?? startBuildWorker()
+export async function buildInWorker<S, J>(target: Lendable<S>, job: J, buffers: (state: S) => ArrayBuffer[], spare: SpareBuildWorker): Promise<boolean> {
+  const fromSpare = spare.take()
+  const worker = fromSpare ?? startBuildWorker(spare.priority)
   let failed = true
   try {
     try {
@@ -148,7 +157,7 @@ export async function buildInWorker<S, J>(target: Lendable<S>, job: J, buffers: 
     failed = false
     return true
   } finally {
-    if (fromSpare) spare!.giveBack(failed)
+    if (fromSpare) spare.giveBack(failed)
     else void worker.thread.terminate()
   }
 }

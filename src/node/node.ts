@@ -80,7 +80,7 @@ export class HashmeshNode {
   readonly incidentPropagation: IncidentPropagation
   private matcher: Matcher | undefined
   /** Every PDQ hash the node knows, federation and banks alike (match/pdq-catalog.ts); the matcher and the banks share it. */
-  private readonly pdqCatalog = new PdqCatalog()
+  private readonly pdqCatalog: PdqCatalog
   private verifier: ParallelVerifier | undefined
   private network: Network | undefined
   private state: 'open' | 'started' | 'closed' = 'open'
@@ -112,6 +112,7 @@ export class HashmeshNode {
     /** Where bank content's PDQ hashes go when they are not matched (NodeOptions.bankMatching). */
     private readonly bankPdqWithoutMatching?: BankPdqHolder,
   ) {
+    this.pdqCatalog = new PdqCatalog({ buildPriority: config.match.indexBuildPriority })
     this.signer = new Signer(identity.memberKeyPair)
     this.activity = new ActivityLog(identity.memberKey)
     this.incidentPropagation = new IncidentPropagation(incidents)

@@ -297,11 +297,11 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     assert.deepEqual(catalog.bankContentWith(new Uint8Array(32)), [])
     // a state the worker cannot take: its error comes back as INTERNAL
     const broken = { lend: () => ({ nonsense: true }), restore: () => assert.fail('nothing to restore') }
-    await assert.rejects(buildInWorker(broken, { kind: 'signals', packed: sharedUint32Array(8) }, () => []), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its worker/.test(err.message))
+    await assert.rejects(buildInWorker(broken, { kind: 'signals', packed: sharedUint32Array(8) }, () => [], new SpareBuildWorker('normal')), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its worker/.test(err.message))
   })
 
   it('a held spare worker runs every build until released, then ends; without a hold each build has its own', async () => {
-    const spare = new SpareBuildWorker()
+    const spare = new SpareBuildWorker('idle')
     const catalog = new PdqCatalog({ workerBuildMin: 1 })
     const job = (words: Uint32Array) => ({ kind: 'signals' as const, packed: shared(words) })
     await spare.settled() // (no worker yet: at once)
@@ -345,7 +345,7 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
   })
 
   it('a spare worker that died while idle is not given a build: the build runs on a worker of its own', { timeout: 60_000 }, async () => {
-    const spare = new SpareBuildWorker()
+    const spare = new SpareBuildWorker('idle')
     const release = spare.hold()
     const worker = spare.take()!
     await worker.ready

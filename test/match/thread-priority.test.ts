@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { platform } from 'node:os'
 import { describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
-import { BACKGROUND_NICE, type BackgroundPriority } from '../../src/thread-priority.js'
+import { SpareBuildWorker } from '../../src/match/pdq-worker-build.js'
+import { BACKGROUND_NICE, type BackgroundPriority, type ThreadPriority } from '../../src/thread-priority.js'
 
 const linux = platform() === 'linux'
 const SCHED_OTHER = 0
@@ -23,17 +24,17 @@ interface Lowered { priority: BackgroundPriority; tid: number | undefined }
  * Runs lowerThisThreadsPriority(chrt) on a worker thread (tsx registered there: workers do not inherit its
  * hooks on Node 20) and calls `look` while that thread still runs.
  */
-async function onWorkerThread(chrt: string | undefined, look: (lowered: Lowered) => void): Promise<Lowered> {
+async function onWorkerThread(priority: ThreadPriority, chrt: string | undefined, look: (lowered: Lowered) => void): Promise<Lowered> {
   const module = new URL('../../src/thread-priority.ts', import.meta.url).href
   const code = `
     const { parentPort, workerData } = await import('node:worker_threads')
     const tsx = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
     tsx.register()
     const { lowerThisThreadsPriority, thisThreadsId } = await import(${JSON.stringify(module)})
-    const priority = workerData.chrt === undefined ? lowerThisThreadsPriority() : lowerThisThreadsPriority(workerData.chrt)
+    const priority = workerData.chrt === undefined ? lowerThisThreadsPriority(workerData.priority) : lowerThisThreadsPriority(workerData.priority, workerData.chrt)
     parentPort.postMessage({ priority, tid: thisThreadsId() })
     parentPort.once('message', () => process.exit(0))`
-  const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(code)}`)})`, { eval: true, workerData: { chrt } })
+  const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(code)}`)})`, { eval: true, workerData: { priority, chrt } })
   try {
     const lowered = await new Promise<Lowered>((resolve, reject) => {
       worker.once('message', resolve)
@@ -51,7 +52,7 @@ describe('a background thread\'s priority (thread-priority.ts)', { skip: !linux 
   it('puts the calling thread (only) under SCHED_IDLE, with nice 15, where chrt is installed', async () => {
     const main = scheduling(process.pid)
     const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0
-    const lowered = await onWorkerThread(undefined, ({ tid }) => {
+    const lowered = await onWorkerThread('idle', undefined, ({ tid }) => {
       assert.ok(tid !== undefined && tid !== process.pid)
       assert.deepEqual(scheduling(tid), { policy: hasChrt ? SCHED_IDLE : SCHED_OTHER, nice: BACKGROUND_NICE })
       assert.deepEqual(scheduling(process.pid), main, 'the main thread keeps its priority')
@@ -59,10 +60,30 @@ describe('a background thread\'s priority (thread-priority.ts)', { skip: !linux 
     assert.equal(lowered.priority, hasChrt ? 'idle' : 'nice')
   })
 
-  it('keeps nice 15 when chrt cannot be run', async () => {
-    const lowered = await onWorkerThread('/nonexistent/chrt', ({ tid }) => {
-      assert.deepEqual(scheduling(tid!), { policy: SCHED_OTHER, nice: BACKGROUND_NICE })
-    })
-    assert.equal(lowered.priority, 'nice')
+  it('keeps nice 15 when chrt cannot be run, and at `low`; changes nothing at `normal`', async () => {
+    const main = scheduling(process.pid)
+    for (const [priority, chrt, expected] of [['idle', '/nonexistent/chrt', 'nice'], ['low', undefined, 'nice'], ['normal', undefined, 'unchanged']] as const) {
+      const lowered = await onWorkerThread(priority, chrt, ({ tid }) => {
+        assert.deepEqual(scheduling(tid!), expected === 'nice' ? { policy: SCHED_OTHER, nice: BACKGROUND_NICE } : main, priority)
+      })
+      assert.equal(lowered.priority, expected, priority)
+    }
+  })
+
+  it('the PDQ index build worker takes the priority it is given (config match.indexBuildPriority)', async () => {
+    const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0
+    const background = () => readdirSync('/proc/self/task').map(Number).map(scheduling).filter(({ nice }) => nice === BACKGROUND_NICE)
+    for (const [priority, expected] of [['idle', [{ policy: hasChrt ? SCHED_IDLE : SCHED_OTHER, nice: BACKGROUND_NICE }]], ['low', [{ policy: SCHED_OTHER, nice: BACKGROUND_NICE }]], ['normal', []]] as const) {
+      const spare = new SpareBuildWorker(priority)
+      const release = spare.hold()
+      try {
+        await spare.settled() // (its modules load after it has lowered its priority)
+        assert.deepEqual(background(), expected, priority)
+      } finally {
+        release()
+      }
+      for (let waited = 0; background().length > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20)) // (the ended worker's thread leaves)
+      assert.deepEqual(background(), [], `${priority}: the worker ended`)
+    }
   })
 })

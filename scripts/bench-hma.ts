@@ -269,8 +269,10 @@ async function main(): Promise<void> {
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
       console.log(`the server's main thread's garbage collections meanwhile: ${gcPausesLine(gcPauses)}`)
       const slow = s.slow.map((a) => {
-        const split = splitAnswer(a.seq, s.asked, s.answered, served)
-        const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}` : ''
+        const split = splitAnswer(a.seq, s.asked, s.answered, served, a.serverCpu)
+        const server = split ? split.wait + split.work : 0
+        const cpu = split?.cpu ? `; its main thread on a CPU ${split.cpu.run.toFixed(1)}, waiting for one ${split.cpu.wait.toFixed(1)}, neither ${(server - split.cpu.run - split.cpu.wait).toFixed(1)}, put on a CPU ${split.cpu.slices} time(s)` : ''
+        const parts = split ? `: server ${server.toFixed(1)} (waited ${split.wait.toFixed(1)}${cpu}), poller ${split.poller.toFixed(1)}` : ''
         return `+${((a.at - startedAt) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
       })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)

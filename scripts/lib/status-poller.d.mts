@@ -14,8 +14,11 @@ export interface StatusResult {
   p99Building: number
   p999Building: number
   over10Building: number
-  /** Each answer over 10 ms: request `seq`, asked at `at` (monotonicMs()), took `ms`, answered `status`. */
-  slow: { seq: number; at: number; ms: number; status: number }[]
+  /**
+   * Each answer over 10 ms: request `seq`, asked at `at` (monotonicMs()), took `ms`, answered `status`; with
+   * serverPid, the server's main thread's [ms on a CPU, ms waiting for one, times put on one] as it was asked.
+   */
+  slow: { seq: number; at: number; ms: number; status: number; serverCpu?: [number, number, number] }[]
   /** When request n + 1 was asked and its answer read, on the same clock (every request; n + 1 is its x-bench-seq). */
   asked: number[]
   answered: number[]

@@ -14,6 +14,7 @@ import { Agent, createServer, request } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { startThreadTimes } from './thread-times.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './status-wire.mjs'
+import { readFileSync } from 'node:fs'
 
 /** One GET /status (numbered `seq`): its status code (-1: no answer). */
 function statusOnce(plan, agent, seq = 0) {
@@ -40,6 +41,20 @@ async function warmUpClient() {
   await new Promise((resolve) => server.close(resolve))
 }
 
+/**
+ * A process's main thread: [ms on a CPU, ms waiting for one, times put on one] (Linux's schedstat; else
+ * undefined). Read as each request is asked: with the server's own reading once it has written the answer
+ * (served-times.ts), it tells how the server's main thread spent an answer's time.
+ */
+function mainThreadCpu(pid) {
+  try {
+    const [run, wait, slices] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+    return [run / 1e6, wait / 1e6, slices]
+  } catch {
+    return undefined
+  }
+}
+
 /** Polls until the server has answered 200 for a second; the latencies of all answers and of the 503s alone. */
 export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   await warmUpClient()
@@ -58,6 +73,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   let readySince
   const started = performance.now()
   while (readySince === undefined || performance.now() - readySince < 1000) {
+    const serverCpu = plan.serverPid === undefined ? undefined : mainThreadCpu(plan.serverPid)
     const t0 = monotonicMs()
     const status = await statusOnce(plan, agent, asked.length + 1)
     const t1 = monotonicMs()
@@ -68,7 +84,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     if (times.length === 0) onFirstAnswer()
     times.push(ms)
     if (status === 503) building.push(ms)
-    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status })
+    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status, serverCpu })
     codes[status] = (codes[status] ?? 0) + 1
     if (status === 200) readySince ??= performance.now()
     else readySince = undefined

@@ -103,6 +103,19 @@ function underNode(): boolean {
 }
 const mem = () => `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`
 
+/**
+ * The time the host took this virtual machine's CPUs from it so far, in ms summed over them (Linux's /proc/stat
+ * "steal", counted in 10 ms ticks; undefined elsewhere): in a VM, a stop of the vCPU is a stop of every thread on it.
+ */
+function stealMs(): number | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
+    return cpu[0] === 'cpu' && cpu[8] !== undefined ? Number(cpu[8]) * 10 : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function query(planted: string[], fraction: number): { value: string; planted: boolean } {
   if (Math.random() < fraction) return { value: flipRandomBits(planted[randomInt(planted.length)]!, randomInt(THRESHOLD + 1)), planted: true }
   return { value: randomBytes(32).toString('hex'), planted: false }
@@ -257,16 +270,19 @@ async function main(): Promise<void> {
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const t0 = performance.now()
       const startedAt = monotonicMs() // (the poller's clock)
+      const stealAtStart = stealMs()
       await node.start()
       const rebuildMs = performance.now() - t0
       const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
+      const stealAtEnd = stealMs()
+      const steal = stealAtStart === undefined || stealAtEnd === undefined ? '' : `; the host took the vCPUs ${stealAtEnd - stealAtStart} ms meanwhile (steal, in 10 ms ticks)`
       loop.disable()
       served.stop()
       const gcPauses = gcs.stop()
       await gaps?.stop()
       if (s.threadTimes) console.log(threadTimesLines(s.threadTimes).join('\n'))
       console.log(`rebuild: node.start() (verifier, index of ${node.indexStats().pdqHashes.toLocaleString('en')} hashes, built at priority ${node.config.match.indexBuildPriority}) ${(rebuildMs / 1000).toFixed(1)} s with the API listening; then /status ${s.codes['200'] ? 200 : 'never 200'}; ${mem()}`)
-      console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}`)
+      console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}${steal}`)
       console.log(`the server's main thread's garbage collections meanwhile: ${gcPausesLine(gcPauses)}`)
       const slow = s.slow.map((a) => {
         const split = splitAnswer(a.seq, s.asked, s.answered, served, a.serverCpu)

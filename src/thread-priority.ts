@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
+import { getPriority, setPriority } from 'node:os'
 
 /**
  * The priority asked for (config `match.indexBuildPriority`): `idle` both steps, `low` nice 15 only, `normal`
@@ -49,7 +49,8 @@ export function thisThreadsId(): number | undefined {
 export function lowerThisThreadsPriority(priority: ThreadPriority, chrt = 'chrt'): BackgroundPriority {
   const tid = priority === 'normal' ? undefined : thisThreadsId()
   if (tid === undefined) return 'unchanged'
-  setPriority(tid, BACKGROUND_NICE)
+  // (a process started at a higher nice value keeps it: lowering it back needs privileges)
+  if (getPriority(tid) < BACKGROUND_NICE) setPriority(tid, BACKGROUND_NICE)
   if (priority === 'low') return 'nice'
   const set = spawnSync(chrt, ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: CHRT_TIMEOUT_MS })
   return set.status === 0 ? 'idle' : 'nice'

@@ -9,8 +9,10 @@
  *   normal priority runs: the main thread, woken by a request, waited for a CPU 6-9 ms at a time (bench-hma).
  * - SCHED_IDLE (util-linux's `chrt --idle`, which any user may ask for its own threads): Linux then stops
  *   the build the moment a thread of any other policy wakes on its core. Node has no binding for
- *   sched_setscheduler, hence the small child process, run once as the thread starts (a few ms, on this
- *   thread). Without chrt (or with a kernel that refuses) nice 15 stays.
+ *   sched_setscheduler, hence the small child process, run once as the thread starts, on this thread. Its
+ *   fork copies the process's page tables, and the other threads' page faults wait meanwhile: 3-4 ms in a
+ *   process of 50 MB, 44-48 ms at 850 MB. So the node starts its build worker before it loads the index
+ *   (node.prepareStart). Without chrt (or with a kernel that refuses) nice 15 stays.
  * Elsewhere (no /proc/thread-self) the priority is per process, and the thread keeps the normal one.
  */
 import { spawnSync } from 'node:child_process'
@@ -19,9 +21,9 @@ import { getPriority, setPriority } from 'node:os'
 
 /**
  * The priority asked for (config `match.indexBuildPriority`): `idle` both steps, `low` nice 15 only, `normal`
- * neither. Under `idle` the thread gets only CPU time that no other thread wants: on a machine whose cores
- * other programs keep busy, it may wait minutes (bench-hma with two busy loops: no end in 5 minutes, against
- * 226 s at nice 15 and 10 s on an idle machine).
+ * neither. Under `idle` the thread gets only CPU time that no other thread of its scheduling group (session,
+ * cgroup) wants: where other programs of that group keep the cores busy, it may wait minutes (bench-hma with
+ * two busy loops in its session: no end in 5 minutes, against 226 s at nice 15 and 10 s on an idle machine).
  */
 export type ThreadPriority = 'idle' | 'low' | 'normal'
 

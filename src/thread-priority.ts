@@ -10,8 +10,8 @@
  * - SCHED_IDLE (util-linux's `chrt --idle`, which any user may ask for its own threads): Linux then stops
  *   the build the moment a thread of any other policy wakes on its core. Node has no binding for
  *   sched_setscheduler, hence the small child process, run once as the thread starts, on this thread. Its
- *   fork copies the process's page tables, and the other threads' page faults wait meanwhile: 3-4 ms in a
- *   process of 50 MB, 44-48 ms at 850 MB. So the node starts its build worker before it loads the index
+ *   fork copies the process's page tables (the kernel holds the process's memory map meanwhile, and the
+ *   other threads' page faults may wait): the spawn took 3-4 ms in a process of 50 MB, 44-48 ms at 850 MB. So the node starts its build worker before it loads the index
  *   (node.prepareStart). Without chrt (or with a kernel that refuses) nice 15 stays.
  * Elsewhere (no /proc/thread-self) the priority is per process, and the thread keeps the normal one.
  */

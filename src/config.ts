@@ -176,8 +176,17 @@ export function validateConfig(value: unknown): Config {
   if (Value.Check(ConfigSchema, value)) return value
   const first = [...Value.Errors(ConfigSchema, value)][0]
   const key = first ? first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)' : '(root)'
-  const why = first ? first.message : 'invalid'
+  const choices = literalChoices(first?.schema)
+  const why = choices ? `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}` : first ? first.message : 'invalid'
   fail('CONFIG_INVALID', `config key "${key}": ${why}`, { details: { key } })
+}
+
+/** The values a union of literals allows (typebox says only "Expected union value"); undefined for other schemas. */
+function literalChoices(schema: unknown): unknown[] | undefined {
+  const anyOf = (schema as { anyOf?: unknown } | undefined)?.anyOf
+  if (!Array.isArray(anyOf) || anyOf.length === 0) return undefined
+  const values = anyOf.map((option) => (option as { const?: unknown }).const)
+  return values.every((value) => value !== undefined) ? values : undefined
 }
 
 export interface Taxonomy {

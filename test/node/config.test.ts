@@ -46,7 +46,7 @@ test('an invalid config names the bad key and why', () => {
     assert.equal(loadConfig({ env: { HASHMESH_MATCH_INDEXBUILDPRIORITY: 'normal' } }).match.indexBuildPriority, 'normal')
     const priority = codeAndMessage(() => loadConfig({ env: { HASHMESH_MATCH_INDEXBUILDPRIORITY: 'fast' } }))
     assert.equal(priority.code, 'CONFIG_INVALID')
-    assert.match(priority.message!, /match\.indexBuildPriority/)
+    assert.match(priority.message!, /match\.indexBuildPriority": expected one of "idle", "low", "normal"/)
     writeFileSync(join(dir.path, 'config.json'), JSON.stringify({ nonsense: true }))
     assert.equal(codeAndMessage(() => loadConfig({ dataDir: dir.path, env: {} })).code, 'CONFIG_INVALID')
     writeFileSync(join(dir.path, 'config.json'), '{ not json')

@@ -166,14 +166,22 @@ function child<T>(role: string, plan?: object): { result: Promise<T>; up: Promis
   const [script, argv, execArgv] = role === '--status' ? [fileURLToPath(new URL('./lib/status-poller.mjs', import.meta.url)), [], []] : [fileURLToPath(import.meta.url), [role], ['--import', import.meta.resolve('tsx')]]
   const proc = fork(script, argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let isUp: () => void = () => undefined
-  const up = new Promise<void>((resolve) => (isUp = resolve))
+  let isDown: (err: Error) => void = () => undefined
+  const up = new Promise<void>((resolve, reject) => ((isUp = resolve), (isDown = reject)))
   const result = new Promise<T>((resolve, reject) => {
+    const failed = (err: Error): void => {
+      isDown(err) // (a child that fails before it is up fails whoever waits for that, too)
+      reject(err)
+    }
     proc.on('message', (m) => (m === 'up' ? isUp() : resolve(m as T)))
-    proc.once('error', reject)
+    proc.once('error', failed)
     // ('close' comes after its messages: after its result this changes nothing; before it, the child failed or
     // its output was closed)
-    proc.once('close', (code) => reject(Object.assign(new Error(`${role} ended without a result (exit code ${code})`), { code: 'CHILD_FAILED' })))
+    proc.once('close', (code) => failed(Object.assign(new Error(`${role} ended without a result (exit code ${code})`), { code: 'CHILD_FAILED' })))
   })
+  // (each is awaited later, or not at all: a failure meanwhile is theirs to report, not an unhandled rejection)
+  up.catch(() => undefined)
+  result.catch(() => undefined)
   const start = (p: object): void => void proc.send(p)
   if (plan !== undefined) start(plan)
   return { result, up, start }
@@ -285,10 +293,11 @@ async function main(): Promise<void> {
       console.log(`/status during the rebuild: ${s.count} answers in ${(s.ms / 1000).toFixed(1)} s ${JSON.stringify(s.codes)}; latency ms p50 ${s.p50.toFixed(2)}, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(2)} (target max ≤ 10; the 503 answers alone: p99 ${s.p99Building.toFixed(2)}, p99.9 ${s.p999Building.toFixed(2)}, max ${s.maxBuilding.toFixed(2)}, over 10 ms ${s.over10Building} of ${s.codes['503'] ?? 0}); server event-loop delay max ${(loop.max / 1e6).toFixed(1)} ms; load average ${load()}${steal}`)
       console.log(`the server's main thread's garbage collections meanwhile: ${gcPausesLine(gcPauses)}`)
       const slow = s.slow.map((a) => {
-        const split = splitAnswer(a.seq, s.asked, s.answered, served, a.serverCpu)
-        const server = split ? split.wait + split.work : 0
-        const cpu = split?.cpu ? `; its main thread on a CPU ${split.cpu.run.toFixed(1)}, waiting for one ${split.cpu.wait.toFixed(1)}, neither ${(server - split.cpu.run - split.cpu.wait).toFixed(1)}, put on a CPU ${split.cpu.slices} time(s)` : ''
-        const parts = split ? `: server ${server.toFixed(1)} (waited ${split.wait.toFixed(1)}${cpu}), poller ${split.poller.toFixed(1)}` : ''
+        const split = splitAnswer(a.seq, s.asked, s.answered, served)
+        const main = a.serverMain
+        // (over the whole answer, asked → read: neither running nor waiting is asleep, or the vCPU stopped by its host)
+        const cpu = main ? `; the server's main thread meanwhile on a CPU ${main.runMs.toFixed(1)}, waiting for one ${main.waitMs.toFixed(1)}, neither ${(a.ms - main.runMs - main.waitMs).toFixed(1)}, put on a CPU ${main.slices} time(s)` : ''
+        const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}${cpu}` : cpu
         return `+${((a.at - startedAt) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
       })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { fail } from './errors.js'
+import { THREAD_PRIORITIES } from './thread-priority.js'
+
+/** pino's levels, most severe first: config `log.level` and `start --log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 
@@ -62,7 +66,7 @@ export const ConfigSchema = Type.Object(
        * (Linux's SCHED_IDLE: it runs only when no other thread wants the CPU; /status stays quick), "low" (nice
        * 15) or "normal" (its fair share: for a machine whose cores other programs keep busy).
        */
-      indexBuildPriority: Type.Union([Type.Literal('idle'), Type.Literal('low'), Type.Literal('normal')]),
+      indexBuildPriority: Type.Union(THREAD_PRIORITIES.map((priority) => Type.Literal(priority))),
     }),
     /**
      * The HMA-compatible routes (docs/hma.md). auth: "token" (the bearer token, as every route), "none"
@@ -89,7 +93,7 @@ export const ConfigSchema = Type.Object(
     }, { additionalProperties: false }),
     /** Incidents (node/incidents.ts): act on an open incident's contributions without minAgreeingMembers. */
     incident: Type.Object({ autoAct: Type.Boolean() }, { additionalProperties: false }),
-    log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
+    log: Type.Object({ level: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level))) }),
   },
   { additionalProperties: false },
 )

@@ -11,8 +11,9 @@
  *   the build the moment a thread of any other policy wakes on its core. Node has no binding for
  *   sched_setscheduler, hence the small child process, run once as the thread starts, on this thread. Its
  *   fork copies the process's page tables (the kernel holds the process's memory map meanwhile, and the
- *   other threads' page faults may wait): the spawn took 3-4 ms in a process of 50 MB, 44-48 ms at 850 MB. So the node starts its build worker before it loads the index
- *   (node.prepareStart). Without chrt (or with a kernel that refuses) nice 15 stays.
+ *   other threads' page faults may wait): the spawn took 3-4 ms in a process of 50 MB, 44-48 ms at 850 MB.
+ *   So the node starts its build worker before it loads the index (node.prepareStart). Without chrt (or
+ *   with a kernel that refuses) nice 15 stays.
  * Elsewhere (no /proc/thread-self) the priority is per process, and the thread keeps the normal one.
  */
 import { spawnSync } from 'node:child_process'
@@ -25,7 +26,8 @@ import { getPriority, setPriority } from 'node:os'
  * cgroup) wants: where other programs of that group keep the cores busy, it may wait minutes (bench-hma with
  * two busy loops in its session: no end in 5 minutes, against 226 s at nice 15 and 10 s on an idle machine).
  */
-export type ThreadPriority = 'idle' | 'low' | 'normal'
+export const THREAD_PRIORITIES = ['idle', 'low', 'normal'] as const
+export type ThreadPriority = (typeof THREAD_PRIORITIES)[number]
 
 /** What lowerThisThreadsPriority() could set: SCHED_IDLE, nice only, or nothing (`normal`, or not Linux). */
 export type BackgroundPriority = 'idle' | 'nice' | 'unchanged'

@@ -6,8 +6,8 @@
  * Used by profile-rebuild.ts and bench-hma.ts --gaps (issue 14: /status within 10 ms while the index is
  * rebuilt).
  */
-import { readFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import { schedstatOf } from './thread-times.mjs'
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }
@@ -18,19 +18,6 @@ export interface GapProfile {
 }
 
 interface Gap { from: bigint; to: bigint; runMs?: number; waitMs?: number }
-
-/**
- * The main thread's time on a CPU and waiting for one (ns), from Linux's /proc/thread-self/schedstat: a gap
- * the thread spent waiting in the run queue was the machine's other threads, not this one's work.
- */
-function schedstat(): [number, number] | undefined {
-  try {
-    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number)
-    return [run!, wait!]
-  } catch {
-    return undefined
-  }
-}
 
 /**
  * `profile: false` notes the gaps and the main thread's run and wait in them without the CPU profile (whose
@@ -47,12 +34,13 @@ export async function startGapProfile(minMs = 8, { profile: profiling = true } =
   const gaps: Gap[] = []
   const origin = process.hrtime.bigint()
   let last = origin
-  let lastSched = schedstat()
+  // (the main thread's time on a CPU and waiting for one: a gap it spent waiting was the machine's other threads)
+  let lastSched = schedstatOf('/proc/thread-self')
   const minNs = BigInt(Math.round(minMs * 1e6))
   const ticker = setInterval(() => {
     const now = process.hrtime.bigint()
-    const sched = schedstat()
-    if (now - last >= minNs) gaps.push({ from: last, to: now, ...(sched && lastSched ? { runMs: (sched[0] - lastSched[0]) / 1e6, waitMs: (sched[1] - lastSched[1]) / 1e6 } : {}) })
+    const sched = schedstatOf('/proc/thread-self')
+    if (now - last >= minNs) gaps.push({ from: last, to: now, ...(sched && lastSched ? { runMs: sched.runMs - lastSched.runMs, waitMs: sched.waitMs - lastSched.waitMs } : {}) })
     last = now
     lastSched = sched
   }, 1)

@@ -8,7 +8,6 @@
  * would not share with the node). Times are the poller's monotonicMs(), one clock for both processes.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { monotonicMs } from './status-wire.mjs'
 
@@ -16,47 +15,24 @@ export interface ServedTimes {
   /** Request number → when the server began it / had written its answer. */
   begun: Map<number, number>
   written: Map<number, number>
-  /** Request number → the main thread's [ms on a CPU, ms waiting for one, times put on one] once it had written the answer (Linux). */
-  cpuWritten: Map<number, ThreadCpu>
   stop(): void
-}
-
-export type ThreadCpu = [runMs: number, waitMs: number, slices: number]
-
-/**
- * The calling thread's time on a CPU and waiting for one, in ms, and how often it was put on a CPU (Linux's
- * /proc/thread-self/schedstat; else undefined). Neither time counts a stop of the virtual CPU by its host
- * (steal time), and the thread is not taken off its CPU for one: a stop with no new slice was the host's.
- */
-function threadCpu(): ThreadCpu | undefined {
-  try {
-    const [run, wait, slices] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number)
-    return [run! / 1e6, wait! / 1e6, slices!]
-  } catch {
-    return undefined
-  }
 }
 
 /** Starts recording the requests that carry a number in `header`. */
 export function recordServedTimes(header: string): ServedTimes {
   const begun = new Map<number, number>()
   const written = new Map<number, number>()
-  const cpuWritten = new Map<number, ThreadCpu>()
-  const note = (into: Map<number, number>, cpuInto?: Map<number, ThreadCpu>) => (message: unknown) => {
+  const note = (into: Map<number, number>) => (message: unknown) => {
     const seq = Number((message as { request: IncomingMessage }).request.headers[header] ?? 0)
-    if (seq <= 0) return
-    into.set(seq, monotonicMs())
-    const cpu = cpuInto && threadCpu()
-    if (cpu) cpuInto.set(seq, cpu)
+    if (seq > 0) into.set(seq, monotonicMs())
   }
   const onStart = note(begun)
-  const onFinish = note(written, cpuWritten)
+  const onFinish = note(written)
   subscribe('http.server.request.start', onStart)
   subscribe('http.server.response.finish', onFinish)
   return {
     begun,
     written,
-    cpuWritten,
     stop() {
       unsubscribe('http.server.request.start', onStart)
       unsubscribe('http.server.response.finish', onFinish)
@@ -71,16 +47,10 @@ export interface AnswerSplit {
   work: number
   /** written → read by the poller. */
   poller: number
-  /**
-   * Of asked → written (given the main thread's reading as it was asked): ms the server's main thread was on
-   * a CPU, waiting for one, and how often it was put on one. The rest of that time it slept, or its virtual
-   * CPU was stopped by the host: then it was not put on a CPU again (slices 0, or 1 for the request's wake-up).
-   */
-  cpu?: { run: number; wait: number; slices: number }
 }
 
 /** Request `seq`'s answer split in three (undefined: the server did not record it). */
-export function splitAnswer(seq: number, asked: readonly number[], answered: readonly number[], served: ServedTimes, cpuAsked?: ThreadCpu): AnswerSplit | undefined {
+export function splitAnswer(seq: number, asked: readonly number[], answered: readonly number[], served: ServedTimes): AnswerSplit | undefined {
   const begun = served.begun.get(seq)
   const written = served.written.get(seq)
   const at = asked[seq - 1]
@@ -89,9 +59,7 @@ export function splitAnswer(seq: number, asked: readonly number[], answered: rea
   // ('finish' comes after the write's callback: a main thread that lost its CPU just after writing notes it after
   // the poller has read the answer, and the answer was out by then)
   const out = Math.min(written, read)
-  const cpuOut = served.cpuWritten.get(seq)
-  const cpu = cpuAsked && cpuOut ? { cpu: { run: cpuOut[0] - cpuAsked[0], wait: cpuOut[1] - cpuAsked[1], slices: cpuOut[2] - cpuAsked[2] } } : {}
-  return { wait: begun - at, work: out - begun, poller: read - out, ...cpu }
+  return { wait: begun - at, work: out - begun, poller: read - out }
 }
 
 /** The server's part (asked → written) of every recorded answer among `seqs`, sorted. */

@@ -1,5 +1,5 @@
 /** Types of scripts/lib/status-poller.mjs (plain JavaScript so that the poller runs on bare node, without tsx). */
-import type { ThreadTimes } from './thread-times.mjs'
+import type { Schedstat, ThreadTimes } from './thread-times.mjs'
 
 /** serverPid: sample the server's threads (and the poller's) while polling. */
 export interface StatusPlan { url: string; token: string; serverPid?: number }
@@ -16,9 +16,9 @@ export interface StatusResult {
   over10Building: number
   /**
    * Each answer over 10 ms: request `seq`, asked at `at` (monotonicMs()), took `ms`, answered `status`; with
-   * serverPid, the server's main thread's [ms on a CPU, ms waiting for one, times put on one] as it was asked.
+   * serverPid, what the server's main thread did from just before it was asked to just after it was read.
    */
-  slow: { seq: number; at: number; ms: number; status: number; serverCpu?: [number, number, number] }[]
+  slow: { seq: number; at: number; ms: number; status: number; serverMain?: Schedstat }[]
   /** When request n + 1 was asked and its answer read, on the same clock (every request; n + 1 is its x-bench-seq). */
   asked: number[]
   answered: number[]

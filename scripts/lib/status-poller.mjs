@@ -12,9 +12,8 @@
  */
 import { Agent, createServer, request } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { startThreadTimes } from './thread-times.mjs'
+import { schedstatOf, startThreadTimes } from './thread-times.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './status-wire.mjs'
-import { readFileSync } from 'node:fs'
 
 /** One GET /status (numbered `seq`): its status code (-1: no answer). */
 function statusOnce(plan, agent, seq = 0) {
@@ -41,23 +40,16 @@ async function warmUpClient() {
   await new Promise((resolve) => server.close(resolve))
 }
 
-/**
- * A process's main thread: [ms on a CPU, ms waiting for one, times put on one] (Linux's schedstat; else
- * undefined). Read as each request is asked: with the server's own reading once it has written the answer
- * (served-times.ts), it tells how the server's main thread spent an answer's time.
- */
-function mainThreadCpu(pid) {
-  try {
-    const [run, wait, slices] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
-    return [run / 1e6, wait / 1e6, slices]
-  } catch {
-    return undefined
-  }
+/** What a thread did between two schedstat readings (undefined without both). */
+function spentBetween(before, after) {
+  if (!before || !after) return undefined
+  return { runMs: after.runMs - before.runMs, waitMs: after.waitMs - before.waitMs, slices: after.slices - before.slices }
 }
 
 /** Polls until the server has answered 200 for a second; the latencies of all answers and of the 503s alone. */
 export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   await warmUpClient()
+  const serverMain = plan.serverPid === undefined ? undefined : `/proc/${plan.serverPid}/task/${plan.serverPid}`
   const threads = plan.serverPid === undefined ? undefined : startThreadTimes({ [plan.serverPid]: 'server', [process.pid]: 'poller' })
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const times = []
@@ -73,7 +65,8 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   let readySince
   const started = performance.now()
   while (readySince === undefined || performance.now() - readySince < 1000) {
-    const serverCpu = plan.serverPid === undefined ? undefined : mainThreadCpu(plan.serverPid)
+    // (the server's main thread, read from here around each answer: the server does no extra work per request)
+    const serverBefore = serverMain && schedstatOf(serverMain)
     const t0 = monotonicMs()
     const status = await statusOnce(plan, agent, asked.length + 1)
     const t1 = monotonicMs()
@@ -84,7 +77,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     if (times.length === 0) onFirstAnswer()
     times.push(ms)
     if (status === 503) building.push(ms)
-    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status, serverCpu })
+    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status, serverMain: spentBetween(serverBefore, serverMain && schedstatOf(serverMain)) })
     codes[status] = (codes[status] ?? 0) + 1
     if (status === 200) readySince ??= performance.now()
     else readySince = undefined

@@ -7,6 +7,21 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
+/**
+ * A thread's schedstat (`path` of its /proc directory, such as '/proc/thread-self' or '/proc/<pid>/task/<tid>'):
+ * ms on a CPU, ms waiting for one, and how often it was put on one; undefined when it cannot be read (not
+ * Linux, or the thread has ended). On a VM with paravirtual steal accounting, a stop of the vCPU by its host
+ * counts as neither, and the thread is not taken off its CPU for it.
+ */
+export function schedstatOf(path) {
+  try {
+    const [run, wait, slices] = readFileSync(`${path}/schedstat`, 'utf8').split(' ').map(Number)
+    return { runMs: run / 1e6, waitMs: wait / 1e6, slices }
+  } catch {
+    return undefined
+  }
+}
+
 /** Every thread of `pids` now, by "pid/tid" (threads that ended are missing; an unreadable pid gives none). */
 function threadsNow(pids, names) {
   const out = new Map()
@@ -19,9 +34,10 @@ function threadsNow(pids, names) {
     }
     for (const tid of tids) {
       try {
-        const [run, wait, slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number)
+        const times = schedstatOf(`/proc/${pid}/task/${tid}`)
+        if (!times) continue // (the thread ended between the listing and the read)
         const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-        out.set(`${pid}/${tid}`, { name: `${names[pid] ?? `pid ${pid}`} ${tid === String(pid) ? 'main thread' : `thread ${tid}`} ${comm}`, run, wait, slices })
+        out.set(`${pid}/${tid}`, { name: `${names[pid] ?? `pid ${pid}`} ${tid === String(pid) ? 'main thread' : `thread ${tid}`} ${comm}`, ...times })
       } catch {
         // (the thread ended between the listing and the read)
       }
@@ -45,8 +61,8 @@ export function startThreadTimes(names) {
       clearInterval(sampler)
       sample()
       const threads = [...seen].map(([key, last]) => {
-        const start = first.get(key) ?? { run: 0, wait: 0, slices: 0 }
-        return { name: last.name, runMs: (last.run - start.run) / 1e6, waitMs: (last.wait - start.wait) / 1e6, runs: last.slices - start.slices }
+        const start = first.get(key) ?? { runMs: 0, waitMs: 0, slices: 0 }
+        return { name: last.name, runMs: last.runMs - start.runMs, waitMs: last.waitMs - start.waitMs, runs: last.slices - start.slices }
       })
       threads.sort((a, b) => b.runMs - a.runMs)
       return { spanMs: performance.now() - origin, threads }

@@ -7,9 +7,7 @@ import { openLogDestination } from '../log-destination.js'
 import { CliError } from '../fail.js'
 import { findRunningNode } from '../running-node.js'
 import { MALLOC_TUNABLE, hasMmapThreshold, missingNodeFlags, runsOnGlibc } from '../node-flags.js'
-
-/** pino's levels, most severe first (a wrong one is a USAGE error, not pino's exception). */
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+import { LOG_LEVELS } from '../../config.js'
 
 export function register(program: Command): void {
   program
@@ -17,7 +15,7 @@ export function register(program: Command): void {
     .description('run the node: HTTP API on 127.0.0.1, p2p replication with the roster\'s members, match index')
     .addOption(dataOption())
     .option('--api-port <port>', 'override api.port', parseIntOption('--api-port'))
-    .addOption(new Option('--log-level <level>', 'how much the node logs (default: log.level, info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-level <level>', 'how much the node logs (default: log.level, info)').choices(LOG_LEVELS)) // (a wrong one: USAGE, not pino's exception)
     .action(async (opts: { data: string; apiPort?: number; logLevel?: string }) => {
       const other = findRunningNode(opts.data)
       if (other) throw new CliError('STORE_LOCKED', `a node already runs on ${opts.data} (pid ${other.pid}, API ${other.apiUrl})`, `stop it first (kill ${other.pid}); while it runs, commands such as "hashmesh status --data ${opts.data}" talk to it`)

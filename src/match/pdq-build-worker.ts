@@ -66,7 +66,7 @@ const SHARE_MIN_BYTES = 64 * 1024
 // which the main thread was ready but not scheduled). It is lowered before the build's modules load: loading and
 // compiling them at the normal priority took the main thread's core at the start of the rebuild (event-loop gaps
 // of 15-40 ms).
-lowerThisThreadsPriority((workerData as BuildWorkerData).priority)
+const priority = lowerThisThreadsPriority((workerData as BuildWorkerData).priority)
 const { PdqCatalog, catalogBuffers } = await import('./pdq-catalog.js')
 const { STEP_ELEMENTS, runSteps } = await import('./steps.js')
 
@@ -93,4 +93,4 @@ parentPort?.on('message', (task: BuildTask<PdqCatalogState, CatalogBuildJob>) =>
   }
   parentPort!.postMessage(reply, catalogBuffers(reply.state))
 })
-parentPort?.postMessage({ ready: true } satisfies PdqBuildReply)
+parentPort?.postMessage({ ready: true, priority } satisfies PdqBuildReply)

@@ -22,7 +22,7 @@ import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../has
 import { ExactIndex, type ExactIndexState } from './exact-index.js'
 import { PdqIndex, hashToWords, stateBuffers, type PdqIndexState, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
-import type { ThreadPriority } from '../thread-priority.js'
+import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
 import { SpareBuildWorker, buildInWorker } from './pdq-worker-build.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
@@ -114,8 +114,8 @@ export class PdqCatalog {
     return this.spareWorker.hold()
   }
 
-  /** Resolves once the build worker holdBuildWorker() started (if any) has loaded its modules. */
-  buildWorkerSettled(): Promise<void> {
+  /** Resolves once the build worker holdBuildWorker() started (if any) has loaded its modules: the priority it got. */
+  buildWorkerSettled(): Promise<BackgroundPriority | undefined> {
     return this.spareWorker.settled()
   }
 

@@ -13,7 +13,7 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { HashmeshError } from '../errors.js'
-import type { ThreadPriority } from '../thread-priority.js'
+import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
 import { startModuleWorker } from '../worker-module.js'
 
 /** What is built on the worker (the PdqCatalog): handed over as plain data and taken back. */
@@ -22,9 +22,12 @@ export interface Lendable<S> {
   restore(state: S): void
 }
 
-/** The messages (pdq-build-worker.ts answers `ready` once it has started, then the task's result). */
+/**
+ * The messages (pdq-build-worker.ts answers `ready` once it has started, with the priority it could give
+ * itself, then the task's result).
+ */
 export interface BuildTask<S, J> { state: S; job: J }
-export type BuildReply<S> = { ready: true } | { ok: true; state: S } | { ok: false; message: string }
+export type BuildReply<S> = { ready: true; priority: BackgroundPriority } | { ok: true; state: S } | { ok: false; message: string }
 
 /** A started build worker and its first answer (`ready`, asked for as it starts: it may come before a build is given). */
 interface StartedWorker {
@@ -82,16 +85,18 @@ export class SpareBuildWorker {
   }
 
   /**
-   * Resolves once the worker (if one was started) has loaded its modules, or failed to. The thread keeps
-   * the process alive meanwhile (an idle spare does not: with nothing else to wait for, the process would end
-   * before it is told the worker is ready).
+   * Resolves once the worker (if one was started) has loaded its modules, or failed to, with the priority it
+   * could give itself (undefined: none started, or it failed). The thread keeps the process alive meanwhile (an
+   * idle spare does not: with nothing else to wait for, the process would end before it is told the worker is
+   * ready).
    */
-  async settled(): Promise<void> {
+  async settled(): Promise<BackgroundPriority | undefined> {
     const started = this.started
-    if (!started) return
+    if (!started) return undefined
     started.thread.ref()
     try {
-      await started.ready.catch(() => undefined)
+      const reply = await started.ready.catch(() => undefined)
+      return reply && 'ready' in reply ? reply.priority : undefined
     } finally {
       if (!this.busy || this.started !== started) started.thread.unref()
     }

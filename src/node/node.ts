@@ -28,6 +28,7 @@ import { PdqCatalog } from '../match/pdq-catalog.js'
 import { ExactPdqHolder, type BankPdqHolder } from '../bank/pdq-holder.js'
 import { IncidentPropagation } from './incident-propagation.js'
 import type { FeedHead, ReceiveResult } from '../sync/types.js'
+import type { BackgroundPriority } from '../thread-priority.js'
 import { planContribution, type ContributionInput } from './contribute.js'
 import { allExtras, receiveExtra, type ExtrasParts } from './extras.js'
 import { FILES, loadIdentity, type Identity } from './identity.js'
@@ -93,6 +94,8 @@ export class HashmeshNode {
   private buildWorkerHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
+  /** The priority the index build worker could give itself (prepareStart; undefined: no worker for this store). */
+  private buildPriorityGot: BackgroundPriority | undefined
   /** prepareStart()'s: its threads have loaded their modules. */
   private prepared: Promise<void> = Promise.resolve()
   /** Set once start() has started the attached services (with its log). */
@@ -195,13 +198,18 @@ export class HashmeshNode {
     this.buildWorkerHeld = true
     this.releaseBuildWorker = this.pdqCatalog.holdBuildWorker(this.store.getCounts().signals)
     this.startVerifier()
-    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(() => undefined)
+    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(([priority]) => {
+      this.buildPriorityGot = priority
+    })
     return this.prepared
   }
 
   private async startParts(options: StartOptions): Promise<void> {
     const log = options.log ?? silentLog
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
+    if (this.config.match.indexBuildPriority === 'idle' && this.buildPriorityGot === 'nice') {
+      log('warn', 'index.build-priority', { msg: 'the match index is built at nice 15, not under SCHED_IDLE: util-linux\'s chrt could not set it (not installed?), and /status may answer more slowly meanwhile; install util-linux, or set match.indexBuildPriority to "low"' })
+    }
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })

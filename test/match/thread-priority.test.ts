@@ -91,11 +91,13 @@ describe('a background thread\'s priority (thread-priority.ts)', { skip: !linux 
       ['low', processNice < BACKGROUND_NICE ? [lowered] : []],
       ['normal', []],
     ] as const
+    const got = { idle: idleWorks ? 'idle' : 'nice', low: 'nice', normal: 'unchanged' } as const
     for (const [priority, expected] of cases) {
       const spare = new SpareBuildWorker(priority)
       const release = spare.hold()
       try {
-        await spare.settled() // (its modules load after it has lowered its priority)
+        // (its modules load after it has lowered its priority; it says how far it got, which the node logs)
+        assert.equal(await spare.settled(), got[priority], priority)
         assert.deepEqual(background(), expected, priority)
       } finally {
         release()

@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { builtIsFresh } from './lib/cli-entry.js'
 import { startGapProfile } from './lib/gap-profile.js'
-import { threadTimesLines } from './lib/thread-times.mjs'
+import { hostStealMs, threadTimesLines } from './lib/thread-times.mjs'
 import type { StatusPlan, StatusResult } from './lib/status-poller.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './lib/status-wire.mjs'
 import { recordServedTimes, serverParts, splitAnswer } from './lib/served-times.js'
@@ -102,19 +102,6 @@ function underNode(): boolean {
   }
 }
 const mem = () => `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`
-
-/**
- * The time the host took this virtual machine's CPUs from it so far, in ms summed over them (Linux's /proc/stat
- * "steal", counted in 10 ms ticks; undefined elsewhere): in a VM, a stop of the vCPU is a stop of every thread on it.
- */
-function stealMs(): number | undefined {
-  try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
-    return cpu[0] === 'cpu' && cpu[8] !== undefined ? Number(cpu[8]) * 10 : undefined
-  } catch {
-    return undefined
-  }
-}
 
 function query(planted: string[], fraction: number): { value: string; planted: boolean } {
   if (Math.random() < fraction) return { value: flipRandomBits(planted[randomInt(planted.length)]!, randomInt(THRESHOLD + 1)), planted: true }
@@ -278,11 +265,13 @@ async function main(): Promise<void> {
       await poller.up // the poller has its first answer (503: the index is not built yet)
       const t0 = performance.now()
       const startedAt = monotonicMs() // (the poller's clock)
-      const stealAtStart = stealMs()
+      // (to line up an outside trace with the answers: `perf record -k mono` stamps CLOCK_MONOTONIC too)
+      if (args.stalls || args.gaps) console.log(`node.start() at ${(startedAt / 1000).toFixed(6)} s on CLOCK_MONOTONIC`)
+      const stealAtStart = hostStealMs()
       await node.start()
       const rebuildMs = performance.now() - t0
       const s = await poller.result // (it polls until /status has answered 200 for a second: this process asks nothing itself)
-      const stealAtEnd = stealMs()
+      const stealAtEnd = hostStealMs()
       const steal = stealAtStart === undefined || stealAtEnd === undefined ? '' : `; the host took the vCPUs ${stealAtEnd - stealAtStart} ms meanwhile (steal, in 10 ms ticks)`
       loop.disable()
       served.stop()
@@ -297,7 +286,8 @@ async function main(): Promise<void> {
         const main = a.serverMain
         // (over the whole answer, asked → read: neither running nor waiting is asleep, or the vCPU stopped by its host)
         const cpu = main ? `; the server's main thread meanwhile on a CPU ${main.runMs.toFixed(1)}, waiting for one ${main.waitMs.toFixed(1)}, neither ${(a.ms - main.runMs - main.waitMs).toFixed(1)}, put on a CPU ${main.slices} time(s)` : ''
-        const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}${cpu}` : cpu
+        const steal = a.stealMs === undefined ? '' : `; host steal ${a.stealMs} ms`
+        const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}${cpu}${steal}` : `${cpu}${steal}`
         return `+${((a.at - startedAt) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
       })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)

@@ -16,9 +16,10 @@ export interface StatusResult {
   over10Building: number
   /**
    * Each answer over 10 ms: request `seq`, asked at `at` (monotonicMs()), took `ms`, answered `status`; with
-   * serverPid, what the server's main thread did from just before it was asked to just after it was read.
+   * serverPid, what the server's main thread did from just before it was asked to just after it was read;
+   * `stealMs`: the host's steal time over the same span (10 ms ticks, so 0 or 10 for a short stop), when readable.
    */
-  slow: { seq: number; at: number; ms: number; status: number; serverMain?: Schedstat }[]
+  slow: { seq: number; at: number; ms: number; status: number; serverMain?: Schedstat; stealMs?: number }[]
   /** When request n + 1 was asked and its answer read, on the same clock (every request; n + 1 is its x-bench-seq). */
   asked: number[]
   answered: number[]

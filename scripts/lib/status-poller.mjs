@@ -12,7 +12,7 @@
  */
 import { Agent, createServer, request } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { schedstatOf, startThreadTimes } from './thread-times.mjs'
+import { hostStealMs, schedstatOf, startThreadTimes } from './thread-times.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './status-wire.mjs'
 
 /** One GET /status (numbered `seq`): its status code (-1: no answer). */
@@ -67,6 +67,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   while (readySince === undefined || performance.now() - readySince < 1000) {
     // (the server's main thread, read from here around each answer: the server does no extra work per request)
     const serverBefore = serverMain && schedstatOf(serverMain)
+    const stealBefore = hostStealMs()
     const t0 = monotonicMs()
     const status = await statusOnce(plan, agent, asked.length + 1)
     const t1 = monotonicMs()
@@ -77,7 +78,11 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     if (times.length === 0) onFirstAnswer()
     times.push(ms)
     if (status === 503) building.push(ms)
-    if (ms > 10) slow.push({ seq: asked.length, at: t0, ms, status, serverMain: spentBetween(serverBefore, serverMain && schedstatOf(serverMain)) })
+    if (ms > 10) {
+      const stealAfter = hostStealMs()
+      const stealMs = stealBefore === undefined || stealAfter === undefined ? undefined : stealAfter - stealBefore
+      slow.push({ seq: asked.length, at: t0, ms, status, serverMain: spentBetween(serverBefore, serverMain && schedstatOf(serverMain)), stealMs })
+    }
     codes[status] = (codes[status] ?? 0) + 1
     if (status === 200) readySince ??= performance.now()
     else readySince = undefined

@@ -22,6 +22,19 @@ export function schedstatOf(path) {
   }
 }
 
+/**
+ * The host's steal time so far, all vCPUs together, in ms (the 'cpu' line of /proc/stat, counted in 10 ms
+ * ticks): how long the VM's host kept its vCPUs from running. Undefined when it cannot be read (not Linux).
+ */
+export function hostStealMs() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').slice(0, 200).split('\n')[0].trim().split(/\s+/)
+    return cpu[0] === 'cpu' && cpu[8] !== undefined ? Number(cpu[8]) * 10 : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Every thread of `pids` now, by "pid/tid" (threads that ended are missing; an unreadable pid gives none). */
 function threadsNow(pids, names) {
   const out = new Map()

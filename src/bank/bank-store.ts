@@ -24,7 +24,7 @@ import { hashToWords, sharedUint32Array } from '../match/pdq-index.js'
 import { CHUNK_ITEMS, DecodedChunk, encodeChunk, encodePdqChunk, type ChunkItem } from './content-chunk.js'
 import type { BankPdqHolder } from './pdq-holder.js'
 import { Pacer } from '../match/steps.js'
-import type { BatchOp, KeyValueStore } from '../store/level-db.js'
+import { WHOLE_SCAN, type BatchOp, type KeyValueStore } from '../store/level-db.js'
 import {
   BANK_SIGNAL_TYPES, checkBankName, contentEnabled, isBankSignalType, MAX_DISABLE_UNTIL_TS, METADATA_KEYS, normaliseSignal,
   type BankConfig, type BankContent, type BankContentMetadata, type BankKind, type BankSignalType,
@@ -135,7 +135,7 @@ export class BankStore {
     const pacer = new Pacer()
     // Items with a key of their own first: they win over their chunk (an update, or empty: deleted).
     const ownKey = new Set<number>()
-    for await (const [key, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' })) {
+    for await (const [key, value] of kv.entries({ gte: ITEM, lt: ITEM + '\xff' }, WHOLE_SCAN)) {
       if (pacer.due()) await pacer.pause()
       const id = idOfKey(key, ITEM)
       if (id > maxId) maxId = id // (content of a bank that is gone still holds its id)
@@ -149,7 +149,7 @@ export class BankStore {
       hashToWords(parseHash256(content.signals.pdq), words, pending * 8)
       pending++
     }
-    for await (const [key, value] of kv.entries({ gte: CHUNK, lt: CHUNK + '\xff' })) {
+    for await (const [key, value] of kv.entries({ gte: CHUNK, lt: CHUNK + '\xff' }, WHOLE_SCAN)) {
       const first = idOfKey(key, CHUNK)
       const chunk = new DecodedChunk(value)
       if (first + chunk.count - 1 > maxId) maxId = first + chunk.count - 1
@@ -162,7 +162,7 @@ export class BankStore {
         chunk.packPdq(words, pending * 8)
         for (let i = 0; i < chunk.count; i++) ids[pending + i] = first + i
         pending += chunk.count
-        if (pacer.due()) await pacer.pause()
+        if (pacer.due(chunk.count)) await pacer.pause()
         continue
       }
       for (let i = 0; i < chunk.count; i++) {

@@ -25,7 +25,7 @@ import { AppendPlan, pdqColumn, type Counts, type Head } from './append-plan.js'
 import {
   COUNTS_KEY, parseSignalIndexKey, pdqColumnKey, pendingKey, prefixRange, proofKey, recordKey, revocationKey, rosterKey, seqKey,
 } from './keys.js'
-import { openLevel, type BatchOp, type KeyValueStore } from './level-db.js'
+import { WHOLE_SCAN, openLevel, type BatchOp, type KeyValueStore } from './level-db.js'
 import { decodeJson, decodeText, encodeJson } from './text.js'
 
 
@@ -326,7 +326,7 @@ export class ReplicaStore {
 
   /** Every record's PDQ column (keys.ts pdqColumnKey): all stored PDQ hashes when hasPdqColumns(). */
   async *pdqColumns(): AsyncIterable<Uint8Array> {
-    for await (const [, value] of this.db.entries(prefixRange('pdq!'))) yield value
+    for await (const [, value] of this.db.entries(prefixRange('pdq!'), WHOLE_SCAN)) yield value
   }
 
   async recordsCarrying(signalKey: string, options: AbortOptions = {}): Promise<{ id: string; index: number }[]> {

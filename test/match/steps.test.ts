@@ -30,6 +30,18 @@ describe('stepped loops share the event loop from their first step', () => {
     assert.equal(pacer.due(), true)
   })
 
+  it('a call that did many items\' work counts them: a bank chunk of 1,024 hashes makes the Pacer read the clock', async () => {
+    const pacer = new Pacer(5)
+    await pacer.pause()
+    assert.equal(pacer.due(1024), false, 'within its slice')
+    const until = performance.now() + 6
+    while (performance.now() < until) {
+      // (the slice runs out)
+    }
+    assert.equal(pacer.due(1024), true, 'one chunk after the slice ran out')
+    assert.equal(pacer.due(), false, 'the count starts again after a reading')
+  })
+
   it('after a pause, a Pacer runs its share of the slice before it is due again', async () => {
     const pacer = new Pacer(60_000)
     await pacer.pause()

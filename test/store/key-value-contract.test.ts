@@ -4,7 +4,7 @@
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { openLevel, type BatchOp, type KeyRange, type KeyValueStore } from '../../src/store/level-db.js'
+import { WHOLE_SCAN, openLevel, type BatchOp, type KeyRange, type KeyValueStore } from '../../src/store/level-db.js'
 import { MemoryKeyValueStore } from '../../src/store/memory-kv.js'
 import { prefixRange } from '../../src/store/keys.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -154,6 +154,23 @@ for (const [name, open] of implementations) {
         }
         assert.deepEqual(seen, ['a', 'aa'])
         assert.deepEqual(await collect(kv.keys({})), ['a', 'aa', 'ab', 'b'])
+      }))
+
+    it('a scan read ahead (WHOLE_SCAN) gives what a plain one gives, each value whole, in a snapshot', () =>
+      withKv(async (kv) => {
+        // values of 32 KB (a PDQ column) and more than WHOLE_SCAN's read-ahead in all, with their own bytes
+        const big = (i: number): Uint8Array => new Uint8Array(32_000 + i).fill(i)
+        await kv.batch(Array.from({ length: 40 }, (_, i) => ({ type: 'put' as const, key: `pdq!${String(i).padStart(3, '0')}`, value: big(i) })))
+        const ahead = kv.entries(prefixRange('pdq!'), WHOLE_SCAN)
+        await kv.batch([{ type: 'del', key: 'pdq!000' }])
+        const read = await collect(ahead)
+        assert.equal(read.length, 40)
+        read.forEach(([key, value], i) => {
+          assert.equal(key, `pdq!${String(i).padStart(3, '0')}`)
+          assert.equal(value.length, 32_000 + i)
+          assert.ok(value.every((b) => b === i), `value ${i} whole`)
+        })
+        assert.deepEqual((await collect(kv.entries(prefixRange('pdq!'), WHOLE_SCAN))).map(([key]) => key), (await collect(kv.entries(prefixRange('pdq!')))).map(([key]) => key))
       }))
 
     it('values are copies: changing bytes given or returned does not change the store', () =>

@@ -114,7 +114,7 @@ export class BankStore {
     try {
       await store.load(kv, pdq, storedNext, expected)
     } finally {
-      releaseWorker?.()
+      void releaseWorker?.()
     }
     return store
   }

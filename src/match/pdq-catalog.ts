@@ -107,10 +107,11 @@ export class PdqCatalog {
 
   /**
    * Starts the build worker now when a build of `expectedHashes` will run on one (a start-up's), and keeps
-   * it for every build until the returned function is called (see SpareBuildWorker).
+   * it for every build until the returned function is called (see SpareBuildWorker.hold: it resolves once
+   * the worker has ended, if that call ended it).
    */
-  holdBuildWorker(expectedHashes: number): () => void {
-    if (expectedHashes < this.workerBuildMin) return () => undefined
+  holdBuildWorker(expectedHashes: number): () => Promise<void> {
+    if (expectedHashes < this.workerBuildMin) return () => Promise.resolve()
     return this.spareWorker.hold()
   }
 

@@ -68,8 +68,12 @@ export class SpareBuildWorker {
   /** `priority`: this worker's, and that of any worker a build starts while this one is busy. */
   constructor(readonly priority: ThreadPriority) {}
 
-  /** Starts the worker unless it runs; call the returned function once the builds it was for are done. */
-  hold(): () => void {
+  /**
+   * Starts the worker unless it runs; call the returned function once the builds it was for are done. It
+   * resolves when the worker's thread has ended, if that release ended it (at once otherwise): see
+   * HashmeshNode's startParts, which waits for that before it starts the network.
+   */
+  hold(): () => Promise<void> {
     this.holds++
     if (!this.started) {
       this.started = startBuildWorker(this.priority)
@@ -77,10 +81,10 @@ export class SpareBuildWorker {
     }
     let released = false
     return () => {
-      if (released) return
+      if (released) return Promise.resolve()
       released = true
       this.holds--
-      this.endIfUnused()
+      return this.endIfUnused()
     }
   }
 
@@ -119,18 +123,20 @@ export class SpareBuildWorker {
   /** Gives back what take() gave; a worker that failed is ended. */
   giveBack(failed: boolean): void {
     this.busy = false
-    if (failed) this.end()
+    if (failed) void this.end()
     else this.started?.thread.unref()
-    this.endIfUnused()
+    void this.endIfUnused()
   }
 
-  private endIfUnused(): void {
-    if (this.holds === 0 && !this.busy) this.end()
+  private endIfUnused(): Promise<void> {
+    return this.holds === 0 && !this.busy ? this.end() : Promise.resolve()
   }
 
-  private end(): void {
-    if (this.started) void this.started.thread.terminate()
+  /** Ends the worker; resolves once its thread has ended (its heap freed: see startParts in node.ts). */
+  private end(): Promise<void> {
+    const started = this.started
     this.started = undefined
+    return started ? started.thread.terminate().then(() => undefined, () => undefined) : Promise.resolve()
   }
 }
 

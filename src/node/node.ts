@@ -90,7 +90,7 @@ export class HashmeshNode {
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
   private readonly services: AttachedService[] = []
   /** Ends prepareStart()'s hold on the index build worker (start() and stop() call it). */
-  private releaseBuildWorker: () => void = () => undefined
+  private releaseBuildWorker: () => Promise<void> = () => Promise.resolve()
   private buildWorkerHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
@@ -179,7 +179,7 @@ export class HashmeshNode {
       await this.startParts(options)
     } finally {
       this.startingNow = false
-      this.releaseBuildWorker()
+      void this.releaseBuildWorker()
     }
   }
 
@@ -213,6 +213,13 @@ export class HashmeshNode {
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
+    // The build worker ends now, and the network starts once its thread has: as it ends, the thread frees the
+    // build's arrays (some 250 MB at 2 M hashes, 85 munmaps, 46 ms), each munmap holding the process's address
+    // space lock, at the worker's idle priority. Ended as the network started, the main thread's own heap growth
+    // (mmap) waited for that lock in 1 restart of 10-25: /status answers of 17-28 ms, the main thread asleep in
+    // rwsem_down_write_slowpath (perf sched_switch stacks). (The banks' load may hold the worker longer: then
+    // it ends when that load is done.)
+    await this.releaseBuildWorker()
     this.startVerifier() // (started by prepareStart() already, before the API listened)
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
@@ -236,7 +243,7 @@ export class HashmeshNode {
   async stop(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
-    this.releaseBuildWorker()
+    void this.releaseBuildWorker()
     this.columnsDone.abort()
     for (const service of this.services) await service.stop()
     const network = this.network

@@ -69,15 +69,15 @@ export async function runStepsAsync<T>(steps: Steps<T>, sliceMs = SLICE_MS): Pro
   }
 }
 
+/** Items between two readings of the clock by a Pacer. */
+const PACER_CHECK_ITEMS = 64
+
 /**
  * For an async loop over many items (reading a store at start-up): `if (pacer.due()) await pacer.pause()`
  * lets the event loop turn once the loop has run `sliceMs` since the last turn. An iterator that serves
  * its entries from a buffer resolves them as microtasks, so the loop itself would never let timers or
  * sockets run in between.
  */
-/** Items between two readings of the clock by a Pacer. */
-const PACER_CHECK_ITEMS = 64
-
 export class Pacer {
   private deadline: number
   private work = 0

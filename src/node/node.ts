@@ -216,9 +216,9 @@ export class HashmeshNode {
     // The build worker ends now, and the network starts once its thread has: as it ends, the thread frees the
     // build's arrays (some 250 MB at 2 M hashes, 85 munmaps, 46 ms), each munmap holding the process's address
     // space lock, at the worker's idle priority. Ended as the network started, the main thread's own heap growth
-    // (mmap) waited for that lock in 1 restart of 10-25: /status answers of 17-28 ms, the main thread asleep in
-    // rwsem_down_write_slowpath (perf sched_switch stacks). (The banks' load may hold the worker longer: then
-    // it ends when that load is done.)
+    // (mmap) waited for that lock in some restarts (1 of 10 in a series): /status answers of 17-28 ms, the main
+    // thread asleep in rwsem_down_write_slowpath (perf sched_switch stacks; docs/hma.md). (The banks' load may
+    // hold the worker longer: then it ends when that load is done.)
     await this.releaseBuildWorker()
     this.startVerifier() // (started by prepareStart() already, before the API listened)
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)

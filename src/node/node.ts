@@ -94,10 +94,11 @@ export class HashmeshNode {
   private buildWorkerHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
-  /** The priority the index build worker could give itself (prepareStart; undefined: no worker for this store). */
-  private buildPriorityGot: BackgroundPriority | undefined
-  /** prepareStart()'s: its threads have loaded their modules. */
-  private prepared: Promise<void> = Promise.resolve()
+  /**
+   * prepareStart()'s: its threads have loaded their modules; with the priority the index build worker could
+   * give itself (undefined: no worker for this store).
+   */
+  private prepared: Promise<BackgroundPriority | undefined> = Promise.resolve(undefined)
   /** Set once start() has started the attached services (with its log). */
   private servicesLog: NodeLog | undefined
 
@@ -193,23 +194,24 @@ export class HashmeshNode {
    * threads have loaded their modules: run-node.ts listens after that, so their start does not take the CPUs
    * from the API's first answers (13-17 ms for the first /status while they loaded).
    */
-  prepareStart(): Promise<void> {
+  prepareStart(): Promise<BackgroundPriority | undefined> {
     if (this.state !== 'open' || this.buildWorkerHeld) return this.prepared
     this.buildWorkerHeld = true
     this.releaseBuildWorker = this.pdqCatalog.holdBuildWorker(this.store.getCounts().signals)
     this.startVerifier()
-    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(([priority]) => {
-      this.buildPriorityGot = priority
-    })
+    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(([priority]) => priority)
     return this.prepared
   }
 
   private async startParts(options: StartOptions): Promise<void> {
     const log = options.log ?? silentLog
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
-    if (this.config.match.indexBuildPriority === 'idle' && this.buildPriorityGot === 'nice') {
-      log('warn', 'index.build-priority', { msg: 'the match index is built at nice 15, not under SCHED_IDLE: util-linux\'s chrt could not set it (not installed?), and /status may answer more slowly meanwhile; install util-linux, or set match.indexBuildPriority to "low"' })
-    }
+    // (once the worker has said: a start() without prepareStart() first does not wait for it here)
+    void this.prepared.then((priority) => {
+      if (this.config.match.indexBuildPriority === 'idle' && priority === 'nice') {
+        log('warn', 'index.build-priority', { msg: 'the match index is built at nice 15, not under SCHED_IDLE: util-linux\'s chrt could not set it (not installed?), and /status may answer more slowly meanwhile; install util-linux, or set match.indexBuildPriority to "low"' })
+      }
+    })
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })

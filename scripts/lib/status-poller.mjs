@@ -4,39 +4,30 @@
  * compiles and collections), about a third of the 2-core machine the server it measures runs on.
  *
  * Run as a child process: takes {url, token, serverPid} by IPC, says 'up' after its first answer, asks GET /status
- * back to back on one keep-alive connection (1 ms apart) until the server has answered 200 for a second,
+ * back to back on one keep-alive connection (1 ms apart; status-client.mjs, which stamps each request just
+ * before writing it) until the server has answered 200 for a second,
  * and sends back the latencies, with when each answer over 10 ms was asked, and the CPU time of the server's
  * threads and its own meanwhile (thread-times.mjs; see StatusResult in status-poller.d.mts). Each request
  * carries its number (x-bench-seq), and the poller sends back when each was asked and answered, so that the
  * server's side can say when it began and finished each answer (bench-hma.ts).
  */
-import { Agent, createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import { pathToFileURL } from 'node:url'
+import { StatusClient } from './status-client.mjs'
 import { hostStealMs, schedstatOf, startThreadTimes } from './thread-times.mjs'
 import { SEQ_HEADER, monotonicMs, percentile } from './status-wire.mjs'
 
-/** One GET /status (numbered `seq`): its status code (-1: no answer). */
-function statusOnce(plan, agent, seq = 0) {
-  return new Promise((resolve) => {
-    const req = request(`${plan.url}/status`, { agent, headers: { authorization: `Bearer ${plan.token}`, [SEQ_HEADER]: String(seq) } }, (res) => {
-      res.resume()
-      res.once('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.once('error', () => resolve(-1))
-    req.end()
-  })
-}
-
 /**
  * One request to a server of this process's own, so that the first answer measured is not this client's
- * first request (its HTTP code compiled on first use, ~10 ms that the server had no part in).
+ * first request (its code compiled on first use, some ms that the server had no part in).
  */
 async function warmUpClient() {
   const server = createServer((_req, res) => res.end('ok'))
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  await statusOnce({ url: `http://127.0.0.1:${server.address().port}`, token: 'warm-up' }, agent)
-  agent.destroy()
+  const client = new StatusClient(`http://127.0.0.1:${server.address().port}`, 'warm-up', SEQ_HEADER)
+  for (let seq = 1; seq <= 3; seq++) await client.ask(seq)
+  client.close()
+  server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
 }
 
@@ -51,7 +42,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
   await warmUpClient()
   const serverMain = plan.serverPid === undefined ? undefined : `/proc/${plan.serverPid}/task/${plan.serverPid}`
   const threads = plan.serverPid === undefined ? undefined : startThreadTimes({ [plan.serverPid]: 'server', [process.pid]: 'poller' })
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const client = new StatusClient(plan.url, plan.token, SEQ_HEADER)
   const times = []
   /** The answers while the index is built (503 INDEX-NOT-LOADED); the 200s after it overlap the network's start. */
   const building = []
@@ -68,8 +59,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     // (the server's main thread, read from here around each answer: the server does no extra work per request)
     const serverBefore = serverMain && schedstatOf(serverMain)
     const stealBefore = hostStealMs()
-    const t0 = monotonicMs()
-    const status = await statusOnce(plan, agent, asked.length + 1)
+    const { status, askedAt: t0 } = await client.ask(asked.length + 1)
     const t1 = monotonicMs()
     const ms = t1 - t0
     asked.push(t0)
@@ -88,7 +78,7 @@ export async function pollStatus(plan, onFirstAnswer = () => undefined) {
     else readySince = undefined
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
-  agent.destroy()
+  client.close()
   const threadTimes = threads?.stop()
   const byValue = (a, b) => a - b
   times.sort(byValue)

@@ -289,13 +289,17 @@ async function main(): Promise<void> {
         const cpu = main ? `; the server's main thread meanwhile on a CPU ${main.runMs.toFixed(1)}, waiting for one ${main.waitMs.toFixed(1)}, neither ${(a.ms - main.runMs - main.waitMs).toFixed(1)}, put on a CPU ${main.slices} time(s)` : ''
         const steal = a.stealMs === undefined ? '' : `; host steal ${a.stealMs} ms`
         const parts = split ? `: server ${(split.wait + split.work).toFixed(1)} (waited ${split.wait.toFixed(1)}), poller ${split.poller.toFixed(1)}${cpu}${steal}` : `${cpu}${steal}`
-        return `+${((a.at - startedAt) / 1000).toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
+        const from = (a.at - startedAt) / 1000
+        return `${from >= 0 ? '+' : ''}${from.toFixed(2)} s ${a.ms.toFixed(1)} ms (${a.status}${parts})`
       })
       if (slow.length > 0) console.log(`/status answers over 10 ms, asked at (from node.start()): ${slow.join(', ')}`)
       const seqs = s.statuses.map((_, i) => i + 1)
       const serverAll = serverParts(seqs, s.asked, s.answered, served)
-      const serverBuilding = serverParts(seqs.filter((seq) => s.statuses[seq - 1] === 503), s.asked, s.answered, served)
-      console.log(`/status on the server's side (asked → answer written; the rest is the poller waiting for a CPU of its own): ${serverAll.length} answers, p99 ${percentile(serverAll, 99).toFixed(2)}, p99.9 ${percentile(serverAll, 99.9).toFixed(2)}, max ${(serverAll.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverAll.filter((ms) => ms > 10).length}; the 503 answers alone: max ${(serverBuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverBuilding.filter((ms) => ms > 10).length} of ${serverBuilding.length}`)
+      const building = seqs.filter((seq) => s.statuses[seq - 1] === 503)
+      const serverBuilding = serverParts(building, s.asked, s.answered, served)
+      // (the poller's first answers come before node.start() is called, while this process sets up its instruments)
+      const serverRebuilding = serverParts(building.filter((seq) => s.asked[seq - 1]! >= startedAt), s.asked, s.answered, served)
+      console.log(`/status on the server's side (asked → answer written; the rest is the poller waiting for a CPU of its own): ${serverAll.length} answers, p99 ${percentile(serverAll, 99).toFixed(2)}, p99.9 ${percentile(serverAll, 99.9).toFixed(2)}, max ${(serverAll.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverAll.filter((ms) => ms > 10).length}; the 503 answers alone: max ${(serverBuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverBuilding.filter((ms) => ms > 10).length} of ${serverBuilding.length}; those asked once node.start() was called: max ${(serverRebuilding.at(-1) ?? 0).toFixed(2)} ms, over 10 ms ${serverRebuilding.filter((ms) => ms > 10).length} of ${serverRebuilding.length}`)
 
       const fedPlanted = (await node.feedRecords(node.memberKey, 1, 10)).flatMap(({ record }) => (record.kind === 'signals' ? record.body.signals.slice(0, 100).map((x) => x.value!) : []))
       const plans: Record<'lookup' | 'match', LoadPlan> = {

@@ -43,9 +43,11 @@ export class StatusClient {
     })
   }
 
+  /** Ends the connection; an ask still waiting gets -1 (the dropped connection's own 'close' comes too late for it). */
   close() {
     this.socket?.destroy()
     this.socket = undefined
+    this.pending?.(-1)
   }
 
   /** @private */

@@ -75,3 +75,16 @@ test('a server that is not there is -1, not a hang', async () => {
   assert.equal((await client.ask(1)).status, -1)
   client.close()
 })
+
+test('close() while an ask waits ends that ask with -1', { timeout: 5000 }, async () => {
+  const server = await serve(() => undefined) // (never answers)
+  const client = new StatusClient(server.url, 't', SEQ_HEADER)
+  try {
+    const asked = client.ask(1)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    client.close()
+    assert.equal((await asked).status, -1)
+  } finally {
+    await server.close()
+  }
+})

@@ -62,7 +62,7 @@ export const ConfigSchema = Type.Object(
       /** Act on signals of a feed that forked (from the fork on); off: shown, flagged, never actionable. */
       actOnEquivocated: Type.Boolean(),
       /**
-       * The CPU priority of the thread that builds the match index at start (src/thread-priority.ts): "idle"
+       * The CPU priority of the process that builds the match index at start (src/thread-priority.ts): "idle"
        * (Linux's SCHED_IDLE: it runs only when no other thread wants the CPU; /status stays quick), "low" (nice
        * 15) or "normal" (its fair share: for a machine whose cores other programs keep busy).
        */

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
 
 let tsxApi: string | undefined
 
@@ -15,4 +16,16 @@ export function startModuleWorker(callerUrl: string, name: string, workerData?: 
   tsxApi ??= import.meta.resolve('tsx/esm/api')
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerModule)}) })`
   return new Worker(bootstrap, { eval: true, workerData })
+}
+
+let tsxLoader: string | undefined
+
+/**
+ * The arguments for `node` that run the module `<name>.js` beside `callerUrl` in a process of its own (compiled
+ * dist/), or `<name>.ts` under tsx's loader when running from source.
+ */
+export function moduleProcessArgs(callerUrl: string, name: string): string[] {
+  if (!callerUrl.endsWith('.ts')) return [fileURLToPath(new URL(`./${name}.js`, callerUrl))]
+  tsxLoader ??= import.meta.resolve('tsx')
+  return ['--import', tsxLoader, fileURLToPath(new URL(`./${name}.ts`, callerUrl))]
 }

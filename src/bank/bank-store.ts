@@ -110,18 +110,18 @@ export class BankStore {
     const storedNext = next ? parse<number>(next) : 1
     const expected = Math.min(OPEN_PRESIZE_MAX, Math.max(OPEN_PDQ_BATCH, storedNext - 1))
     store.room(expected)
-    const releaseWorker = pdq.holdBuildWorker?.(expected)
+    const releaseBuild = pdq.holdBuildProcess?.(expected)
     try {
       await store.load(kv, pdq, storedNext, expected)
     } finally {
-      void releaseWorker?.()
+      void releaseBuild?.()
     }
     return store
   }
 
   /** open()'s reading of the stored content, into this store's view and `pdq`. */
   private async load(kv: KeyValueStore, pdq: BankPdqHolder, storedNext: number, expected: number): Promise<void> {
-    // (shared: the catalog's build reads them where they are, on a worker thread)
+    // (shared: the mark of a start-up build, which runs in the catalog's build process)
     let ids = sharedUint32Array(expected)
     let words = sharedUint32Array(expected * 8)
     let pending = 0
@@ -190,7 +190,7 @@ export class BankStore {
     return this.items
   }
 
-  /** Resolves when no PDQ catalog build runs: a start-up build on a worker thread refuses exact lookups (holds). */
+  /** Resolves when no PDQ catalog build runs: a start-up build in the build process refuses exact lookups (holds). */
   pdqIdle(): Promise<void> {
     return this.pdq.idle()
   }

@@ -20,8 +20,8 @@ export interface BankPdqHolder {
   readonly preferredAddBatch: number
   /** Resolves when no build runs (searches and writes wait for it). */
   idle(): Promise<void>
-  /** Before an open of about `expectedHashes`: readies what its build will need until the returned function is called (PdqCatalog: its build worker). */
-  holdBuildWorker?(expectedHashes: number): () => Promise<void>
+  /** Before an open of about `expectedHashes`: readies what its build will need until the returned function is called (PdqCatalog: its build process). */
+  holdBuildProcess?(expectedHashes: number): () => Promise<void>
   /** At open: contentIds[i]'s hash is packed[i * 8 .. i * 8 + 8) (hashToWords). */
   addBankContentWordsAsync(contentIds: Uint32Array, packed: Uint32Array): Promise<void>
   /** Bank content added now; the caller waits for idle() first. */

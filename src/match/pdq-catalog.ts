@@ -20,10 +20,10 @@
  */
 import { copyHashWords, formatHash256, parseHash256, type Hash256 } from '../hash/hash256.js'
 import { ExactIndex, type ExactIndexState } from './exact-index.js'
-import { PdqIndex, hashToWords, stateBuffers, type PdqIndexState, type PdqMatch } from './pdq-index.js'
+import { PdqIndex, hashToWords, type PdqIndexState, type PdqMatch } from './pdq-index.js'
 import { STEP_ELEMENTS, rampedStep, runSteps, runStepsAsync, type Steps } from './steps.js'
 import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
-import { SpareBuildWorker, buildInWorker } from './pdq-worker-build.js'
+import { SpareBuildProcess, buildInProcess } from './pdq-build-process.js'
 
 export interface FrameRef { video: string; ms: number; quality: number }
 
@@ -39,15 +39,15 @@ export const WRITE_BEHIND_IDLE_MS = 500
 /** ...or this long after the first of them arrived (or at the next read, whichever comes first). */
 export const WRITE_BEHIND_MAX_AGE_MS = 5000
 /**
- * A build of at least this many packed hashes on a SharedArrayBuffer runs on a worker thread
- * (pdq-worker-build.ts): the start-up builds. Smaller ones, and a list import's batches, stay here.
+ * A build of at least this many packed hashes on a SharedArrayBuffer runs in a process of its own
+ * (pdq-build-process.ts): the start-up builds. Smaller ones, and a list import's batches, stay here.
  */
-export const WORKER_BUILD_MIN = 100_000
+export const PROCESS_BUILD_MIN = 100_000
 
 export interface PdqCatalogOptions {
-  /** Packed hashes from which a build runs on a worker thread (default WORKER_BUILD_MIN). */
-  workerBuildMin?: number
-  /** The build worker's CPU priority (thread-priority.ts; default `idle`). */
+  /** Packed hashes from which a build runs in the build process (default PROCESS_BUILD_MIN). */
+  processBuildMin?: number
+  /** The build process's CPU priority (thread-priority.ts; default `idle`). */
   buildPriority?: ThreadPriority
 }
 
@@ -95,29 +95,29 @@ export class PdqCatalog {
   private lastBufferedAt = 0
   /** True while addSignalsAsync runs: the write-behind buffer is not flushed meanwhile. */
   private building = false
-  private readonly workerBuildMin: number
-  private readonly spareWorker: SpareBuildWorker
-  /** True while the catalog is lent to a worker's build (lend). */
+  private readonly processBuildMin: number
+  private readonly spareProcess: SpareBuildProcess
+  /** True while the catalog is lent to the build process (lend). */
   private lent = false
 
   constructor(options: PdqCatalogOptions = {}) {
-    this.workerBuildMin = options.workerBuildMin ?? WORKER_BUILD_MIN
-    this.spareWorker = new SpareBuildWorker(options.buildPriority ?? 'idle')
+    this.processBuildMin = options.processBuildMin ?? PROCESS_BUILD_MIN
+    this.spareProcess = new SpareBuildProcess(options.buildPriority ?? 'idle')
   }
 
   /**
-   * Starts the build worker now when a build of `expectedHashes` will run on one (a start-up's), and keeps
-   * it for every build until the returned function is called (see SpareBuildWorker.hold: it resolves once
-   * the worker has ended, if that call ended it).
+   * Starts the build process now when a build of `expectedHashes` will run in one (a start-up's), and keeps
+   * it for every build until the returned function is called (see SpareBuildProcess.hold: it resolves once
+   * the process has ended, if that call ended it).
    */
-  holdBuildWorker(expectedHashes: number): () => Promise<void> {
-    if (expectedHashes < this.workerBuildMin) return () => Promise.resolve()
-    return this.spareWorker.hold()
+  holdBuildProcess(expectedHashes: number): () => Promise<void> {
+    if (expectedHashes < this.processBuildMin) return () => Promise.resolve()
+    return this.spareProcess.hold()
   }
 
-  /** Resolves once the build worker holdBuildWorker() started (if any) has loaded its modules: the priority it got. */
-  buildWorkerSettled(): Promise<BackgroundPriority | undefined> {
-    return this.spareWorker.settled()
+  /** Resolves once the build process holdBuildProcess() started (if any) has loaded its modules: the priority it got. */
+  buildProcessSettled(): Promise<BackgroundPriority | undefined> {
+    return this.spareProcess.settled()
   }
 
   get size(): number {
@@ -237,8 +237,8 @@ export class PdqCatalog {
   /**
    * addSignalsAsync for hashes already packed 8 words each (hashToWords), as the start-up rebuild collects
    * them: a million hex strings kept until the build were ~150 MB of long-lived heap, and every full GC
-   * of the rebuild walked them (pauses of 100 ms and more while /status waited). From workerBuildMin
-   * hashes on a SharedArrayBuffer (sharedUint32Array), the build runs on a worker thread (see buildJob).
+   * of the rebuild walked them (pauses of 100 ms and more while /status waited). From processBuildMin
+   * hashes on a SharedArrayBuffer (sharedUint32Array), the build runs in the build process (see buildJob).
    */
   addSignalWordsAsync(packed: Uint32Array, sliceMs?: number): Promise<void> {
     return this.stepped(() => this.buildJob({ kind: 'signals', packed }, sliceMs))
@@ -268,14 +268,14 @@ export class PdqCatalog {
   }
 
   /**
-   * A build of packed hashes: on a worker thread when it is large and its input is shared (a start-up
-   * build: the main thread then neither runs it nor collects its garbage, see pdq-worker-build.ts), else
+   * A build of packed hashes: in the build process when it is large and its input is shared (a start-up
+   * build: the main thread then neither runs it nor collects its garbage, see pdq-build-process.ts), else
    * here in steps. Both run jobSteps: the same catalog either way.
    */
   private async buildJob(job: CatalogBuildJob, sliceMs?: number): Promise<void> {
     const count = job.packed.length / 8
     const shared = job.packed.buffer instanceof SharedArrayBuffer && (job.kind === 'signals' || job.contentIds.buffer instanceof SharedArrayBuffer)
-    if (shared && count > 0 && count >= this.workerBuildMin && (await buildInWorker(this, job, catalogBuffers, this.spareWorker))) return
+    if (shared && count > 0 && count >= this.processBuildMin && (await buildInProcess(this, job, this.spareProcess))) return
     await runStepsAsync(this.jobSteps(job, STEP_ELEMENTS), sliceMs)
   }
 
@@ -315,10 +315,10 @@ export class PdqCatalog {
     if (n > 0) yield* this.index.addManySteps({ ids: ids.subarray(0, n), hashes: words.subarray(0, n * 8) }, step)
   }
 
-  // ---- a build on a worker thread (pdq-worker-build.ts) ----
+  // ---- a build in the build process (pdq-build-process.ts) ----
 
   /**
-   * Hands the catalog over as plain data for a build on a worker thread, until restore() gives it back.
+   * Hands the catalog over as plain data for a build in the build process, until restore() gives it back.
    * Meanwhile nothing may read it: searches throw (callers wait for idle()), and so do bankContentWith*;
    * writes wait as during any stepped build. The catalog keeps no reference to what it handed over.
    */
@@ -335,7 +335,7 @@ export class PdqCatalog {
     return state
   }
 
-  /** Takes back what lend() handed over, as the worker built it. */
+  /** Takes back what lend() handed over, as the build process built it (or unchanged, when it could not). */
   restore(state: PdqCatalogState): void {
     if (!this.lent) throw new Error('restore() without lend()')
     this.index.restore(state.index)
@@ -351,9 +351,9 @@ export class PdqCatalog {
     }
   }
 
-  /** A catalog made of a lent state (in the worker); it builds every job here (no worker of its own). */
+  /** A catalog made of a lent state (in the build process); it builds every job here (no build process of its own). */
   static fromState(state: PdqCatalogState): PdqCatalog {
-    const catalog = new PdqCatalog({ workerBuildMin: Infinity })
+    const catalog = new PdqCatalog({ processBuildMin: Infinity })
     catalog.index.adopt(state.index)
     catalog.adopt(state)
     return catalog
@@ -482,7 +482,7 @@ export class PdqCatalog {
   }
 
   private assertHere(): void {
-    if (this.lent) throw new Error('the PDQ catalog is being built on a worker thread: wait for idle()')
+    if (this.lent) throw new Error('the PDQ catalog is being built in its build process: wait for idle()')
   }
 
   private bankContentOf(entry: number): number[] {
@@ -631,14 +631,6 @@ export class PdqCatalog {
   memoryBytes(): number {
     return this.index.memoryBytes() + this.entries.memoryBytes() + this.isSignal.byteLength + this.bankFirst.byteLength + this.entryOfBank.byteLength
   }
-}
-
-/** The transfer list of a catalog state: every ArrayBuffer once (SharedArrayBuffers are shared, not moved). */
-export function catalogBuffers(state: PdqCatalogState): ArrayBuffer[] {
-  const { entries } = state
-  return stateBuffers(state.index, [
-    entries.valueWords, entries.slotIds, entries.byValue.buckets, entries.byId.buckets, state.isSignal, state.bankFirst, state.entryOfBank,
-  ])
 }
 
 function maxOf(values: Uint32Array, from: number, to: number): number {

@@ -48,7 +48,7 @@ export interface PdqIndexStats {
   tombstones: number
 }
 
-/** A PdqIndex as plain data (typed arrays and numbers): what a worker's build takes and gives back (see lend). */
+/** A PdqIndex as plain data (typed arrays and numbers): what the build process takes and gives back (see lend). */
 export interface PdqIndexState {
   storage: SlotStorage
   capacity: number
@@ -145,10 +145,9 @@ export class PdqIndex {
   }
 
   /**
-   * Hands the whole index over as plain data, for a build elsewhere (a worker thread: pdq-worker-build.ts),
+   * Hands the whole index over as plain data, for a build elsewhere (the build process: pdq-build-process.ts),
    * until restore() gives it back; meanwhile everything but `size` throws, as during addManyAsync. The index
-   * keeps no reference to the arrays it handed over (transferred ones are detached here; shared ones, from an earlier
-   * worker build, stay shared).
+   * keeps no reference to the arrays it handed over.
    */
   lend(): PdqIndexState {
     this.assertIdle()
@@ -169,7 +168,7 @@ export class PdqIndex {
     this.building = false
   }
 
-  /** Becomes the index of a lent state (in a worker): the arrays are adopted, not copied. */
+  /** Becomes the index of a lent state (in the build process): the arrays are adopted, not copied. */
   adopt(state: PdqIndexState): void {
     this.assertIdle()
     this.adoptState(state)
@@ -258,7 +257,7 @@ export class PdqIndex {
   }
 
   private assertIdle(): void {
-    if (this.building) throw new Error('the PDQ index is being built (addManyAsync, or lent to a worker): nothing may use it until that resolves')
+    if (this.building) throw new Error('the PDQ index is being built (addManyAsync, or lent to the build process): nothing may use it until that resolves')
   }
 
   /** In blocks: first load each id's home bucket (independent misses overlap), then append from cache. */
@@ -388,8 +387,9 @@ export function hashToWords(hash: Hash256, out: Uint32Array = new Uint32Array(WO
 
 /**
  * A Uint32Array on a SharedArrayBuffer: what a start-up build collects its packed hashes (and bank content
- * ids) into, so that a worker thread reads them where they are (PdqCatalog.addSignalWordsAsync). V8 does not
- * count shared memory as the isolate's external memory, so these large arrays drive no full collection.
+ * ids) into: the mark of a build that may run in the build process (PdqCatalog.addSignalWordsAsync; a caller
+ * that may reuse its input passes a plain array, built here). V8 does not count shared memory as the isolate's
+ * external memory, so these large arrays drive no full collection.
  */
 export function sharedUint32Array(length: number): Uint32Array {
   return new Uint32Array(new SharedArrayBuffer(length * 4))
@@ -406,18 +406,6 @@ export function wordsToHash(words: Uint32Array, base = 0): Hash256 {
     hash[w * 4 + 3] = word
   }
   return hash
-}
-
-/**
- * The ArrayBuffers a state's typed arrays live on, each once: the transfer list that moves a state between
- * threads without copying it (SharedArrayBuffers are shared, not transferred, and are left out).
- */
-export function stateBuffers(state: PdqIndexState, more: ArrayBufferView[] = []): ArrayBuffer[] {
-  const views: (ArrayBufferView | null)[] = [state.storage.hashWords, state.storage.slotIds, state.storage.removed, state.slotById.buckets, ...more]
-  for (const parts of [state.main, state.delta]) if (parts) views.push(...parts.heads, ...parts.runs, ...parts.occupied)
-  const buffers = new Set<ArrayBuffer>()
-  for (const view of views) if (view && view.buffer instanceof ArrayBuffer) buffers.add(view.buffer)
-  return [...buffers]
 }
 
 function allocateStorage(capacity: number): SlotStorage {

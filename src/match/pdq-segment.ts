@@ -56,8 +56,8 @@ export interface ChunkLayout {
 }
 
 /**
- * A segment as plain data (numbers and typed arrays), to move between threads: a worker builds the
- * segments of a start-up index (pdq-build-worker.ts) and hands their tables back on shared memory.
+ * A segment as plain data (numbers and typed arrays), to move between processes: the build process builds
+ * the segments of a start-up index (pdq-build-child.ts) and hands their tables back (read onto shared memory).
  */
 export interface SegmentParts {
   lo: number
@@ -89,8 +89,8 @@ export class PdqSegment {
 
   /** The segment as it was built from these parts (toParts); the tables are adopted, not copied. */
   static fromParts(parts: SegmentParts): PdqSegment {
-    // Made again here, not taken as another thread's clone gave them: a cloned object or array has other
-    // hidden classes and element kinds than this thread's, and the search loops that read them slowed down.
+    // Made again here, not taken as deserialized: a cloned object or array has other hidden classes and element
+    // kinds than this thread's own, and the search loops that read them slowed down (seen with a worker's clones).
     const layout = parts.layout && { widths: Array.from(parts.layout.widths, Number), bitOffsets: Array.from(parts.layout.bitOffsets, Number) }
     return new PdqSegment(parts.lo, parts.hi, parts.entries, layout, Array.from(parts.heads), Array.from(parts.runs), Array.from(parts.occupied))
   }

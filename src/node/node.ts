@@ -89,14 +89,14 @@ export class HashmeshNode {
   private readonly ownRecordListeners: Array<(records: VerifiedRecord[]) => void> = []
   private readonly rosterListeners: Array<(roster: Uint8Array) => void> = []
   private readonly services: AttachedService[] = []
-  /** Ends prepareStart()'s hold on the index build worker (start() and stop() call it). */
-  private releaseBuildWorker: () => Promise<void> = () => Promise.resolve()
-  private buildWorkerHeld = false
+  /** Ends prepareStart()'s hold on the index build process (start() and stop() call it). */
+  private releaseBuildProcess: () => Promise<void> = () => Promise.resolve()
+  private buildProcessHeld = false
   /** Stops completePdqColumns (see startParts) when the node stops. */
   private readonly columnsDone = new AbortController()
   /**
-   * prepareStart()'s: its threads have loaded their modules; with the priority the index build worker could
-   * give itself (undefined: no worker for this store).
+   * prepareStart()'s: its threads and process have loaded their modules; with the priority the index build
+   * process could give itself (undefined: none for this store).
    */
   private prepared: Promise<BackgroundPriority | undefined> = Promise.resolve(undefined)
   /** Set once start() has started the attached services (with its log). */
@@ -180,33 +180,33 @@ export class HashmeshNode {
       await this.startParts(options)
     } finally {
       this.startingNow = false
-      void this.releaseBuildWorker()
+      void this.releaseBuildProcess()
     }
   }
 
   /**
-   * What start() will need, readied before the API listens (run-node.ts): the thread that builds the match
-   * index from a large store (match/pdq-worker-build.ts), kept until start() ends, and the signature
-   * verifier's threads. Started in the middle of the start-up, the build worker's thread and modules took
-   * the main thread's core for 15-40 ms while /status waited; started at the end of the rebuild, the
-   * verifier's threads (with the build worker ending and the network starting) held /status up 12-20 ms just
+   * What start() will need, readied before the API listens (run-node.ts): the process that builds the match
+   * index from a large store (match/pdq-build-process.ts), kept until start() ends, and the signature
+   * verifier's threads. Started in the middle of the start-up, the build's worker thread and modules took
+   * the main thread's core for 15-40 ms while /status waited (when the build ran on a thread); started at the end of the rebuild, the
+   * verifier's threads (with the build's thread ending and the network starting) held /status up 12-20 ms just
    * as it turned 200 (bench-hma, 2 M hashes; 10.6-12.9 ms at most once started here). Resolves when those
    * threads have loaded their modules: run-node.ts listens after that, so their start does not take the CPUs
    * from the API's first answers (13-17 ms for the first /status while they loaded).
    */
   prepareStart(): Promise<BackgroundPriority | undefined> {
-    if (this.state !== 'open' || this.buildWorkerHeld) return this.prepared
-    this.buildWorkerHeld = true
-    this.releaseBuildWorker = this.pdqCatalog.holdBuildWorker(this.store.getCounts().signals)
+    if (this.state !== 'open' || this.buildProcessHeld) return this.prepared
+    this.buildProcessHeld = true
+    this.releaseBuildProcess = this.pdqCatalog.holdBuildProcess(this.store.getCounts().signals)
     this.startVerifier()
-    this.prepared = Promise.all([this.pdqCatalog.buildWorkerSettled(), this.verifier!.settled()]).then(([priority]) => priority)
+    this.prepared = Promise.all([this.pdqCatalog.buildProcessSettled(), this.verifier!.settled()]).then(([priority]) => priority)
     return this.prepared
   }
 
   private async startParts(options: StartOptions): Promise<void> {
     const log = options.log ?? silentLog
     logLocalControls(this.localControls, log, (key) => this.memberName(key))
-    // (once the worker has said: a start() without prepareStart() first does not wait for it here)
+    // (once the build process has said: a start() without prepareStart() first does not wait for it here)
     void this.prepared.then((priority) => {
       if (this.config.match.indexBuildPriority === 'idle' && priority === 'nice') {
         log('warn', 'index.build-priority', { msg: 'the match index is built at nice 15, not under SCHED_IDLE: util-linux\'s chrt could not set it (not installed?), and /status may answer more slowly meanwhile; install util-linux, or set match.indexBuildPriority to "low"' })
@@ -215,13 +215,12 @@ export class HashmeshNode {
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })
-    // The build worker ends now, and the network starts once its thread has: as it ends, the thread frees the
-    // build's arrays (some 250 MB at 2 M hashes, 85 munmaps, 46 ms), each munmap holding the process's address
-    // space lock, at the worker's idle priority. Ended as the network started, the main thread's own heap growth
-    // (mmap) waited for that lock in some restarts (1 of 10 in a series): /status answers of 17-28 ms, the main
-    // thread asleep in rwsem_down_write_slowpath (perf sched_switch stacks; docs/hma.md). (The banks' load may
-    // hold the worker longer: then it ends when that load is done.)
-    await this.releaseBuildWorker()
+    // The build process ends now, and the network starts once it has. (When the build ran on a worker thread,
+    // the thread freed the build's arrays as it ended, each munmap holding this process's address space lock at
+    // the thread's idle priority, and the main thread's own heap growth waited for that lock: /status answers of
+    // 17-28 ms. A process of its own frees its memory in its own address space; the wait stays, a few ms.) (The
+    // banks' load may hold the process longer: then it ends when that load is done.)
+    await this.releaseBuildProcess()
     this.startVerifier() // (started by prepareStart() already, before the API listened)
     this.network = await startNetwork(this.wiringParts(), log, options.traceRecords ?? false)
     this.servicesLog = log
@@ -245,7 +244,7 @@ export class HashmeshNode {
   async stop(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
-    void this.releaseBuildWorker()
+    void this.releaseBuildProcess()
     this.columnsDone.abort()
     for (const service of this.services) await service.stop()
     const network = this.network

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
-import { describe, it } from 'node:test'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
 import { isHashmeshError } from '../../src/errors.js'
 import { ExactIndex } from '../../src/match/exact-index.js'
-import { PdqCatalog, catalogBuffers } from '../../src/match/pdq-catalog.js'
-import { PdqIndex, hashToWords, sharedUint32Array, stateBuffers, wordsToHash } from '../../src/match/pdq-index.js'
-import { SpareBuildWorker, buildInWorker } from '../../src/match/pdq-worker-build.js'
+import { SpareBuildProcess, buildInProcess } from '../../src/match/pdq-build-process.js'
+import { PdqCatalog } from '../../src/match/pdq-catalog.js'
+import { PdqIndex, hashToWords, sharedUint32Array, wordsToHash } from '../../src/match/pdq-index.js'
 import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
+import { readStateFile, writeStateFile } from '../../src/match/state-file.js'
 import { runSteps } from '../../src/match/steps.js'
 
 /** How many different hashes the packed arrays hold together. */
@@ -195,14 +199,16 @@ describe('PdqCatalog.addSignalsAsync and the exact index growing in steps', () =
   })
 })
 
-describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
+describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hashmesh-build-test-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
   const shared = (words: Uint32Array): Uint32Array => {
     const out = sharedUint32Array(words.length)
     out.set(words)
     return out
   }
 
-  it('a PdqIndex lent and given back (moved as a worker would get it) answers as before, and refuses use meanwhile', () => {
+  it('a PdqIndex lent and given back (through a state file, as the build process gets it) answers as before, and refuses use meanwhile', async () => {
     const words = randomWords(20_000)
     const index = new PdqIndex()
     index.addMany({ ids: ids(20_000), hashes: words })
@@ -216,8 +222,9 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     assert.throws(() => index.has(7), /being built/)
     assert.throws(() => index.hashOf(7), /being built/)
     assert.equal(index.size, 20_000 - 1500 + 700, 'the size from before')
-    const moved = structuredClone(state, { transfer: stateBuffers(state) })
-    assert.equal(state.storage.hashWords.length, 0, 'transferred, not copied')
+    await writeStateFile(join(dir, 'index'), state)
+    const moved = await readStateFile<typeof state>(join(dir, 'index'))
+    assert.ok(moved.storage.hashWords.buffer instanceof SharedArrayBuffer, 'read onto shared memory')
     index.restore(moved)
     assert.deepEqual(index.stats(), stats)
     assert.deepEqual(results(index, qs, 31), before)
@@ -235,7 +242,7 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     const late = Array.from({ length: 3 }, () => Buffer.from(randomBytes(32)).toString('hex'))
     const hex = (i: number): string => Buffer.from(wordsToHash(fed, i * WORDS_PER_HASH)).toString('hex')
     const build = async (catalog: PdqCatalog): Promise<void> => {
-      catalog.addSignals([hex(29_999), late[0]!]) // not empty before: the worker gets a catalog to grow
+      catalog.addSignals([hex(29_999), late[0]!]) // not empty before: the build process gets a catalog to grow
       const signals = catalog.addSignalWordsAsync(shared(fed), 0)
       const banks = catalog.addBankContentWordsAsync(shared(contentIds), shared(bank), 0)
       catalog.addSignal(late[1]!) // buffered until the builds are done
@@ -246,42 +253,42 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
       catalog.removeBankContent(3)
       catalog.addBankContentWords(Uint32Array.of(30_000), hashToWords(Buffer.from(late[1]!, 'hex')))
     }
-    const here = new PdqCatalog({ workerBuildMin: Infinity })
-    const worker = new PdqCatalog({ workerBuildMin: 1 })
+    const here = new PdqCatalog({ processBuildMin: Infinity })
+    const elsewhere = new PdqCatalog({ processBuildMin: 1 })
     await build(here)
     let lent = false
-    const building = build(worker)
+    const building = build(elsewhere)
     while (!lent) {
       try {
-        worker.bankContentWith(new Uint8Array(32))
+        elsewhere.bankContentWith(new Uint8Array(32))
       } catch (err) {
-        lent = /being built on a worker thread/.test(String(err))
+        lent = /being built in its build process/.test(String(err))
       }
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
-    assert.throws(() => worker.search(new Uint8Array(32), 31), /being built/)
+    assert.throws(() => elsewhere.search(new Uint8Array(32), 31), /being built/)
     await building
-    assert.equal(worker.size, here.size)
-    assert.equal(worker.bankSize, here.bankSize)
-    assert.equal(worker.memoryBytes(), here.memoryBytes())
+    assert.equal(elsewhere.size, here.size)
+    assert.equal(elsewhere.bankSize, here.bankSize)
+    assert.equal(elsewhere.memoryBytes(), here.memoryBytes())
     const all = new Uint32Array(fed.length + bank.length)
     all.set(fed)
     all.set(bank, fed.length)
     let hits = 0
     for (const q of [...queries(all, 300), ...late.map((h) => Buffer.from(h, 'hex'))]) {
       const expected = here.search(q, 31)
-      assert.deepEqual(worker.search(q, 31), expected)
+      assert.deepEqual(elsewhere.search(q, 31), expected)
       hits += expected.length
     }
     assert.ok(hits > 200, `the queries find something (${hits})`)
-    assert.deepEqual(worker.search(wordsToHash(fed, WORDS_PER_HASH), 0).map((m) => [m.isSignal, m.bank]), [[false, [2]]])
-    assert.deepEqual(worker.search(wordsToHash(fed, 600 * WORDS_PER_HASH), 0), [])
-    assert.deepEqual(worker.search(Buffer.from(late[2]!, 'hex'), 0).map((m) => m.frames), [[{ video: 'v1', ms: 40, quality: 90 }]])
-    assert.deepEqual(worker.bankContentWith(wordsToHash(bank, 19_999 * WORDS_PER_HASH)), [7])
-    assert.deepEqual(worker.bankContentWith(Buffer.from(late[1]!, 'hex')), [30_000])
+    assert.deepEqual(elsewhere.search(wordsToHash(fed, WORDS_PER_HASH), 0).map((m) => [m.isSignal, m.bank]), [[false, [2]]])
+    assert.deepEqual(elsewhere.search(wordsToHash(fed, 600 * WORDS_PER_HASH), 0), [])
+    assert.deepEqual(elsewhere.search(Buffer.from(late[2]!, 'hex'), 0).map((m) => m.frames), [[{ video: 'v1', ms: 40, quality: 90 }]])
+    assert.deepEqual(elsewhere.bankContentWith(wordsToHash(bank, 19_999 * WORDS_PER_HASH)), [7])
+    assert.deepEqual(elsewhere.bankContentWith(Buffer.from(late[1]!, 'hex')), [30_000])
   })
 
-  it('refuses states that do not fit, and reports a build that fails in the worker', async () => {
+  it('refuses states that do not fit, and reports a build that fails in the build process, the state given back', async () => {
     const index = new PdqIndex()
     const state = index.toState()
     assert.throws(() => new PdqIndex().adopt({ ...state, capacity: state.capacity + 1 }), RangeError)
@@ -292,83 +299,135 @@ describe('PDQ catalog builds on a worker thread (pdq-worker-build.ts)', () => {
     assert.throws(() => catalog.restore(catalog.toState()), /without lend/)
     const lent = catalog.lend()
     assert.throws(() => catalog.lend(), /lent already/)
-    assert.throws(() => catalog.bankContentWith(new Uint8Array(32)), /being built on a worker thread/)
+    assert.throws(() => catalog.bankContentWith(new Uint8Array(32)), /being built in its build process/)
     catalog.restore(lent)
     assert.deepEqual(catalog.bankContentWith(new Uint8Array(32)), [])
-    // a state the worker cannot take: its error comes back as INTERNAL
-    const broken = { lend: () => ({ nonsense: true }), restore: () => assert.fail('nothing to restore') }
-    await assert.rejects(buildInWorker(broken, { kind: 'signals', packed: sharedUint32Array(8) }, () => [], new SpareBuildWorker('normal')), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its worker/.test(err.message))
+    // a state the build process cannot take: its error comes back as INTERNAL, and the lender gets its state back
+    const nonsense = { nonsense: true }
+    const restored: unknown[] = []
+    const broken = { lend: () => nonsense, restore: (state: unknown) => void restored.push(state) }
+    await assert.rejects(buildInProcess(broken, { kind: 'signals', packed: sharedUint32Array(8) }, new SpareBuildProcess('normal')), (err) => isHashmeshError(err, 'INTERNAL') && /failed in its build process/.test(err.message))
+    assert.deepEqual(restored, [nonsense])
+    assert.equal(restored[0], nonsense, 'the very state it lent')
   })
 
-  it('a held spare worker runs every build until released, then ends; without a hold each build has its own', async () => {
-    const spare = new SpareBuildWorker('idle')
-    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+  it('a held spare process runs every build until released, then ends; without a hold each build has its own', async () => {
+    const spare = new SpareBuildProcess('idle')
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
     const job = (words: Uint32Array) => ({ kind: 'signals' as const, packed: shared(words) })
-    await spare.settled() // (no worker yet: at once)
+    await spare.settled() // (no process yet: at once)
     const release = spare.hold()
-    const thread = spare.threadId
-    assert.equal(typeof thread, 'number')
-    await spare.settled() // the worker has loaded its modules (node.prepareStart waits for this before the API listens)
-    assert.equal(spare.threadId, thread)
+    const pid = spare.pid
+    assert.equal(typeof pid, 'number')
+    await spare.settled() // the process has loaded its modules (node.prepareStart waits for this before the API listens)
+    assert.equal(spare.pid, pid)
     spare.hold()() // a second hold, released at once: the first still holds it
     const first = randomWords(20_000)
-    assert.equal(await buildInWorker(catalog, job(first), catalogBuffers, spare), true)
-    assert.equal(spare.threadId, thread)
-    // the worker's large arrays come back on shared memory (no external-memory collection on adopting them)
+    assert.equal(await buildInProcess(catalog, job(first), spare), true)
+    assert.equal(spare.pid, pid)
+    // the large arrays come back on shared memory (no external-memory collection on adopting them)
     const { index, entries } = catalog.toState()
     for (const big of [index.storage.hashWords, index.slotById.buckets, entries.valueWords, entries.byValue.buckets]) assert.ok(big.buffer instanceof SharedArrayBuffer)
-    const mainBuilt = new PdqCatalog({ workerBuildMin: Infinity })
+    const mainBuilt = new PdqCatalog({ processBuildMin: Infinity })
     await mainBuilt.addSignalWordsAsync(shared(first), 0)
     assert.equal(mainBuilt.toState().index.storage.hashWords.buffer instanceof SharedArrayBuffer, false)
     const more = randomWords(200)
-    const second = buildInWorker(catalog, job(more), catalogBuffers, spare)
+    const second = buildInProcess(catalog, job(more), spare)
     assert.equal(spare.take(), undefined) // the build has it
     assert.equal(await second, true)
-    assert.equal(spare.threadId, thread)
+    assert.equal(spare.pid, pid)
     assert.equal(catalog.size, distinctHashes(first, more)) // (randomWords' near-duplicates can repeat a hash)
     assert.equal(catalog.search(wordsToHash(first, 7 * WORDS_PER_HASH), 0).length, 1)
-    release()
-    release() // (twice: no effect)
-    assert.equal(spare.threadId, undefined)
+    await release()
+    await release() // (twice: no effect)
+    assert.equal(spare.pid, undefined)
+    assert.throws(() => process.kill(pid!, 0), /ESRCH/, 'the process has exited when its release resolves')
     const last = randomWords(100)
-    assert.equal(await buildInWorker(catalog, job(last), catalogBuffers, spare), true) // a worker of its own
-    assert.equal(spare.threadId, undefined)
+    assert.equal(await buildInProcess(catalog, job(last), spare), true) // a process of its own
+    assert.equal(spare.pid, undefined)
     assert.equal(catalog.size, distinctHashes(first, more, last))
     // the catalog holds one when a build of that size is to come, and not for a small one
-    const node = new PdqCatalog({ workerBuildMin: 1000 })
-    node.holdBuildWorker(999)()
-    const held = node.holdBuildWorker(1000)
+    const node = new PdqCatalog({ processBuildMin: 1000 })
+    node.holdBuildProcess(999)()
+    const held = node.holdBuildProcess(1000)
     const thousand = randomWords(1000)
     await node.addSignalWordsAsync(shared(thousand), 0)
     assert.equal(node.size, distinctHashes(thousand))
     held()
   })
 
-  it('a spare worker that died while idle is not given a build: the build runs on a worker of its own', { timeout: 60_000 }, async () => {
-    const spare = new SpareBuildWorker('idle')
+  it('a spare process that died while idle is not given a build: the build runs in a process of its own', { timeout: 60_000 }, async () => {
+    const spare = new SpareBuildProcess('idle')
     const release = spare.hold()
-    const worker = spare.take()!
-    await worker.ready
-    await worker.thread.terminate() // (as a thread that crashed between builds)
+    const started = spare.take()!
+    await started.ready
+    started.child.kill('SIGKILL') // (as a process that crashed between builds)
+    await started.exited
     spare.giveBack(false)
-    assert.equal(spare.threadId, undefined)
-    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+    assert.equal(spare.pid, undefined)
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
     const words = randomWords(500)
-    assert.equal(await buildInWorker(catalog, { kind: 'signals', packed: shared(words) }, catalogBuffers, spare), true)
+    assert.equal(await buildInProcess(catalog, { kind: 'signals', packed: shared(words) }, spare), true)
     assert.equal(catalog.size, distinctHashes(words))
-    release()
+    await release()
+  })
+
+  it('a build process killed during a build: the catalog gets its state back and builds on the main thread', { timeout: 120_000 }, async () => {
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
+    const before = randomWords(1000)
+    await catalog.addSignalWordsAsync(shared(before), 0) // (in a process of its own: the catalog is not empty when lent)
+    const release = catalog.holdBuildProcess(1)
+    await catalog.buildProcessSettled()
+    const warnings: string[] = []
+    const onWarning = (warning: Error): number => warnings.push(warning.message)
+    process.on('warning', onWarning)
+    try {
+      const words = randomWords(300_000)
+      const building = catalog.addSignalWordsAsync(shared(words), 0)
+      let killed = false
+      while (!killed) {
+        try {
+          catalog.bankContentWith(new Uint8Array(32))
+        } catch {
+          // lent: the build process has it
+          const pid = readdirSync('/proc').map(Number).find((p) => p > 0 && p !== process.pid && isBuildChild(p))
+          if (pid !== undefined) (process.kill(pid, 'SIGKILL'), (killed = true))
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      await building
+      await new Promise((resolve) => setImmediate(resolve)) // ('warning' is emitted on the next tick)
+      assert.ok(warnings.some((w) => /build process failed, building on the main thread: the build process exited \(SIGKILL\)/.test(w)), warnings.join('; '))
+      assert.equal(catalog.size, distinctHashes(before, words))
+      assert.equal(catalog.search(wordsToHash(before, 5 * WORDS_PER_HASH), 0).length, 1, 'what it held before it was lent')
+      assert.equal(catalog.search(wordsToHash(words, 299_998 * WORDS_PER_HASH), 0).length, 1)
+    } finally {
+      process.off('warning', onWarning)
+      await release()
+    }
   })
 
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {
     const words = randomWords(5000)
-    const catalog = new PdqCatalog({ workerBuildMin: 1 })
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
     let done = false
     const building = catalog.addBankContentWordsAsync(Uint32Array.from({ length: 5000 }, (_, i) => i + 1), words, 0).then(() => (done = true))
     for (let reads = 0; !done; reads++) {
-      catalog.bankContentWith(new Uint8Array(32)) // (a worker's build would refuse this)
+      catalog.bankContentWith(new Uint8Array(32)) // (a build in the build process would refuse this)
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
     await building
     assert.deepEqual(catalog.bankContentWith(wordsToHash(words, 8 * WORDS_PER_HASH)), [9])
   })
 })
+
+/** Whether process `pid` is a PDQ build process that this test's process started. */
+function isBuildChild(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pdq-build-child')
+  } catch {
+    return false
+  }
+}

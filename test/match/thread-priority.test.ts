@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { platform } from 'node:os'
 import { describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
-import { SpareBuildWorker } from '../../src/match/pdq-worker-build.js'
+import { SpareBuildProcess } from '../../src/match/pdq-build-process.js'
 import { BACKGROUND_NICE, type BackgroundPriority, type ThreadPriority } from '../../src/thread-priority.js'
 
 const linux = platform() === 'linux'
@@ -13,9 +13,9 @@ const SCHED_IDLE = 5
 /** This machine can put a thread under SCHED_IDLE with chrt (installed, and the kernel lets it): `true` run so. */
 const idleWorks = spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0
 
-/** A thread of this process: its scheduling policy and nice value (/proc/<pid>/task/<tid>/stat, fields 41 and 19). */
-function scheduling(tid: number): { policy: number; nice: number } {
-  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+/** A thread of this process (or of `pid`): its scheduling policy and nice value (/proc/<pid>/task/<tid>/stat, fields 41 and 19). */
+function scheduling(tid: number, pid: number | 'self' = 'self'): { policy: number; nice: number } {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // (from field 3 on: the name may hold spaces)
   return { nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) }
 }
@@ -75,36 +75,35 @@ describe('a background thread\'s priority (thread-priority.ts)', { skip: !linux 
     }
   })
 
-  it('the PDQ index build worker takes the priority it is given (config match.indexBuildPriority)', async () => {
-    // (this process's threads that run below its main thread: the build worker's, while it runs)
-    const schedulingIfAlive = (tid: number) => {
+  it('the PDQ index build process takes the priority it is given, on all its threads (config match.indexBuildPriority)', async () => {
+    // (the build process's threads: each thread's policy and nice value, while it runs)
+    const threadsOf = (pid: number) => readdirSync(`/proc/${pid}/task`).map(Number).flatMap((tid) => {
       try {
-        return [scheduling(tid)]
+        return [scheduling(tid, pid)]
       } catch {
         return [] // (the thread ended between the listing and the read)
       }
-    }
-    const background = () => readdirSync('/proc/self/task').map(Number).flatMap(schedulingIfAlive).filter(({ policy, nice }) => policy === SCHED_IDLE || nice > processNice)
-    const lowered = { policy: SCHED_OTHER, nice: BACKGROUND_NICE }
-    const cases = [
-      ['idle', idleWorks ? [{ policy: SCHED_IDLE, nice: backgroundNice }] : processNice < BACKGROUND_NICE ? [lowered] : []],
-      ['low', processNice < BACKGROUND_NICE ? [lowered] : []],
-      ['normal', []],
-    ] as const
+    })
+    const lowered = { policy: SCHED_OTHER, nice: backgroundNice }
+    const expected = { idle: idleWorks ? { policy: SCHED_IDLE, nice: backgroundNice } : lowered, low: lowered, normal: scheduling(process.pid) }
     const got = { idle: idleWorks ? 'idle' : 'nice', low: 'nice', normal: 'unchanged' } as const
-    for (const [priority, expected] of cases) {
-      const spare = new SpareBuildWorker(priority)
+    for (const priority of ['idle', 'low', 'normal'] as const) {
+      const spare = new SpareBuildProcess(priority)
       const release = spare.hold()
+      const pid = spare.pid!
       try {
         // (its modules load after it has lowered its priority; it says how far it got, which the node logs)
         assert.equal(await spare.settled(), got[priority], priority)
-        assert.deepEqual(background(), expected, priority)
+        const threads = threadsOf(pid)
+        assert.ok(threads.length >= 5, `${priority}: node's threads (${threads.length})`)
+        for (const thread of threads) assert.deepEqual(thread, expected[priority], priority)
+        assert.deepEqual(scheduling(process.pid), expected.normal, 'this process keeps its priority')
       } finally {
-        // (the release that ends the worker resolves once its thread has ended: the node starts its network then)
+        // (the release that ends the process resolves once it has exited: the node starts its network then)
         await release()
       }
-      assert.deepEqual(background(), [], `${priority}: the worker's thread has ended when its release resolves`)
-      assert.equal(spare.threadId, undefined)
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `${priority}: the process has exited when its release resolves`)
+      assert.equal(spare.pid, undefined)
     }
   })
 })

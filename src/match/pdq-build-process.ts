@@ -1,0 +1,262 @@
+/**
+ * A start-up build of the PDQ catalog in a process of its own (issue 14: /status within 10 ms while the index
+ * is rebuilt). On the main thread the stepped build yielded every 3 ms, but it allocated ~1 GB of typed arrays
+ * at a million hashes and V8 stopped the event loop for full collections. On a worker thread (until
+ * 2026-12-01) the main thread neither ran the build nor collected its garbage, but the two threads still
+ * shared the process: V8's background threads, which ran the worker's collections and compiles at the normal
+ * priority (1.2-1.7 s of CPU per 2 M-hash start, on the cores the main thread and the HTTP clients needed),
+ * and locks inside node, V8 and glibc (the platform's task queue, the threadpool's queue, malloc's arenas, the
+ * address space), which the build, under SCHED_IDLE, could hold while a busier thread kept it off its CPU:
+ * the main thread then waited on the lock (one trace: 23 ms in TaskQueue::Push). In a process of its own the
+ * build has its own threads, all at its background priority, its own locks and its own memory, returned whole
+ * when it ends.
+ *
+ * The catalog is lent (pdq-catalog.ts: it refuses reads meanwhile), written with the job to a file, built by
+ * the child (pdq-build-child.ts), which writes the result to another file, and read back by the threadpool
+ * straight onto one SharedArrayBuffer (state-file.ts). The files are in a directory of their own under the
+ * system's temporary directory (TMPDIR), mode 0700, removed after each build; at 2 M hashes they take ~0.5 GB
+ * for a moment. This process keeps the lent state until the result is read: if the child dies, or a file
+ * cannot be written, the catalog takes it back unchanged and the build runs on the main thread instead.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import type { Socket } from 'node:net'
+import { join } from 'node:path'
+import { HashmeshError } from '../errors.js'
+import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
+import { moduleProcessArgs } from '../worker-module.js'
+import { BackgroundCopier } from './state-copier.js'
+import { type BulkCopier, readStateFile, threadpoolCopier, writeStateFile } from './state-file.js'
+
+/** What is built in the build process (the PdqCatalog): handed over as plain data and taken back. */
+export interface Lendable<S> {
+  lend(): S
+  restore(state: S): void
+}
+
+/** A build, as the child gets it: the file holding `{ state, job }`, and where to write the built state. */
+export interface BuildTask { input: string; output: string }
+
+/** The child's messages: `ready` once it has started (with the priority it could give itself), then each build's result. */
+export type BuildReply = { ready: true; priority: BackgroundPriority } | { ok: true } | { ok: false; message: string }
+
+/** How much of a child's stderr is kept for the message when it fails. */
+const STDERR_TAIL_BYTES = 2048
+
+/** A started build process and its first answer (`ready`, asked for as it starts: it may come before a build is given). */
+interface StartedProcess {
+  child: ChildProcess
+  ready: Promise<BuildReply>
+  /** False once the process has exited: a spare that died while idle is not given a build (it would never answer). */
+  alive: boolean
+  /** The end of what it wrote to stderr (a failure's message). */
+  stderr: string
+  /** Resolves once the process has exited. */
+  exited: Promise<void>
+}
+
+function startBuildProcess(priority: ThreadPriority): StartedProcess {
+  const child = spawn(process.execPath, [...moduleProcessArgs(import.meta.url, 'pdq-build-child'), priority], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  })
+  let exited: () => void = () => undefined
+  const started: StartedProcess = { child, ready: Promise.resolve({ ok: false, message: '' }), alive: true, stderr: '', exited: new Promise((resolve) => (exited = resolve)) }
+  started.ready = nextReply(started)
+  started.ready.catch(() => undefined) // (awaited by the build that takes it; a spare may never be used)
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (started.stderr = (started.stderr + text).slice(-STDERR_TAIL_BYTES)))
+  // (listened to for the process's whole life: an error while idle, with no build listening, would otherwise be
+  // an uncaught 'error' event and end the node)
+  child.on('error', () => undefined).once('exit', () => {
+    started.alive = false
+    exited()
+  })
+  return started
+}
+
+/** Whether the process (its handle, its IPC channel, its stderr pipe) keeps this process's event loop running. */
+function keepsAlive(started: StartedProcess, yes: boolean): void {
+  // (stderr is a pipe: a net.Socket, which its type does not say)
+  for (const handle of [started.child, started.child.channel, started.child.stderr as Socket | null]) {
+    if (yes) handle?.ref()
+    else handle?.unref()
+  }
+}
+
+/** Ends the process; resolves once it has exited (which keeps this process running meanwhile). */
+function endProcess(started: StartedProcess): Promise<void> {
+  if (started.alive) {
+    started.child.ref()
+    started.child.kill()
+  }
+  return started.exited
+}
+
+/**
+ * One build process started ahead of the builds that will need it, and kept for all of them: the node
+ * holds it from its open to the end of its start (the federation's build), the bank store while it loads.
+ * Started during the start-up instead, its start took the main thread's core while /status waited. It is
+ * ended when the last hold is released and no build uses it; it does not keep this process alive while idle.
+ */
+export class SpareBuildProcess {
+  private started: StartedProcess | undefined
+  /** Copies the builds' files to and from memory at the build's priority (none at `normal`: the threadpool does). */
+  private backgroundCopier: BackgroundCopier | undefined
+  private holds = 0
+  private busy = false
+
+  /** `priority`: this process's, and that of any process a build starts while this one is busy. */
+  constructor(readonly priority: ThreadPriority) {}
+
+  /**
+   * Starts the process unless it runs; call the returned function once the builds it was for are done. It
+   * resolves when the process has ended, if that release ended it (at once otherwise).
+   */
+  hold(): () => Promise<void> {
+    this.holds++
+    if (!this.started) {
+      this.started = startBuildProcess(this.priority)
+      keepsAlive(this.started, false)
+      if (this.priority !== 'normal') this.backgroundCopier ??= new BackgroundCopier(this.priority)
+    }
+    let released = false
+    return () => {
+      if (released) return Promise.resolve()
+      released = true
+      this.holds--
+      return this.endIfUnused()
+    }
+  }
+
+  /**
+   * Resolves once the process (if one was started) has loaded its modules, or failed to, with the priority it
+   * could give itself (undefined: none started, or it failed). It keeps this process alive meanwhile.
+   */
+  async settled(): Promise<BackgroundPriority | undefined> {
+    const started = this.started
+    if (!started) return undefined
+    keepsAlive(started, true)
+    try {
+      const [reply] = await Promise.all([started.ready.catch(() => undefined), this.backgroundCopier?.ready])
+      return reply && 'ready' in reply ? reply.priority : undefined
+    } finally {
+      if (!this.busy || this.started !== started) keepsAlive(started, false)
+    }
+  }
+
+  /** What copies a build's files to and from memory: the background thread while it is held, else the threadpool. */
+  get copier(): BulkCopier {
+    return this.backgroundCopier ?? threadpoolCopier
+  }
+
+  /** The running process's id (undefined: none runs). */
+  get pid(): number | undefined {
+    return this.started?.alive ? this.started.child.pid : undefined
+  }
+
+  /** The process, for one build (none while another build has it, or when none was started). */
+  take(): StartedProcess | undefined {
+    if (this.started && !this.started.alive) this.started = undefined
+    if (!this.started || this.busy) return undefined
+    this.busy = true
+    keepsAlive(this.started, true)
+    return this.started
+  }
+
+  /** Gives back what take() gave; a process that failed is ended. */
+  giveBack(failed: boolean): void {
+    this.busy = false
+    if (failed) void this.end()
+    else if (this.started) keepsAlive(this.started, false)
+    void this.endIfUnused()
+  }
+
+  private endIfUnused(): Promise<void> {
+    return this.holds === 0 && !this.busy ? this.end() : Promise.resolve()
+  }
+
+  /** Ends the process (and the copier's thread); resolves once it has exited. */
+  private async end(): Promise<void> {
+    const started = this.started
+    const copier = this.backgroundCopier
+    this.started = undefined
+    this.backgroundCopier = undefined
+    await Promise.all([started && endProcess(started), copier?.close()])
+  }
+}
+
+/** A build the child ran and reported as failed: the same input would fail here too. */
+class BuildFailed extends Error {}
+
+/**
+ * Runs `job` on `target` in the build process (the spare's when it is free, else one of its own, ended after).
+ * False when it could not be done there (no process started, it died, a file could not be written or read):
+ * the target has its state back, unchanged, and the caller builds here. Rejects when the build itself failed
+ * in the child (INTERNAL; the target has its state back).
+ */
+export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: SpareBuildProcess): Promise<boolean> {
+  const fromSpare = spare.take()
+  const started = fromSpare ?? startBuildProcess(spare.priority)
+  let failed = true
+  let dir: string | undefined
+  try {
+    try {
+      await started.ready
+    } catch (err) {
+      process.emitWarning(`the PDQ index build process did not start, building on the main thread: ${String(err)}`)
+      return false
+    }
+    dir = await mkdtemp(join(tmpdir(), 'hashmesh-pdq-build-'))
+    const task: BuildTask = { input: join(dir, 'input'), output: join(dir, 'output') }
+    const state = target.lend()
+    let built: S
+    try {
+      await writeStateFile(task.input, { state, job }, spare.copier)
+      started.child.send(task)
+      const reply = await nextReply(started)
+      if (!('ok' in reply)) throw new Error('the PDQ index build process answered out of turn')
+      if (!reply.ok) throw new BuildFailed(reply.message)
+      built = await readStateFile<S>(task.output, spare.copier)
+    } catch (err) {
+      target.restore(state)
+      if (err instanceof BuildFailed) throw new HashmeshError('INTERNAL', `the PDQ index build failed in its build process: ${err.message}`)
+      process.emitWarning(`the PDQ index build process failed, building on the main thread: ${err instanceof Error ? err.message : String(err)}`)
+      return false
+    }
+    target.restore(built)
+    failed = false
+    return true
+  } finally {
+    if (fromSpare) spare.giveBack(failed)
+    else void endProcess(started)
+    if (dir !== undefined) void rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** The process's next message; rejects when it fails or exits first (with the end of its stderr). */
+function nextReply(started: StartedProcess): Promise<BuildReply> {
+  const { child } = started
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      child.off('message', onMessage)
+      child.off('error', onError)
+      child.off('exit', onExit)
+    }
+    const onMessage = (reply: BuildReply): void => {
+      done()
+      resolve(reply)
+    }
+    const onError = (err: Error): void => {
+      done()
+      reject(err)
+    }
+    const onExit = (code: number | null, signal: string | null): void => {
+      done()
+      const stderr = started.stderr.trim()
+      reject(new Error(`the build process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`))
+    }
+    if (!started.alive) return onExit(child.exitCode, child.signalCode)
+    child.on('message', onMessage).on('error', onError).on('exit', onExit)
+  })
+}

@@ -207,7 +207,12 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
       process.emitWarning(`the PDQ index build process did not start, building on the main thread: ${String(err)}`)
       return false
     }
-    dir = await mkdtemp(join(tmpdir(), 'hashmesh-pdq-build-'))
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'hashmesh-pdq-build-'))
+    } catch (err) {
+      process.emitWarning(`no room for the PDQ index build's files (${err instanceof Error ? err.message : String(err)}), building on the main thread: set TMPDIR to a writable directory`)
+      return false
+    }
     const task: BuildTask = { input: join(dir, 'input'), output: join(dir, 'output') }
     const state = target.lend()
     let built: S
@@ -249,12 +254,13 @@ function nextReply(started: StartedProcess): Promise<BuildReply> {
     }
     const onError = (err: Error): void => {
       done()
-      reject(err)
+      reject(new Error(`the build process could not be reached (${err.message})`)) // (a send to a process that has ended: EPIPE)
     }
     const onExit = (code: number | null, signal: string | null): void => {
       done()
-      const stderr = started.stderr.trim()
-      reject(new Error(`the build process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`))
+      // (its last lines of stderr say why; node's closing "Node.js v20…" line does not)
+      const last = started.stderr.split('\n').filter((line) => line.trim() !== '' && !/^Node\.js v/.test(line)).slice(-3)
+      reject(new Error(`the build process exited (${signal ?? `code ${code}`})${last.length > 0 ? `: ${last.join(' | ')}` : ''}`))
     }
     if (!started.alive) return onExit(child.exitCode, child.signalCode)
     child.on('message', onMessage).on('error', onError).on('exit', onExit)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -397,12 +397,36 @@ describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', 
       }
       await building
       await new Promise((resolve) => setImmediate(resolve)) // ('warning' is emitted on the next tick)
-      assert.ok(warnings.some((w) => /build process failed, building on the main thread: the build process exited \(SIGKILL\)/.test(w)), warnings.join('; '))
+      assert.ok(warnings.some((w) => /build process failed, building on the main thread: the build process (exited \(SIGKILL\)|could not be reached \()/.test(w)), warnings.join('; '))
       assert.equal(catalog.size, distinctHashes(before, words))
       assert.equal(catalog.search(wordsToHash(before, 5 * WORDS_PER_HASH), 0).length, 1, 'what it held before it was lent')
       assert.equal(catalog.search(wordsToHash(words, 299_998 * WORDS_PER_HASH), 0).length, 1)
     } finally {
       process.off('warning', onWarning)
+      await release()
+    }
+  })
+
+  it('without a writable temporary directory the build runs on the main thread, with a warning that says so', async () => {
+    const tmp = process.env.TMPDIR
+    const warnings: string[] = []
+    const onWarning = (warning: Error): number => warnings.push(warning.message)
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
+    const release = catalog.holdBuildProcess(1) // (started first: it runs, its files have no room)
+    await catalog.buildProcessSettled()
+    writeFileSync(join(dir, 'a-file'), '')
+    process.env.TMPDIR = join(dir, 'a-file', 'tmp') // (under a file: nothing can make it a directory)
+    process.on('warning', onWarning)
+    try {
+      const words = randomWords(2000)
+      await catalog.addSignalWordsAsync(shared(words), 0)
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(catalog.size, distinctHashes(words))
+      assert.ok(warnings.some((w) => /no room for the PDQ index build's files .*ENOTDIR.*building on the main thread: set TMPDIR/.test(w)), warnings.join('; '))
+    } finally {
+      process.off('warning', onWarning)
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
       await release()
     }
   })

@@ -13,7 +13,9 @@
  *
  * The catalog is lent (pdq-catalog.ts: it refuses reads meanwhile), written with the job to a file, built by
  * the child (pdq-build-child.ts), which writes the result to another file, and read back by the threadpool
- * straight onto one SharedArrayBuffer (state-file.ts). The files are in a directory of their own under the
+ * straight onto one SharedArrayBuffer (state-file.ts), in 1 MiB pieces with a pause after each. (A SCHED_IDLE
+ * thread of this process that copied instead held V8's task queue while it waited for a CPU, and the main
+ * thread waited for it 470 ms: the very inversion this process leaves behind.) The files are in a directory of their own under the
  * system's temporary directory (TMPDIR), mode 0700, removed after each build; at 2 M hashes they take ~0.5 GB
  * for a moment. This process keeps the lent state until the result is read: if the child dies, or a file
  * cannot be written, the catalog takes it back unchanged and the build runs on the main thread instead.
@@ -26,7 +28,6 @@ import { join } from 'node:path'
 import { HashmeshError } from '../errors.js'
 import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
 import { moduleProcessArgs } from '../worker-module.js'
-import { BackgroundCopier } from './state-copier.js'
 import { type BulkCopier, readStateFile, threadpoolCopier, writeStateFile } from './state-file.js'
 
 /** What is built in the build process (the PdqCatalog): handed over as plain data and taken back. */
@@ -40,6 +41,9 @@ export interface BuildTask { input: string; output: string }
 
 /** The child's messages: `ready` once it has started (with the priority it could give itself), then each build's result. */
 export type BuildReply = { ready: true; priority: BackgroundPriority } | { ok: true } | { ok: false; message: string }
+
+/** The copier's pause after each chunk, in chunks' times: 1, half a core at most (see SpareBuildProcess.copier). */
+const COPY_REST = 1
 
 /** How much of a child's stderr is kept for the message when it fails. */
 const STDERR_TAIL_BYTES = 2048
@@ -101,13 +105,20 @@ function endProcess(started: StartedProcess): Promise<void> {
  */
 export class SpareBuildProcess {
   private started: StartedProcess | undefined
-  /** Copies the builds' files to and from memory at the build's priority (none at `normal`: the threadpool does). */
-  private backgroundCopier: BackgroundCopier | undefined
   private holds = 0
   private busy = false
 
+  /**
+   * What copies the builds' files to and from this process's memory: the threadpool, at the normal priority (a
+   * thread of a lower one shared V8's task queue with the main thread, below), paced to half a core unless the
+   * build runs at the normal priority too.
+   */
+  readonly copier: BulkCopier
+
   /** `priority`: this process's, and that of any process a build starts while this one is busy. */
-  constructor(readonly priority: ThreadPriority) {}
+  constructor(readonly priority: ThreadPriority) {
+    this.copier = threadpoolCopier({ rest: priority === 'normal' ? 0 : COPY_REST })
+  }
 
   /**
    * Starts the process unless it runs; call the returned function once the builds it was for are done. It
@@ -118,7 +129,6 @@ export class SpareBuildProcess {
     if (!this.started) {
       this.started = startBuildProcess(this.priority)
       keepsAlive(this.started, false)
-      if (this.priority !== 'normal') this.backgroundCopier ??= new BackgroundCopier(this.priority)
     }
     let released = false
     return () => {
@@ -138,16 +148,11 @@ export class SpareBuildProcess {
     if (!started) return undefined
     keepsAlive(started, true)
     try {
-      const [reply] = await Promise.all([started.ready.catch(() => undefined), this.backgroundCopier?.ready])
+      const reply = await started.ready.catch(() => undefined)
       return reply && 'ready' in reply ? reply.priority : undefined
     } finally {
       if (!this.busy || this.started !== started) keepsAlive(started, false)
     }
-  }
-
-  /** What copies a build's files to and from memory: the background thread while it is held, else the threadpool. */
-  get copier(): BulkCopier {
-    return this.backgroundCopier ?? threadpoolCopier
   }
 
   /** The running process's id (undefined: none runs). */
@@ -176,13 +181,11 @@ export class SpareBuildProcess {
     return this.holds === 0 && !this.busy ? this.end() : Promise.resolve()
   }
 
-  /** Ends the process (and the copier's thread); resolves once it has exited. */
-  private async end(): Promise<void> {
+  /** Ends the process; resolves once it has exited. */
+  private end(): Promise<void> {
     const started = this.started
-    const copier = this.backgroundCopier
     this.started = undefined
-    this.backgroundCopier = undefined
-    await Promise.all([started && endProcess(started), copier?.close()])
+    return started ? endProcess(started) : Promise.resolve()
   }
 }
 

@@ -24,8 +24,8 @@ const PREFIX_BYTES = MAGIC.length + 8
 /** Views over buffers smaller than this stay inside the serialized state (a copy of their bytes). */
 const PLACE_MIN_BYTES = 64 * 1024
 /**
- * Who copies the large stretches between memory and an open file (`fd`): this process's threadpool
- * (threadpoolCopier), or a thread of a lower priority (state-copier.ts). Each resolves once all is copied.
+ * Who copies the large stretches between memory and an open file (`fd`): the threadpool, a chunk at a time
+ * (threadpoolCopier). Each resolves once all is copied.
  */
 export interface BulkCopier {
   /** Writes buffer[start, end) at `position`. */
@@ -37,23 +37,38 @@ export interface BulkCopier {
 const readAsync = promisify(read)
 const writeAsync = promisify(write)
 
-/** The default BulkCopier: the threadpool, at this process's priority, a chunk at a time. */
-export const threadpoolCopier: BulkCopier = {
-  async write(fd, buffer, start, end, position) {
-    for (let from = start; from < end; ) {
-      const want = Math.min(STATE_CHUNK_BYTES, end - from)
-      from += (await writeAsync(fd, new Uint8Array(buffer, from, want), 0, want, position + from - start)).bytesWritten
-    }
-  },
-  async read(fd, block, at, length, position) {
-    for (let done = 0; done < length; ) {
-      const want = Math.min(STATE_CHUNK_BYTES, length - done)
-      const { bytesRead: got } = await readAsync(fd, new Uint8Array(block, at + done, want), 0, want, position + done)
-      if (got === 0) throw new RangeError('state file: it ends early')
-      done += got
-    }
-  },
+/**
+ * A BulkCopier on the threadpool. `rest`: after each chunk, a pause of `rest` times the chunk's own time, so
+ * that the copy takes at most 1 / (1 + rest) of a core: the PDQ build's files are copied so (pdq-build-process.ts)
+ * while the main thread answers /status, on a machine whose other core the HTTP clients need.
+ */
+export function threadpoolCopier({ rest = 0 }: { rest?: number } = {}): BulkCopier {
+  const paced = async <T>(chunk: () => Promise<T>): Promise<T> => {
+    const from = performance.now()
+    const result = await chunk()
+    const pause = (performance.now() - from) * rest
+    if (pause >= 1) await new Promise((resolve) => setTimeout(resolve, pause))
+    return result
+  }
+  return {
+    async write(fd, buffer, start, end, position) {
+      for (let from = start; from < end; ) {
+        const want = Math.min(STATE_CHUNK_BYTES, end - from)
+        from += (await paced(() => writeAsync(fd, new Uint8Array(buffer, from, want), 0, want, position + from - start))).bytesWritten
+      }
+    },
+    async read(fd, block, at, length, position) {
+      for (let done = 0; done < length; ) {
+        const want = Math.min(STATE_CHUNK_BYTES, length - done)
+        const { bytesRead: got } = await paced(() => readAsync(fd, new Uint8Array(block, at + done, want), 0, want, position + done))
+        if (got === 0) throw new RangeError('state file: it ends early')
+        done += got
+      }
+    },
+  }
 }
+
+const unpaced = threadpoolCopier()
 
 /**
  * Each read or write is at most this much. Reading into fresh memory costs the kernel ~1.4 ms a MiB (page
@@ -174,7 +189,7 @@ class PlacingDeserializer extends DefaultDeserializer {
 }
 
 /** Writes `state` to a new file at `path` (mode 0600: a local bank's hashes never leave the node). */
-export async function writeStateFile(path: string, state: unknown, copier: BulkCopier = threadpoolCopier): Promise<void> {
+export async function writeStateFile(path: string, state: unknown, copier: BulkCopier = unpaced): Promise<void> {
   const serializer = new PlacingSerializer(new Ranges(state))
   serializer.writeHeader()
   serializer.writeValue(state)
@@ -205,7 +220,7 @@ export async function writeStateFile(path: string, state: unknown, copier: BulkC
 }
 
 /** Reads a state written by writeStateFile: its large arrays on one SharedArrayBuffer, filled by `copier`. */
-export async function readStateFile<T>(path: string, copier: BulkCopier = threadpoolCopier): Promise<T> {
+export async function readStateFile<T>(path: string, copier: BulkCopier = unpaced): Promise<T> {
   const file = await open(path, 'r')
   try {
     const prefix = Buffer.alloc(PREFIX_BYTES)

@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { BackgroundCopier } from '../../src/match/state-copier.js'
-import { readStateFile, writeStateFile } from '../../src/match/state-file.js'
+import { readStateFile, threadpoolCopier, writeStateFile } from '../../src/match/state-file.js'
 
 describe('state files (state-file.ts: a build\'s state between processes)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hashmesh-state-file-'))
@@ -69,25 +68,19 @@ describe('state files (state-file.ts: a build\'s state between processes)', () =
     assert.equal(back.other.byteOffset % 8, 0)
   })
 
-  it('a background copier thread writes and reads the same files, and the threadpool takes over once it has ended', async () => {
-    const copier = new BackgroundCopier('idle')
-    assert.ok(['idle', 'nice', 'unchanged'].includes((await copier.ready)!))
+  it('a paced copier (a pause after each chunk) writes and reads the same files', async () => {
+    const paced = threadpoolCopier({ rest: 1 })
     const shared = new Uint32Array(new SharedArrayBuffer(3 * 1024 * 1024 + 12)).map((_, i) => i)
-    const plain = new Int16Array(300_000).fill(-7) // (not shared: the threadpool writes it)
+    const plain = new Int16Array(300_000).fill(-7)
     const state = { shared, plain, tail: shared.subarray(10, 20) }
-    const viaThread = path()
-    await writeStateFile(viaThread, state, copier)
-    const back = await readStateFile<typeof state>(viaThread, copier)
-    assert.deepEqual(back, state)
-    assert.deepEqual(await readStateFile(viaThread), state, 'the same file as the threadpool writes')
+    const file = path()
+    await writeStateFile(file, state, paced)
+    assert.deepEqual(await readStateFile(file, paced), state)
+    assert.deepEqual(await readStateFile(file), state, 'the same file as the unpaced copier reads')
     const cut = path()
     await writeStateFile(cut, state)
     truncateSync(cut, statSync(cut).size - 8)
-    await assert.rejects(readStateFile(cut, copier), /ends early/)
-    await copier.close()
-    const after = path()
-    await writeStateFile(after, state, copier)
-    assert.deepEqual(await readStateFile(after, copier), state)
+    await assert.rejects(readStateFile(cut, paced), /ends early/)
   })
 
   it('does not overwrite a file that exists', async () => {

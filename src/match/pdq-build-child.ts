@@ -1,8 +1,9 @@
 /**
  * The PDQ build process's body (pdq-build-process.ts starts it: `node pdq-build-child.js <priority>`): it
- * lowers all its threads' priority, says it is ready, then for each task reads the lent catalog and the job
- * from the task's input file, runs the same build steps as the main thread would (in one go: nothing else
- * runs here), and writes the built catalog to the task's output file (state-file.ts). Everything the build
+ * lowers all its threads' priority, says it is ready, then for each build reads the lent catalog and its first
+ * job from an input file (`start`), runs the same build steps as the main thread would (in one go: nothing
+ * else runs here), runs any further job (`add`: a job queued meanwhile, from a file of its own) on the same
+ * catalog, and writes the built catalog to an output file (`write`; state-file.ts). Everything the build
  * allocates and throws away is this process's, and is returned whole when it ends. It ends when its parent
  * goes (its IPC channel closes) or ends it.
  */
@@ -31,18 +32,34 @@ type Input = { state: import('./pdq-catalog.js').PdqCatalogState; job: import('.
  */
 const BUILD_STEP_ELEMENTS = STEP_ELEMENTS * 64
 
-async function build(task: BuildTask): Promise<BuildReply> {
+/** The catalog the builds so far made (kept between a task's steps until it is written). */
+let catalog: InstanceType<typeof PdqCatalog> | undefined
+
+async function run(task: BuildTask): Promise<BuildReply> {
   try {
-    const { state, job } = await readStateFile<Input>(task.input)
-    await rm(task.input, { force: true }) // (its space back now: the parent removes the directory after the build)
-    const catalog = PdqCatalog.fromState(state)
+    if (task.op === 'write') {
+      if (!catalog) throw new Error('nothing built to write')
+      await writeStateFile(task.output, catalog.toState())
+      catalog = undefined
+      return { ok: true }
+    }
+    if (task.op === 'start') {
+      const { state, job } = await readStateFile<Input>(task.input)
+      catalog = PdqCatalog.fromState(state)
+      await rm(task.input, { force: true }) // (its space back now: the parent removes the directory after the build)
+      runSteps(catalog.jobSteps(job, BUILD_STEP_ELEMENTS))
+      return { ok: true }
+    }
+    if (!catalog) throw new Error('a job to add, and no catalog started')
+    const { job } = await readStateFile<{ job: Input['job'] }>(task.input)
+    await rm(task.input, { force: true })
     runSteps(catalog.jobSteps(job, BUILD_STEP_ELEMENTS))
-    await writeStateFile(task.output, catalog.toState())
     return { ok: true }
   } catch (err) {
+    catalog = undefined
     return { ok: false, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }
   }
 }
 
-process.on('message', (task: BuildTask) => void build(task).then((reply) => process.send?.(reply)))
+process.on('message', (task: BuildTask) => void run(task).then((reply) => process.send?.(reply)))
 process.send?.({ ready: true, priority } satisfies BuildReply)

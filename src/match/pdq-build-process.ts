@@ -36,8 +36,11 @@ export interface Lendable<S> {
   restore(state: S): void
 }
 
-/** A build, as the child gets it: the file holding `{ state, job }`, and where to write the built state. */
-export interface BuildTask { input: string; output: string }
+/**
+ * The child's tasks for one build: `start` (the file holding the lent state and the first job), `add` for each
+ * further job (a file holding `{ job }`), then `write` (where to write the built state).
+ */
+export type BuildTask = { op: 'start' | 'add'; input: string } | { op: 'write'; output: string }
 
 /** The child's messages: `ready` once it has started (with the priority it could give itself), then each build's result. */
 export type BuildReply = { ready: true; priority: BackgroundPriority } | { ok: true } | { ok: false; message: string }
@@ -193,12 +196,14 @@ export class SpareBuildProcess {
 class BuildFailed extends Error {}
 
 /**
- * Runs `job` on `target` in the build process (the spare's when it is free, else one of its own, ended after).
- * False when it could not be done there (no process started, it died, a file could not be written or read):
- * the target has its state back, unchanged, and the caller builds here. Rejects when the build itself failed
- * in the child (INTERNAL; the target has its state back).
+ * Runs `job` on `target` in the build process (the spare's when it is free, else one of its own, ended after),
+ * then each job `next()` gives (queued meanwhile: the child runs it on the catalog it holds, and the catalog
+ * is written and read back once, not once per job). False when it could not be done there (no process
+ * started, it died, a file could not be written or read): the target has its state back, unchanged, and the
+ * caller builds here, `job` and the jobs `next()` gave. Rejects when a build itself failed in the child
+ * (INTERNAL; the target has its state back).
  */
-export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: SpareBuildProcess): Promise<boolean> {
+export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: SpareBuildProcess, next: () => J | undefined = () => undefined): Promise<boolean> {
   const fromSpare = spare.take()
   const started = fromSpare ?? startBuildProcess(spare.priority)
   let failed = true
@@ -216,16 +221,20 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
       process.emitWarning(`no room for the PDQ index build's files (${err instanceof Error ? err.message : String(err)}), building on the main thread: set TMPDIR to a writable directory`)
       return false
     }
-    const task: BuildTask = { input: join(dir, 'input'), output: join(dir, 'output') }
     const state = target.lend()
     let built: S
     try {
-      await writeStateFile(task.input, { state, job }, spare.copier)
-      started.child.send(task)
-      const reply = await nextReply(started)
-      if (!('ok' in reply)) throw new Error('the PDQ index build process answered out of turn')
-      if (!reply.ok) throw new BuildFailed(reply.message)
-      built = await readStateFile<S>(task.output, spare.copier)
+      const input = join(dir, 'input-1')
+      await writeStateFile(input, { state, job }, spare.copier)
+      await ask(started, { op: 'start', input })
+      for (let more = next(), k = 2; more !== undefined; more = next(), k++) {
+        const input = join(dir, `input-${k}`)
+        await writeStateFile(input, { job: more }, spare.copier)
+        await ask(started, { op: 'add', input })
+      }
+      const output = join(dir, 'output')
+      await ask(started, { op: 'write', output })
+      built = await readStateFile<S>(output, spare.copier)
     } catch (err) {
       target.restore(state)
       if (err instanceof BuildFailed) throw new HashmeshError('INTERNAL', `the PDQ index build failed in its build process: ${err.message}`)
@@ -240,6 +249,14 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
     else void endProcess(started)
     if (dir !== undefined) void rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Gives the child a task; resolves when it has done it, rejects with BuildFailed when it could not. */
+async function ask(started: StartedProcess, task: BuildTask): Promise<void> {
+  started.child.send(task)
+  const reply = await nextReply(started)
+  if (!('ok' in reply)) throw new Error('the PDQ index build process answered out of turn')
+  if (!reply.ok) throw new BuildFailed(reply.message)
 }
 
 /** The process's next message; rejects when it fails or exits first (with the end of its stderr). */

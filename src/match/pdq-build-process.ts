@@ -21,7 +21,7 @@
  * cannot be written, the catalog takes it back unchanged and the build runs on the main thread instead.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
@@ -47,6 +47,34 @@ export type BuildReply = { ready: true; priority: BackgroundPriority } | { ok: t
 
 /** The copier's pause after each chunk, in chunks' times: 1, half a core at most (see SpareBuildProcess.copier). */
 const COPY_REST = 1
+
+/** The builds' directories under TMPDIR: this prefix, the node's process id, a dash and mkdtemp's letters. */
+export const BUILD_DIR_PREFIX = 'hashmesh-pdq-build-'
+
+/**
+ * Removes the build directories that a node which has ended left (one killed during a build: up to 0.7 GB at
+ * 2 M hashes); those of a running process stay (another node may share TMPDIR). Errors are ignored: nothing
+ * depends on it.
+ */
+export async function removeStaleBuildDirs(): Promise<void> {
+  try {
+    for (const name of await readdir(tmpdir())) {
+      const pid = new RegExp(`^${BUILD_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]
+      if (pid !== undefined && !isRunning(Number(pid))) await rm(join(tmpdir(), name), { recursive: true, force: true })
+    }
+  } catch {
+    // (no TMPDIR to read: the build says so when it needs one)
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH' // (EPERM: it runs, as another user)
+  }
+}
 
 /** How much of a child's stderr is kept for the message when it fails. */
 const STDERR_TAIL_BYTES = 2048
@@ -130,6 +158,7 @@ export class SpareBuildProcess {
   hold(): () => Promise<void> {
     this.holds++
     if (!this.started) {
+      void removeStaleBuildDirs()
       this.started = startBuildProcess(this.priority)
       keepsAlive(this.started, false)
     }
@@ -216,7 +245,7 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
       return false
     }
     try {
-      dir = await mkdtemp(join(tmpdir(), 'hashmesh-pdq-build-'))
+      dir = await mkdtemp(join(tmpdir(), `${BUILD_DIR_PREFIX}${process.pid}-`))
     } catch (err) {
       process.emitWarning(`no room for the PDQ index build's files (${err instanceof Error ? err.message : String(err)}), building on the main thread: set TMPDIR to a writable directory`)
       return false

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { isHashmeshError } from '../../src/errors.js'
 import { ExactIndex } from '../../src/match/exact-index.js'
-import { SpareBuildProcess, buildInProcess } from '../../src/match/pdq-build-process.js'
+import { BUILD_DIR_PREFIX, SpareBuildProcess, buildInProcess, removeStaleBuildDirs } from '../../src/match/pdq-build-process.js'
 import { PdqCatalog } from '../../src/match/pdq-catalog.js'
 import { PdqIndex, hashToWords, sharedUint32Array, wordsToHash } from '../../src/match/pdq-index.js'
 import { PdqSegment, WORDS_PER_HASH, type PdqMatch, type SlotStorage } from '../../src/match/pdq-segment.js'
@@ -441,6 +441,21 @@ describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', 
       else process.env.TMPDIR = tmp
       await release()
     }
+  })
+
+  it('removes the build directories of nodes that have ended, and keeps those of running ones', async () => {
+    const tmp = process.env.TMPDIR
+    const base = join(dir, 'tmp-dirs')
+    const names = [`${BUILD_DIR_PREFIX}4194305-abc123`, `${BUILD_DIR_PREFIX}${process.pid}-def456`, 'someone-elses']
+    for (const name of names) mkdirSync(join(base, name, 'inside'), { recursive: true })
+    process.env.TMPDIR = base
+    try {
+      await removeStaleBuildDirs()
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+    }
+    assert.deepEqual(readdirSync(base).sort(), names.slice(1).sort(), 'a process id above the kernel\'s limit has ended')
   })
 
   it('builds input that is not shared on the main thread (a caller may reuse it), readable meanwhile', async () => {

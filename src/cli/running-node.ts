@@ -1,6 +1,7 @@
 /** Which node runs on a data directory, from its running file: no store, network or node code loaded. */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { processRuns } from '../process-runs.js'
 
 /** The name node/identity.ts FILES.running gives it (importing identity.ts would load libp2p's key code). */
 const RUNNING_FILE = 'node.json'
@@ -18,11 +19,6 @@ export function findRunningNode(dataDir: string): RunningNodeInfo | undefined {
     if (err instanceof SyntaxError || (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined // half-written or just removed
     throw err
   }
-  try {
-    process.kill(info.pid, 0)
-    return info
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? info : undefined // EPERM: alive, another user's; ESRCH: stale file
-  }
+  return processRuns(info.pid) ? info : undefined // (not running: a stale file)
 }
 

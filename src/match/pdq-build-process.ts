@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { HashmeshError } from '../errors.js'
+import { processRuns } from '../process-runs.js'
 import type { BackgroundPriority, ThreadPriority } from '../thread-priority.js'
 import { moduleProcessArgs } from '../worker-module.js'
 import { type BulkCopier, readStateFile, threadpoolCopier, writeStateFile } from './state-file.js'
@@ -60,21 +61,13 @@ export async function removeStaleBuildDirs(): Promise<void> {
   try {
     for (const name of await readdir(tmpdir())) {
       const pid = new RegExp(`^${BUILD_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]
-      if (pid !== undefined && !isRunning(Number(pid))) await rm(join(tmpdir(), name), { recursive: true, force: true })
+      if (pid !== undefined && !processRuns(Number(pid))) await rm(join(tmpdir(), name), { recursive: true, force: true })
     }
   } catch {
     // (no TMPDIR to read: the build says so when it needs one)
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH' // (EPERM: it runs, as another user)
-  }
-}
 
 /** How much of a child's stderr is kept for the message when it fails. */
 const STDERR_TAIL_BYTES = 2048

@@ -139,6 +139,9 @@ export class SpareBuildProcess {
    */
   readonly copier: BulkCopier
 
+  /** Says that a build runs on the main thread instead, and why (the node logs it: PdqCatalog.onBuildWarning). */
+  warn: (message: string) => void = (message) => process.emitWarning(message)
+
   /** `priority`: this process's, and that of any process a build starts while this one is busy. */
   constructor(readonly priority: ThreadPriority) {
     this.copier = threadpoolCopier({ rest: priority === 'normal' ? 0 : COPY_REST })
@@ -234,13 +237,13 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
     try {
       await started.ready
     } catch (err) {
-      process.emitWarning(`the PDQ index build process did not start, building on the main thread: ${String(err)}`)
+      spare.warn(`the PDQ index build process did not start, building on the main thread: ${String(err)}`)
       return false
     }
     try {
       dir = await mkdtemp(join(tmpdir(), `${BUILD_DIR_PREFIX}${process.pid}-`))
     } catch (err) {
-      process.emitWarning(`no room for the PDQ index build's files (${err instanceof Error ? err.message : String(err)}), building on the main thread: set TMPDIR to a writable directory`)
+      spare.warn(`no room for the PDQ index build's files (${err instanceof Error ? err.message : String(err)}), building on the main thread: set TMPDIR to a writable directory`)
       return false
     }
     const state = target.lend()
@@ -260,7 +263,7 @@ export async function buildInProcess<S, J>(target: Lendable<S>, job: J, spare: S
     } catch (err) {
       target.restore(state)
       if (err instanceof BuildFailed) throw new HashmeshError('INTERNAL', `the PDQ index build failed in its build process: ${err.message}`)
-      process.emitWarning(`the PDQ index build process failed, building on the main thread: ${err instanceof Error ? err.message : String(err)}`)
+      spare.warn(`the PDQ index build process failed, building on the main thread: ${err instanceof Error ? err.message : String(err)}`)
       return false
     }
     target.restore(built)

@@ -120,6 +120,11 @@ export class PdqCatalog {
     return this.spareProcess.hold()
   }
 
+  /** Where a build's fallback to the main thread is told (default: a process warning). */
+  onBuildWarning(listener: (message: string) => void): void {
+    this.spareProcess.warn = listener
+  }
+
   /** Resolves once the build process holdBuildProcess() started (if any) has loaded its modules: the priority it got. */
   buildProcessSettled(): Promise<BackgroundPriority | undefined> {
     return this.spareProcess.settled()

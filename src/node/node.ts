@@ -212,6 +212,7 @@ export class HashmeshNode {
         log('warn', 'index.build-priority', { msg: 'the match index is built at nice 15, not under SCHED_IDLE: util-linux\'s chrt could not set it (not installed?), and /status may answer more slowly meanwhile; install util-linux, or set match.indexBuildPriority to "low"' })
       }
     })
+    this.pdqCatalog.onBuildWarning((message) => log('warn', 'index.build-fallback', { msg: message }))
     this.localControls.start()
     const index = await this.enableMatching((done) => log('info', 'index.rebuild.progress', { msg: `building the match index: ${done} signals so far`, signals: done }))
     log('info', 'index.ready', { msg: `match index ready: ${index.signals} signals in ${Math.round(index.ms)} ms`, signals: index.signals, ms: Math.round(index.ms) })

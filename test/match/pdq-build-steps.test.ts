@@ -443,6 +443,34 @@ describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', 
     }
   })
 
+  it('tells a fallback to the listener the node gives (its log), not as a process warning', async () => {
+    const tmp = process.env.TMPDIR
+    const told: string[] = []
+    const warnings: string[] = []
+    const onWarning = (warning: Error): number => warnings.push(warning.message)
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
+    catalog.onBuildWarning((message) => told.push(message))
+    const release = catalog.holdBuildProcess(1)
+    await catalog.buildProcessSettled()
+    writeFileSync(join(dir, 'another-file'), '')
+    process.env.TMPDIR = join(dir, 'another-file', 'tmp')
+    process.on('warning', onWarning)
+    try {
+      const words = randomWords(1000)
+      await catalog.addSignalWordsAsync(shared(words), 0)
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(catalog.size, distinctHashes(words))
+      assert.equal(told.length, 1)
+      assert.match(told[0]!, /no room for the PDQ index build's files .*building on the main thread/)
+      assert.deepEqual(warnings, [])
+    } finally {
+      process.off('warning', onWarning)
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+      await release()
+    }
+  })
+
   it('removes the build directories of nodes that have ended, and keeps those of running ones', async () => {
     const tmp = process.env.TMPDIR
     const base = join(dir, 'tmp-dirs')

@@ -419,43 +419,53 @@ describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', 
     }
   })
 
-  it('without a writable temporary directory the build runs on the main thread, with a warning that says so', async () => {
+  /** TMPDIR set to `path` while `run` runs. */
+  async function withTmpdir<T>(path: string, run: () => Promise<T>): Promise<T> {
     const tmp = process.env.TMPDIR
+    process.env.TMPDIR = path
+    try {
+      return await run()
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+    }
+  }
+
+  /**
+   * Runs `run` with `catalog`'s build process started, and TMPDIR under a file (nothing can make it a
+   * directory): its files have no room. `run` gets the process warnings emitted meanwhile.
+   */
+  async function withoutRoomForFiles(catalog: PdqCatalog, file: string, run: (warnings: string[]) => Promise<void>): Promise<void> {
     const warnings: string[] = []
     const onWarning = (warning: Error): number => warnings.push(warning.message)
-    const catalog = new PdqCatalog({ processBuildMin: 1 })
     const release = catalog.holdBuildProcess(1) // (started first: it runs, its files have no room)
     await catalog.buildProcessSettled()
-    writeFileSync(join(dir, 'a-file'), '')
-    process.env.TMPDIR = join(dir, 'a-file', 'tmp') // (under a file: nothing can make it a directory)
+    writeFileSync(join(dir, file), '')
     process.on('warning', onWarning)
     try {
+      await withTmpdir(join(dir, file, 'tmp'), () => run(warnings))
+    } finally {
+      process.off('warning', onWarning)
+      await release()
+    }
+  }
+
+  it('without a writable temporary directory the build runs on the main thread, with a warning that says so', async () => {
+    const catalog = new PdqCatalog({ processBuildMin: 1 })
+    await withoutRoomForFiles(catalog, 'a-file', async (warnings) => {
       const words = randomWords(2000)
       await catalog.addSignalWordsAsync(shared(words), 0)
       await new Promise((resolve) => setImmediate(resolve))
       assert.equal(catalog.size, distinctHashes(words))
       assert.ok(warnings.some((w) => /no room for the PDQ index build's files .*ENOTDIR.*building on the main thread: set TMPDIR/.test(w)), warnings.join('; '))
-    } finally {
-      process.off('warning', onWarning)
-      if (tmp === undefined) delete process.env.TMPDIR
-      else process.env.TMPDIR = tmp
-      await release()
-    }
+    })
   })
 
   it('tells a fallback to the listener the node gives (its log), not as a process warning', async () => {
-    const tmp = process.env.TMPDIR
     const told: string[] = []
-    const warnings: string[] = []
-    const onWarning = (warning: Error): number => warnings.push(warning.message)
     const catalog = new PdqCatalog({ processBuildMin: 1 })
     catalog.onBuildWarning((message) => told.push(message))
-    const release = catalog.holdBuildProcess(1)
-    await catalog.buildProcessSettled()
-    writeFileSync(join(dir, 'another-file'), '')
-    process.env.TMPDIR = join(dir, 'another-file', 'tmp')
-    process.on('warning', onWarning)
-    try {
+    await withoutRoomForFiles(catalog, 'another-file', async (warnings) => {
       const words = randomWords(1000)
       await catalog.addSignalWordsAsync(shared(words), 0)
       await new Promise((resolve) => setImmediate(resolve))
@@ -463,26 +473,14 @@ describe('PDQ catalog builds in a process of their own (pdq-build-process.ts)', 
       assert.equal(told.length, 1)
       assert.match(told[0]!, /no room for the PDQ index build's files .*building on the main thread/)
       assert.deepEqual(warnings, [])
-    } finally {
-      process.off('warning', onWarning)
-      if (tmp === undefined) delete process.env.TMPDIR
-      else process.env.TMPDIR = tmp
-      await release()
-    }
+    })
   })
 
   it('removes the build directories of nodes that have ended, and keeps those of running ones', async () => {
-    const tmp = process.env.TMPDIR
     const base = join(dir, 'tmp-dirs')
     const names = [`${BUILD_DIR_PREFIX}4194305-abc123`, `${BUILD_DIR_PREFIX}${process.pid}-def456`, 'someone-elses']
     for (const name of names) mkdirSync(join(base, name, 'inside'), { recursive: true })
-    process.env.TMPDIR = base
-    try {
-      await removeStaleBuildDirs()
-    } finally {
-      if (tmp === undefined) delete process.env.TMPDIR
-      else process.env.TMPDIR = tmp
-    }
+    await withTmpdir(base, () => removeStaleBuildDirs())
     assert.deepEqual(readdirSync(base).sort(), names.slice(1).sort(), 'a process id above the kernel\'s limit has ended')
   })
 
